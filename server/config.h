@@ -1,0 +1,36 @@
+/* config: sibyld's settings from one table {name, type, min, max, default};
+ * precedence defaults < config file < SIBYL_* environment < flags.
+ * `sibyld --help` lists them all. Owned by main; read-only after start-up. */
+#ifndef SIBYL_CONFIG_H
+#define SIBYL_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char listen_host[256];     /* --listen HOST:PORT, default 127.0.0.1:8080 */
+	int listen_port;           /* 0 binds a free port */
+	char db_path[4096];        /* --db, default ./sibyl.db */
+	char admin_key_file[4096]; /* --admin-key-file; "" when not given */
+	char admin_key[256];       /* resolved admin key (file, SIBYL_ADMIN_KEY, or
+	                              generated next to the database) */
+	int threads;               /* --threads: HTTP worker threads */
+	int shutdown_timeout_ms;   /* bounded drain on SIGTERM */
+	char tls_cert[4096];       /* --tls-cert, "" for plain HTTP */
+	char tls_key[4096];        /* --tls-key */
+	char log_level[16];        /* error, warn, info, debug */
+	/* hard limits on input */
+	size_t max_body_bytes;    /* default 1 MiB */
+	int max_json_depth;       /* default 32 */
+	int max_parameters;       /* parameters per study (children included), default 100 */
+	int max_categories;       /* categorical or discrete values per parameter, default 1000 */
+	int max_metrics;          /* metrics per study, default 20 */
+	int max_string_len;       /* ids, display names, category values, default 256 */
+	int max_measurements;     /* measurements per trial, default 10000 */
+	int max_suggestion_count; /* suggestionCount per call, default 100 */
+};
+
+/* Fills cfg from defaults, the environment and argv. Returns 0, 1 when
+ * --help or --version was printed (exit 0), or -1 with a message in err. */
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+#endif

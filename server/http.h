@@ -1,0 +1,57 @@
+/* http: libmicrohttpd with its own thread pool. Reads the body up to the
+ * limit, hands each /v1 request to the api module and writes its answer;
+ * serves /healthz and /metrics. No business logic here.
+ *
+ * The seam with the api module is api_handle() below: the http module never
+ * parses JSON bodies or paths, the api module never touches a socket. */
+#ifndef SIBYL_HTTP_H
+#define SIBYL_HTTP_H
+
+#include <stddef.h>
+
+struct config;
+
+struct http_req {
+	const char *method; /* "GET", "POST", "DELETE", ... */
+	const char *path;   /* the URL path exactly as received, NOT
+	                       percent-decoded, without the query */
+	const char *query;  /* the raw query string after '?', "" if none */
+	const char *body;   /* NUL-terminated; body_len bytes (may contain NUL) */
+	size_t body_len;
+	const char *authorization; /* Authorization header value, or NULL */
+	const char *client_addr;   /* "1.2.3.4" */
+};
+
+struct http_resp {
+	int status;               /* HTTP status code */
+	char *body;               /* malloc'd; the http module frees it */
+	const char *content_type; /* NULL: application/json */
+	const char *route;        /* static label for /metrics, e.g. "trials.suggest" */
+	int retry_after;          /* seconds for a Retry-After header, 0: none */
+};
+
+struct api; /* defined by the api module */
+
+/* Implemented by the api module. Called concurrently from many threads.
+ * Must always fill resp (status, body). */
+void api_handle(struct api *api, const struct http_req *req, struct http_resp *resp);
+
+/* Implemented by the api module: 0 when the store answers (for /healthz). */
+int api_healthy(struct api *api);
+
+/* Implemented by the api module: appends its gauges (studies, trials by
+ * state) in Prometheus text format to buf; returns bytes written. */
+size_t api_metrics(struct api *api, char *buf, size_t cap);
+
+struct http_server;
+
+/* Binds and starts serving. On success writes the bound port to *port.
+ * Returns NULL with a message in err on failure. */
+struct http_server *http_start(const struct config *cfg, struct api *api, int *port /* OUT */,
+                               char *err, size_t errlen);
+
+/* Stops accepting, waits (bounded by cfg->shutdown_timeout_ms) for in-flight
+ * requests, and frees the server. NULL-safe. */
+void http_stop(struct http_server *srv);
+
+#endif
