@@ -30,25 +30,25 @@ struct http_resp {
 	int retry_after;          /* seconds for a Retry-After header, 0: none */
 };
 
-struct api; /* defined by the api module */
-
-/* Implemented by the api module. Called concurrently from many threads.
- * Must always fill resp (status, body). */
-void api_handle(struct api *api, const struct http_req *req, struct http_resp *resp);
-
-/* Implemented by the api module: 0 when the store answers (for /healthz). */
-int api_healthy(struct api *api);
-
-/* Implemented by the api module: appends its gauges (studies, trials by
- * state) in Prometheus text format to buf; returns bytes written. */
-size_t api_metrics(struct api *api, char *buf, size_t cap);
+/* What the http module calls; the api module provides them (see api.h) and
+ * main.c wires them, so that tests can serve their own handler. */
+struct http_handlers {
+	/* Called concurrently from many threads. Must always fill resp. */
+	void (*handle)(void *ctx, const struct http_req *req, struct http_resp *resp);
+	/* 0 when the store answers (GET /healthz). */
+	int (*healthy)(void *ctx);
+	/* Appends gauges (studies, trials by state) in Prometheus text format to
+	 * buf for GET /metrics; returns bytes written (< cap). May be NULL. */
+	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	void *ctx;
+};
 
 struct http_server;
 
 /* Binds and starts serving. On success writes the bound port to *port.
  * Returns NULL with a message in err on failure. */
-struct http_server *http_start(const struct config *cfg, struct api *api, int *port /* OUT */,
-                               char *err, size_t errlen);
+struct http_server *http_start(const struct config *cfg, const struct http_handlers *h,
+                               int *port /* OUT */, char *err, size_t errlen);
 
 /* Stops accepting, waits (bounded by cfg->shutdown_timeout_ms) for in-flight
  * requests, and frees the server. NULL-safe. */
