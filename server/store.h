@@ -1,0 +1,166 @@
+/* store: all SQL lives here. One SQLite file in WAL mode, foreign keys on,
+ * prepared statements only. One writer connection (SQLite has one writer
+ * anyway) behind a mutex; readers on their own connections, so reads never
+ * wait for a write in progress. Every change that a call acknowledges is
+ * committed before the answer goes out.
+ *
+ * Calls take a checked-out connection:
+ *
+ *   struct store_conn *c = store_read(st, &e);        // any thread
+ *   store_study_get(c, "team", "study1", &study, &e);
+ *   store_release(c);
+ *
+ *   struct store_conn *w = store_write_begin(st, &e);  // BEGIN IMMEDIATE
+ *   ... reads and writes on w see one consistent snapshot ...
+ *   rc = store_write_commit(w, &e);  // or store_write_rollback(w); both release w
+ *
+ * The schema is migrations/NNNN_name.sql, embedded at build time, applied in
+ * order by store_open() inside a transaction and recorded; a database whose
+ * schema is newer than the binary is refused.
+ *
+ * Strings in the structs below are owned by the struct and freed by its
+ * *_clear() function. JSON columns hold canonical JSON text produced by the
+ * api module (the store does not interpret them).
+ * Times are milliseconds since the Unix epoch (int64); 0 means "not set".
+ * Every function returns 0 or a negative enum err_code with e set. */
+#ifndef SIBYL_STORE_H
+#define SIBYL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct store;
+struct store_conn;
+
+/* Opens (creating if needed) and migrates the database. NULL with e set on
+ * failure. */
+struct store *store_open(const char *path, struct err *e /* OUT */);
+void store_close(struct store *st); /* NULL-safe; all connections released first */
+
+/* Copies a live database to dest with the SQLite online backup API. */
+int store_backup_file(const char *db_path, const char *dest, struct err *e);
+
+struct store_conn *store_read(struct store *st, struct err *e);
+void store_release(struct store_conn *c); /* for read connections; NULL-safe */
+struct store_conn *store_write_begin(struct store *st, struct err *e);
+int store_write_commit(struct store_conn *w, struct err *e); /* releases w */
+void store_write_rollback(struct store_conn *w);             /* releases w; NULL-safe */
+
+/* 0 when a trivial query answers. */
+int store_ping(struct store *st);
+
+/* ---- studies ---- */
+enum store_study_state { STUDY_ACTIVE = 1, STUDY_INACTIVE = 2, STUDY_COMPLETED = 3 };
+
+struct store_study {
+	int64_t rowid; /* internal key, used by the trial calls */
+	char *owner;
+	char *study_id;  /* the {study} of the name; equals displayName */
+	char *spec_json; /* canonical StudySpec */
+	int state;       /* enum store_study_state */
+	char *inactive_reason;
+	int64_t create_time;
+	int64_t last_progress_time; /* for maxDurationNoProgress */
+};
+void store_study_clear(struct store_study *s); /* NULL-safe */
+
+/* Creates the owner row if missing (until the multi-team issue makes owners
+ * explicit). */
+int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e);
+
+/* Inserts; ALREADY_EXISTS if (owner, study_id) exists. out may be NULL. */
+int store_study_insert(struct store_conn *w, const char *owner, const char *study_id,
+                       const char *spec_json, int64_t now, struct store_study *out, struct err *e);
+/* NOT_FOUND (message names owners/O/studies/S) when absent. */
+int store_study_get(struct store_conn *c, const char *owner, const char *study_id,
+                    struct store_study *out, struct err *e);
+/* Studies of an owner ordered by rowid, rowid > after, at most limit.
+ * *out is a malloc'd array of *n studies: free each with store_study_clear
+ * and the array with free(). */
+int store_study_list(struct store_conn *c, const char *owner, int64_t after, int limit,
+                     struct store_study **out, size_t *n, struct err *e);
+/* Deletes the study and everything under it. NOT_FOUND when absent. */
+int store_study_delete(struct store_conn *w, const char *owner, const char *study_id,
+                       struct err *e);
+int store_study_set_state(struct store_conn *w, int64_t rowid, int state, const char *reason,
+                          struct err *e);
+int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, struct err *e);
+
+/* ---- trials ---- */
+enum store_trial_state {
+	TRIAL_REQUESTED = 1,
+	TRIAL_ACTIVE = 2,
+	TRIAL_STOPPING = 3,
+	TRIAL_SUCCEEDED = 4,
+	TRIAL_INFEASIBLE = 5
+};
+
+struct store_trial {
+	int64_t study_rowid;
+	int64_t id;        /* 1, 2, 3, ... per study; never reused */
+	int state;         /* enum store_trial_state */
+	char *params_json; /* [{"parameterId":..,"value":..}] */
+	char *final_json;  /* final Measurement or NULL */
+	char *client_id;   /* NULL when none */
+	char *infeasible_reason;
+	char *info_json;     /* suggestionInfo or NULL */
+	char *complete_json; /* canonical body of the accepted :complete, for
+	                        idempotent retries; NULL until completed */
+	int64_t start_time;
+	int64_t end_time;
+	int64_t lease_expiry; /* ACTIVE trials: when the lease lapses; 0 = never */
+	int64_t n_measurements;
+};
+void store_trial_clear(struct store_trial *t);           /* NULL-safe */
+void store_trials_free(struct store_trial *a, size_t n); /* clears each, frees array */
+
+/* Inserts with the next id of the study (t->id is set on return); t's
+ * study_rowid, state, params_json and optional fields are written. */
+int store_trial_insert(struct store_conn *w, struct store_trial *t /* IN/OUT */, struct err *e);
+/* NOT_FOUND when absent. */
+int store_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struct store_trial *out,
+                    struct err *e);
+/* Writes every mutable field of t (state, final_json, client_id,
+ * infeasible_reason, info_json, complete_json, times, lease). */
+int store_trial_update(struct store_conn *w, const struct store_trial *t, struct err *e);
+int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e);
+
+/* Trials ordered by id, id > after, at most limit (limit <= 0: all);
+ * state_mask: bit (1 << state) for each wanted state, 0 for all. */
+int store_trial_list(struct store_conn *c, int64_t study_rowid, unsigned state_mask, int64_t after,
+                     int limit, struct store_trial **out, size_t *n, struct err *e);
+/* ACTIVE/STOPPING trials of this client. */
+int store_trial_list_by_client(struct store_conn *c, int64_t study_rowid, const char *client_id,
+                               struct store_trial **out, size_t *n, struct err *e);
+/* Number of trials in the states of state_mask (0: all). */
+int store_trial_count(struct store_conn *c, int64_t study_rowid, unsigned state_mask,
+                      int64_t *count /* OUT */, struct err *e);
+/* ACTIVE trials whose lease_expiry is in (0, now] go back to REQUESTED with
+ * no client; *n_expired says how many. */
+int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t now,
+                              int64_t *n_expired /* OUT, may be NULL */, struct err *e);
+
+/* ---- measurements ---- */
+int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
+                          const char *measurement_json, struct err *e);
+/* The trial's measurements in insertion order: *out is a malloc'd array of
+ * *n malloc'd JSON strings (free each, then the array). */
+int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,
+                           size_t *n, struct err *e);
+
+/* ---- operations ---- */
+/* Stores a done Operation's JSON; *op_id is its id (1, 2, ... per study). */
+int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
+                           int64_t *op_id /* OUT */, struct err *e);
+/* *json is malloc'd. NOT_FOUND when absent. */
+int store_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id, char **json,
+                        struct err *e);
+
+/* ---- gauges for /metrics ---- */
+int store_count_studies(struct store_conn *c, int64_t *n, struct err *e);
+/* counts[state] for state 1..5 (index 0 unused). */
+int store_count_trials_by_state(struct store_conn *c, int64_t counts[6], struct err *e);
+
+#endif
