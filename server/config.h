@@ -27,10 +27,21 @@ struct config {
 	int max_string_len;       /* ids, display names, category values, default 256 */
 	int max_measurements;     /* measurements per trial, default 10000 */
 	int max_suggestion_count; /* suggestionCount per call, default 100 */
+	/* not settings: what this run was asked to do */
+	char config_file[4096]; /* --config FILE or SIBYL_CONFIG, "" when none */
+	char backup_path[4096]; /* --backup PATH: copy the database there and exit */
 };
 
 /* Fills cfg from defaults, the environment and argv. Returns 0, 1 when
  * --help or --version was printed (exit 0), or -1 with a message in err. */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/* Fills cfg with the defaults only (what config_load starts from). */
+void config_defaults(struct config *cfg /* OUT */);
+
+/* Writes the --help text (every setting with its flag, environment
+ * variable, default and range) into buf; returns its length, like
+ * snprintf (may be >= cap, then the text is cut). */
+size_t config_help(char *buf, size_t cap);
 
 #endif
