@@ -20,7 +20,10 @@
  *               which the spec validation enforces)
  *   DISCRETE    the same over the scaled values, each value owning the cell
  *               between the midpoints to its neighbours; decode snaps to the
- *               nearest value in the scaled space
+ *               nearest value in the scaled space. The range is padded by
+ *               half the neighbouring gap at each end (like the integers'
+ *               half unit), so the end values own a full cell too; a single
+ *               value encodes as 0.5
  *   CATEGORICAL (index + 0.5) / K; decode is floor(u * K) clamped to K - 1
  *   inactive    0.5 (a fixed value, so inactive children add no distance)
  * Decoding never leaves the bounds: u is clamped to [0, 1] first.
@@ -88,6 +91,19 @@ void space_snap(const struct space *s, double *u /* IN/OUT */);
  * inside its domain (integer, a discrete value, a category index), every
  * inactive one NAN. On 0, writes what is wrong into err (may be NULL). */
 int space_valid(const struct space *s, const double *v, char *err, size_t errlen);
+
+/* 0 when the space is usable by the encoding: at least one parameter; for
+ * each, min <= max, finite bounds, min > 0 on a log or reverse-log scale
+ * (INTEGER: min >= 1), discrete values increasing, at least one category,
+ * parent an earlier index. Else -1 with the reason in err. The API's spec
+ * validation should reject such specs first; this is the designer's guard. */
+int space_check(const struct space *s, char *err /* OUT */, size_t errlen);
+
+/* One parameter's encoding, ignoring activity: value -> u in [0, 1], and
+ * u (clamped) -> value in its domain. space_encode/space_decode apply these
+ * and handle conditional children. */
+double space_param_encode(const struct space_param *p, double x);
+double space_param_decode(const struct space_param *p, double u);
 
 /* 1 when two value vectors are the same trial (NAN equals NAN). */
 int space_equal(const struct space *s, const double *a, const double *b);
