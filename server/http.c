@@ -1,0 +1,658 @@
+/* The HTTP front. libmicrohttpd's thread pool does the socket I/O only;
+ * each complete request is suspended and handed to a pool of cfg->threads
+ * workers that run the handler and resume the connection with the answer.
+ * The reason: in MHD's pool one I/O thread may hold several connections,
+ * so a handler that blocks (a suggest fitting a GP) would stall requests
+ * that merely share its thread. With the workers, cfg->threads requests
+ * are handled at once whatever connections they came on. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_PEM_BYTES  (1024 * 1024)
+#define METRICS_CAP    (1024 * 1024)
+#define IDLE_TIMEOUT_S 60
+#define MAX_IO_THREADS 4
+/* A body over the limit sent without Content-Length is read and dropped
+ * so that the client gets its 413 (MHD cannot answer mid-body); past this
+ * many times the limit we stop reading and close the connection. */
+#define DISCARD_FACTOR 4
+
+enum job_state { J_NEW, J_BODY, J_QUEUED, J_DONE, J_SENT };
+
+struct job {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct job *next; /* in the work queue */
+	enum job_state state;
+	char *uri;  /* the request target as received; path and query point in */
+	char *path; /* NUL-terminated at the '?' */
+	const char *query;
+	char *method;
+	char *authorization;
+	char client_addr[INET6_ADDRSTRLEN];
+	char *body;
+	size_t body_len, body_cap, discarded;
+	int too_large;
+	struct http_resp resp; /* filled by the worker */
+	struct timespec t0;
+	int responded, status;
+	const char *route;
+};
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_handlers h;
+	size_t max_body;
+	int shutdown_ms;
+	char *cert_pem, *key_pem;
+	pthread_mutex_t mu;
+	pthread_cond_t work_cv; /* workers: a job was queued, or closing */
+	pthread_cond_t idle_cv; /* http_stop: inflight reached 0 */
+	struct job *head, *tail;
+	long inflight; /* requests between their request line and completion */
+	int draining;  /* quiesced: answers carry Connection: close */
+	int closing;   /* drain over: no new jobs, queued ones get 503 */
+	pthread_t *workers;
+	int nworkers;
+	char mhd_error[256]; /* MHD's last message, for http_start's error */
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+/* The error envelope of API.md; malloc'd (MHD frees it with free()). */
+static char *envelope(int http_status, enum err_code code, const char *msg)
+{
+	json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", http_status, "message", msg,
+	                      "status", err_status_name(code));
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static void set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
+                      const char *route)
+{
+	free(r->body);
+	r->status = http_status;
+	r->body = envelope(http_status, code, msg);
+	r->content_type = NULL;
+	r->route = route;
+	r->retry_after = 0;
+}
+
+static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
+{
+	struct MHD_Response *mr;
+	char *body = r->body;
+	size_t len = body ? strlen(body) : 0;
+	enum MHD_Result ret;
+
+	r->body = NULL;
+	mr = MHD_create_response_from_buffer(len, body ? body : (char *)"",
+	                                     body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (!mr) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        r->content_type ? r->content_type : "application/json");
+	if (r->retry_after > 0) {
+		char v[24];
+		snprintf(v, sizeof(v), "%d", r->retry_after);
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, v);
+	}
+	/* Once quiesced, ask keep-alive clients to reconnect (elsewhere). */
+	if (j->srv->draining)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(j->conn, (unsigned)r->status, mr);
+	MHD_destroy_response(mr);
+	j->responded = 1;
+	j->status = r->status;
+	j->route = r->route;
+	j->state = J_SENT;
+	return ret;
+}
+
+static enum MHD_Result send_error(struct job *j, int http_status, enum err_code code,
+                                  const char *msg, const char *route)
+{
+	struct http_resp r = {0};
+	set_error(&r, http_status, code, msg, route);
+	return send_resp(j, &r);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: called with the request target exactly as
+ * received, before MHD splits or decodes it, so this is where the raw path
+ * and query come from. Its result becomes the request's context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_server *s = cls;
+	struct job *j = calloc(1, sizeof(*j));
+	char *q;
+
+	if (!j)
+		return NULL;
+	j->uri = strdup(uri ? uri : "");
+	if (!j->uri) {
+		free(j);
+		return NULL;
+	}
+	j->srv = s;
+	j->conn = c;
+	j->path = j->uri;
+	q = strchr(j->uri, '?');
+	if (q) {
+		*q = '\0';
+		j->query = q + 1;
+	} else {
+		j->query = "";
+	}
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	pthread_mutex_lock(&s->mu);
+	s->inflight++;
+	pthread_mutex_unlock(&s->mu);
+	return j;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	struct job *j = *req_cls;
+	(void)c;
+	if (!j)
+		return;
+	*req_cls = NULL;
+	double dt = since(&j->t0);
+	if (j->responded) {
+		metrics_observe_request(j->route, j->status, dt);
+		log_debug("event=request method=%s path=\"%s\" status=%d route=%s seconds=%.6f",
+		          j->method ? j->method : "-", j->path, j->status,
+		          j->route ? j->route : "unknown", dt);
+	} else {
+		log_debug("event=request_aborted path=\"%s\" reason=%d", j->path, (int)toe);
+	}
+	free(j->uri);
+	free(j->method);
+	free(j->authorization);
+	free(j->body);
+	free(j->resp.body);
+	free(j);
+	pthread_mutex_lock(&s->mu);
+	if (--s->inflight == 0)
+		pthread_cond_broadcast(&s->idle_cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *s = cls;
+	char msg[256];
+	size_t n;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	for (char *p = msg; *p; p++) {
+		if (*p == '"')
+			*p = '\'';
+	}
+	memcpy(s->mhd_error, msg, n + 1);
+	log_warn("event=mhd msg=\"%s\"", msg);
+}
+
+static void first_call(struct job *j, struct MHD_Connection *c, const char *method)
+{
+	const char *v;
+	const union MHD_ConnectionInfo *ci;
+
+	j->method = strdup(method ? method : "");
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v)
+		j->authorization = strdup(v);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+			          &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			          j->client_addr, sizeof(j->client_addr));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+			          &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			          j->client_addr, sizeof(j->client_addr));
+	}
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (v) {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (errno || end == v || n > j->srv->max_body)
+			j->too_large = 1;
+	}
+}
+
+/* Returns 0, or -1 when the client keeps sending far past the limit. */
+static int take_body(struct job *j, const char *data, size_t n)
+{
+	size_t max = j->srv->max_body;
+	if (!j->too_large && n > max - j->body_len)
+		j->too_large = 1;
+	if (j->too_large) {
+		free(j->body);
+		j->body = NULL;
+		j->discarded += n;
+		return j->discarded / DISCARD_FACTOR > max ? -1 : 0;
+	}
+	if (j->body_len + n + 1 > j->body_cap) {
+		size_t cap = j->body_cap ? j->body_cap : 4096;
+		while (cap < j->body_len + n + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		char *b = realloc(j->body, cap);
+		if (!b)
+			return -1;
+		j->body = b;
+		j->body_cap = cap;
+	}
+	memcpy(j->body + j->body_len, data, n);
+	j->body_len += n;
+	j->body[j->body_len] = '\0';
+	return 0;
+}
+
+static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->closing) {
+		pthread_mutex_unlock(&s->mu);
+		return send_error(j, 503, ERR_UNAVAILABLE, "the server is shutting down",
+		                  "http.unavailable");
+	}
+	/* Suspend before a worker can see the job, so its resume always
+	 * comes after this suspend. */
+	MHD_suspend_connection(c);
+	j->state = J_QUEUED;
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	pthread_cond_signal(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *s = cls;
+	struct job *j = *req_cls;
+	char msg[128];
+	(void)url;
+	(void)version;
+
+	if (!j)
+		return MHD_NO; /* out of memory in on_uri */
+	switch (j->state) {
+	case J_NEW:
+		first_call(j, c, method);
+		if (!j->method)
+			return MHD_NO;
+		j->state = J_BODY;
+		if (j->too_large)
+			break; /* answer now, before the client sends the body */
+		return MHD_YES;
+	case J_BODY:
+		if (*upload_data_size) {
+			int rc = take_body(j, upload_data, *upload_data_size);
+			*upload_data_size = 0;
+			return rc == 0 ? MHD_YES : MHD_NO;
+		}
+		if (!j->too_large)
+			return dispatch(s, j, c);
+		break;
+	case J_DONE:
+		return send_resp(j, &j->resp);
+	case J_QUEUED:
+		return MHD_NO; /* resumed without an answer: cannot happen */
+	case J_SENT:
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	/* A body over the limit: 413 (the HTTP code that says so, which proxies
+	 * and clients understand) with status INVALID_ARGUMENT, because the
+	 * request is wrong whatever the server's state and a retry cannot
+	 * succeed (RESOURCE_EXHAUSTED would invite one). */
+	snprintf(msg, sizeof(msg), "request body is larger than max_body_bytes (%zu bytes)",
+	         s->max_body);
+	return send_error(j, 413, ERR_INVALID_ARGUMENT, msg, "http.body_too_large");
+}
+
+static void serve_metrics(struct http_server *s, struct http_resp *r)
+{
+	char *buf = malloc(METRICS_CAP);
+	size_t n;
+	if (!buf) {
+		set_error(r, 500, ERR_INTERNAL, "out of memory", "metrics");
+		return;
+	}
+	n = metrics_render(buf, METRICS_CAP);
+	if (s->h.metrics && n + 1 < METRICS_CAP) {
+		size_t m = s->h.metrics(s->h.ctx, buf + n, METRICS_CAP - n);
+		if (m < METRICS_CAP - n)
+			n += m;
+	}
+	buf[n] = '\0';
+	r->status = 200;
+	r->body = buf;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	r->route = "metrics";
+}
+
+static void run(struct http_server *s, struct job *j, int closing)
+{
+	struct http_resp *r = &j->resp;
+	int get = strcmp(j->method, "GET") == 0;
+
+	memset(r, 0, sizeof(*r));
+	if (closing) {
+		set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
+		          "http.unavailable");
+	} else if (get && strcmp(j->path, "/healthz") == 0) {
+		if (!s->h.healthy || s->h.healthy(s->h.ctx) == 0) {
+			r->status = 200;
+			r->body = strdup("{\"status\":\"ok\"}");
+			r->route = "healthz";
+		} else {
+			set_error(r, 503, ERR_UNAVAILABLE, "the store is not answering", "healthz");
+		}
+	} else if (get && strcmp(j->path, "/metrics") == 0) {
+		serve_metrics(s, r);
+	} else {
+		struct http_req q = {
+		    .method = j->method,
+		    .path = j->path,
+		    .query = j->query,
+		    .body = j->body ? j->body : "",
+		    .body_len = j->body_len,
+		    .authorization = j->authorization,
+		    .client_addr = j->client_addr,
+		};
+		s->h.handle(s->h.ctx, &q, r);
+		if (r->status < 100 || r->status > 599) {
+			log_error("event=bad_handler_status status=%d path=\"%s\"", r->status,
+			          j->path);
+			set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
+		}
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct http_server *s = arg;
+	for (;;) {
+		struct job *j;
+		int closing;
+		pthread_mutex_lock(&s->mu);
+		while (!s->head && !s->closing)
+			pthread_cond_wait(&s->work_cv, &s->mu);
+		j = s->head;
+		if (!j) {
+			pthread_mutex_unlock(&s->mu);
+			return NULL;
+		}
+		s->head = j->next;
+		if (!s->head)
+			s->tail = NULL;
+		closing = s->closing;
+		pthread_mutex_unlock(&s->mu);
+
+		run(s, j, closing);
+		j->state = J_DONE;
+		MHD_resume_connection(j->conn);
+	}
+}
+
+static char *read_pem(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(MAX_PEM_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, MAX_PEM_BYTES + 1, f);
+	fclose(f);
+	if (n == 0 || n > MAX_PEM_BYTES || !strstr(buf, "-----BEGIN")) {
+		buf[n > MAX_PEM_BYTES ? MAX_PEM_BYTES : n] = '\0';
+		if (n == 0 || n > MAX_PEM_BYTES || !strstr(buf, "-----BEGIN")) {
+			snprintf(err, errlen, "%s is not a PEM file", path);
+			free(buf);
+			return NULL;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void stop_workers(struct http_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->closing = 1;
+	pthread_cond_broadcast(&s->work_cv);
+	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+	s->nworkers = 0;
+}
+
+static void destroy(struct http_server *s)
+{
+	free(s->workers);
+	free(s->cert_pem);
+	free(s->key_pem);
+	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->idle_cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+struct http_server *http_start(const struct config *cfg, const struct http_handlers *h, int *port,
+                               char *err, size_t errlen)
+{
+	struct http_server *s;
+	struct addrinfo hints = {0}, *ai = NULL;
+	struct sockaddr_storage addr;
+	char portstr[16];
+	unsigned int flags;
+	int rc, io_threads, tls = cfg->tls_cert[0] != '\0';
+	pthread_condattr_t ca;
+
+	if (!h || !h->handle) {
+		snprintf(err, errlen, "http_start: no request handler");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->h = *h;
+	s->max_body = cfg->max_body_bytes;
+	s->shutdown_ms = cfg->shutdown_timeout_ms;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle_cv, &ca);
+	pthread_condattr_destroy(&ca);
+
+	if (tls) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(err, errlen,
+			         "TLS was asked for (tls_cert) but this "
+			         "libmicrohttpd was built without TLS support");
+			goto fail;
+		}
+		if (!cfg->tls_key[0]) {
+			snprintf(err, errlen, "tls_cert given without tls_key");
+			goto fail;
+		}
+		s->cert_pem = read_pem(cfg->tls_cert, err, errlen);
+		if (!s->cert_pem)
+			goto fail;
+		s->key_pem = read_pem(cfg->tls_key, err, errlen);
+		if (!s->key_pem)
+			goto fail;
+	}
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", cfg->listen_port);
+	rc = getaddrinfo(cfg->listen_host, portstr, &hints, &ai);
+	if (rc != 0 || !ai || ai->ai_addrlen > sizeof(addr)) {
+		snprintf(err, errlen, "listen: cannot resolve host %s: %s", cfg->listen_host,
+		         rc ? gai_strerror(rc) : "no address");
+		if (ai)
+			freeaddrinfo(ai);
+		goto fail;
+	}
+	memset(&addr, 0, sizeof(addr));
+	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+
+	s->workers = calloc((size_t)(cfg->threads > 0 ? cfg->threads : 1), sizeof(pthread_t));
+	if (!s->workers) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < (cfg->threads > 0 ? cfg->threads : 1); i++) {
+		if (pthread_create(&s->workers[i], NULL, worker, s) != 0) {
+			snprintf(err, errlen, "cannot start worker threads");
+			stop_workers(s);
+			goto fail;
+		}
+		s->nworkers++;
+	}
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+	        MHD_USE_ERROR_LOG;
+	if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+		flags |= MHD_USE_EPOLL;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	io_threads = cfg->threads < MAX_IO_THREADS ? cfg->threads : MAX_IO_THREADS;
+	if (io_threads < 1)
+		io_threads = 1;
+
+	struct MHD_OptionItem tls_opts[] = {
+	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)io_threads, MHD_OPTION_URI_LOG_CALLBACK,
+	    on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+	    unescape_none, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_ARRAY, tls_opts,
+	    MHD_OPTION_END);
+	if (!s->d) {
+		int e = errno;
+		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen_host,
+		         cfg->listen_port, s->mhd_error[0] ? s->mhd_error : strerror(e));
+		stop_workers(s);
+		goto fail;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	if (port)
+		*port = di ? (int)di->port : cfg->listen_port;
+	return s;
+fail:
+	destroy(s);
+	return NULL;
+}
+
+void http_stop(struct http_server *s)
+{
+	struct timespec deadline;
+	MHD_socket fd;
+	long left;
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->d);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += s->shutdown_ms / 1000;
+	deadline.tv_nsec += (long)(s->shutdown_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->draining = 1;
+	while (s->inflight > 0) {
+		if (pthread_cond_timedwait(&s->idle_cv, &s->mu, &deadline) == ETIMEDOUT)
+			break;
+	}
+	left = s->inflight;
+	pthread_mutex_unlock(&s->mu);
+	if (left > 0)
+		log_warn("event=shutdown_timeout in_flight=%ld timeout_ms=%d", left,
+		         s->shutdown_ms);
+	/* Workers answer what is still queued with 503 and resume every
+	 * suspended connection (MHD_stop_daemon requires that); a handler
+	 * already running cannot be interrupted, so this waits for it. */
+	stop_workers(s);
+	MHD_stop_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	destroy(s);
+}
