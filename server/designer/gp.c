@@ -99,6 +99,14 @@ static int solve_alpha(struct gp *gp)
 	return 0;
 }
 
+static int alpha_finite(const struct gp *gp)
+{
+	double s = 0.0;
+	for (size_t i = 0; i < gp->n; i++)
+		s += gsl_vector_get(gp->alpha, i);
+	return isfinite(s);
+}
+
 static void build_k(struct gp *gp, double jitter)
 {
 	size_t n = gp->n;
@@ -137,8 +145,11 @@ int gp_factor(struct gp *gp, char *err, size_t errlen)
 		if (gsl_linalg_cholesky_decomp1(&Lv.matrix) != GSL_SUCCESS)
 			continue;
 		gp->jitter = jitter;
-		if (solve_alpha(gp) < 0)
-			break;
+		if (solve_alpha(gp) < 0 || !alpha_finite(gp)) {
+			if (err)
+				snprintf(err, errlen, "GP outputs are not finite");
+			return -1;
+		}
 		gp->factored = 1;
 		return 0;
 	}
