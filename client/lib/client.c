@@ -1,0 +1,496 @@
+/* client: the handle, one HTTP request with retries, and the last error. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Answers larger than this are refused: a client must bound what it reads. */
+#define MAX_BODY (64u * 1024 * 1024)
+#define MSG_LEN  1024
+
+struct sibyl_client {
+	char *url;  /* without trailing slash */
+	char *auth; /* "Authorization: Bearer KEY", or NULL */
+	CURL *curl;
+	long connect_ms, total_ms;
+	int max_attempts;
+	long base_delay_ms, max_delay_ms;
+	/* last error */
+	int code;
+	int status;
+	int attempts;
+	char msg[MSG_LEN];
+};
+
+static const struct {
+	int code;
+	const char *name;
+} code_names[] = {
+    {SIBYL_OK, "OK"},
+    {SIBYL_CANCELLED, "CANCELLED"},
+    {SIBYL_UNKNOWN, "UNKNOWN"},
+    {SIBYL_INVALID_ARGUMENT, "INVALID_ARGUMENT"},
+    {SIBYL_DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED"},
+    {SIBYL_NOT_FOUND, "NOT_FOUND"},
+    {SIBYL_ALREADY_EXISTS, "ALREADY_EXISTS"},
+    {SIBYL_PERMISSION_DENIED, "PERMISSION_DENIED"},
+    {SIBYL_RESOURCE_EXHAUSTED, "RESOURCE_EXHAUSTED"},
+    {SIBYL_FAILED_PRECONDITION, "FAILED_PRECONDITION"},
+    {SIBYL_ABORTED, "ABORTED"},
+    {SIBYL_OUT_OF_RANGE, "OUT_OF_RANGE"},
+    {SIBYL_UNIMPLEMENTED, "UNIMPLEMENTED"},
+    {SIBYL_INTERNAL, "INTERNAL"},
+    {SIBYL_UNAVAILABLE, "UNAVAILABLE"},
+    {SIBYL_DATA_LOSS, "DATA_LOSS"},
+    {SIBYL_UNAUTHENTICATED, "UNAUTHENTICATED"},
+    {SIBYL_ECONNECT, "ECONNECT"},
+    {SIBYL_ENOMEM, "ENOMEM"},
+    {SIBYL_EPROTOCOL, "EPROTOCOL"},
+    {SIBYL_EUSAGE, "EUSAGE"},
+};
+
+const char *sibyl_code_name(int code)
+{
+	if (code < 0)
+		code = -code;
+	for (size_t i = 0; i < sizeof code_names / sizeof code_names[0]; i++)
+		if (code_names[i].code == code)
+			return code_names[i].name;
+	return "UNKNOWN";
+}
+
+static int code_from_name(const char *name)
+{
+	for (size_t i = 1; i < sizeof code_names / sizeof code_names[0]; i++)
+		if (code_names[i].code < 100 && strcmp(code_names[i].name, name) == 0)
+			return code_names[i].code;
+	return 0;
+}
+
+static int code_from_http(long status)
+{
+	switch (status) {
+	case 400:
+		return SIBYL_INVALID_ARGUMENT;
+	case 401:
+		return SIBYL_UNAUTHENTICATED;
+	case 403:
+		return SIBYL_PERMISSION_DENIED;
+	case 404:
+		return SIBYL_NOT_FOUND;
+	case 409:
+		return SIBYL_ABORTED;
+	case 429:
+		return SIBYL_RESOURCE_EXHAUSTED;
+	case 501:
+		return SIBYL_UNIMPLEMENTED;
+	case 503:
+		return SIBYL_UNAVAILABLE;
+	case 504:
+		return SIBYL_DEADLINE_EXCEEDED;
+	default:
+		return status >= 500 ? SIBYL_INTERNAL : SIBYL_UNKNOWN;
+	}
+}
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct sibyl_client *sibyl_client_new(const char *url, const char *key)
+{
+	if (!url || !*url)
+		return NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return NULL;
+	struct sibyl_client *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	c->url = strndup(url, n);
+	if (key && *key) {
+		size_t len = strlen(key) + sizeof "Authorization: Bearer ";
+		c->auth = malloc(len);
+		if (c->auth)
+			snprintf(c->auth, len, "Authorization: Bearer %s", key);
+	}
+	c->curl = curl_easy_init();
+	if (!c->url || !c->curl || (key && *key && !c->auth)) {
+		sibyl_client_free(c);
+		return NULL;
+	}
+	c->connect_ms = 5000;
+	c->total_ms = 60000;
+	c->max_attempts = 5;
+	c->base_delay_ms = 100;
+	c->max_delay_ms = 5000;
+	return c;
+}
+
+void sibyl_client_free(struct sibyl_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->url);
+	free(c->auth);
+	free(c);
+}
+
+int sibyl_client_set_timeout(struct sibyl_client *c, long connect_ms, long total_ms)
+{
+	if (connect_ms < 0 || total_ms < 0)
+		return client_fail(c, SIBYL_EUSAGE, "timeouts must be >= 0");
+	c->connect_ms = connect_ms;
+	c->total_ms = total_ms;
+	client_ok(c);
+	return 0;
+}
+
+int sibyl_client_set_retries(struct sibyl_client *c, int max_attempts, long base_delay_ms,
+                             long max_delay_ms)
+{
+	if (max_attempts < 1 || max_attempts > 100 || base_delay_ms < 0 ||
+	    max_delay_ms < base_delay_ms)
+		return client_fail(c, SIBYL_EUSAGE,
+		                   "retries: need 1 <= max_attempts <= 100 and "
+		                   "0 <= base_delay_ms <= max_delay_ms");
+	c->max_attempts = max_attempts;
+	c->base_delay_ms = base_delay_ms;
+	c->max_delay_ms = max_delay_ms;
+	client_ok(c);
+	return 0;
+}
+
+int sibyl_errcode(const struct sibyl_client *c)
+{
+	return c ? c->code : SIBYL_EUSAGE;
+}
+
+const char *sibyl_errname(const struct sibyl_client *c)
+{
+	return sibyl_code_name(sibyl_errcode(c));
+}
+
+int sibyl_errstatus(const struct sibyl_client *c)
+{
+	return c ? c->status : 0;
+}
+
+const char *sibyl_errmsg(const struct sibyl_client *c)
+{
+	return c ? c->msg : "no client handle";
+}
+
+int sibyl_errattempts(const struct sibyl_client *c)
+{
+	return c ? c->attempts : 0;
+}
+
+void sibyl_free(void *p)
+{
+	free(p);
+}
+
+void client_ok(struct sibyl_client *c)
+{
+	c->code = SIBYL_OK;
+	c->status = 0;
+	c->msg[0] = '\0';
+}
+
+int client_fail(struct sibyl_client *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof c->msg, fmt, ap);
+	va_end(ap);
+	c->code = code;
+	c->status = 0;
+	return -code;
+}
+
+int client_check_name(struct sibyl_client *c, const char *what, const char *name)
+{
+	if (!name || !*name)
+		return client_fail(c, SIBYL_EUSAGE, "%s is empty", what);
+	for (const char *p = name; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
+		      ch == '/' || ch == ':'))
+			return client_fail(c, SIBYL_EUSAGE,
+			                   "%s \"%s\" has a character that is not allowed", what,
+			                   name);
+	}
+	if (name[0] == '/' || strstr(name, ".."))
+		return client_fail(c, SIBYL_EUSAGE, "%s \"%s\" is malformed", what, name);
+	return 0;
+}
+
+char *client_escape(struct sibyl_client *c, const char *s)
+{
+	char *e = curl_easy_escape(c->curl, s, 0);
+	if (!e)
+		return NULL;
+	char *copy = strdup(e);
+	curl_free(e);
+	return copy;
+}
+
+struct buf {
+	char *data;
+	size_t len, cap;
+	int too_big;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	struct buf *b = ud;
+	size_t n = size * nmemb;
+	if (b->len + n + 1 > MAX_BODY) {
+		b->too_big = 1;
+		return 0;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return 0; /* curl reports a write error; we see data == NULL-ish below */
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	long *retry_after = ud;
+	size_t n = size * nmemb;
+	static const char name[] = "retry-after:";
+	if (n > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
+		char tmp[32];
+		size_t len = n - (sizeof name - 1);
+		if (len >= sizeof tmp)
+			len = sizeof tmp - 1;
+		memcpy(tmp, ptr + sizeof name - 1, len);
+		tmp[len] = '\0';
+		char *end;
+		errno = 0;
+		long v = strtol(tmp, &end, 10);
+		if (errno == 0 && end != tmp && v >= 0)
+			*retry_after = v;
+	}
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Curl failures where the request cannot have reached the server. */
+static int never_sent(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	       rc == CURLE_COULDNT_RESOLVE_PROXY;
+}
+
+/* Sets the handle's error from a non-2xx answer. */
+static int http_error(struct sibyl_client *c, long status, const struct buf *b)
+{
+	int code = 0;
+	const char *msg = NULL;
+	json_t *root = b->data ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+	json_t *err = json_object_get(root, "error");
+	const char *name = json_string_value(json_object_get(err, "status"));
+	if (name)
+		code = code_from_name(name);
+	msg = json_string_value(json_object_get(err, "message"));
+	if (!code)
+		code = code_from_http(status);
+	if (msg)
+		snprintf(c->msg, sizeof c->msg, "%s", msg);
+	else
+		snprintf(c->msg, sizeof c->msg, "HTTP %ld%s%.200s", status, b->data ? ": " : "",
+		         b->data ? b->data : "");
+	json_decref(root);
+	c->code = code;
+	c->status = (int)status;
+	return -code;
+}
+
+/* One attempt. Returns 0 with *status set when an answer came, else the curl
+ * code (with *status 0). */
+static CURLcode attempt(struct sibyl_client *c, const char *method, const char *url,
+                        const char *body, struct buf *b, long *status, long *retry_after)
+{
+	CURL *h = c->curl;
+	curl_easy_reset(h);
+	struct curl_slist *hdrs = NULL, *tmp;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+	hdrs = curl_slist_append(NULL, "Accept: application/json");
+	if (!hdrs)
+		return rc;
+	if (body) {
+		if (!(tmp = curl_slist_append(hdrs, "Content-Type: application/json")))
+			goto out;
+		hdrs = tmp;
+	}
+	if (c->auth) {
+		if (!(tmp = curl_slist_append(hdrs, c->auth)))
+			goto out;
+		hdrs = tmp;
+	}
+	/* libcurl would otherwise send "Expect: 100-continue" and wait on big bodies. */
+	if (!(tmp = curl_slist_append(hdrs, "Expect:")))
+		goto out;
+	hdrs = tmp;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+	} else if (strcmp(method, "GET") != 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+	}
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->total_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, retry_after);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "libsibyl/" SIBYL_VERSION);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+out:
+	curl_slist_free_all(hdrs);
+	return rc;
+}
+
+int client_call(struct sibyl_client *c, const char *method, const char *path, json_t *body,
+                enum client_retry retry, json_t **out)
+{
+	char *text = NULL, *url = NULL;
+	struct buf b = {0};
+	int ret;
+	int maybe_applied = 0; /* an earlier attempt may have reached the server */
+	if (out)
+		*out = NULL;
+	c->attempts = 0;
+	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
+		ret = client_fail(c, SIBYL_ENOMEM, "out of memory encoding the request");
+		goto out;
+	}
+	size_t ulen = strlen(c->url) + strlen(path) + sizeof "/v1/";
+	if (!(url = malloc(ulen))) {
+		ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(url, ulen, "%s/v1/%s", c->url, path);
+
+	long delay = c->base_delay_ms;
+	for (;;) {
+		long status = 0, retry_after = -1;
+		free(b.data);
+		memset(&b, 0, sizeof b);
+		c->attempts++;
+		CURLcode rc = attempt(c, method, url, text, &b, &status, &retry_after);
+		int again = 0;
+		if (rc != CURLE_OK) {
+			if (b.too_big) {
+				ret = client_fail(c, SIBYL_EPROTOCOL,
+				                  "%s %s: answer larger than %u bytes", method,
+				                  path, MAX_BODY);
+				goto out;
+			}
+			if (rc == CURLE_OUT_OF_MEMORY || (rc == CURLE_WRITE_ERROR && !b.too_big)) {
+				ret = client_fail(c, SIBYL_ENOMEM,
+				                  "out of memory reading the answer");
+				goto out;
+			}
+			ret = client_fail(c, SIBYL_ECONNECT, "%s %s: %s", method, url,
+			                  curl_easy_strerror(rc));
+			again = never_sent(rc) || retry == CLIENT_IDEMPOTENT;
+			if (!never_sent(rc))
+				maybe_applied = 1;
+		} else if (status >= 200 && status < 300) {
+			json_t *root = NULL;
+			if (b.len > 0) {
+				json_error_t je;
+				root = json_loadb(b.data, b.len, 0, &je);
+				if (!root) {
+					ret = client_fail(c, SIBYL_EPROTOCOL,
+					                  "%s %s: answer is not JSON: %s", method,
+					                  path, je.text);
+					goto out;
+				}
+			} else if (!(root = json_object())) {
+				ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
+				goto out;
+			}
+			client_ok(c);
+			if (out)
+				*out = root;
+			else
+				json_decref(root);
+			ret = 0;
+			goto out;
+		} else {
+			ret = http_error(c, status, &b);
+			if (ret == -SIBYL_NOT_FOUND && maybe_applied &&
+			    strcmp(method, "DELETE") == 0) {
+				/* The earlier attempt deleted it; the answer was lost. */
+				client_ok(c);
+				ret = 0;
+				goto out;
+			}
+			again = status == 503 && retry == CLIENT_IDEMPOTENT;
+			if (again && retry_after >= 0 && retry_after * 1000 > delay)
+				delay = retry_after * 1000;
+		}
+		if (!again || c->attempts >= c->max_attempts)
+			break;
+		if (delay > c->max_delay_ms)
+			delay = c->max_delay_ms;
+		sleep_ms(delay);
+		delay = delay * 2;
+	}
+	if (c->attempts > 1 && c->code == SIBYL_ECONNECT) {
+		size_t len = strlen(c->msg);
+		snprintf(c->msg + len, sizeof c->msg - len, " (%d attempts)", c->attempts);
+	}
+out:
+	free(b.data);
+	free(url);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/* internal: what the files of libsibyl share. Not installed.
+ *
+ * client.c owns the handle, HTTP and the last error; codec.c turns JSON
+ * into the public structs and back; studies.c, trials.c and admin.c are
+ * one function per API method. */
+#ifndef SIBYL_CLIENT_INTERNAL_H
+#define SIBYL_CLIENT_INTERNAL_H
+
+#include <jansson.h>
+
+#include "sibyl/sibyl.h"
+
+/* Whether a request may be repeated once it may have reached the server. */
+enum client_retry { CLIENT_ONCE = 0, CLIENT_IDEMPOTENT = 1 };
+
+/* Sends METHOD url/v1/path with body (borrowed; NULL: no body). On a 2xx
+ * answer sets *out (may be NULL when not wanted) to the parsed body (a new
+ * reference: json_decref() it) and returns 0; else sets the handle's error
+ * and returns its negated code. path must already be escaped. */
+int client_call(struct sibyl_client *c, const char *method, const char *path, json_t *body,
+                enum client_retry retry, json_t **out /* OUT */);
+
+/* Sets the handle's error (HTTP status 0) and returns -code. */
+int client_fail(struct sibyl_client *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clears the handle's error. */
+void client_ok(struct sibyl_client *c);
+
+/* Checks that a name or id holds only characters that need no escaping in a
+ * URL path ([A-Za-z0-9._:/-]) and is not empty; else sets EUSAGE naming
+ * what (e.g. "study name") and returns -SIBYL_EUSAGE. */
+int client_check_name(struct sibyl_client *c, const char *what, const char *name);
+
+/* A malloc'd, percent-escaped copy of s for a query string, or NULL (OOM). */
+char *client_escape(struct sibyl_client *c, const char *s);
+
+/* "PREFIX?pageSize=N&pageToken=T&filter=F" (only the parts given) as a new
+ * string, or NULL with the handle's error set. */
+char *studies_list_path(struct sibyl_client *c, const char *prefix, int page_size,
+                        const char *page_token, const char *filter);
+
+/* Decoders: 0 and a new object in *out, or a negated code with the handle's
+ * error set (EPROTOCOL for JSON that is not what API.md promises). */
+int codec_trial(struct sibyl_client *c, json_t *j, struct sibyl_trial **out);
+int codec_trial_array(struct sibyl_client *c, json_t *arr, struct sibyl_trial_list *l);
+int codec_study(struct sibyl_client *c, json_t *j, struct sibyl_study **out);
+int codec_operation(struct sibyl_client *c, json_t *j, struct sibyl_operation **out);
+int codec_owner(struct sibyl_client *c, json_t *j, struct sibyl_owner **out);
+int codec_api_key(struct sibyl_client *c, json_t *j, struct sibyl_api_key **out);
+
+/* A copy of j's "nextPageToken" (or NULL) into *tok; -ENOMEM on OOM. */
+int codec_page_token(struct sibyl_client *c, json_t *j, char **tok);
+
+/* Encoders: a new JSON value, or NULL with the handle's error set. */
+json_t *codec_measurement_json(struct sibyl_client *c, const struct sibyl_measurement *m);
+json_t *codec_parameters_json(struct sibyl_client *c, const struct sibyl_parameter *p, size_t n);
+
+/* strdup that returns NULL for NULL. *ok is cleared on OOM. */
+char *codec_strdup(const char *s, int *ok);
+
+#endif

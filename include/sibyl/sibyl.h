@@ -1,0 +1,405 @@
+/* libsibyl: the C client of the sibyl hyperparameter tuning service.
+ *
+ * This header is the specification of the library. It follows the REST
+ * contract of sibyld (docs and /work/shared/API.md): one function per API
+ * method, typed structs for what comes back.
+ *
+ * Conventions, true of every function below unless it says otherwise:
+ * - Functions that talk to the server return 0 on success or a negative
+ *   `enum sibyl_code` (-SIBYL_NOT_FOUND, -SIBYL_ECONNECT...). On failure the
+ *   handle keeps the error: sibyl_errcode(), sibyl_errname(),
+ *   sibyl_errstatus() and sibyl_errmsg() describe it until the next call on
+ *   that handle (like sqlite3_errmsg). A success clears it.
+ * - OUT pointers (marked OUT) are set to NULL on failure and to a newly
+ *   allocated object on success; the caller frees it with the matching
+ *   sibyl_*_free() function. Every free function is NULL-safe.
+ * - Resource names are full names as the server spells them
+ *   ("owners/a/studies/s", "owners/a/studies/s/trials/3"); `owner` arguments
+ *   are bare owner ids ("a").
+ * - Strings passed in are copied when needed; the library keeps no pointer to
+ *   them after the call returns.
+ * - The library never prints, never exits, and returns -SIBYL_ENOMEM when
+ *   memory runs out.
+ * - Threads: a handle must be used by one thread at a time; separate handles
+ *   may be used from separate threads at once. sibyl_client_new() performs
+ *   libcurl's global initialization once, in a thread-safe way.
+ *
+ * Retries: a request that may have reached the server is retried, with
+ * exponential backoff, on a transport failure or a 503 UNAVAILABLE answer
+ * only when the call is safe to repeat by the API's rules: every GET and
+ * DELETE, study create (create-or-load) and lookup, suggest (which returns
+ * the caller's own ACTIVE trials first), complete (same body: same answer),
+ * stop, checkTrialEarlyStoppingState and listOptimalTrials. A request that
+ * never left (connection refused, host not found) is retried for every call,
+ * since the server cannot have acted on it. addTrialMeasurement, trial create,
+ * owner create and API key create are never retried once sent.
+ */
+#ifndef SIBYL_SIBYL_H
+#define SIBYL_SIBYL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SIBYL_VERSION "0.1.0"
+
+/* Error codes. The server's are google.rpc.Code numbers, so that a code seen
+ * here is the one the server's error envelope names; client-side failures
+ * come after 100. Functions return them negated. */
+enum sibyl_code {
+	SIBYL_OK = 0,
+	SIBYL_CANCELLED = 1,
+	SIBYL_UNKNOWN = 2, /* a non-2xx answer without a known status name */
+	SIBYL_INVALID_ARGUMENT = 3,
+	SIBYL_DEADLINE_EXCEEDED = 4,
+	SIBYL_NOT_FOUND = 5,
+	SIBYL_ALREADY_EXISTS = 6,
+	SIBYL_PERMISSION_DENIED = 7,
+	SIBYL_RESOURCE_EXHAUSTED = 8,
+	SIBYL_FAILED_PRECONDITION = 9,
+	SIBYL_ABORTED = 10,
+	SIBYL_OUT_OF_RANGE = 11,
+	SIBYL_UNIMPLEMENTED = 12,
+	SIBYL_INTERNAL = 13,
+	SIBYL_UNAVAILABLE = 14,
+	SIBYL_DATA_LOSS = 15,
+	SIBYL_UNAUTHENTICATED = 16,
+	SIBYL_ECONNECT = 100,  /* no answer: refused, unreachable, timed out, reset */
+	SIBYL_ENOMEM = 101,    /* out of memory in the client */
+	SIBYL_EPROTOCOL = 102, /* the answer was not what API.md promises */
+	SIBYL_EUSAGE = 103,    /* a bad argument to a library function; nothing was sent */
+};
+
+/* The status name of a code ("NOT_FOUND", "ECONNECT"); static storage. */
+const char *sibyl_code_name(int code);
+
+/* ------------------------------------------------------------------ */
+/* The client handle                                                  */
+/* ------------------------------------------------------------------ */
+
+struct sibyl_client;
+
+/* Makes a client for the server at url ("http://127.0.0.1:8080", with or
+ * without a trailing slash) authenticating with key (NULL or "": no
+ * Authorization header). No connection is made yet. Returns NULL when out of
+ * memory or when url is NULL or empty. Free with sibyl_client_free(). */
+struct sibyl_client *sibyl_client_new(const char *url, const char *key);
+
+/* Frees the handle and its connection. NULL-safe. */
+void sibyl_client_free(struct sibyl_client *c);
+
+/* Timeouts in milliseconds for each attempt: connect_ms to connect (default
+ * 5000), total_ms for the whole request (default 60000; 0: no limit).
+ * Returns 0, or -SIBYL_EUSAGE for negative values. */
+int sibyl_client_set_timeout(struct sibyl_client *c, long connect_ms, long total_ms);
+
+/* Retry policy (see the top of this file): at most max_attempts attempts in
+ * all (default 5; 1: never retry), waiting base_delay_ms (default 100)
+ * before the second attempt and doubling each time up to max_delay_ms
+ * (default 5000). A Retry-After header on a 503 is honoured up to
+ * max_delay_ms. Returns 0, or -SIBYL_EUSAGE for values out of range. */
+int sibyl_client_set_retries(struct sibyl_client *c, int max_attempts, long base_delay_ms,
+                             long max_delay_ms);
+
+/* The last error on c (all are valid until the next call on c):
+ * sibyl_errcode: the positive enum sibyl_code, SIBYL_OK after a success;
+ * sibyl_errname: its status name ("NOT_FOUND"), "OK" after a success;
+ * sibyl_errstatus: the HTTP status of the answer, 0 when there was none;
+ * sibyl_errmsg: the server's message, or the client's for a client-side
+ *   error ("connect to http://127.0.0.1:1: Connection refused (5 attempts)");
+ *   "" after a success.
+ * sibyl_errattempts: how many attempts the last call made (1 when it was
+ *   not retried). */
+int sibyl_errcode(const struct sibyl_client *c);
+const char *sibyl_errname(const struct sibyl_client *c);
+int sibyl_errstatus(const struct sibyl_client *c);
+const char *sibyl_errmsg(const struct sibyl_client *c);
+int sibyl_errattempts(const struct sibyl_client *c);
+
+/* ------------------------------------------------------------------ */
+/* Data                                                               */
+/* ------------------------------------------------------------------ */
+
+struct sibyl_metric {
+	char *metric_id;
+	double value;
+};
+
+/* A measurement. In arguments, elapsed_seconds < 0 and step_count < 0 mean
+ * "absent"; the same in results. */
+struct sibyl_measurement {
+	double elapsed_seconds;
+	long long step_count;
+	size_t n_metrics;
+	struct sibyl_metric *metrics;
+};
+
+enum sibyl_value_type { SIBYL_VALUE_NUMBER = 0, SIBYL_VALUE_STRING = 1 };
+
+/* A trial's parameter: a number (double, integer and discrete parameters)
+ * or a string (categorical ones). */
+struct sibyl_parameter {
+	char *parameter_id;
+	enum sibyl_value_type type;
+	double number; /* when type is SIBYL_VALUE_NUMBER */
+	char *string;  /* when type is SIBYL_VALUE_STRING, else NULL */
+};
+
+enum sibyl_trial_state {
+	SIBYL_TRIAL_STATE_UNSPECIFIED = 0,
+	SIBYL_TRIAL_REQUESTED,
+	SIBYL_TRIAL_ACTIVE,
+	SIBYL_TRIAL_STOPPING,
+	SIBYL_TRIAL_SUCCEEDED,
+	SIBYL_TRIAL_INFEASIBLE,
+};
+
+/* The state's name as the API spells it ("ACTIVE"); static storage. */
+const char *sibyl_trial_state_name(enum sibyl_trial_state s);
+
+/* A trial. String members are NULL when the server did not send them. */
+struct sibyl_trial {
+	char *name; /* "owners/a/studies/s/trials/3" */
+	long long id;
+	enum sibyl_trial_state state;
+	size_t n_parameters;
+	struct sibyl_parameter *parameters;
+	struct sibyl_measurement *final_measurement; /* NULL when none */
+	size_t n_measurements;
+	struct sibyl_measurement *measurements;
+	char *start_time;
+	char *end_time;
+	char *client_id;
+	char *infeasible_reason;
+	char *json; /* the trial exactly as the server sent it, compact JSON */
+};
+
+/* The parameter of that id in t, or NULL. The pointer is into t. */
+const struct sibyl_parameter *sibyl_trial_param(const struct sibyl_trial *t, const char *id);
+
+void sibyl_trial_free(struct sibyl_trial *t);
+
+struct sibyl_trial_list {
+	size_t n;
+	struct sibyl_trial **trials;
+	char *next_page_token; /* NULL on the last page */
+	char *study_state;     /* suggest only: "ACTIVE", "COMPLETED"...; else NULL */
+};
+void sibyl_trial_list_free(struct sibyl_trial_list *l);
+
+enum sibyl_goal { SIBYL_GOAL_UNSPECIFIED = 0, SIBYL_GOAL_MAXIMIZE, SIBYL_GOAL_MINIMIZE };
+
+struct sibyl_metric_spec {
+	char *metric_id;
+	enum sibyl_goal goal;
+	int is_constraint; /* 1 when it has a safetyConfig */
+	double safety_threshold;
+};
+
+enum sibyl_study_state {
+	SIBYL_STUDY_STATE_UNSPECIFIED = 0,
+	SIBYL_STUDY_ACTIVE,
+	SIBYL_STUDY_INACTIVE,
+	SIBYL_STUDY_COMPLETED,
+};
+const char *sibyl_study_state_name(enum sibyl_study_state s);
+
+/* A study. The spec is kept as JSON (spec_json) since it is rich; the parts
+ * a worker needs (metrics and their goals, parameter ids, algorithm) are
+ * decoded. String members are NULL when absent. */
+struct sibyl_study {
+	char *name; /* "owners/a/studies/s" */
+	char *display_name;
+	enum sibyl_study_state state;
+	char *create_time;
+	char *inactive_reason;
+	char *spec_json; /* the studySpec object, compact JSON */
+	size_t n_metrics;
+	struct sibyl_metric_spec *metrics;
+	size_t n_parameters;
+	char **parameter_ids; /* top-level parameters' ids */
+	char *algorithm;      /* NULL when the spec does not name one */
+	char *json;           /* the study as the server sent it */
+};
+void sibyl_study_free(struct sibyl_study *s);
+
+struct sibyl_study_list {
+	size_t n;
+	struct sibyl_study **studies;
+	char *next_page_token; /* NULL on the last page */
+};
+void sibyl_study_list_free(struct sibyl_study_list *l);
+
+/* A long-running operation (suggest, checkTrialEarlyStoppingState). */
+struct sibyl_operation {
+	char *name;
+	int done;
+	/* When done with an error: its code (positive) and message, else 0/NULL. */
+	int error_code;
+	char *error_message;
+	/* Suggest operations: the trials of the response, else NULL. */
+	struct sibyl_trial_list *trials;
+	/* Early-stopping operations: 1 stop, 0 go on; -1 when not such an operation. */
+	int should_stop;
+	char *json; /* the operation as the server sent it */
+};
+void sibyl_operation_free(struct sibyl_operation *op);
+
+struct sibyl_owner {
+	char *name; /* "owners/a" */
+	char *owner_id;
+	char *display_name;
+	char *json;
+};
+void sibyl_owner_free(struct sibyl_owner *o);
+
+struct sibyl_owner_list {
+	size_t n;
+	struct sibyl_owner **owners;
+	char *next_page_token;
+};
+void sibyl_owner_list_free(struct sibyl_owner_list *l);
+
+struct sibyl_api_key {
+	char *name; /* "owners/a/apiKeys/k1" */
+	char *role; /* "WRITER" or "READER" */
+	char *display_name;
+	char *key; /* the secret: only in the answer of sibyl_api_key_create(), else NULL */
+	char *json;
+};
+void sibyl_api_key_free(struct sibyl_api_key *k);
+
+struct sibyl_api_key_list {
+	size_t n;
+	struct sibyl_api_key **keys;
+	char *next_page_token;
+};
+void sibyl_api_key_list_free(struct sibyl_api_key_list *l);
+
+/* Frees a string the library returned (sibyl_name_*). NULL-safe. */
+void sibyl_free(void *p);
+
+/* ------------------------------------------------------------------ */
+/* Studies                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Create-or-load: makes study `display_name` of owner with spec_json (a
+ * JSON StudySpec object as text), or returns the existing one when its spec
+ * is the same; a different spec is -SIBYL_ALREADY_EXISTS. A spec_json that
+ * is not a JSON object is -SIBYL_EUSAGE (nothing sent). */
+int sibyl_study_create(struct sibyl_client *c, const char *owner, const char *display_name,
+                       const char *spec_json, struct sibyl_study **out /* OUT */);
+
+/* GET the study named `name`. */
+int sibyl_study_get(struct sibyl_client *c, const char *name, struct sibyl_study **out /* OUT */);
+
+/* One page of owner's studies. page_size 0: the server's default; page_token
+ * NULL or "": the first page. Follow out->next_page_token for the rest. */
+int sibyl_study_list(struct sibyl_client *c, const char *owner, int page_size,
+                     const char *page_token, struct sibyl_study_list **out /* OUT */);
+
+/* DELETE the study and its trials. A retried DELETE whose first attempt may
+ * have succeeded treats NOT_FOUND as success. */
+int sibyl_study_delete(struct sibyl_client *c, const char *name);
+
+/* The study of owner whose displayName is display_name. */
+int sibyl_study_lookup(struct sibyl_client *c, const char *owner, const char *display_name,
+                       struct sibyl_study **out /* OUT */);
+
+/* ------------------------------------------------------------------ */
+/* Trials                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Suggest count (>= 1) trials for client_id (non-empty) in study `study`
+ * (full name). Waits for the operation when the server answers before it is
+ * done. out->study_state tells whether the study is still ACTIVE; a
+ * COMPLETED study answers -SIBYL_FAILED_PRECONDITION. */
+int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, const char *client_id,
+                        struct sibyl_trial_list **out /* OUT */);
+
+/* Adds a trial by hand: parameters (n of them) and, to import a known result,
+ * final (NULL: the trial is REQUESTED; else SUCCEEDED with that final
+ * measurement). */
+int sibyl_trial_create(struct sibyl_client *c, const char *study,
+                       const struct sibyl_parameter *params, size_t n,
+                       const struct sibyl_measurement *final, struct sibyl_trial **out /* OUT */);
+
+int sibyl_trial_get(struct sibyl_client *c, const char *name, struct sibyl_trial **out /* OUT */);
+
+/* One page of the study's trials. filter: NULL for all, or e.g.
+ * "state=SUCCEEDED". page_size and page_token as in sibyl_study_list(). */
+int sibyl_trial_list(struct sibyl_client *c, const char *study, const char *filter, int page_size,
+                     const char *page_token, struct sibyl_trial_list **out /* OUT */);
+
+int sibyl_trial_delete(struct sibyl_client *c, const char *name);
+
+/* Reports one intermediate measurement m (at least one metric). out may be
+ * NULL when the updated trial is not wanted. Not retried once sent. */
+int sibyl_trial_add_measurement(struct sibyl_client *c, const char *name,
+                                const struct sibyl_measurement *m,
+                                struct sibyl_trial **out /* OUT, may be NULL */);
+
+/* Completes the trial: with final (may be NULL: the server picks from the
+ * reported measurements), or as infeasible (infeasible != 0) with reason
+ * (may be NULL). out may be NULL. */
+int sibyl_trial_complete(struct sibyl_client *c, const char *name,
+                         const struct sibyl_measurement *final, int infeasible, const char *reason,
+                         struct sibyl_trial **out /* OUT, may be NULL */);
+
+/* Asks the trial's worker to stop (state STOPPING). out may be NULL. */
+int sibyl_trial_stop(struct sibyl_client *c, const char *name,
+                     struct sibyl_trial **out /* OUT, may be NULL */);
+
+/* checkTrialEarlyStoppingState: sets *should_stop to 1 when the service
+ * advises stopping the trial, else 0. A server without early stopping
+ * answers -SIBYL_UNIMPLEMENTED. */
+int sibyl_trial_should_stop(struct sibyl_client *c, const char *name, int *should_stop /* OUT */);
+
+/* The optimal trials of the study (the best one, or the Pareto front). */
+int sibyl_trial_list_optimal(struct sibyl_client *c, const char *study,
+                             struct sibyl_trial_list **out /* OUT */);
+
+/* ------------------------------------------------------------------ */
+/* Operations                                                         */
+/* ------------------------------------------------------------------ */
+
+int sibyl_operation_get(struct sibyl_client *c, const char *name,
+                        struct sibyl_operation **out /* OUT */);
+
+/* ------------------------------------------------------------------ */
+/* Owners and API keys (admin; a key's owner WRITER for its keys)      */
+/* ------------------------------------------------------------------ */
+
+/* display_name may be NULL. */
+int sibyl_owner_create(struct sibyl_client *c, const char *owner_id, const char *display_name,
+                       struct sibyl_owner **out /* OUT */);
+int sibyl_owner_get(struct sibyl_client *c, const char *owner, struct sibyl_owner **out /* OUT */);
+int sibyl_owner_list(struct sibyl_client *c, int page_size, const char *page_token,
+                     struct sibyl_owner_list **out /* OUT */);
+int sibyl_owner_delete(struct sibyl_client *c, const char *owner);
+
+/* role: "WRITER" or "READER"; display_name may be NULL. out->key holds the
+ * secret, shown this once. */
+int sibyl_api_key_create(struct sibyl_client *c, const char *owner, const char *role,
+                         const char *display_name, struct sibyl_api_key **out /* OUT */);
+int sibyl_api_key_list(struct sibyl_client *c, const char *owner, int page_size,
+                       const char *page_token, struct sibyl_api_key_list **out /* OUT */);
+/* name: "owners/a/apiKeys/k1". */
+int sibyl_api_key_delete(struct sibyl_client *c, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+/* "owners/OWNER/studies/STUDY" from "OWNER/STUDY" (or the full name, copied
+ * unchanged). Returns a new string (free with sibyl_free()), or NULL when
+ * ref is malformed or memory runs out. */
+char *sibyl_name_study(const char *ref);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
