@@ -629,6 +629,11 @@ void http_stop(struct http_server *s)
 	if (!s)
 		return;
 	fd = MHD_quiesce_daemon(s->d);
+	/* MHD only stops polling the socket; shut it down too so that new
+	 * clients are refused at once instead of waiting in the backlog. The
+	 * fd itself stays open until MHD_stop_daemon, as MHD asks. */
+	if (fd != MHD_INVALID_SOCKET)
+		shutdown(fd, SHUT_RDWR);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += s->shutdown_ms / 1000;
 	deadline.tv_nsec += (long)(s->shutdown_ms % 1000) * 1000000L;

@@ -1,0 +1,118 @@
+/* sibyld: load the settings, open the store, serve until SIGTERM or SIGINT,
+ * then drain the requests in flight and close the store. */
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adminkey.h"
+#include "api.h"
+#include "config.h"
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+static struct config cfg; /* large; read-only once loaded */
+
+static const char *source_name(enum adminkey_source s)
+{
+	switch (s) {
+	case ADMINKEY_FROM_FILE:
+		return "admin_key_file";
+	case ADMINKEY_FROM_ENV:
+		return "SIBYL_ADMIN_KEY";
+	case ADMINKEY_FROM_DB_FILE:
+		return "db_key_file";
+	case ADMINKEY_GENERATED:
+		return "generated";
+	}
+	return "unknown";
+}
+
+int main(int argc, char **argv)
+{
+	char err[1024], keypath[4200];
+	struct err e = {0};
+	enum adminkey_source src;
+	struct api *api;
+	struct http_server *srv;
+	sigset_t sigs;
+	int rc, port = 0, sig = 0;
+
+	rc = config_load(&cfg, argc, argv, err, sizeof(err));
+	if (rc == 1)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "sibyld: %s\n", err);
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	if (sodium_init() < 0) {
+		log_error("event=start_failed msg=\"libsodium failed to initialize\"");
+		return 1;
+	}
+
+	if (cfg.backup_path[0]) {
+		if (store_backup_file(cfg.db_path, cfg.backup_path, &e) != 0) {
+			fprintf(stderr, "sibyld: backup of %s to %s failed: %s\n", cfg.db_path,
+			        cfg.backup_path, e.msg);
+			return 1;
+		}
+		printf("sibyld: backup of %s written to %s\n", cfg.db_path, cfg.backup_path);
+		return 0;
+	}
+
+	if (adminkey_resolve(&cfg, &src, keypath, sizeof(keypath), err, sizeof(err)) != 0) {
+		fprintf(stderr, "sibyld: %s\n", err);
+		return 2;
+	}
+	if (src == ADMINKEY_GENERATED)
+		log_warn("event=admin_key_generated path=\"%s\" msg=\"a new admin key was "
+		         "written to this file (mode 0600)\"",
+		         keypath);
+	else
+		log_info("event=admin_key source=%s path=\"%s\"", source_name(src), keypath);
+
+	/* Blocked before any thread starts, so that every thread inherits the
+	 * mask and only sigwait() below ever sees these signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	api = api_new(&cfg, &e);
+	if (!api) {
+		fprintf(stderr, "sibyld: %s\n", e.msg);
+		return 1;
+	}
+	struct http_handlers h = {
+	    .handle = api_handle,
+	    .healthy = api_healthy,
+	    .metrics = api_metrics,
+	    .ctx = api,
+	};
+	srv = http_start(&cfg, &h, &port, err, sizeof(err));
+	if (!srv) {
+		fprintf(stderr, "sibyld: %s\n", err);
+		api_free(api);
+		return 1;
+	}
+	int v6 = strchr(cfg.listen_host, ':') != NULL;
+	printf("sibyld: listening on %s%s%s:%d\n", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "",
+	       port);
+	fflush(stdout);
+	log_info("event=listening host=%s port=%d tls=%s threads=%d db=\"%s\"", cfg.listen_host,
+	         port, cfg.tls_cert[0] ? "on" : "off", cfg.threads, cfg.db_path);
+
+	while (sigwait(&sigs, &sig) != 0)
+		;
+	log_info("event=stopping signal=%s timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	         cfg.shutdown_timeout_ms);
+	http_stop(srv);
+	api_free(api);
+	log_info("event=stopped");
+	return 0;
+}
