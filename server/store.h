@@ -64,18 +64,44 @@ struct store_study {
 	int64_t create_time;
 	int64_t last_progress_time; /* for maxDurationNoProgress */
 };
-void store_study_clear(struct store_study *s); /* NULL-safe */
+void store_study_clear(struct store_study *s);            /* NULL-safe */
+void store_studies_free(struct store_study *a, size_t n); /* clears each, frees array */
+
+/* ---- owners ---- */
+struct store_owner {
+	char *id;
+	char *display_name; /* "" when none */
+	int64_t create_time;
+};
+void store_owner_clear(struct store_owner *o);           /* NULL-safe */
+void store_owners_free(struct store_owner *a, size_t n); /* clears each, frees array */
 
 /* Creates the owner row if missing (until the multi-team issue makes owners
  * explicit). */
 int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e);
+/* ALREADY_EXISTS if present. display_name may be NULL. */
+int store_owner_insert(struct store_conn *w, const char *owner, const char *display_name,
+                       int64_t now, struct err *e);
+/* NOT_FOUND (message names owners/O) when absent. */
+int store_owner_get(struct store_conn *c, const char *owner, struct store_owner *out,
+                    struct err *e);
+/* Owners ordered by id, id > after ("" or NULL: from the start), at most
+ * limit (<= 0: all); free with store_owners_free. */
+int store_owner_list(struct store_conn *c, const char *after, int limit, struct store_owner **out,
+                     size_t *n, struct err *e);
+/* NOT_FOUND when absent; FAILED_PRECONDITION while it still has studies. */
+int store_owner_delete(struct store_conn *w, const char *owner, struct err *e);
 
-/* Inserts; ALREADY_EXISTS if (owner, study_id) exists. out may be NULL. */
+/* Inserts; ALREADY_EXISTS if (owner, study_id) exists, NOT_FOUND if the
+ * owner row does not. out may be NULL. */
 int store_study_insert(struct store_conn *w, const char *owner, const char *study_id,
                        const char *spec_json, int64_t now, struct store_study *out, struct err *e);
 /* NOT_FOUND (message names owners/O/studies/S) when absent. */
 int store_study_get(struct store_conn *c, const char *owner, const char *study_id,
                     struct store_study *out, struct err *e);
+/* NOT_FOUND when no study has this rowid. */
+int store_study_get_by_rowid(struct store_conn *c, int64_t rowid, struct store_study *out,
+                             struct err *e);
 /* Studies of an owner ordered by rowid, rowid > after, at most limit.
  * *out is a malloc'd array of *n studies: free each with store_study_clear
  * and the array with free(). */

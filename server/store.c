@@ -1,0 +1,652 @@
+/* store.c: opening the database, connections (one writer, a pool of
+ * readers), statement cache, SQLITE_BUSY retries, migrations and online
+ * backup. The queries live in store_owners.c, store_studies.c and
+ * store_trials.c. See docs/storage.md for the reasons behind the settings. */
+#include "store_internal.h"
+#include "store_migrations.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* SQLite's own wait for a lock, then ours around it: a caller never sees
+ * SQLITE_BUSY unless the database stayed locked (by another process) for
+ * about BUSY_TOTAL_MS. */
+#define BUSY_TIMEOUT_MS 2000
+#define BUSY_TOTAL_MS   30000
+/* Readers beyond this wait for one to come back (HTTP threads are fewer). */
+#define MAX_READERS 64
+/* Pages copied per sqlite3_backup_step. */
+#define BACKUP_CHUNK 1024
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int is_busy(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+int store_sqlerr(struct store_conn *c, struct err *e, const char *what)
+{
+	return err_set(e, ERR_INTERNAL, "store: %s: %s", what,
+	               c && c->db ? sqlite3_errmsg(c->db) : "no connection");
+}
+
+sqlite3_stmt *store_stmt(struct store_conn *c, enum store_stmt_id id, const char *sql,
+                         struct err *e)
+{
+	if (!c->stmt[id]) {
+		int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+		                            NULL);
+		if (rc != SQLITE_OK) {
+			store_sqlerr(c, e, "prepare");
+			c->stmt[id] = NULL;
+			return NULL;
+		}
+	}
+	return c->stmt[id];
+}
+
+int store_step(struct store_conn *c, sqlite3_stmt *s, struct err *e)
+{
+	int waited = 0, pause = 1;
+	for (;;) {
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			return rc;
+		if (!is_busy(rc) || waited >= BUSY_TOTAL_MS) {
+			if (is_busy(rc))
+				return err_set(e, ERR_UNAVAILABLE,
+				               "store: database busy for %d ms (another process "
+				               "holds a lock on it?)",
+				               waited);
+			return store_sqlerr(c, e, "step");
+		}
+		/* Only the first step of a statement can meet a lock here (reads
+		 * take their snapshot there; writes run under BEGIN IMMEDIATE), so
+		 * starting it again is equivalent. */
+		sqlite3_reset(s);
+		sleep_ms(pause);
+		waited += pause + BUSY_TIMEOUT_MS;
+		pause = pause < 64 ? pause * 2 : 64;
+	}
+}
+
+void store_done(sqlite3_stmt *s)
+{
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+int store_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+char *store_col_dup(sqlite3_stmt *s, int col, int *oom)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	if (!t)
+		return NULL;
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	char *r = malloc(n + 1);
+	if (!r) {
+		*oom = 1;
+		return NULL;
+	}
+	memcpy(r, t, n);
+	r[n] = '\0';
+	return r;
+}
+
+/* Runs one statement without results (BEGIN, COMMIT, ...). */
+static int run(struct store_conn *c, enum store_stmt_id id, const char *sql, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(c, id, sql, e);
+	if (!s)
+		return -ERR_INTERNAL;
+	int rc = store_step(c, s, e);
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
+/* Runs a constant script at open time (pragmas, migrations). */
+static int exec(sqlite3 *db, const char *sql, struct err *e, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		err_set(e, ERR_INTERNAL, "store: %s: %s", what, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return -ERR_INTERNAL;
+	}
+	return 0;
+}
+
+/* One integer from a constant query (pragmas at open time). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out, struct err *e)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return err_set(e, ERR_INTERNAL, "store: %s: %s", sql, sqlite3_errmsg(db));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE)
+		*out = 0;
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	if (!ok)
+		err_set(e, ERR_INTERNAL, "store: %s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return ok ? 0 : -ERR_INTERNAL;
+}
+
+static void conn_close(struct store_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
+{
+	struct store_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_set(e, ERR_INTERNAL, "store: out of memory");
+		return NULL;
+	}
+	c->st = st;
+	c->writer = writer;
+	/* NOMUTEX: a connection is used by one thread at a time, handed over
+	 * under the pool or writer mutex. */
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		err_set(e, ERR_UNAVAILABLE, "store: cannot open %s: %s", st->path,
+		        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_close(c);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	/* synchronous=FULL: in WAL mode the log is fsync'ed at every commit, so
+	 * a change that was acknowledged survives a power loss too, not only a
+	 * crash of the process (docs/storage.md has the measurements). */
+	const char *pragmas = writer ? "PRAGMA synchronous=FULL;"
+	                               "PRAGMA journal_size_limit=67108864;"
+	                               "PRAGMA cache_size=-16384;"
+	                             : "PRAGMA query_only=1;"
+	                               "PRAGMA cache_size=-8192;";
+	if (exec(c->db, pragmas, e, "connection settings") != 0) {
+		conn_close(c);
+		return NULL;
+	}
+	if (!writer && exec(c->db, "PRAGMA foreign_keys=ON;", e, "foreign keys") != 0) {
+		conn_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- migrations ---- */
+
+static int max_known_version(void)
+{
+	return store_n_migrations ? store_migrations[store_n_migrations - 1].version : 0;
+}
+
+/* *applied = highest recorded version (0 on a new database), *missing =
+ * how many embedded migrations are not recorded. */
+static int schema_state(sqlite3 *db, int64_t *applied, int *missing, struct err *e)
+{
+	int64_t has;
+	*applied = 0;
+	*missing = (int)store_n_migrations;
+	if (query_int(db,
+	              "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+	              "name='schema_migrations'",
+	              &has, e) != 0)
+		return -ERR_INTERNAL;
+	if (!has)
+		return 0;
+	if (query_int(db, "SELECT coalesce(max(version),0) FROM schema_migrations", applied, e) !=
+	    0)
+		return -ERR_INTERNAL;
+	int64_t n = 0;
+	for (size_t i = 0; i < store_n_migrations; i++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version=?", -1,
+		                       &s, NULL) != SQLITE_OK)
+			return err_set(e, ERR_INTERNAL, "store: schema_migrations: %s",
+			               sqlite3_errmsg(db));
+		sqlite3_bind_int(s, 1, store_migrations[i].version);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n++;
+		sqlite3_finalize(s);
+	}
+	*missing = (int)store_n_migrations - (int)n;
+	return 0;
+}
+
+static int refuse_newer(int64_t applied, struct err *e, const char *path)
+{
+	return err_set(e, ERR_FAILED_PRECONDITION,
+	               "store: %s has schema version %lld, newer than this sibyld knows "
+	               "(version %d); run a newer sibyld or restore a backup",
+	               path, (long long)applied, max_known_version());
+}
+
+static int migrate(struct store *st, struct err *e)
+{
+	sqlite3 *db = st->writer->db;
+	int64_t applied;
+	int missing;
+	if (schema_state(db, &applied, &missing, e) != 0)
+		return -ERR_INTERNAL;
+	if (applied > max_known_version())
+		return refuse_newer(applied, e, st->path);
+	if (missing == 0)
+		return 0; /* the common start: nothing is written */
+
+	/* Foreign keys off while the scripts run, so that a later migration can
+	 * rebuild a table (SQLite's 12-step ALTER); checked before commit. The
+	 * pragma is a no-op inside a transaction, hence before BEGIN. */
+	if (exec(db, "PRAGMA foreign_keys=OFF", e, "migrations") != 0)
+		return -ERR_INTERNAL;
+	if (exec(db, "BEGIN IMMEDIATE", e, "migrations: begin") != 0)
+		return -ERR_INTERNAL;
+	int rc = exec(db,
+	              "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	              "version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, "
+	              "applied_at INTEGER NOT NULL)",
+	              e, "schema_migrations");
+	/* Again under the write lock: another process may have migrated. */
+	if (rc == 0)
+		rc = schema_state(db, &applied, &missing, e);
+	if (rc == 0 && applied > max_known_version())
+		rc = refuse_newer(applied, e, st->path);
+	for (size_t i = 0; rc == 0 && i < store_n_migrations; i++) {
+		const struct store_migration *m = &store_migrations[i];
+		int64_t done;
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_migrations WHERE version=?",
+		                       -1, &s, NULL) != SQLITE_OK) {
+			rc = err_set(e, ERR_INTERNAL, "store: %s", sqlite3_errmsg(db));
+			break;
+		}
+		sqlite3_bind_int(s, 1, m->version);
+		done = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		sqlite3_finalize(s);
+		if (done)
+			continue;
+		char what[160];
+		snprintf(what, sizeof(what), "migration %04d_%s", m->version, m->name);
+		rc = exec(db, m->sql, e, what);
+		if (rc != 0)
+			break;
+		if (sqlite3_prepare_v2(db,
+		                       "INSERT INTO schema_migrations(version, name, applied_at) "
+		                       "VALUES (?, ?, ?)",
+		                       -1, &s, NULL) != SQLITE_OK) {
+			rc = err_set(e, ERR_INTERNAL, "store: %s", sqlite3_errmsg(db));
+			break;
+		}
+		sqlite3_bind_int(s, 1, m->version);
+		sqlite3_bind_text(s, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, now_ms());
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = err_set(e, ERR_INTERNAL, "store: recording %s: %s", what,
+			             sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+	}
+	if (rc == 0) {
+		int64_t bad;
+		rc = query_int(db, "SELECT count(*) FROM pragma_foreign_key_check", &bad, e);
+		if (rc == 0 && bad)
+			rc = err_set(e, ERR_INTERNAL,
+			             "store: migrations left %lld foreign key violations",
+			             (long long)bad);
+	}
+	if (rc == 0)
+		rc = exec(db, "COMMIT", e, "migrations: commit");
+	if (rc != 0)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* ---- open, close ---- */
+
+struct store *store_open(const char *path, struct err *e)
+{
+	if (!path || !*path) {
+		err_set(e, ERR_INVALID_ARGUMENT, "store: no database path");
+		return NULL;
+	}
+	if (!sqlite3_threadsafe()) {
+		err_set(e, ERR_INTERNAL, "store: SQLite was built without thread support");
+		return NULL;
+	}
+	struct store *st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		err_set(e, ERR_INTERNAL, "store: out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&st->wlock, NULL);
+	pthread_mutex_init(&st->plock, NULL);
+	pthread_cond_init(&st->pcond, NULL);
+	st->max_readers = MAX_READERS;
+	st->writer = conn_open(st, 1, e);
+	if (!st->writer)
+		goto out;
+
+	/* WAL: readers never block the writer nor the writer the readers. The
+	 * mode is recorded in the file, so this writes only on a new database. */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->writer->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		store_sqlerr(st->writer, e, "journal_mode");
+		goto out;
+	}
+	int rc = sqlite3_step(s);
+	const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	int wal = mode && strcmp(mode, "wal") == 0;
+	if (!wal)
+		err_set(e, ERR_UNAVAILABLE, "store: %s: cannot switch to WAL mode (%s)", path,
+		        rc == SQLITE_ROW ? mode : sqlite3_errmsg(st->writer->db));
+	sqlite3_finalize(s);
+	if (!wal)
+		goto out;
+
+	if (migrate(st, e) != 0)
+		goto out;
+	if (exec(st->writer->db, "PRAGMA foreign_keys=ON", e, "foreign keys") != 0)
+		goto out;
+	int64_t fk;
+	if (query_int(st->writer->db, "PRAGMA foreign_keys", &fk, e) != 0)
+		goto out;
+	if (!fk) {
+		err_set(e, ERR_INTERNAL, "store: SQLite refused to enable foreign keys");
+		goto out;
+	}
+	return st;
+out:
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->plock);
+	while (st->n_out > 0)
+		pthread_cond_wait(&st->pcond, &st->plock);
+	struct store_conn *c = st->idle;
+	st->idle = NULL;
+	pthread_mutex_unlock(&st->plock);
+	while (c) {
+		struct store_conn *next = c->next;
+		conn_close(c);
+		c = next;
+	}
+	/* The writer last: the last connection to close checkpoints the WAL
+	 * into the database, so the next start has no log to replay. */
+	pthread_mutex_lock(&st->wlock);
+	conn_close(st->writer);
+	st->writer = NULL;
+	pthread_mutex_unlock(&st->wlock);
+	pthread_mutex_destroy(&st->wlock);
+	pthread_mutex_destroy(&st->plock);
+	pthread_cond_destroy(&st->pcond);
+	free(st->path);
+	free(st);
+}
+
+/* ---- connections ---- */
+
+struct store_conn *store_read(struct store *st, struct err *e)
+{
+	struct store_conn *c = NULL;
+	int open_new = 0;
+	pthread_mutex_lock(&st->plock);
+	while (!st->idle && st->n_readers >= st->max_readers)
+		pthread_cond_wait(&st->pcond, &st->plock);
+	if (st->idle) {
+		c = st->idle;
+		st->idle = c->next;
+	} else {
+		st->n_readers++; /* reserve the slot; open outside the lock */
+		open_new = 1;
+	}
+	st->n_out++;
+	pthread_mutex_unlock(&st->plock);
+	if (open_new) {
+		c = conn_open(st, 0, e);
+		if (!c) {
+			pthread_mutex_lock(&st->plock);
+			st->n_readers--;
+			st->n_out--;
+			pthread_cond_broadcast(&st->pcond);
+			pthread_mutex_unlock(&st->plock);
+			return NULL;
+		}
+	}
+	c->next = NULL;
+	/* One snapshot for all the reads made before store_release. */
+	if (run(c, ST_BEGIN, "BEGIN", e) != 0) {
+		store_release(c);
+		return NULL;
+	}
+	return c;
+}
+
+void store_release(struct store_conn *c)
+{
+	if (!c)
+		return;
+	if (c->writer) { /* misuse; do not leave the writer locked */
+		store_write_rollback(c);
+		return;
+	}
+	struct store *st = c->st;
+	int broken = 0;
+	if (!sqlite3_get_autocommit(c->db)) {
+		sqlite3_stmt *s = store_stmt(c, ST_COMMIT, "COMMIT", NULL);
+		broken = !s || store_step(c, s, NULL) != SQLITE_DONE;
+		store_done(s);
+	}
+	pthread_mutex_lock(&st->plock);
+	if (broken) {
+		st->n_readers--;
+	} else {
+		c->next = st->idle;
+		st->idle = c;
+	}
+	st->n_out--;
+	pthread_cond_broadcast(&st->pcond);
+	pthread_mutex_unlock(&st->plock);
+	if (broken)
+		conn_close(c);
+}
+
+struct store_conn *store_write_begin(struct store *st, struct err *e)
+{
+	pthread_mutex_lock(&st->wlock);
+	struct store_conn *w = st->writer;
+	if (!w) {
+		pthread_mutex_unlock(&st->wlock);
+		err_set(e, ERR_UNAVAILABLE, "store: closed");
+		return NULL;
+	}
+	if (run(w, ST_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", e) != 0) {
+		pthread_mutex_unlock(&st->wlock);
+		return NULL;
+	}
+	return w;
+}
+
+int store_write_commit(struct store_conn *w, struct err *e)
+{
+	int rc = run(w, ST_COMMIT, "COMMIT", e);
+	if (rc != 0 && !sqlite3_get_autocommit(w->db))
+		run(w, ST_ROLLBACK, "ROLLBACK", NULL);
+	pthread_mutex_unlock(&w->st->wlock);
+	return rc;
+}
+
+void store_write_rollback(struct store_conn *w)
+{
+	if (!w)
+		return;
+	if (!sqlite3_get_autocommit(w->db))
+		run(w, ST_ROLLBACK, "ROLLBACK", NULL);
+	pthread_mutex_unlock(&w->st->wlock);
+}
+
+int store_ping(struct store *st)
+{
+	struct err e;
+	struct store_conn *c = store_read(st, &e);
+	if (!c)
+		return -(int)e.code;
+	sqlite3_stmt *s = store_stmt(c, ST_PING, "SELECT count(*) FROM schema_migrations", &e);
+	int rc = s ? store_step(c, s, &e) : -ERR_INTERNAL;
+	store_done(s);
+	store_release(c);
+	return rc == SQLITE_ROW ? 0 : (rc < 0 ? rc : -ERR_INTERNAL);
+}
+
+/* ---- backup ---- */
+
+static int fsync_path(const char *path, int dir)
+{
+	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int store_backup_file(const char *db_path, const char *dest, struct err *e)
+{
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b = NULL;
+	char tmp[4096], dir[4096];
+	int rc = -ERR_INTERNAL, in_read = 0;
+
+	if (!db_path || !dest || !*db_path || !*dest)
+		return err_set(e, ERR_INVALID_ARGUMENT, "backup: no source or destination");
+	int n = snprintf(tmp, sizeof(tmp), "%s.partial", dest);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return err_set(e, ERR_INVALID_ARGUMENT, "backup: destination path too long");
+	if (access(db_path, F_OK) != 0)
+		return err_set(e, ERR_NOT_FOUND, "backup: %s: %s", db_path, strerror(errno));
+	unlink(tmp);
+
+	if (sqlite3_open_v2(db_path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot open %s: %s", db_path,
+		             src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+	/* Hold one read transaction across all the steps: the copy is then the
+	 * snapshot at this moment and is never restarted by concurrent writes
+	 * (in WAL mode they do not wait for us either). */
+	if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot read %s: %s", db_path,
+		             sqlite3_errmsg(src));
+		goto out;
+	}
+	in_read = 1;
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot create %s: %s", tmp,
+		             dst ? sqlite3_errmsg(dst) : "out of memory");
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		rc = err_set(e, ERR_INTERNAL, "backup: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	int step, waited = 0;
+	do {
+		step = sqlite3_backup_step(b, BACKUP_CHUNK);
+		if (is_busy(step)) {
+			if (waited > BUSY_TOTAL_MS)
+				break;
+			sleep_ms(10);
+			waited += 10;
+		}
+	} while (step == SQLITE_OK || is_busy(step));
+	int fin = sqlite3_backup_finish(b);
+	b = NULL;
+	if (step != SQLITE_DONE || fin != SQLITE_OK) {
+		rc = err_set(e, ERR_INTERNAL, "backup: copying %s: %s", db_path,
+		             sqlite3_errstr(step != SQLITE_DONE ? step : fin));
+		goto out;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		rc = err_set(e, ERR_INTERNAL, "backup: closing %s", tmp);
+		dst = NULL;
+		goto out;
+	}
+	dst = NULL;
+	/* Durable and atomic: the destination is either the old file or a
+	 * complete copy, never a half-written one. */
+	if (fsync_path(tmp, 0) != 0 || rename(tmp, dest) != 0) {
+		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot write %s: %s", dest,
+		             strerror(errno));
+		goto out;
+	}
+	const char *slash = strrchr(dest, '/');
+	if (slash) {
+		size_t len = slash == dest ? 1 : (size_t)(slash - dest);
+		if (len < sizeof(dir)) {
+			memcpy(dir, dest, len);
+			dir[len] = '\0';
+			fsync_path(dir, 1);
+		}
+	} else {
+		fsync_path(".", 1);
+	}
+	rc = 0;
+out:
+	if (b)
+		sqlite3_backup_finish(b);
+	if (dst)
+		sqlite3_close(dst);
+	if (in_read)
+		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+	if (src)
+		sqlite3_close(src);
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,94 @@
+/* store_internal: what the store_*.c files share and nothing else includes
+ * (a bench or test may, to reach the raw connection). Not an interface. */
+#ifndef SIBYL_STORE_INTERNAL_H
+#define SIBYL_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Every SQL statement the store runs, prepared once per connection on first
+ * use (SQLITE_PREPARE_PERSISTENT) and kept until the connection closes. */
+enum store_stmt_id {
+	ST_BEGIN,
+	ST_BEGIN_IMMEDIATE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_PING,
+	ST_OWNER_INSERT,
+	ST_OWNER_EXISTS,
+	ST_OWNER_GET,
+	ST_OWNER_LIST,
+	ST_OWNER_DELETE,
+	ST_OWNER_COUNT_STUDIES,
+	ST_STUDY_INSERT,
+	ST_STUDY_GET,
+	ST_STUDY_GET_ROWID,
+	ST_STUDY_LIST,
+	ST_STUDY_DELETE,
+	ST_STUDY_SET_STATE,
+	ST_STUDY_SET_PROGRESS,
+	ST_STUDY_NAME,
+	ST_STUDY_NEXT_TRIAL,
+	ST_STUDY_NEXT_OPERATION,
+	ST_COUNT_STUDIES,
+	ST_TRIAL_INSERT,
+	ST_TRIAL_GET,
+	ST_TRIAL_UPDATE,
+	ST_TRIAL_DELETE,
+	ST_TRIAL_LIST_ALL,
+	ST_TRIAL_LIST_STATES,
+	ST_TRIAL_LIST_CLIENT,
+	ST_TRIAL_COUNT_ALL,
+	ST_TRIAL_COUNT_STATES,
+	ST_TRIAL_EXPIRE,
+	ST_TRIAL_ADD_MEASUREMENT,
+	ST_MEASUREMENT_INSERT,
+	ST_MEASUREMENT_LIST,
+	ST_OPERATION_INSERT,
+	ST_OPERATION_GET,
+	ST_COUNT_TRIALS_BY_STATE,
+	ST_COUNT
+};
+
+struct store_conn {
+	struct store *st;
+	sqlite3 *db;
+	int writer;              /* the one write connection */
+	struct store_conn *next; /* idle list of readers */
+	sqlite3_stmt *stmt[ST_COUNT];
+};
+
+struct store {
+	char *path;
+	struct store_conn *writer;
+	pthread_mutex_t wlock; /* held from store_write_begin to commit/rollback */
+	pthread_mutex_t plock; /* reader pool */
+	pthread_cond_t pcond;  /* a reader came back */
+	struct store_conn *idle;
+	int n_readers; /* opened */
+	int n_out;     /* checked out */
+	int max_readers;
+};
+
+/* The cached statement for id, preparing sql on first use; NULL with e set.
+ * The statement is reset and unbound: bind, step with store_step, then
+ * store_done. */
+sqlite3_stmt *store_stmt(struct store_conn *c, enum store_stmt_id id, const char *sql,
+                         struct err *e);
+/* SQLITE_ROW or SQLITE_DONE, or a negative err with e set (SQLITE_BUSY is
+ * retried with backoff first and never reaches the caller as such). */
+int store_step(struct store_conn *c, sqlite3_stmt *s, struct err *e);
+/* Resets and unbinds s (NULL-safe) so the next user finds it clean. */
+void store_done(sqlite3_stmt *s);
+/* INTERNAL error naming what failed and SQLite's message. */
+int store_sqlerr(struct store_conn *c, struct err *e, const char *what);
+/* Binds text or NULL. */
+int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* malloc'd copy of a text column, NULL for SQL NULL; *oom set on failure. */
+char *store_col_dup(sqlite3_stmt *s, int col, int *oom);
+/* Writes "owners/O/studies/S" for a study rowid (or "study #N" when absent). */
+void store_study_name(struct store_conn *c, int64_t rowid, char *buf, size_t len);
+
+#endif
