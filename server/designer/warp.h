@@ -1,0 +1,45 @@
+/* warp: the output transform of one metric before the GP sees it.
+ *
+ *  1. sign flip for MINIMIZE, so that the GP always maximizes;
+ *  2. ±inf clipped to the finite min / max;
+ *  3. the half-rank warp (Vizier): values below the median are replaced by
+ *     Gaussian quantiles of their rank, scaled by the spread of the good
+ *     half, so one diverged run cannot flatten the model; the good half
+ *     stays linear;
+ *  4. when the good half itself is heavy-tailed (spans decades, as losses
+ *     often do), a log warp of the distance to the best value, which keeps
+ *     resolution where the optimum is;
+ *  5. z-score.
+ * NAN values (failed or missing) stay NAN: the caller leaves them out of the
+ * objective model (infeasibility has its own model).
+ *
+ * The forward map is monotone, and warp_inverse() maps a warped value back
+ * to the metric's units by interpolating between the observed pairs, so the
+ * model's prediction can be reported in the units the user knows.
+ */
+#ifndef SIBYL_WARP_H
+#define SIBYL_WARP_H
+
+#include <stddef.h>
+
+struct warp {
+	size_t n;       /* finite observations kept for the inverse */
+	double *w, *r;  /* n warped values (increasing) and their raw values; owned */
+	int flip;       /* 1 when the metric was negated */
+	int log_warped; /* 1 when step 4 was applied */
+	double scale;   /* the z-score's divisor */
+};
+
+/* Warps y (n values, NAN allowed) into out (n values; NAN where y is NAN).
+ * minimize: flip the sign first. Returns the number of finite outputs, or
+ * -1 on out-of-memory. Free with warp_free() (also after errors). */
+int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *out /* OUT */);
+
+/* Maps a warped value back to the metric's units; with slope not NULL
+ * writes |d raw / d warped| there (to convert a standard deviation). */
+double warp_inverse(const struct warp *wp, double v, double *slope /* OUT, may be NULL */);
+
+/* Frees what warp_fit() allocated; NULL-safe. */
+void warp_free(struct warp *wp);
+
+#endif
