@@ -33,11 +33,14 @@
 #define MAX_PEM_BYTES  (1024 * 1024)
 #define METRICS_CAP    (1024 * 1024)
 #define IDLE_TIMEOUT_S 60
+#define FINAL_GRACE_S  1
 #define MAX_IO_THREADS 4
 /* A body over the limit sent without Content-Length is read and dropped
- * so that the client gets its 413 (MHD cannot answer mid-body); past this
- * many times the limit we stop reading and close the connection. */
+ * so that the client gets its 413 (MHD cannot answer mid-body); past
+ * DISCARD_FACTOR times the limit plus DISCARD_SLACK bytes we stop reading
+ * and close the connection. */
 #define DISCARD_FACTOR 4
+#define DISCARD_SLACK  (1024 * 1024)
 
 enum job_state { J_NEW, J_BODY, J_QUEUED, J_DONE, J_SENT };
 
@@ -276,7 +279,7 @@ static int take_body(struct job *j, const char *data, size_t n)
 		free(j->body);
 		j->body = NULL;
 		j->discarded += n;
-		return j->discarded / DISCARD_FACTOR > max ? -1 : 0;
+		return j->discarded > DISCARD_FACTOR * max + DISCARD_SLACK ? -1 : 0;
 	}
 	if (j->body_len + n + 1 > j->body_cap) {
 		size_t cap = j->body_cap ? j->body_cap : 4096;
@@ -592,18 +595,27 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	if (io_threads < 1)
 		io_threads = 1;
 
-	struct MHD_OptionItem tls_opts[] = {
-	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, s->cert_pem},
-	    {MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem},
-	    {MHD_OPTION_END, 0, NULL},
-	};
-	s->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)io_threads, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-	    unescape_none, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S, MHD_OPTION_ARRAY, tls_opts,
-	    MHD_OPTION_END);
+	/* The logger goes first so that MHD reports everything through it. */
+	struct MHD_OptionItem opts[16];
+	int no = 0;
+#define OPT(o, v, p) opts[no++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)}
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, s);
+	OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
+	if (io_threads > 1)
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, io_threads, NULL);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, s);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL);
+	if (tls) {
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem);
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	/* The port argument is only used in MHD's messages: SOCK_ADDR wins. */
+	s->d = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
+	                        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!s->d) {
 		int e = errno;
 		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen_host,
@@ -618,6 +630,24 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 fail:
 	destroy(s);
 	return NULL;
+}
+
+long http_in_flight(struct http_server *s)
+{
+	long n;
+	pthread_mutex_lock(&s->mu);
+	n = s->inflight;
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+int http_closing(struct http_server *s)
+{
+	int c;
+	pthread_mutex_lock(&s->mu);
+	c = s->closing;
+	pthread_mutex_unlock(&s->mu);
+	return c;
 }
 
 void http_stop(struct http_server *s)
@@ -656,6 +686,16 @@ void http_stop(struct http_server *s)
 	 * suspended connection (MHD_stop_daemon requires that); a handler
 	 * already running cannot be interrupted, so this waits for it. */
 	stop_workers(s);
+	/* Answers written after the timeout (503s, the last slow handler's)
+	 * still need a moment to reach their clients. */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += FINAL_GRACE_S;
+	pthread_mutex_lock(&s->mu);
+	while (s->inflight > 0) {
+		if (pthread_cond_timedwait(&s->idle_cv, &s->mu, &deadline) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&s->mu);
 	MHD_stop_daemon(s->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

@@ -50,6 +50,14 @@ struct http_server;
 struct http_server *http_start(const struct config *cfg, const struct http_handlers *h,
                                int *port /* OUT */, char *err, size_t errlen);
 
+/* Requests between their request line and the end of their answer; for
+ * tests and diagnostics. */
+long http_in_flight(struct http_server *srv);
+
+/* 1 once http_stop's drain is over (in-flight requests ended or the
+ * timeout passed): requests not yet being handled now get 503. */
+int http_closing(struct http_server *srv);
+
 /* Stops accepting, waits (bounded by cfg->shutdown_timeout_ms) for in-flight
  * requests, and frees the server. NULL-safe. */
 void http_stop(struct http_server *srv);
