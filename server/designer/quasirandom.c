@@ -22,6 +22,7 @@ struct qseq {
 	uint64_t *xor_bits; /* Sobol digital shift */
 	double *shift;      /* Halton rotation */
 	double *raw;
+	uint64_t index; /* of the next point */
 };
 
 static void qseq_close(struct qseq *qs)
@@ -63,11 +64,11 @@ static int qseq_open(struct qseq *qs, size_t dim, uint64_t seed, uint64_t start,
 		qs->xor_bits[i] = rng_next(&r) >> (64 - FIXED_BITS);
 		qs->shift[i] = rng_uniform(&r);
 	}
-	for (uint64_t k = 0; k < start; k++) {
-		if (gsl_qrng_get(qs->q, qs->raw) != GSL_SUCCESS) {
+	for (; qs->index < start; qs->index++) {
+		if (qs->index > 0 && gsl_qrng_get(qs->q, qs->raw) != GSL_SUCCESS) {
 			qseq_close(qs);
 			snprintf(err, errlen, "quasi-random sequence exhausted at point %llu",
-			         (unsigned long long)k);
+			         (unsigned long long)qs->index);
 			return -1;
 		}
 	}
@@ -76,7 +77,13 @@ static int qseq_open(struct qseq *qs, size_t dim, uint64_t seed, uint64_t start,
 
 static int qseq_next(struct qseq *qs, double *u, char *err, size_t errlen)
 {
-	if (gsl_qrng_get(qs->q, qs->raw) != GSL_SUCCESS) {
+	/* GSL starts after the origin; putting it back first makes the first
+	 * 2^m Sobol points a full net (each coordinate stratified into 2^m
+	 * cells), and the first b^m Halton points a full van der Corput set. */
+	if (qs->index++ == 0) {
+		for (size_t i = 0; i < qs->dim; i++)
+			qs->raw[i] = 0.0;
+	} else if (gsl_qrng_get(qs->q, qs->raw) != GSL_SUCCESS) {
 		snprintf(err, errlen, "quasi-random sequence exhausted");
 		return -1;
 	}

@@ -7,7 +7,9 @@
  * drawn from the study's seed, which keeps the net property of the
  * sequence. Above that, GSL's Halton sequence (gsl_qrng_halton) up to
  * QUASIRANDOM_MAX_DIM dimensions, with a random Cranley-Patterson rotation
- * (u + shift mod 1) from the seed. Point k of the sequence is the same for
+ * (u + shift mod 1) from the seed. Point 0 is the origin (shifted like
+ * the others) and point k > 0 is GSL's k-th point, so the first 2^m Sobol
+ * points form a complete net. Point k of the sequence is the same for
  * every call with the same seed, so the sequence continues across calls:
  * a study's suggestion at trial position p uses point p. */
 #ifndef SIBYL_QUASIRANDOM_H
