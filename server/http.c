@@ -79,7 +79,8 @@ struct http_server {
 	int closing;   /* drain over: no new jobs, queued ones get 503 */
 	pthread_t *workers;
 	int nworkers;
-	char mhd_error[256]; /* MHD's last message, for http_start's error */
+	int starting;        /* inside MHD_start_daemon */
+	char mhd_error[256]; /* MHD's first message then, for http_start's error */
 };
 
 static double since(const struct timespec *t0)
@@ -234,7 +235,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 		if (*p == '"')
 			*p = '\'';
 	}
-	memcpy(s->mhd_error, msg, n + 1);
+	/* Only start-up errors are kept, for http_start's message; the first
+	 * one is the cause, the later ones its consequences. */
+	if (s->starting && !s->mhd_error[0])
+		memcpy(s->mhd_error, msg, n + 1);
 	log_warn("event=mhd msg=\"%s\"", msg);
 }
 
@@ -614,11 +618,13 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 	/* The port argument is only used in MHD's messages: SOCK_ADDR wins. */
+	s->starting = 1;
 	s->d = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
 	                        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s->starting = 0;
 	if (!s->d) {
 		int e = errno;
-		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen_host,
+		snprintf(err, errlen, "cannot serve on %s port %d: %s", cfg->listen_host,
 		         cfg->listen_port, s->mhd_error[0] ? s->mhd_error : strerror(e));
 		stop_workers(s);
 		goto fail;

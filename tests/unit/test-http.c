@@ -536,7 +536,7 @@ static void test_start_errors(int busy_port)
 	test_config(&cfg, 1);
 	cfg.listen_port = busy_port;
 	ASSERT_TRUE(http_start(&cfg, &handlers, &port, err, sizeof(err)) == NULL);
-	if (!strstr(err, "cannot listen on 127.0.0.1 port"))
+	if (!strstr(err, "cannot serve on 127.0.0.1 port") || !strstr(err, "in use"))
 		TEST_FAIL("error \"%s\"", err);
 	test_checks++;
 
