@@ -150,9 +150,9 @@ double space_param_encode(const struct space_param *p, double x)
 	}
 	double a, b;
 	scaled_range(p, &a, &b);
-	double t = scale_fwd(p->scale, p->min, p->max, x);
-	if (p->type == SPACE_DISCRETE)
-		t = scale_fwd(p->scale, p->values[0], p->values[p->n_values - 1], x);
+	double lo = p->type == SPACE_DISCRETE ? p->values[0] : p->min;
+	double hi = p->type == SPACE_DISCRETE ? p->values[p->n_values - 1] : p->max;
+	double t = scale_fwd(p->scale, lo, hi, x);
 	if (!(b > a) || !isfinite(a) || !isfinite(b))
 		return 0.5;
 	return clamp01((t - a) / (b - a));

@@ -380,6 +380,48 @@ static void test_check(void)
 	space_free(NULL);
 }
 
+/* Any u: snap is encode(decode(u)), decoding is valid, and encoding a
+ * valid point and decoding it gives it back. */
+static void test_mixed_properties(void)
+{
+	struct space s = {0};
+	build_conditional(&s);
+	add_num(&s, "mom", SPACE_DOUBLE, SPACE_REVERSE_LOG, 0.9, 0.9999);
+	add_num(&s, "batch", SPACE_INTEGER, SPACE_LOG, 8, 512);
+	const double drop[] = {0.0, 0.1, 0.25, 0.5};
+	add_disc(&s, "drop", SPACE_REVERSE_LOG, drop + 1, 3);
+	size_t n = s.n;
+	unsigned long long x = 88172645463325252ULL;
+	int invalid = 0, snap_differs = 0, roundtrip_differs = 0;
+	for (int k = 0; k < 5000; k++) {
+		double u[7], v[7], snapped[7], enc[7], back[7];
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* Some coordinates outside the cube on purpose. */
+			u[i] = (double)(x >> 11) * 0x1.0p-53 * 1.4 - 0.2;
+		}
+		space_decode(&s, u, v);
+		invalid += !space_valid(&s, v, NULL, 0);
+		memcpy(snapped, u, sizeof u);
+		space_snap(&s, snapped);
+		space_encode(&s, v, enc);
+		for (size_t i = 0; i < n; i++)
+			snap_differs += !(fabs(snapped[i] - enc[i]) <= 1e-15);
+		space_decode(&s, enc, back);
+		for (size_t i = 0; i < n; i++) {
+			double tol = s.params[i].type == SPACE_DOUBLE ? 1e-12 * fabs(v[i]) : 0.0;
+			roundtrip_differs +=
+			    !(isnan(v[i]) ? isnan(back[i]) : fabs(back[i] - v[i]) <= tol);
+		}
+	}
+	ASSERT_EQ_INT(invalid, 0);
+	ASSERT_EQ_INT(snap_differs, 0);
+	ASSERT_EQ_INT(roundtrip_differs, 0);
+	space_free(&s);
+}
+
 int main(void)
 {
 	test_doubles();
@@ -389,5 +431,6 @@ int main(void)
 	test_conditional();
 	test_cardinality();
 	test_check();
+	test_mixed_properties();
 	return test_done("test-space");
 }
