@@ -1,0 +1,95 @@
+/* cli: what the `sibyl` tool's files share. Uses only <sibyl/sibyl.h>. */
+#ifndef SIBYL_CLI_H
+#define SIBYL_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include <sibyl/sibyl.h>
+
+/* Exit codes: what failed (docs/client.md lists them). */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,        /* bad command line, unreadable file, command not runnable */
+	EXIT_CONNECT = 2,      /* no answer from the server */
+	EXIT_NOT_FOUND = 3,    /* NOT_FOUND */
+	EXIT_INVALID = 4,      /* INVALID_ARGUMENT, OUT_OF_RANGE */
+	EXIT_AUTH = 5,         /* UNAUTHENTICATED, PERMISSION_DENIED */
+	EXIT_PRECONDITION = 6, /* FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED */
+	EXIT_SERVER = 7,       /* any other error from the server or the client library */
+	EXIT_INTERRUPTED = 130 /* `sibyl run` stopped by SIGINT or SIGTERM */
+};
+
+struct cli {
+	const char *url;
+	const char *key;
+	int json; /* --json: machine-readable output */
+	struct sibyl_client *client;
+};
+
+/* A subcommand group: argv[0] is the group's name ("study"). */
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *help; /* one line for `sibyl --help` */
+};
+
+int cmd_owner(struct cli *cli, int argc, char **argv);
+int cmd_key(struct cli *cli, int argc, char **argv);
+int cmd_study(struct cli *cli, int argc, char **argv);
+int cmd_trial(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
+
+/* Prints "sibyl: <what>: <status>: <message>" to stderr and returns the exit
+ * code for the client's last error. */
+int cli_fail(struct cli *cli, const char *what);
+
+/* The exit code for an enum sibyl_code (positive or negated). */
+int cli_exit_code(int code);
+
+/* Prints a usage error to stderr and returns EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Makes cli->client when not made yet; returns 0, or EXIT_USAGE after
+ * printing why (no URL). */
+int cli_connect(struct cli *cli);
+
+/* getopt_long over argv with the options every subcommand takes appended to
+ * longopts: --json, --url and --key are applied to cli and skipped; --help
+ * returns 'h'; the rest as getopt_long returns them. */
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* Finds the action argv[optind] in a table and runs it; prints the group's
+ * help for --help, no action or an unknown one. */
+struct cli_action {
+	const char *name;
+	int (*fn)(struct cli *cli, int argc, char **argv);
+	const char *usage; /* "create OWNER [--display-name NAME]" */
+	const char *help;
+};
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_action *actions, int argc,
+                 char **argv);
+
+/* Prints an action's usage and help (for --help) and returns EXIT_OK. */
+int cli_action_help(const char *group, const struct cli_action *a);
+
+/* strtoll/strtod with full checks; 0 or -1. */
+int cli_parse_ll(const char *s, long long *out);
+int cli_parse_double(const char *s, double *out);
+
+/* Prints JSON text (one value) followed by a newline. */
+void cli_print_json(const char *json);
+
+/* Formats a number for tables: %.6g. */
+void cli_fmt_number(char *buf, size_t len, double v);
+
+/* "OWNER/STUDY" (or the full name) to "owners/OWNER/studies/STUDY"; prints a
+ * usage error and returns NULL when malformed. Free with sibyl_free(). */
+char *cli_study_name(const char *ref);
+
+/* The trial's full name from STUDY-REF and ID, or from a full trial name
+ * alone (id NULL). Free with free(). NULL after a usage message. */
+char *cli_trial_name(const char *ref, const char *id);
+
+#endif

@@ -1,0 +1,124 @@
+/* sibyl key: an owner's API keys (admin, or that owner's WRITER). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int key_create(struct cli *cli, int argc, char **argv);
+static int key_list(struct cli *cli, int argc, char **argv);
+static int key_delete(struct cli *cli, int argc, char **argv);
+
+static const struct cli_action actions[] = {
+    {"create", key_create, "create OWNER [--role WRITER|READER] [--display-name NAME]",
+     "Creates an API key for OWNER (default role WRITER) and prints its secret,\n"
+     "which the server shows this once. With --json: {name, role, key}."},
+    {"list", key_list, "list OWNER", "Lists OWNER's API keys (never their secrets)."},
+    {"delete", key_delete, "delete OWNER KEY_ID", "Deletes the key owners/OWNER/apiKeys/KEY_ID."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static int key_create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"role", required_argument, NULL, 'r'},
+	                                     {"display-name", required_argument, NULL, 'd'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *role = "WRITER", *display = NULL;
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("key", &actions[0]);
+		if (ch == 'r')
+			role = optarg;
+		else if (ch == 'd')
+			display = optarg;
+		else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl key %s", actions[0].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	struct sibyl_api_key *k;
+	if (sibyl_api_key_create(cli->client, argv[optind], role, display, &k))
+		return cli_fail(cli, "key create");
+	if (cli->json)
+		cli_print_json(k->json);
+	else
+		printf("%s %s\nkey: %s\n", k->name, k->role ? k->role : "", k->key ? k->key : "");
+	sibyl_api_key_free(k);
+	return EXIT_OK;
+}
+
+static int key_list(struct cli *cli, int argc, char **argv)
+{
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("key", &actions[1]);
+		if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl key %s", actions[1].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *token = NULL;
+	int first = 1;
+	if (cli->json)
+		fputs("[", stdout);
+	do {
+		struct sibyl_api_key_list *l;
+		if (sibyl_api_key_list(cli->client, argv[optind], 0, token, &l)) {
+			free(token);
+			if (cli->json)
+				fputs("]\n", stdout);
+			return cli_fail(cli, "key list");
+		}
+		free(token);
+		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
+		for (size_t i = 0; i < l->n; i++) {
+			const struct sibyl_api_key *k = l->keys[i];
+			if (cli->json)
+				printf("%s%s", first ? "" : ",", k->json);
+			else
+				printf("%-40s %-7s %s\n", k->name, k->role ? k->role : "",
+				       k->display_name ? k->display_name : "");
+			first = 0;
+		}
+		sibyl_api_key_list_free(l);
+	} while (token);
+	if (cli->json)
+		fputs("]\n", stdout);
+	return EXIT_OK;
+}
+
+static int key_delete(struct cli *cli, int argc, char **argv)
+{
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("key", &actions[2]);
+		if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 2)
+		return cli_usage("usage: sibyl key %s", actions[2].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char name[512];
+	const char *id = argv[optind + 1];
+	if (strncmp(id, "owners/", 7) == 0)
+		snprintf(name, sizeof name, "%s", id);
+	else
+		snprintf(name, sizeof name, "owners/%s/apiKeys/%s", argv[optind], id);
+	if (sibyl_api_key_delete(cli->client, name))
+		return cli_fail(cli, "key delete");
+	if (cli->json)
+		cli_print_json("{}");
+	return EXIT_OK;
+}
+
+int cmd_key(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "key", actions, argc, argv);
+}

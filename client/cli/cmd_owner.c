@@ -1,0 +1,135 @@
+/* sibyl owner: owners (teams), for the admin key. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int owner_create(struct cli *cli, int argc, char **argv);
+static int owner_list(struct cli *cli, int argc, char **argv);
+static int owner_show(struct cli *cli, int argc, char **argv);
+static int owner_delete(struct cli *cli, int argc, char **argv);
+
+static const struct cli_action actions[] = {
+    {"create", owner_create, "create OWNER [--display-name NAME]",
+     "Creates the owner OWNER (a team). Needs the admin key."},
+    {"list", owner_list, "list", "Lists all owners. Needs the admin key."},
+    {"show", owner_show, "show OWNER", "Shows one owner."},
+    {"delete", owner_delete, "delete OWNER", "Deletes the owner. Needs the admin key."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_owner(const struct sibyl_owner *o)
+{
+	printf("%-24s %s\n", o->owner_id ? o->owner_id : o->name,
+	       o->display_name ? o->display_name : "");
+}
+
+/* Parses only the common options; returns -1 to go on, else an exit code. */
+static int simple_opts(struct cli *cli, int argc, char **argv, const struct cli_action *a, int npos)
+{
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("owner", a);
+		if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != npos)
+		return cli_usage("usage: sibyl owner %s", a->usage);
+	return cli_connect(cli) ? EXIT_USAGE : -1;
+}
+
+static int owner_create(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"display-name", required_argument, NULL, 'd'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *display = NULL;
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("owner", &actions[0]);
+		if (ch == 'd')
+			display = optarg;
+		else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl owner %s", actions[0].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	struct sibyl_owner *o;
+	if (sibyl_owner_create(cli->client, argv[optind], display, &o))
+		return cli_fail(cli, "owner create");
+	if (cli->json)
+		cli_print_json(o->json);
+	else
+		print_owner(o);
+	sibyl_owner_free(o);
+	return EXIT_OK;
+}
+
+static int owner_list(struct cli *cli, int argc, char **argv)
+{
+	int rc = simple_opts(cli, argc, argv, &actions[1], 0);
+	if (rc >= 0)
+		return rc;
+	char *token = NULL;
+	int first = 1;
+	if (cli->json)
+		fputs("[", stdout);
+	do {
+		struct sibyl_owner_list *l;
+		if (sibyl_owner_list(cli->client, 0, token, &l)) {
+			free(token);
+			if (cli->json)
+				fputs("]\n", stdout);
+			return cli_fail(cli, "owner list");
+		}
+		free(token);
+		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
+		for (size_t i = 0; i < l->n; i++) {
+			if (cli->json)
+				printf("%s%s", first ? "" : ",", l->owners[i]->json);
+			else
+				print_owner(l->owners[i]);
+			first = 0;
+		}
+		sibyl_owner_list_free(l);
+	} while (token);
+	if (cli->json)
+		fputs("]\n", stdout);
+	return EXIT_OK;
+}
+
+static int owner_show(struct cli *cli, int argc, char **argv)
+{
+	int rc = simple_opts(cli, argc, argv, &actions[2], 1);
+	if (rc >= 0)
+		return rc;
+	struct sibyl_owner *o;
+	if (sibyl_owner_get(cli->client, argv[optind], &o))
+		return cli_fail(cli, "owner show");
+	if (cli->json)
+		cli_print_json(o->json);
+	else
+		print_owner(o);
+	sibyl_owner_free(o);
+	return EXIT_OK;
+}
+
+static int owner_delete(struct cli *cli, int argc, char **argv)
+{
+	int rc = simple_opts(cli, argc, argv, &actions[3], 1);
+	if (rc >= 0)
+		return rc;
+	if (sibyl_owner_delete(cli->client, argv[optind]))
+		return cli_fail(cli, "owner delete");
+	if (cli->json)
+		cli_print_json("{}");
+	return EXIT_OK;
+}
+
+int cmd_owner(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "owner", actions, argc, argv);
+}

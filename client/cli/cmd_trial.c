@@ -1,0 +1,442 @@
+/* sibyl trial: suggest, list, show, measure, complete, stop, delete, optimal. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int trial_suggest(struct cli *cli, int argc, char **argv);
+static int trial_list(struct cli *cli, int argc, char **argv);
+static int trial_show(struct cli *cli, int argc, char **argv);
+static int trial_measure(struct cli *cli, int argc, char **argv);
+static int trial_complete(struct cli *cli, int argc, char **argv);
+static int trial_stop(struct cli *cli, int argc, char **argv);
+static int trial_delete(struct cli *cli, int argc, char **argv);
+static int trial_optimal(struct cli *cli, int argc, char **argv);
+
+/* TRIAL below is "OWNER/STUDY ID" or a full name owners/O/studies/S/trials/N. */
+static const struct cli_action actions[] = {
+    {"suggest", trial_suggest, "suggest OWNER/STUDY --client-id ID [--count N]",
+     "Asks for N (default 1) trials for worker ID. A worker that asks again gets\n"
+     "its own ACTIVE trials back first."},
+    {"list", trial_list, "list OWNER/STUDY [--state STATE]",
+     "Lists the study's trials, or only those in STATE (REQUESTED, ACTIVE, STOPPING,\n"
+     "SUCCEEDED, INFEASIBLE)."},
+    {"show", trial_show, "show TRIAL", "Shows a trial with its parameters and measurements."},
+    {"measure", trial_measure, "measure TRIAL METRIC=VALUE... [--step N] [--elapsed SECONDS]",
+     "Reports an intermediate measurement."},
+    {"complete", trial_complete, "complete TRIAL [METRIC=VALUE...] [--infeasible REASON]",
+     "Completes the trial with these final metrics; with none, the server takes\n"
+     "them from the reported measurements. --infeasible marks it INFEASIBLE."},
+    {"stop", trial_stop, "stop TRIAL", "Asks the trial's worker to stop (state STOPPING)."},
+    {"delete", trial_delete, "delete TRIAL", "Deletes a trial."},
+    {"optimal", trial_optimal, "optimal OWNER/STUDY",
+     "Lists the optimal trials: the best one, or the Pareto front."},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void print_params(const struct sibyl_trial *t)
+{
+	for (size_t i = 0; i < t->n_parameters; i++) {
+		const struct sibyl_parameter *p = &t->parameters[i];
+		char num[32];
+		cli_fmt_number(num, sizeof num, p->number);
+		printf("%s%s=%s", i ? " " : "", p->parameter_id,
+		       p->type == SIBYL_VALUE_STRING ? p->string : num);
+	}
+}
+
+static void print_metrics(const struct sibyl_measurement *m)
+{
+	for (size_t i = 0; m && i < m->n_metrics; i++) {
+		char num[32];
+		cli_fmt_number(num, sizeof num, m->metrics[i].value);
+		printf("%s%s=%s", i ? " " : "", m->metrics[i].metric_id, num);
+	}
+}
+
+static void table_header(void)
+{
+	printf("%-5s %-10s %-14s %-40s %s\n", "ID", "STATE", "CLIENT", "PARAMETERS", "FINAL");
+}
+
+static void table_row(const struct sibyl_trial *t)
+{
+	printf("%-5lld %-10s %-14s ", t->id, sibyl_trial_state_name(t->state),
+	       t->client_id && *t->client_id ? t->client_id : "-");
+	print_params(t);
+	fputs("  ", stdout);
+	print_metrics(t->final_measurement);
+	if (t->state == SIBYL_TRIAL_INFEASIBLE && t->infeasible_reason)
+		printf("(%s)", t->infeasible_reason);
+	fputc('\n', stdout);
+}
+
+static void print_trial(struct cli *cli, const struct sibyl_trial *t)
+{
+	if (cli->json) {
+		cli_print_json(t->json);
+		return;
+	}
+	printf("name:        %s\nstate:       %s\n", t->name, sibyl_trial_state_name(t->state));
+	if (t->client_id)
+		printf("client:      %s\n", t->client_id);
+	fputs("parameters:  ", stdout);
+	print_params(t);
+	fputc('\n', stdout);
+	for (size_t i = 0; i < t->n_measurements; i++) {
+		const struct sibyl_measurement *m = &t->measurements[i];
+		printf("measurement: step=%lld elapsed=%.3gs ", m->step_count, m->elapsed_seconds);
+		print_metrics(m);
+		fputc('\n', stdout);
+	}
+	if (t->final_measurement) {
+		fputs("final:       ", stdout);
+		print_metrics(t->final_measurement);
+		fputc('\n', stdout);
+	}
+	if (t->infeasible_reason)
+		printf("reason:      %s\n", t->infeasible_reason);
+	if (t->start_time)
+		printf("started:     %s\n", t->start_time);
+	if (t->end_time)
+		printf("ended:       %s\n", t->end_time);
+}
+
+static void print_list(struct cli *cli, const struct sibyl_trial_list *l, int *first)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (cli->json)
+			printf("%s%s", *first ? "" : ",", l->trials[i]->json);
+		else
+			table_row(l->trials[i]);
+		*first = 0;
+	}
+}
+
+/* The trial named by argv[optind] (and argv[optind+1] unless it is a full
+ * name); advances optind. NULL after a usage message. */
+static char *take_trial(int argc, char **argv)
+{
+	if (optind >= argc) {
+		cli_usage("no trial given: want OWNER/STUDY ID");
+		return NULL;
+	}
+	const char *ref = argv[optind++];
+	if (strncmp(ref, "owners/", 7) == 0 && strstr(ref, "/trials/"))
+		return cli_trial_name(ref, NULL);
+	if (optind >= argc) {
+		cli_usage("no trial id after %s", ref);
+		return NULL;
+	}
+	return cli_trial_name(ref, argv[optind++]);
+}
+
+/* METRIC=VALUE arguments into m (metric ids point into argv). */
+static int parse_metrics(int argc, char **argv, struct sibyl_measurement *m)
+{
+	m->n_metrics = 0;
+	m->metrics = calloc((size_t)(argc > 0 ? argc : 1), sizeof *m->metrics);
+	if (!m->metrics)
+		return cli_usage("out of memory");
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		double v;
+		if (!eq || eq == argv[i] || cli_parse_double(eq + 1, &v))
+			return cli_usage("bad metric \"%s\": want METRIC=NUMBER", argv[i]);
+		*eq = '\0';
+		m->metrics[m->n_metrics].metric_id = argv[i];
+		m->metrics[m->n_metrics++].value = v;
+	}
+	return 0;
+}
+
+/* Common options only; returns -1 to go on, else an exit code. */
+static int plain_opts(struct cli *cli, int argc, char **argv, const struct cli_action *a)
+{
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("trial", a);
+		if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	return cli_connect(cli) ? EXIT_USAGE : -1;
+}
+
+static int trial_suggest(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"client-id", required_argument, NULL, 'c'},
+	                                     {"count", required_argument, NULL, 'n'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *client_id = NULL;
+	long long count = 1;
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("trial", &actions[0]);
+		if (ch == 'c')
+			client_id = optarg;
+		else if (ch == 'n') {
+			if (cli_parse_ll(optarg, &count) || count < 1 || count > 1000)
+				return cli_usage("bad --count \"%s\"", optarg);
+		} else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1 || !client_id)
+		return cli_usage("usage: sibyl trial %s", actions[0].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *study = cli_study_name(argv[optind]);
+	if (!study)
+		return EXIT_USAGE;
+	struct sibyl_trial_list *l;
+	int rc = EXIT_OK;
+	if (sibyl_trial_suggest(cli->client, study, (int)count, client_id, &l)) {
+		rc = cli_fail(cli, "trial suggest");
+	} else {
+		int first = 1;
+		if (cli->json)
+			fputs("[", stdout);
+		else
+			table_header();
+		print_list(cli, l, &first);
+		if (cli->json)
+			fputs("]\n", stdout);
+		sibyl_trial_list_free(l);
+	}
+	sibyl_free(study);
+	return rc;
+}
+
+static int trial_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
+	                                     {NULL, 0, NULL, 0}};
+	char filter[64] = "";
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("trial", &actions[1]);
+		if (ch == 's')
+			snprintf(filter, sizeof filter, "state=%s", optarg);
+		else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl trial %s", actions[1].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *study = cli_study_name(argv[optind]);
+	if (!study)
+		return EXIT_USAGE;
+	char *token = NULL;
+	int first = 1, rc = EXIT_OK;
+	if (cli->json)
+		fputs("[", stdout);
+	do {
+		struct sibyl_trial_list *l;
+		if (sibyl_trial_list(cli->client, study, filter[0] ? filter : NULL, 0, token, &l)) {
+			rc = cli_fail(cli, "trial list");
+			break;
+		}
+		free(token);
+		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
+		if (first && !cli->json)
+			table_header();
+		print_list(cli, l, &first);
+		sibyl_trial_list_free(l);
+	} while (token);
+	free(token);
+	if (cli->json)
+		fputs("]\n", stdout);
+	sibyl_free(study);
+	return rc;
+}
+
+static int trial_show(struct cli *cli, int argc, char **argv)
+{
+	int rc = plain_opts(cli, argc, argv, &actions[2]);
+	if (rc >= 0)
+		return rc;
+	char *name = take_trial(argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	if (optind != argc) {
+		free(name);
+		return cli_usage("usage: sibyl trial %s", actions[2].usage);
+	}
+	struct sibyl_trial *t;
+	if (sibyl_trial_get(cli->client, name, &t)) {
+		rc = cli_fail(cli, "trial show");
+	} else {
+		print_trial(cli, t);
+		sibyl_trial_free(t);
+		rc = EXIT_OK;
+	}
+	free(name);
+	return rc;
+}
+
+static int trial_measure(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"step", required_argument, NULL, 's'},
+	                                     {"elapsed", required_argument, NULL, 'e'},
+	                                     {NULL, 0, NULL, 0}};
+	struct sibyl_measurement m = {.elapsed_seconds = -1, .step_count = -1};
+	int ch, rc;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("trial", &actions[3]);
+		if (ch == 's') {
+			if (cli_parse_ll(optarg, &m.step_count) || m.step_count < 0)
+				return cli_usage("bad --step \"%s\"", optarg);
+		} else if (ch == 'e') {
+			if (cli_parse_double(optarg, &m.elapsed_seconds) || m.elapsed_seconds < 0)
+				return cli_usage("bad --elapsed \"%s\"", optarg);
+		} else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *name = take_trial(argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	if (optind == argc) {
+		free(name);
+		return cli_usage("usage: sibyl trial %s", actions[3].usage);
+	}
+	struct sibyl_trial *t = NULL;
+	if ((rc = parse_metrics(argc - optind, argv + optind, &m)) != 0)
+		goto out;
+	if (sibyl_trial_add_measurement(cli->client, name, &m, &t)) {
+		rc = cli_fail(cli, "trial measure");
+		goto out;
+	}
+	if (cli->json)
+		cli_print_json(t->json);
+	else
+		printf("%s %s (%zu measurements)\n", t->name, sibyl_trial_state_name(t->state),
+		       t->n_measurements);
+	rc = EXIT_OK;
+out:
+	sibyl_trial_free(t);
+	free(m.metrics);
+	free(name);
+	return rc;
+}
+
+static int trial_complete(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"infeasible", required_argument, NULL, 'i'},
+	                                     {NULL, 0, NULL, 0}};
+	struct sibyl_measurement m = {.elapsed_seconds = -1, .step_count = -1};
+	const char *reason = NULL;
+	int ch, rc;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("trial", &actions[4]);
+		if (ch == 'i')
+			reason = optarg;
+		else if (ch != 'J')
+			return EXIT_USAGE;
+	}
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *name = take_trial(argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	struct sibyl_trial *t = NULL;
+	int nmetrics = argc - optind;
+	if ((rc = parse_metrics(nmetrics, argv + optind, &m)) != 0)
+		goto out;
+	if (sibyl_trial_complete(cli->client, name, nmetrics ? &m : NULL, reason != NULL, reason,
+	                         &t)) {
+		rc = cli_fail(cli, "trial complete");
+		goto out;
+	}
+	if (cli->json) {
+		cli_print_json(t->json);
+	} else {
+		table_header();
+		table_row(t);
+	}
+	rc = EXIT_OK;
+out:
+	sibyl_trial_free(t);
+	free(m.metrics);
+	free(name);
+	return rc;
+}
+
+static int trial_simple(struct cli *cli, int argc, char **argv, const struct cli_action *a,
+                        int stop)
+{
+	int rc = plain_opts(cli, argc, argv, a);
+	if (rc >= 0)
+		return rc;
+	char *name = take_trial(argc, argv);
+	if (!name)
+		return EXIT_USAGE;
+	if (optind != argc) {
+		free(name);
+		return cli_usage("usage: sibyl trial %s", a->usage);
+	}
+	struct sibyl_trial *t = NULL;
+	if (stop ? sibyl_trial_stop(cli->client, name, &t)
+	         : sibyl_trial_delete(cli->client, name)) {
+		rc = cli_fail(cli, stop ? "trial stop" : "trial delete");
+	} else {
+		if (t)
+			print_trial(cli, t);
+		else if (cli->json)
+			cli_print_json("{}");
+		rc = EXIT_OK;
+	}
+	sibyl_trial_free(t);
+	free(name);
+	return rc;
+}
+
+static int trial_stop(struct cli *cli, int argc, char **argv)
+{
+	return trial_simple(cli, argc, argv, &actions[5], 1);
+}
+
+static int trial_delete(struct cli *cli, int argc, char **argv)
+{
+	return trial_simple(cli, argc, argv, &actions[6], 0);
+}
+
+static int trial_optimal(struct cli *cli, int argc, char **argv)
+{
+	int rc = plain_opts(cli, argc, argv, &actions[7]);
+	if (rc >= 0)
+		return rc;
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl trial %s", actions[7].usage);
+	char *study = cli_study_name(argv[optind]);
+	if (!study)
+		return EXIT_USAGE;
+	struct sibyl_trial_list *l;
+	if (sibyl_trial_list_optimal(cli->client, study, &l)) {
+		rc = cli_fail(cli, "trial optimal");
+	} else {
+		int first = 1;
+		if (cli->json)
+			fputs("[", stdout);
+		else
+			table_header();
+		print_list(cli, l, &first);
+		if (cli->json)
+			fputs("]\n", stdout);
+		sibyl_trial_list_free(l);
+		rc = EXIT_OK;
+	}
+	sibyl_free(study);
+	return rc;
+}
+
+int cmd_trial(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "trial", actions, argc, argv);
+}

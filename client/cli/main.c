@@ -1,0 +1,73 @@
+/* sibyl: the command line of the sibyl service, on libsibyl only. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct cli_cmd commands[] = {
+    {"study", cmd_study, "create, list, show and delete studies"},
+    {"trial", cmd_trial, "suggest, list, show, measure, complete, stop trials; optimal ones"},
+    {"run", cmd_run, "run a training command as a worker: suggest, run, report, repeat"},
+    {"owner", cmd_owner, "create, list, show and delete owners (admin key)"},
+    {"key", cmd_key, "create, list and delete an owner's API keys"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sibyl [--url URL] [--key KEY] [--json] COMMAND [ARGS...]\n\n"
+	           "The server and key come from --url/--key or SIBYL_URL/SIBYL_KEY.\n"
+	           "Commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n`sibyl COMMAND --help` tells more. Exit codes: 0 ok, 1 usage, 2 connection,\n"
+	           "3 not found, 4 invalid argument, 5 authentication, 6 precondition,\n"
+	           "7 other server error, 130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {.url = getenv("SIBYL_URL"), .key = getenv("SIBYL_KEY")};
+	static const struct option opts[] = {
+	    {"url", required_argument, NULL, 'u'}, {"key", required_argument, NULL, 'k'},
+	    {"json", no_argument, NULL, 'J'},      {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},   {NULL, 0, NULL, 0}};
+	int ch;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			cli.url = optarg;
+			break;
+		case 'k':
+			cli.key = optarg;
+			break;
+		case 'J':
+			cli.json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("sibyl %s\n", SIBYL_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return cli_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(commands[i].name, name) == 0) {
+			int rc = commands[i].fn(&cli, argc - optind, argv + optind);
+			sibyl_client_free(cli.client);
+			return rc;
+		}
+	}
+	usage(stderr);
+	return cli_usage("unknown command \"%s\"", name);
+}

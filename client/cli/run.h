@@ -1,0 +1,47 @@
+/* run: the pieces of `sibyl run` that do not talk to the server: starting
+ * the training command for a trial, and reading its metric lines. */
+#ifndef SIBYL_CLI_RUN_H
+#define SIBYL_CLI_RUN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <sibyl/sibyl.h>
+
+struct run_child {
+	pid_t pid; /* also its process group: the child leads its own */
+	int fd;    /* read end of its stdout; -1 once closed */
+};
+
+/* Starts argv (argv[0] found on PATH) for trial t: environment
+ * SIBYL_PARAM_<ID> for every parameter (ID upper-cased, other than [A-Z0-9]
+ * turned into '_'), SIBYL_TRIAL_ID and SIBYL_TRIAL_NAME, "{parameterId}" in
+ * argv replaced by the value; its stdout into a pipe, in its own process
+ * group, signals at their defaults. Returns 0, or -1 with err filled. */
+int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *child, char *err,
+              size_t errlen);
+
+/* A value as the child sees it: the shortest text that reads back the same
+ * number, or the string. Writes into buf. */
+void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len);
+
+/* The environment variable name for a parameter id: SIBYL_PARAM_<ID>. */
+void run_env_name(const char *id, char *buf, size_t len);
+
+/* One parsed metric line. values[i] belongs to the study's metric i. */
+struct run_report {
+	size_t n_known; /* the study's metric count */
+	double *values; /* n_known */
+	int *has;       /* n_known: 1 when the line set that metric */
+	long long step; /* -1 when the line gave none */
+};
+
+/* Reads line (no newline) as `sibyl: m=v [m2=v] [step=N]` or as a JSON
+ * object `{"m": v, "step": N}`. Returns 1 when it set at least one of the
+ * study's metrics (filling r, whose arrays the caller sizes), 0 when it is
+ * not a metric line, -1 when it is a `sibyl:` line that is malformed or
+ * names an unknown metric (message in err). */
+int run_parse_line(const char *line, const struct sibyl_study *study, struct run_report *r,
+                   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,289 @@
+/* run_child: start the training command, parse its metric lines. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run.h"
+
+extern char **environ;
+
+void run_env_name(const char *id, char *buf, size_t len)
+{
+	size_t n = (size_t)snprintf(buf, len, "SIBYL_PARAM_");
+	for (const char *p = id; *p && n + 1 < len; p++) {
+		unsigned char ch = (unsigned char)*p;
+		buf[n++] = isalnum(ch) && ch < 128 ? (char)toupper(ch) : '_';
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
+void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len)
+{
+	if (p->type == SIBYL_VALUE_STRING) {
+		snprintf(buf, len, "%s", p->string ? p->string : "");
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, p->number);
+		if (strtod(buf, NULL) == p->number)
+			return;
+	}
+}
+
+/* arg with every {id} of t's parameters replaced; a new string or NULL. */
+static char *substitute(const char *arg, const struct sibyl_trial *t)
+{
+	size_t cap = strlen(arg) + 1, len = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	for (const char *p = arg; *p;) {
+		const char *val = NULL;
+		char num[64];
+		size_t skip = 0;
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			for (size_t i = 0; close && i < t->n_parameters; i++) {
+				const char *id = t->parameters[i].parameter_id;
+				if (strlen(id) == (size_t)(close - p - 1) &&
+				    strncmp(p + 1, id, strlen(id)) == 0) {
+					run_format_value(&t->parameters[i], num, sizeof num);
+					val = t->parameters[i].type == SIBYL_VALUE_STRING
+					          ? t->parameters[i].string
+					          : num;
+					skip = (size_t)(close - p) + 1;
+					break;
+				}
+			}
+		}
+		size_t add = val ? strlen(val) : 1;
+		if (len + add + 1 > cap) {
+			cap = (len + add + 1) * 2;
+			char *grown = realloc(out, cap);
+			if (!grown) {
+				free(out);
+				return NULL;
+			}
+			out = grown;
+		}
+		if (val) {
+			memcpy(out + len, val, add);
+			p += skip;
+		} else {
+			out[len] = *p++;
+		}
+		len += add;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+static void free_strv(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *child, char *err,
+              size_t errlen)
+{
+	size_t nargs = 0, nenv = 0, k = 0;
+	char **args = NULL, **env = NULL;
+	int fds[2] = {-1, -1}, rc = -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	int have_fa = 0, have_attr = 0;
+	child->pid = -1;
+	child->fd = -1;
+	while (argv[nargs])
+		nargs++;
+	while (environ[nenv])
+		nenv++;
+	args = calloc(nargs + 1, sizeof *args);
+	env = calloc(nenv + t->n_parameters + 3, sizeof *env);
+	if (!args || !env)
+		goto oom;
+	for (size_t i = 0; i < nargs; i++)
+		if (!(args[i] = substitute(argv[i], t)))
+			goto oom;
+	/* Our own variables replace any the caller had. */
+	for (size_t i = 0; i < nenv; i++) {
+		if (strncmp(environ[i], "SIBYL_PARAM_", 12) == 0 ||
+		    strncmp(environ[i], "SIBYL_TRIAL_", 12) == 0)
+			continue;
+		if (!(env[k++] = strdup(environ[i])))
+			goto oom;
+	}
+	for (size_t i = 0; i < t->n_parameters; i++) {
+		char name[256], val[4096];
+		run_env_name(t->parameters[i].parameter_id, name, sizeof name);
+		run_format_value(&t->parameters[i], val, sizeof val);
+		size_t len = strlen(name) + strlen(val) + 2;
+		if (!(env[k] = malloc(len)))
+			goto oom;
+		snprintf(env[k++], len, "%s=%s", name, val);
+	}
+	if (asprintf(&env[k], "SIBYL_TRIAL_ID=%lld", t->id) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	if (asprintf(&env[k], "SIBYL_TRIAL_NAME=%s", t->name) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	sigset_t none, dflt;
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGHUP);
+	if (posix_spawn_file_actions_init(&fa) != 0 || !(have_fa = 1) ||
+	    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO) != 0 ||
+	    posix_spawnattr_init(&attr) != 0 || !(have_attr = 1) ||
+	    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	                                        POSIX_SPAWN_SETSIGDEF) != 0 ||
+	    posix_spawnattr_setpgroup(&attr, 0) != 0 ||
+	    posix_spawnattr_setsigmask(&attr, &none) != 0 ||
+	    posix_spawnattr_setsigdefault(&attr, &dflt) != 0) {
+		snprintf(err, errlen, "cannot set up the child");
+		goto out;
+	}
+	int e = posix_spawnp(&child->pid, args[0], &fa, &attr, args, env);
+	if (e != 0) {
+		child->pid = -1;
+		snprintf(err, errlen, "cannot run %s: %s", args[0], strerror(e));
+		goto out;
+	}
+	child->fd = fds[0];
+	fds[0] = -1;
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (have_fa)
+		posix_spawn_file_actions_destroy(&fa);
+	if (have_attr)
+		posix_spawnattr_destroy(&attr);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	free_strv(args);
+	free_strv(env);
+	return rc;
+}
+
+static int metric_index(const struct sibyl_study *s, const char *id, size_t len)
+{
+	for (size_t i = 0; i < s->n_metrics; i++)
+		if (strlen(s->metrics[i].metric_id) == len &&
+		    strncmp(s->metrics[i].metric_id, id, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int parse_json_line(const char *line, const struct sibyl_study *study, struct run_report *r)
+{
+	json_t *o = json_loads(line, JSON_DECODE_ANY, NULL);
+	int found = 0;
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return 0;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v)
+	{
+		if (strcmp(key, "step") == 0 && json_is_integer(v)) {
+			r->step = json_integer_value(v);
+			continue;
+		}
+		int i = metric_index(study, key, strlen(key));
+		if (i >= 0 && json_is_number(v) && isfinite(json_number_value(v))) {
+			r->values[i] = json_number_value(v);
+			r->has[i] = 1;
+			found = 1;
+		}
+	}
+	json_decref(o);
+	return found;
+}
+
+int run_parse_line(const char *line, const struct sibyl_study *study, struct run_report *r,
+                   char *err, size_t errlen)
+{
+	r->step = -1;
+	for (size_t i = 0; i < r->n_known; i++)
+		r->has[i] = 0;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (*line == '{')
+		return parse_json_line(line, study, r);
+	if (strncmp(line, "sibyl:", 6) != 0)
+		return 0;
+	int found = 0;
+	for (const char *p = line + 6;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (!*p)
+			break;
+		const char *end = p;
+		while (*end && *end != ' ' && *end != '\t' && *end != '\r')
+			end++;
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		char num[64];
+		size_t nlen = eq ? (size_t)(end - eq - 1) : 0;
+		if (!eq || eq == p || nlen == 0 || nlen >= sizeof num) {
+			snprintf(err, errlen, "\"%.*s\" is not METRIC=VALUE", (int)(end - p), p);
+			return -1;
+		}
+		memcpy(num, eq + 1, nlen);
+		num[nlen] = '\0';
+		if ((size_t)(eq - p) == 4 && strncmp(p, "step", 4) == 0) {
+			if (cli_parse_ll(num, &r->step) != 0 || r->step < 0) {
+				snprintf(err, errlen, "bad step \"%s\"", num);
+				return -1;
+			}
+		} else {
+			int i = metric_index(study, p, (size_t)(eq - p));
+			double v;
+			if (i < 0) {
+				snprintf(err, errlen, "\"%.*s\" is not a metric of the study",
+				         (int)(eq - p), p);
+				return -1;
+			}
+			if (cli_parse_double(num, &v) != 0) {
+				snprintf(err, errlen, "bad value \"%s\" for %.*s", num,
+				         (int)(eq - p), p);
+				return -1;
+			}
+			r->values[i] = v;
+			r->has[i] = 1;
+			found = 1;
+		}
+		p = end;
+	}
+	if (!found) {
+		snprintf(err, errlen, "no metric on the line");
+		return -1;
+	}
+	return 1;
+}

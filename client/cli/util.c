@@ -1,0 +1,201 @@
+/* util: errors, exit codes, option parsing and output helpers of the CLI. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_exit_code(int code)
+{
+	if (code < 0)
+		code = -code;
+	switch (code) {
+	case SIBYL_OK:
+		return EXIT_OK;
+	case SIBYL_ECONNECT:
+		return EXIT_CONNECT;
+	case SIBYL_NOT_FOUND:
+		return EXIT_NOT_FOUND;
+	case SIBYL_INVALID_ARGUMENT:
+	case SIBYL_OUT_OF_RANGE:
+	case SIBYL_EUSAGE:
+		return EXIT_INVALID;
+	case SIBYL_UNAUTHENTICATED:
+	case SIBYL_PERMISSION_DENIED:
+		return EXIT_AUTH;
+	case SIBYL_FAILED_PRECONDITION:
+	case SIBYL_ALREADY_EXISTS:
+	case SIBYL_ABORTED:
+		return EXIT_PRECONDITION;
+	default:
+		return EXIT_SERVER;
+	}
+}
+
+int cli_fail(struct cli *cli, const char *what)
+{
+	const struct sibyl_client *c = cli->client;
+	int status = sibyl_errstatus(c);
+	if (status)
+		fprintf(stderr, "sibyl: %s: %s (HTTP %d): %s\n", what, sibyl_errname(c), status,
+		        sibyl_errmsg(c));
+	else
+		fprintf(stderr, "sibyl: %s: %s: %s\n", what, sibyl_errname(c), sibyl_errmsg(c));
+	return cli_exit_code(sibyl_errcode(c));
+}
+
+int cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sibyl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int cli_connect(struct cli *cli)
+{
+	if (cli->client)
+		return 0;
+	if (!cli->url || !*cli->url)
+		return cli_usage("no server: set SIBYL_URL or pass --url");
+	cli->client = sibyl_client_new(cli->url, cli->key);
+	if (!cli->client)
+		return cli_usage("cannot make a client for %s", cli->url);
+	return 0;
+}
+
+int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+               const struct option *longopts)
+{
+	static struct option all[64];
+	static const struct option *made_from;
+	if (made_from != longopts) {
+		size_t n = 0;
+		for (; longopts && longopts[n].name && n < 60; n++)
+			all[n] = longopts[n];
+		all[n++] = (struct option){"json", no_argument, NULL, 'J'};
+		all[n++] = (struct option){"help", no_argument, NULL, 'h'};
+		all[n++] = (struct option){"url", required_argument, NULL, 'U'};
+		all[n++] = (struct option){"key", required_argument, NULL, 'K'};
+		all[n] = (struct option){NULL, 0, NULL, 0};
+		made_from = longopts;
+	}
+	for (;;) {
+		int ch = getopt_long(argc, argv, shortopts, all, NULL);
+		if (ch == 'J')
+			cli->json = 1;
+		else if (ch == 'U')
+			cli->url = optarg;
+		else if (ch == 'K')
+			cli->key = optarg;
+		else
+			return ch;
+	}
+}
+
+int cli_action_help(const char *group, const struct cli_action *a)
+{
+	printf("usage: sibyl %s %s\n\n%s\n", group, a->usage, a->help);
+	return EXIT_OK;
+}
+
+static void group_help(FILE *f, const char *group, const struct cli_action *actions)
+{
+	fprintf(f, "usage: sibyl %s ACTION [ARGS...] [--json]\n\nActions:\n", group);
+	for (const struct cli_action *a = actions; a->name; a++)
+		fprintf(f, "  sibyl %s %s\n", group, a->usage);
+	fprintf(f, "\n`sibyl %s ACTION --help` tells more.\n", group);
+}
+
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_action *actions, int argc,
+                 char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		group_help(argc < 2 ? stderr : stdout, group, actions);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (const struct cli_action *a = actions; a->name; a++) {
+		if (strcmp(a->name, argv[1]) == 0) {
+			optind = 0; /* glibc: start a fresh scan */
+			opterr = 1;
+			return a->fn(cli, argc - 1, argv + 1);
+		}
+	}
+	group_help(stderr, group, actions);
+	return cli_usage("unknown action \"%s %s\"", group, argv[1]);
+}
+
+int cli_parse_ll(const char *s, long long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_double(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void cli_print_json(const char *json)
+{
+	fputs(json ? json : "null", stdout);
+	fputc('\n', stdout);
+}
+
+void cli_fmt_number(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, "%.6g", v);
+}
+
+char *cli_study_name(const char *ref)
+{
+	char *name = sibyl_name_study(ref);
+	if (!name)
+		cli_usage("bad study \"%s\": want OWNER/STUDY", ref ? ref : "");
+	return name;
+}
+
+char *cli_trial_name(const char *ref, const char *id)
+{
+	if (!id) {
+		if (ref && strncmp(ref, "owners/", 7) == 0 && strstr(ref, "/trials/"))
+			return strdup(ref);
+		cli_usage("bad trial \"%s\": want OWNER/STUDY ID or a full trial name",
+		          ref ? ref : "");
+		return NULL;
+	}
+	long long n;
+	if (cli_parse_ll(id, &n) != 0 || n < 1) {
+		cli_usage("bad trial id \"%s\": want a positive integer", id);
+		return NULL;
+	}
+	char *study = cli_study_name(ref);
+	if (!study)
+		return NULL;
+	size_t len = strlen(study) + 40;
+	char *name = malloc(len);
+	if (name)
+		snprintf(name, len, "%s/trials/%lld", study, n);
+	sibyl_free(study);
+	return name;
+}
