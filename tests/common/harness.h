@@ -30,11 +30,15 @@ struct daemon_opts {
 struct daemon {
 	int pid;
 	int port;
-	char url[64];        /* "http://127.0.0.1:PORT" */
-	char dir[256];       /* temp dir holding the db and logs */
+	char url[64];  /* "http://127.0.0.1:PORT" */
+	char dir[256]; /* temp dir holding the db and logs */
 	char db_path[512];
 	char stderr_path[512];
 	char ready_line[256];
+	/* harness bookkeeping (additions) */
+	int keep_dir;  /* 1: daemon_stop leaves the temp dir (also SIBYL_TEST_KEEP=1) */
+	int stdout_fd; /* read end of the daemon's stdout, -1 when none */
+	int runs;      /* daemons started on this struct; stderr-<run>.log each */
 };
 
 /* Starts sibyld and waits (up to 20 s) for its ready line. Returns NULL on
@@ -43,24 +47,25 @@ struct daemon {
 struct daemon *daemon_start(const struct daemon_opts *opts);
 
 /* SIGTERM, wait; returns the exit status (0 is good) or -1 when it died of a
- * signal, did not exit within 20 s, or its stderr shows "AddressSanitizer",
- * "LeakSanitizer" or "runtime error:". Removes the temp dir unless
- * keep_dir. Frees d. */
+ * signal, did not exit within 20 s, or its stderr (of any run on d) shows
+ * "AddressSanitizer", "LeakSanitizer" or "runtime error:". Removes the temp
+ * dir unless keep_dir, SIBYL_TEST_KEEP is set or it failed. Frees d. Also
+ * the way to free d after daemon_kill() (then it only cleans up). */
 int daemon_stop(struct daemon *d);
 
-/* SIGKILL, wait; keeps the database (for crash tests). Frees d unless
- * restart is wanted: returns 0. Use daemon_restart() to start again on the
- * same database. */
+/* SIGKILL, wait; keeps the database (for crash tests). d stays valid:
+ * daemon_restart() starts again on the same database, daemon_stop() frees
+ * it. Returns 0, or -1 when d is not running. */
 int daemon_kill(struct daemon *d);
 
-/* Starts a new daemon on d's database (after daemon_kill or a failed start);
- * returns 0 and updates d->pid/port/url, or -1. */
+/* Starts a new daemon on d's database after daemon_kill (opts->db_path is
+ * ignored); returns 0 and updates d->pid/port/url, or -1. */
 int daemon_restart(struct daemon *d, const struct daemon_opts *opts);
 
 struct reply {
-	long status;      /* HTTP status, 0 when the request failed */
-	char *body;       /* malloc'd, NUL-terminated */
-	json_t *json;     /* parsed body, NULL when not JSON */
+	long status;  /* HTTP status, 0 when the request failed */
+	char *body;   /* malloc'd, NUL-terminated */
+	json_t *json; /* parsed body, NULL when not JSON */
 	char retry_after[32];
 };
 
@@ -81,10 +86,11 @@ const char *reply_status_name(const struct reply *r);
 /* The error envelope's message, or "". */
 const char *reply_message(const struct reply *r);
 
-/* Runs `sqlite3 DB "query"`-like read through the SQLite C API on the
- * database file and returns a malloc'd dump of every table's rows in a
- * canonical order, so that a test can compare the database before and after
- * a rejected request. */
+/* Reads the database file through the SQLite C API (read-only, works while
+ * the daemon runs) and returns a malloc'd dump of every table's rows in a
+ * canonical order ("table NAME (N rows)" then one sorted line per row), so
+ * that a test can compare the database before and after a rejected
+ * request. NULL on error (printed). Free with free(). */
 char *db_dump(const char *db_path);
 
 #endif

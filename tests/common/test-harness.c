@@ -1,0 +1,156 @@
+/* The harness against the real sibyld: start on a free port, /healthz and
+ * /metrics, authentication with the admin key, kill and restart on the
+ * same database, a start that fails with a clear message, the generated
+ * admin key, SIGINT, --help and --version. */
+#include "harness.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "test.h"
+
+static void expect_in(const char *text, const char *want)
+{
+	if (!text || !strstr(text, want))
+		TEST_FAIL("\"%s\" not found in:\n%s", want, text ? text : "(null)");
+	test_checks++;
+}
+
+static void test_basic(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	struct reply r;
+	char *dump;
+
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	ASSERT_TRUE(d->port > 0);
+	ASSERT_TRUE(strncmp(d->ready_line, "sibyld: listening on 127.0.0.1:", 31) == 0);
+
+	ASSERT_EQ_INT(http_call(d, "GET", "/healthz", NULL, "", &r), 0);
+	ASSERT_EQ_INT(r.status, 200);
+	ASSERT_EQ_STR(json_string_value(json_object_get(r.json, "status")), "ok");
+	reply_free(&r);
+
+	ASSERT_EQ_INT(http_call(d, "GET", "/metrics", NULL, "", &r), 0);
+	ASSERT_EQ_INT(r.status, 200);
+	expect_in(r.body, "sibyl_http_requests_total{route=\"healthz\",code=\"200\"} 1\n");
+	expect_in(r.body, "sibyl_suggest_duration_seconds_count");
+	reply_free(&r);
+
+	/* /v1 needs the key: a wrong one is UNAUTHENTICATED, the admin's works */
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners", NULL, "wrong-key", &r), 0);
+	ASSERT_EQ_INT(r.status, 401);
+	ASSERT_EQ_STR(reply_status_name(&r), "UNAUTHENTICATED");
+	reply_free(&r);
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners", NULL, NULL, &r), 0);
+	ASSERT_EQ_INT(r.status, 200);
+	reply_free(&r);
+
+	dump = db_dump(d->db_path);
+	ASSERT_TRUE(dump != NULL);
+	expect_in(dump, "table ");
+	free(dump);
+
+	/* killed and restarted on the same database */
+	int old_port = d->port;
+	ASSERT_EQ_INT(daemon_kill(d), 0);
+	ASSERT_EQ_INT(d->pid, 0);
+	ASSERT_EQ_INT(daemon_restart(d, NULL), 0);
+	ASSERT_TRUE(d->pid > 0 && d->port > 0);
+	(void)old_port;
+	ASSERT_EQ_INT(http_call(d, "GET", "/healthz", NULL, "", &r), 0);
+	ASSERT_EQ_INT(r.status, 200);
+	reply_free(&r);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+static void test_bad_start(void)
+{
+	const char *const args[] = {"--threads", "0", NULL};
+	struct daemon_opts o = {.args = args};
+	fprintf(stderr, "(a failed start follows, on purpose)\n");
+	ASSERT_TRUE(daemon_start(&o) == NULL);
+}
+
+static void test_generated_key(void)
+{
+	struct daemon_opts o = {.no_admin_env = 1};
+	struct daemon *d = daemon_start(&o);
+	char path[600], key[256] = "";
+	struct stat st;
+	struct reply r;
+	FILE *f;
+
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	snprintf(path, sizeof(path), "%s.admin-key", d->db_path);
+	ASSERT_EQ_INT(stat(path, &st), 0);
+	ASSERT_EQ_INT(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	if (f) {
+		if (!fgets(key, sizeof(key), f))
+			key[0] = '\0';
+		fclose(f);
+	}
+	key[strcspn(key, "\n")] = '\0';
+	ASSERT_EQ_INT(strlen(key), 64);
+
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners", NULL, key, &r), 0);
+	ASSERT_EQ_INT(r.status, 200);
+	reply_free(&r);
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners", NULL, HARNESS_ADMIN_KEY, &r), 0);
+	ASSERT_EQ_INT(r.status, 401);
+	reply_free(&r);
+
+	/* SIGINT stops it as cleanly as SIGTERM */
+	ASSERT_EQ_INT(kill(d->pid, SIGINT), 0);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+static int run(const char *args, char *out, size_t cap)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", getenv("SIBYLD"), args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, cap - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void)
+{
+	static char out[16384];
+	ASSERT_EQ_INT(run("--help", out, sizeof(out)), 0);
+	expect_in(out, "--max-body-bytes");
+	expect_in(out, "SIBYL_SHUTDOWN_TIMEOUT_MS");
+	ASSERT_EQ_INT(run("--version", out, sizeof(out)), 0);
+	expect_in(out, "sibyld ");
+	ASSERT_EQ_INT(run("--threads 0", out, sizeof(out)), 2);
+	expect_in(out, "sibyld: --threads: threads = \"0\": out of range [1, 256]");
+	ASSERT_EQ_INT(run("--admin-key-file /nonexistent/key --db /tmp/x.db", out, sizeof(out)), 2);
+	expect_in(out, "admin key file /nonexistent/key does not exist");
+}
+
+int main(void)
+{
+	if (!getenv("SIBYLD")) {
+		fprintf(stderr, "SIBYLD not set: skipping\n");
+		return 77;
+	}
+	test_basic();
+	test_bad_start();
+	test_generated_key();
+	test_cli();
+	return test_done("harness");
+}
