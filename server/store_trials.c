@@ -269,7 +269,7 @@ int store_trial_list_by_client(struct store_conn *c, int64_t study_rowid, const 
 {
 	sqlite3_stmt *s =
 	    store_stmt(c, ST_TRIAL_LIST_CLIENT,
-	               "SELECT " TRIAL_COLS " FROM trials "
+	               "SELECT " TRIAL_COLS " FROM trials INDEXED BY trials_client "
 	               "WHERE study_rowid = ?1 AND client_id = ?2 AND state IN (2, 3) "
 	               "ORDER BY id",
 	               e);
