@@ -83,7 +83,8 @@ class Daemon:
         # Files, not pipes: a daemon that logs a lot must never block on a
         # pipe nobody reads.
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         env=env)
         deadline = t0 + timeout
         while time.monotonic() < deadline:
             with open(self.stdout_path, "r", errors="replace") as f:
