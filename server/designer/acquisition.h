@@ -1,0 +1,62 @@
+/* acquisition: the acquisition function (log EI times the probability of
+ * feasibility, in logs) and the search for its maximum over a space.
+ *
+ * The search: score scrambled quasi-random candidates, Gaussian
+ * perturbations of the best trials (scaled by the lengthscales) and the
+ * best trials themselves; polish the best few by BFGS in the continuous
+ * relaxation (the bounds are kept by the map u = ½(1 − cos πt)); snap
+ * integer, discrete and categorical coordinates (space_snap) and improve
+ * them by coordinate moves; evaluate at the snapped point, which is the one
+ * returned. Points closer than 1e-9 (L∞, unit cube) to a `taken` point are
+ * rejected when deduplication is on: the next best candidate is used.
+ */
+#ifndef SIBYL_ACQUISITION_H
+#define SIBYL_ACQUISITION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gp.h"
+#include "rng.h"
+#include "space.h"
+
+struct acq_model {
+	struct gp *obj;  /* the objective model (warped, maximized); borrowed */
+	double best;     /* the incumbent f* on obj's scale */
+	struct gp **con; /* feasibility models: P(con[k](x) > con_thr[k]); borrowed */
+	const double *con_thr;
+	size_t n_con;
+};
+
+struct acq_opts {
+	size_t n_qmc;    /* quasi-random candidates */
+	size_t n_local;  /* perturbations around the best trials, in all */
+	size_t n_starts; /* candidates polished */
+	int maxiter;     /* BFGS iterations per polish */
+	int dedupe;      /* 1: never return a point of `taken` */
+	uint64_t qmc_seed;
+};
+
+/* Default budget for a model of n points: 1024 QMC + 512 local candidates
+ * and 8 starts at small n, shrinking past a few hundred points so that one
+ * search stays around 100 ms. */
+void acq_default_opts(struct acq_opts *o /* OUT */, size_t n);
+
+/* log EI(x) + Σ_k log PoF_k(x) at u; with grad not NULL its gradient (dim
+ * entries; 0 on categorical dimensions). mu and sd (may be NULL) get the
+ * objective model's posterior mean and standard deviation. */
+double acq_eval(const struct acq_model *m, const double *u, double *grad /* OUT */,
+                double *mu /* OUT */, double *sd /* OUT */);
+
+/* Searches s for the best point. top: n_top unit-cube points, best trial
+ * first (local candidates and starts). taken: n_taken unit-cube points that
+ * the result must differ from when o->dedupe. Writes the snapped point into
+ * u and its acquisition value, mean and standard deviation. Returns 0, 1
+ * when every candidate was a duplicate (u untouched), or -1 with a message
+ * in err (out of memory, quasi-random failure). */
+int acq_search(const struct acq_model *m, const struct space *s, const struct acq_opts *o,
+               const double *top, size_t n_top, const double *taken, size_t n_taken, struct rng *r,
+               double *u /* OUT */, double *value /* OUT */, double *mu /* OUT */,
+               double *sd /* OUT */, char *err /* OUT */, size_t errlen);
+
+#endif

@@ -1,0 +1,622 @@
+/* gpei: the GAUSSIAN_PROCESS_EI designer. The outline is in
+ * docs/gp-ei.md; the pieces are kernel, gp, gpfit, warp, logei and
+ * acquisition. */
+#include "gpei.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acquisition.h"
+#include "gp.h"
+#include "gpfit.h"
+#include "quasirandom.h"
+#include "rng.h"
+#include "warp.h"
+
+/* Past this many usable trials the model trains on a subset. */
+#define GPEI_N_MAX 1000
+/* The hyperparameters are fitted on at most this many of them. */
+#define GPEI_FIT_MAX 300
+/* Up to this many points every suggestion refits from all starts. */
+#define GPEI_FULL_FIT 200
+/* Best trials used as starts and perturbation centres. */
+#define GPEI_TOP 5
+
+struct gp_cache {
+	size_t dim;
+	double *theta; /* the objective model's last hyperparameters; owned */
+	size_t n_fit;  /* points at the last optimization */
+};
+
+struct gp_cache *gp_cache_new(void)
+{
+	return calloc(1, sizeof(struct gp_cache));
+}
+
+void gp_cache_free(struct gp_cache *c)
+{
+	if (!c)
+		return;
+	free(c->theta);
+	free(c);
+}
+
+/* Completed trials needed before the model takes over. */
+static size_t initial_design(size_t d)
+{
+	size_t n = d + 1;
+	return n < 5 ? 5 : n > 20 ? 20 : n;
+}
+
+/* Everything one suggestion allocates, freed in one place. */
+struct work {
+	size_t d, nc;
+	double *U;   /* nc x d encoded completed trials */
+	double *yw;  /* nc warped objective (NAN: not usable) */
+	int *safe;   /* nc: feasible and every safety metric on its good side */
+	size_t *sel; /* indices of the trials the objective model uses */
+	size_t nsel;
+	double *Xs, *ys; /* the selection's inputs and outputs */
+	unsigned char *cat;
+	struct warp warp, warp0;
+	struct gp obj, rep; /* objective model; first-objective model for reports */
+	int rep_used;
+	struct gp *con; /* feasibility models */
+	double *con_thr;
+	size_t n_con, con_init;
+	double *taken, *top; /* unit-cube points: completed+pending+batch; the best trials */
+	size_t n_taken, n_top;
+	const double **pend; /* pending + batch value vectors for the fallback */
+};
+
+static void work_free(struct work *w)
+{
+	free(w->U);
+	free(w->yw);
+	free(w->safe);
+	free(w->sel);
+	free(w->Xs);
+	free(w->ys);
+	free(w->cat);
+	warp_free(&w->warp);
+	warp_free(&w->warp0);
+	gp_free(&w->obj);
+	gp_free(&w->rep);
+	for (size_t k = 0; k < w->con_init; k++)
+		gp_free(&w->con[k]);
+	free(w->con);
+	free(w->con_thr);
+	free(w->taken);
+	free(w->top);
+	free(w->pend);
+}
+
+static int cmp_desc(const void *a, const void *b, void *ctx)
+{
+	const double *y = ctx;
+	double x = y[*(const size_t *)a], z = y[*(const size_t *)b];
+	return (x < z) - (x > z);
+}
+
+/* Indices 0..n-1 with finite key, best first. */
+static size_t rank_desc(const double *key, size_t n, size_t *idx)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(key[i]))
+			idx[m++] = i;
+	qsort_r(idx, m, sizeof(size_t), cmp_desc, (void *)key);
+	return m;
+}
+
+/* Picks at most cap of the usable trials: the best quarter, the quarter
+ * nearest the incumbent, and a uniform draw of the rest (deterministic
+ * with r). Writes the count into *n. */
+static int select_subset(struct work *w, size_t cap, struct rng *r)
+{
+	size_t d = w->d, nc = w->nc;
+	size_t *idx = malloc((nc ? nc : 1) * sizeof(size_t));
+	double *key = malloc((nc ? nc : 1) * sizeof(double));
+	unsigned char *in = calloc(nc ? nc : 1, 1);
+	if (!idx || !key || !in) {
+		free(idx);
+		free(key);
+		free(in);
+		return -1;
+	}
+	size_t m = rank_desc(w->yw, nc, idx), n = 0;
+	if (m <= cap) {
+		memcpy(w->sel, idx, m * sizeof(size_t));
+		w->nsel = m;
+		goto done;
+	}
+	for (size_t k = 0; k < cap / 4; k++) {
+		in[idx[k]] = 1;
+		w->sel[n++] = idx[k];
+	}
+	const double *inc = w->U + idx[0] * d;
+	for (size_t i = 0; i < nc; i++) {
+		double s = 0.0;
+		for (size_t j = 0; j < d; j++)
+			s += (w->U[i * d + j] - inc[j]) * (w->U[i * d + j] - inc[j]);
+		key[i] = isfinite(w->yw[i]) && !in[i] ? -s : NAN;
+	}
+	size_t mm = rank_desc(key, nc, idx);
+	for (size_t k = 0; k < mm && n < cap / 2; k++) {
+		in[idx[k]] = 1;
+		w->sel[n++] = idx[k];
+	}
+	/* the rest: a partial Fisher-Yates shuffle of what is left */
+	size_t rest = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (isfinite(w->yw[i]) && !in[i])
+			idx[rest++] = i;
+	for (size_t k = 0; k < rest && n < cap; k++) {
+		size_t j = k + (size_t)rng_below(r, rest - k);
+		size_t t = idx[k];
+		idx[k] = idx[j];
+		idx[j] = t;
+		w->sel[n++] = idx[k];
+	}
+	w->nsel = n;
+done:
+	free(idx);
+	free(key);
+	free(in);
+	return 0;
+}
+
+/* Fits the hyperparameters of g (which holds its data) on at most
+ * GPEI_FIT_MAX of its points, then factors g on all of them. */
+static int fit_model(struct gp *g, const struct gpfit_opts *fo, const double *warm, int optimize,
+                     struct rng *r, double *theta, char *err, size_t errlen)
+{
+	size_t n = g->n, d = g->dim;
+	if (!optimize && warm) {
+		gp_set_theta(g, warm);
+		memcpy(theta, warm, gp_ntheta(d) * sizeof(double));
+		return gp_factor(g, err, errlen);
+	}
+	if (n <= GPEI_FIT_MAX)
+		return gpfit_fit(g, fo, warm, r, theta, err, errlen) < 0 ? -1 : 0;
+	/* The selection is ordered best first: fit on the first third of the
+	 * budget plus an even spread of the others. */
+	struct gp sub;
+	if (gp_init(&sub, d, g->kern.cat, GPEI_FIT_MAX) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t head = GPEI_FIT_MAX / 3, m = 0;
+	double step = (double)(n - head) / (double)(GPEI_FIT_MAX - head);
+	for (size_t k = 0; k < GPEI_FIT_MAX; k++) {
+		size_t i = k < head ? k : head + (size_t)((double)(k - head) * step);
+		if (i >= n)
+			break;
+		memcpy(sub.X + m * d, g->X + i * d, d * sizeof(double));
+		sub.y[m++] = g->y[i];
+	}
+	sub.n = m;
+	sub.mean = g->mean;
+	int rc = gpfit_fit(&sub, fo, warm, r, theta, err, errlen);
+	gp_free(&sub);
+	if (rc < 0)
+		return -1;
+	gp_set_theta(g, theta);
+	return gp_factor(g, err, errlen);
+}
+
+/* A GP of the usable points for a constraint: values v (NAN: left out),
+ * safe when v > thr after the z-score. */
+static int fit_constraint(struct work *w, const double *v, double thr, const struct gpfit_opts *fo,
+                          size_t extra, struct rng *r, char *err, size_t errlen)
+{
+	size_t d = w->d, k = w->n_con, nv = 0;
+	struct gp *g = &w->con[k];
+	for (size_t i = 0; i < w->nc; i++)
+		nv += isfinite(v[i]);
+	nv = nv < GPEI_N_MAX ? nv : GPEI_N_MAX;
+	if (gp_init(g, d, w->cat, nv + extra) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->con_init++;
+	double mean = 0.0, var = 0.0;
+	size_t n = 0;
+	/* at most GPEI_N_MAX points, in trial order */
+	for (size_t i = 0; i < w->nc && n < nv; i++) {
+		if (!isfinite(v[i]))
+			continue;
+		memcpy(g->X + n * d, w->U + i * d, d * sizeof(double));
+		g->y[n++] = v[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		mean += g->y[i] / (double)n;
+	for (size_t i = 0; i < n; i++)
+		var += (g->y[i] - mean) * (g->y[i] - mean) / (double)n;
+	double sd = var > 1e-20 ? sqrt(var) : 1.0;
+	for (size_t i = 0; i < n; i++)
+		g->y[i] = (g->y[i] - mean) / sd;
+	g->n = n;
+	g->mean = 0.0;
+	double *theta = malloc(gp_ntheta(d) * sizeof(double));
+	if (!theta) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = fit_model(g, fo, NULL, 1, r, theta, err, errlen);
+	free(theta);
+	if (rc < 0)
+		return -1;
+	w->con_thr[k] = (thr - mean) / sd;
+	w->n_con++;
+	return 0;
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	return x ^ (x >> 29);
+}
+
+static int fallback_point(const struct designer_input *in, struct work *w, size_t b, double *out,
+                          struct designer_info *info, const char *why, char *err, size_t errlen)
+{
+	struct designer_input sub = *in;
+	sub.count = 1;
+	sub.pending = w->pend;
+	sub.n_pending = in->n_pending + b;
+	sub.position = in->position + b;
+	int rc = quasirandom_suggest(&sub, out, info, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (info) {
+		info->model_based = 0;
+		info->source = why;
+	}
+	return 0;
+}
+
+static int model_suggest(const struct designer_input *in, struct work *w, double *out,
+                         struct designer_info *info, char *err, size_t errlen)
+{
+	const struct space *s = in->space;
+	size_t d = s->n, nc = in->n_completed, nm = in->n_metrics, np = in->n_pending;
+	size_t count = in->count;
+	struct rng r;
+	rng_seed(&r, in->seed, mix(in->position, 0x6770656901ULL));
+	w->d = d;
+	w->nc = nc;
+	w->U = malloc(nc * d * sizeof(double));
+	w->yw = malloc(nc * sizeof(double));
+	w->safe = calloc(nc, sizeof(int));
+	w->sel = malloc(nc * sizeof(size_t));
+	w->cat = calloc(d, 1);
+	w->con = calloc(nm + 1, sizeof(struct gp));
+	w->con_thr = calloc(nm + 1, sizeof(double));
+	w->taken = malloc((nc + np + count) * d * sizeof(double));
+	w->top = malloc(GPEI_TOP * d * sizeof(double));
+	w->pend = malloc((np + count) * sizeof(*w->pend));
+	double *tmp = malloc((nc + 1) * (nm + 2) * sizeof(double));
+	double *theta = malloc(gp_ntheta(d) * sizeof(double));
+	int rc = -1;
+	if (!w->U || !w->yw || !w->safe || !w->sel || !w->cat || !w->con || !w->con_thr ||
+	    !w->taken || !w->top || !w->pend || !tmp || !theta) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d; i++)
+		w->cat[i] = s->params[i].type == SPACE_CATEGORICAL;
+	for (size_t i = 0; i < np; i++)
+		w->pend[i] = in->pending[i];
+	for (size_t i = 0; i < nc; i++) {
+		space_encode(s, in->completed[i].values, w->U + i * d);
+		memcpy(w->taken + i * d, w->U + i * d, d * sizeof(double));
+	}
+	w->n_taken = nc;
+
+	/* the objective, scalarized when there are several */
+	size_t n_obj = 0, first = 0;
+	for (size_t k = 0; k < nm; k++)
+		if (!in->metrics[k].safety && n_obj++ == 0)
+			first = k;
+	double *yraw = tmp, *yk = tmp + nc;
+	int minimize = in->metrics[first].goal == DESIGNER_MINIMIZE;
+	for (size_t i = 0; i < nc; i++) {
+		const struct designer_trial *t = &in->completed[i];
+		yraw[i] = t->infeasible ? NAN : t->metrics[first];
+	}
+	if (n_obj > 1) {
+		/* random Chebyshev weights from (seed, position): each objective
+		 * warped and scaled to [0, 1], maximized */
+		double *lam = yk + nc, lsum = 0.0;
+		for (size_t k = 0; k < nm; k++) {
+			lam[k] = -log(1.0 - rng_uniform(&r));
+			lsum += in->metrics[k].safety ? 0.0 : lam[k];
+		}
+		double *acc = yraw;
+		for (size_t i = 0; i < nc; i++)
+			acc[i] = INFINITY;
+		double *aug = w->yw;
+		memset(aug, 0, nc * sizeof(double));
+		for (size_t k = 0; k < nm; k++) {
+			if (in->metrics[k].safety)
+				continue;
+			double *raw = malloc(nc * sizeof(double));
+			if (!raw) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			for (size_t i = 0; i < nc; i++)
+				raw[i] =
+				    in->completed[i].infeasible ? NAN : in->completed[i].metrics[k];
+			struct warp wk;
+			int nv =
+			    warp_fit(&wk, raw, nc, in->metrics[k].goal == DESIGNER_MINIMIZE, yk);
+			warp_free(&wk);
+			free(raw);
+			if (nv < 0) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
+			}
+			double lo = INFINITY, hi = -INFINITY;
+			for (size_t i = 0; i < nc; i++)
+				if (isfinite(yk[i])) {
+					lo = fmin(lo, yk[i]);
+					hi = fmax(hi, yk[i]);
+				}
+			double span = hi > lo ? hi - lo : 1.0;
+			for (size_t i = 0; i < nc; i++) {
+				double v = (yk[i] - lo) / span * lam[k] / lsum;
+				acc[i] = isfinite(v) ? fmin(acc[i], v) : NAN;
+				aug[i] += v;
+			}
+		}
+		for (size_t i = 0; i < nc; i++)
+			yraw[i] = acc[i] + 0.05 * aug[i];
+		minimize = 0;
+	}
+	if (warp_fit(&w->warp, yraw, nc, minimize, w->yw) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+
+	/* feasibility: failed trials, safety metrics */
+	for (size_t i = 0; i < nc; i++)
+		w->safe[i] = !in->completed[i].infeasible && isfinite(w->yw[i]);
+	size_t n_inf = 0;
+	for (size_t i = 0; i < nc; i++)
+		n_inf += in->completed[i].infeasible || !isfinite(w->yw[i]);
+	if (select_subset(w, GPEI_N_MAX, &r) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (w->nsel < 2) {
+		snprintf(err, errlen, "fewer than 2 usable trials");
+		goto out;
+	}
+	struct gpfit_opts fo;
+	gpfit_default_opts(&fo);
+	if (in->noise_high) {
+		fo.noise_floor = 1e-2;
+		fo.noise_mu = -2.0;
+	}
+	if (n_inf > 0) {
+		double *lab = yk;
+		for (size_t i = 0; i < nc; i++)
+			lab[i] = w->safe[i] ? 1.0 : -1.0;
+		if (fit_constraint(w, lab, 0.0, &fo, np + count, &r, err, errlen) < 0)
+			goto out;
+	}
+	for (size_t k = 0; k < nm; k++) {
+		const struct designer_metric *mt = &in->metrics[k];
+		if (!mt->safety)
+			continue;
+		double sg = mt->goal == DESIGNER_MAXIMIZE ? 1.0 : -1.0;
+		size_t nv = 0;
+		for (size_t i = 0; i < nc; i++) {
+			double v = in->completed[i].infeasible ? NAN : in->completed[i].metrics[k];
+			yk[i] = isfinite(v) ? sg * v : NAN;
+			nv += isfinite(v);
+			if (isfinite(v) && !(sg * v >= sg * mt->safety_threshold))
+				w->safe[i] = 0;
+		}
+		if (nv < 2 || !isfinite(mt->safety_threshold))
+			continue;
+		if (fit_constraint(w, yk, sg * mt->safety_threshold, &fo, np + count, &r, err,
+		                   errlen) < 0)
+			goto out;
+	}
+
+	/* the objective model */
+	if (gp_init(&w->obj, d, w->cat, w->nsel + np + count) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < w->nsel; k++) {
+		memcpy(w->obj.X + k * d, w->U + w->sel[k] * d, d * sizeof(double));
+		w->obj.y[k] = w->yw[w->sel[k]];
+	}
+	w->obj.n = w->nsel;
+	w->obj.mean = 0.0;
+	struct gp_cache *cache = in->cache;
+	const double *warm = cache && cache->theta && cache->dim == d ? cache->theta : NULL;
+	int optimize =
+	    !warm || w->nsel <= GPEI_FULL_FIT || (double)w->nsel >= 1.1 * (double)cache->n_fit;
+	if (w->nsel > GPEI_FULL_FIT) {
+		fo.n_draws = 0;
+		fo.maxiter = 50;
+	}
+	if (fit_model(&w->obj, &fo, warm, optimize, &r, theta, err, errlen) < 0)
+		goto out;
+	if (cache) {
+		if (!cache->theta || cache->dim != d) {
+			free(cache->theta);
+			cache->theta = malloc(gp_ntheta(d) * sizeof(double));
+			cache->dim = cache->theta ? d : 0;
+		}
+		if (cache->theta) {
+			memcpy(cache->theta, theta, gp_ntheta(d) * sizeof(double));
+			if (optimize)
+				cache->n_fit = w->nsel;
+		}
+	}
+	/* reports in the first objective's units: with several objectives, a
+	 * model of the first one with the same hyperparameters */
+	struct gp *rep = &w->obj;
+	struct warp *rwarp = &w->warp;
+	if (n_obj > 1) {
+		for (size_t i = 0; i < nc; i++)
+			yraw[i] =
+			    in->completed[i].infeasible ? NAN : in->completed[i].metrics[first];
+		if (warp_fit(&w->warp0, yraw, nc, in->metrics[first].goal == DESIGNER_MINIMIZE,
+		             yk) >= 2 &&
+		    gp_init(&w->rep, d, w->cat, w->nsel) == 0) {
+			w->rep_used = 1;
+			size_t n = 0;
+			for (size_t k = 0; k < w->nsel; k++)
+				if (isfinite(yk[w->sel[k]])) {
+					memcpy(w->rep.X + n * d, w->U + w->sel[k] * d,
+					       d * sizeof(double));
+					w->rep.y[n++] = yk[w->sel[k]];
+				}
+			w->rep.n = n;
+			gp_set_theta(&w->rep, theta);
+			if (gp_factor(&w->rep, NULL, 0) == 0) {
+				rep = &w->rep;
+				rwarp = &w->warp0;
+			}
+		}
+	}
+
+	/* incumbent and the best trials */
+	size_t *idx = malloc(nc * sizeof(size_t));
+	if (!idx) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nc; i++)
+		yk[i] = w->safe[i] ? w->yw[i] : NAN;
+	size_t nbest = rank_desc(yk, nc, idx);
+	if (nbest == 0) /* nothing safe yet: rank every usable trial */
+		nbest = rank_desc(w->yw, nc, idx);
+	w->n_top = nbest < GPEI_TOP ? nbest : GPEI_TOP;
+	for (size_t k = 0; k < w->n_top; k++)
+		memcpy(w->top + k * d, w->U + idx[k] * d, d * sizeof(double));
+	double best = -INFINITY;
+	for (size_t i = 0; i < nc; i++) {
+		if (!w->safe[i])
+			continue;
+		double v = w->yw[i];
+		if (in->noise_high) {
+			double var;
+			gp_predict(&w->obj, w->U + i * d, &v, &var, NULL, NULL);
+		}
+		best = fmax(best, v);
+	}
+	if (!isfinite(best)) { /* no safe trial: EI against the worst value */
+		best = INFINITY;
+		for (size_t i = 0; i < nc; i++)
+			if (isfinite(w->yw[i]))
+				best = fmin(best, w->yw[i]);
+	}
+	free(idx);
+
+	/* pending trials: the kriging believer */
+	struct gp *models[64];
+	size_t nmod = 0;
+	models[nmod++] = &w->obj;
+	for (size_t k = 0; k < w->n_con && nmod < 64; k++)
+		models[nmod++] = &w->con[k];
+	double *u;
+	for (size_t p = 0; p < np; p++) {
+		u = w->taken + w->n_taken * d;
+		space_encode(s, in->pending[p], u);
+		w->n_taken++;
+		for (size_t k = 0; k < nmod; k++) {
+			double mu, var;
+			gp_predict(models[k], u, &mu, &var, NULL, NULL);
+			gp_append(models[k], u, mu); /* a failure only loses the fantasy */
+		}
+	}
+
+	struct acq_model am = {&w->obj, best, models + 1, w->con_thr, nmod - 1};
+	struct acq_opts ao;
+	acq_default_opts(&ao, w->obj.n);
+	ao.dedupe = !in->noise_high;
+	for (size_t b = 0; b < count; b++) {
+		double *row = out + b * d;
+		double val = NAN, mu = NAN, sd = NAN;
+		u = w->taken + w->n_taken * d;
+		ao.qmc_seed = mix(mix(in->seed, in->position), b + 1);
+		int st = acq_search(&am, s, &ao, w->top, w->n_top, w->taken, w->n_taken, &r, u,
+		                    &val, &mu, &sd, err, errlen);
+		if (st < 0)
+			goto out;
+		if (st == 1) { /* every candidate was taken */
+			if (fallback_point(in, w, b, row, info ? &info[b] : NULL,
+			                   "sobol (every GP candidate was a duplicate)", err,
+			                   errlen) < 0)
+				goto out;
+			space_encode(s, row, u);
+		} else {
+			space_decode(s, u, row);
+			if (info) {
+				struct designer_info *f = &info[b];
+				double rm, rv, slope;
+				gp_predict(rep, u, &rm, &rv, NULL, NULL);
+				f->model_based = 1;
+				f->source = "gp-ei";
+				f->predicted_value = warp_inverse(rwarp, rm, &slope);
+				f->predicted_stddev = sqrt(rv) * slope;
+				f->log_ei = val;
+			}
+		}
+		w->pend[np + b] = row;
+		w->n_taken++;
+		for (size_t k = 0; k < nmod && b + 1 < count; k++) {
+			double m2, v2;
+			gp_predict(models[k], u, &m2, &v2, NULL, NULL);
+			gp_append(models[k], u, m2);
+		}
+	}
+	rc = (int)count;
+out:
+	free(tmp);
+	free(theta);
+	return rc;
+}
+
+int gpei_suggest(const struct designer_input *in, double *out, struct designer_info *info,
+                 char *err, size_t errlen)
+{
+	if (!in || !in->space || in->space->n == 0 || in->count == 0) {
+		snprintf(err, errlen, "GP-EI needs a space with parameters and count >= 1");
+		return -1;
+	}
+	size_t n_obj = 0, usable = 0, first = 0;
+	for (size_t k = 0; k < in->n_metrics; k++)
+		if (!in->metrics[k].safety && n_obj++ == 0)
+			first = k;
+	for (size_t i = 0; i < in->n_completed && n_obj; i++)
+		usable += !in->completed[i].infeasible && !isnan(in->completed[i].metrics[first]);
+	if (n_obj == 0 || usable < initial_design(in->space->n))
+		return quasirandom_suggest(in, out, info, err, errlen);
+	struct work w;
+	memset(&w, 0, sizeof(w));
+	char why[256];
+	int rc = model_suggest(in, &w, out, info, why, sizeof(why));
+	work_free(&w);
+	if (rc >= 0)
+		return rc;
+	/* The model could not be built: the quasi-random design carries on,
+	 * and says so. */
+	rc = quasirandom_suggest(in, out, info, err, errlen);
+	if (rc > 0 && info)
+		for (int b = 0; b < rc; b++)
+			info[b].source = "sobol (GP model failed)";
+	return rc;
+}
