@@ -1,0 +1,230 @@
+/* api: authentication, routing, body parsing and the error envelope; the
+ * resources themselves are in api_studies.c, api_trials.c and
+ * api_operations.c. */
+#include "api.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api_internal.h"
+#include "config.h"
+#include "json_util.h"
+
+struct api *api_new(const struct config *cfg, struct err *e)
+{
+	if (sodium_init() < 0) {
+		err_set(e, ERR_INTERNAL, "libsodium failed to initialise");
+		return NULL;
+	}
+	struct api *api = calloc(1, sizeof(*api));
+	if (!api) {
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	api->cfg = cfg;
+	api->st = store_open(cfg->db_path, e);
+	if (!api->st) {
+		free(api);
+		return NULL;
+	}
+	api->sv = service_new(api->st, cfg);
+	if (!api->sv) {
+		store_close(api->st);
+		free(api);
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	return api;
+}
+
+void api_free(struct api *api)
+{
+	if (!api)
+		return;
+	service_free(api->sv);
+	store_close(api->st);
+	free(api);
+}
+
+int api_healthy(void *ctx)
+{
+	struct api *api = ctx;
+	return store_ping(api->st) == 0 ? 0 : -1;
+}
+
+size_t api_metrics(void *ctx, char *buf, size_t cap)
+{
+	struct api *api = ctx;
+	struct err e;
+	int64_t studies = 0, counts[6] = {0};
+	static const char *const names[] = {"",         "REQUESTED", "ACTIVE",
+	                                    "STOPPING", "SUCCEEDED", "INFEASIBLE"};
+	if (cap == 0)
+		return 0;
+	struct store_conn *c = store_read(api->st, &e);
+	if (!c)
+		return 0;
+	int rc = store_count_studies(c, &studies, &e);
+	if (rc == 0)
+		rc = store_count_trials_by_state(c, counts, &e);
+	store_release(c);
+	if (rc)
+		return 0;
+	size_t o = 0;
+	int n = snprintf(buf, cap,
+	                 "# HELP sibyl_studies Studies in the store.\n"
+	                 "# TYPE sibyl_studies gauge\n"
+	                 "sibyl_studies %" PRId64 "\n"
+	                 "# HELP sibyl_trials Trials in the store by state.\n"
+	                 "# TYPE sibyl_trials gauge\n",
+	                 studies);
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	o = (size_t)n;
+	for (int s = 1; s <= 5; s++) {
+		n = snprintf(buf + o, cap - o, "sibyl_trials{state=\"%s\"} %" PRId64 "\n", names[s],
+		             counts[s]);
+		if (n < 0 || (size_t)n >= cap - o)
+			break;
+		o += (size_t)n;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
+/* Constant time whatever the lengths: compare fixed-size hashes. */
+static int key_ok(const struct config *cfg, const char *authorization)
+{
+	if (!authorization || !cfg->admin_key[0])
+		return 0;
+	if (strncasecmp(authorization, "Bearer ", 7) != 0)
+		return 0;
+	const char *key = authorization + 7;
+	while (*key == ' ')
+		key++;
+	unsigned char a[32], b[32];
+	crypto_generichash(a, sizeof(a), (const unsigned char *)key, strlen(key), NULL, 0);
+	crypto_generichash(b, sizeof(b), (const unsigned char *)cfg->admin_key,
+	                   strlen(cfg->admin_key), NULL, 0);
+	return sodium_memcmp(a, b, sizeof(a)) == 0;
+}
+
+int api_empty_body(const json_t *body, struct err *e)
+{
+	static const char *const none[] = {NULL};
+	return body ? ju_only_fields(body, "", none, e) : 0;
+}
+
+static char *dump(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	char *t = realloc(s, n + 2);
+	if (!t)
+		return s;
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	return t;
+}
+
+static void set_error(struct http_resp *resp, const struct err *e, int http_status)
+{
+	json_t *o = json_object(), *er = json_object();
+	int status = http_status ? http_status : err_http_status(e->code);
+	json_object_set_new(er, "code", json_integer(status));
+	json_object_set_new(er, "message", json_string(e->msg));
+	json_object_set_new(er, "status", json_string(err_status_name(e->code)));
+	json_object_set_new(o, "error", er);
+	resp->status = status;
+	resp->body = dump(o);
+	json_decref(o);
+}
+
+void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
+{
+	struct api *api = ctx;
+	struct err e = {ERR_OK, ""};
+	struct route r;
+	json_t *body = NULL, *out = NULL;
+	int rc, http_status = 0;
+	resp->content_type = NULL;
+	resp->retry_after = 0;
+	resp->route = "unknown";
+	resp->body = NULL;
+	/* Authenticate before looking at the path, so that nothing about the
+	 * resources leaks to a caller without the key. */
+	if (!key_ok(api->cfg, req->authorization)) {
+		rc = err_set(&e, ERR_UNAUTHENTICATED,
+		             req->authorization
+		                 ? "the API key is not valid"
+		                 : "missing credentials: send Authorization: Bearer <API key>");
+		goto out;
+	}
+	if ((rc = route_parse(req->path, &r, &e)))
+		goto out;
+	resp->route = route_label(&r, req->method);
+	if (r.kind == ROUTE_OWNERS) {
+		rc =
+		    err_set(&e, ERR_UNIMPLEMENTED,
+		            "the owners and API keys methods (multi-team) are not implemented yet; "
+		            "an owner exists as soon as a study is created under it");
+		goto out;
+	}
+	if (!route_allows(r.kind, req->method)) {
+		rc = err_set(&e, ERR_UNIMPLEMENTED,
+		             "method %.16s is not allowed on %.200s (allowed: %s)", req->method,
+		             req->path, route_methods(r.kind));
+		http_status = 405;
+		goto out;
+	}
+	if (strcmp(req->method, "POST") == 0) {
+		if (api->cfg->max_body_bytes > 0 && req->body_len > api->cfg->max_body_bytes) {
+			rc = err_set(&e, ERR_INVALID_ARGUMENT,
+			             "request body is %zu bytes, more than the limit of %zu",
+			             req->body_len, api->cfg->max_body_bytes);
+			goto out;
+		}
+		body = ju_parse_body(req->body ? req->body : "", req->body ? req->body_len : 0,
+		                     api->cfg->max_json_depth, &e);
+		if (!body) {
+			rc = -(int)e.code;
+			goto out;
+		}
+	}
+	struct api_call call = {.api = api, .req = req, .r = &r, .body = body};
+	switch (r.kind) {
+	case ROUTE_STUDIES:
+	case ROUTE_STUDIES_LOOKUP:
+	case ROUTE_STUDY:
+		rc = api_studies(&call, &out, &e);
+		break;
+	case ROUTE_OPERATION:
+		rc = api_operations(&call, &out, &e);
+		break;
+	default:
+		rc = api_trials(&call, &out, &e);
+	}
+out:
+	if (rc == 0 && out) {
+		resp->status = 200;
+		resp->body = dump(out);
+		if (!resp->body) {
+			err_set(&e, ERR_INTERNAL, "out of memory");
+			set_error(resp, &e, 0);
+		}
+	} else {
+		if (rc == 0)
+			err_set(&e, ERR_INTERNAL, "handler returned no result");
+		if (e.code == ERR_OK)
+			e.code = ERR_INTERNAL;
+		set_error(resp, &e, http_status);
+	}
+	json_decref(out);
+	json_decref(body);
+}

@@ -1,0 +1,173 @@
+/* Studies: create-or-load, get, list, delete, lookup. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "config.h"
+#include "json_util.h"
+#include "spec.h"
+#include "trial_json.h"
+
+static int study_get(struct api *api, const char *owner, const char *study, json_t **out,
+                     struct err *e)
+{
+	struct store_study s;
+	struct store_conn *c = store_read(api->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = store_study_get(c, owner, study, &s, e);
+	store_release(c);
+	if (rc)
+		return rc;
+	*out = tj_study(&s);
+	store_study_clear(&s);
+	return 0;
+}
+
+static int create(struct api_call *c, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"displayName", "studySpec", NULL};
+	const char *owner = c->r->owner, *id;
+	struct spec sp;
+	char *canon = NULL;
+	struct store_study s = {0};
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc)
+		return rc;
+	const json_t *dn = json_object_get(c->body, "displayName");
+	if (!dn)
+		return err_set(e, ERR_INVALID_ARGUMENT,
+		               "displayName is required (it is the study id: "
+		               "[A-Za-z0-9][A-Za-z0-9._-]{0,127})");
+	if ((rc = ju_id(dn, "displayName", &id, e)))
+		return rc;
+	const json_t *spv = json_object_get(c->body, "studySpec");
+	if (!spv)
+		return err_set(e, ERR_INVALID_ARGUMENT, "studySpec is required");
+	if ((rc = spec_parse(spv, "studySpec", c->api->cfg, &sp, &canon, e)))
+		return rc;
+	spec_free(&sp);
+	int64_t now = ju_now_ms();
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w) {
+		free(canon);
+		return -(int)e->code;
+	}
+	rc = store_study_get(w, owner, id, &s, e);
+	if (rc == 0) {
+		/* create-or-load: many workers create the same study at start-up */
+		if (strcmp(s.spec_json, canon) != 0)
+			rc = err_set(e, ERR_ALREADY_EXISTS,
+			             "study owners/%s/studies/%s already exists with a different "
+			             "studySpec",
+			             owner, id);
+		else
+			*out = tj_study(&s);
+		store_write_rollback(w);
+		goto done;
+	}
+	if (e->code != ERR_NOT_FOUND)
+		goto fail;
+	if ((rc = store_owner_ensure(w, owner, now, e)) ||
+	    (rc = store_study_insert(w, owner, id, canon, now, &s, e)))
+		goto fail;
+	if ((rc = store_write_commit(w, e)))
+		goto done;
+	*out = tj_study(&s);
+	goto done;
+fail:
+	store_write_rollback(w);
+done:
+	store_study_clear(&s);
+	free(canon);
+	return rc;
+}
+
+static int list(struct api_call *c, json_t **out, struct err *e)
+{
+	struct route_query q;
+	struct store_study *s = NULL;
+	size_t n = 0;
+	int rc = route_query_parse(c->req->query, 0, tj_trial_state_names, &q, e);
+	if (rc)
+		return rc;
+	struct store_conn *conn = store_read(c->api->st, e);
+	if (!conn)
+		return -(int)e->code;
+	rc = store_study_list(conn, c->r->owner, q.page_after, q.page_size + 1, &s, &n, e);
+	store_release(conn);
+	if (rc)
+		return rc;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && i < (size_t)q.page_size; i++)
+		json_array_append_new(arr, tj_study(&s[i]));
+	*out = json_object();
+	json_object_set_new(*out, "studies", arr);
+	if (n > (size_t)q.page_size) {
+		char tok[64];
+		route_page_token(s[q.page_size - 1].rowid, tok, sizeof(tok));
+		json_object_set_new(*out, "nextPageToken", json_string(tok));
+	}
+	for (size_t i = 0; i < n; i++)
+		store_study_clear(&s[i]);
+	free(s);
+	return 0;
+}
+
+static int delete (struct api_call *c, json_t **out, struct err *e)
+{
+	struct store_study s;
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w)
+		return -(int)e->code;
+	int rc = store_study_get(w, c->r->owner, c->r->study, &s, e);
+	if (rc) {
+		store_write_rollback(w);
+		return rc;
+	}
+	int64_t rowid = s.rowid;
+	store_study_clear(&s);
+	if ((rc = store_study_delete(w, c->r->owner, c->r->study, e))) {
+		store_write_rollback(w);
+		return rc;
+	}
+	if ((rc = store_write_commit(w, e)))
+		return rc;
+	service_forget_study(c->api->sv, rowid);
+	*out = json_object();
+	return 0;
+}
+
+static int lookup(struct api_call *c, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"displayName", NULL};
+	const char *id;
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc)
+		return rc;
+	const json_t *dn = json_object_get(c->body, "displayName");
+	if (!dn)
+		return err_set(e, ERR_INVALID_ARGUMENT, "displayName is required");
+	if ((rc = ju_id(dn, "displayName", &id, e)))
+		return rc;
+	return study_get(c->api, c->r->owner, id, out, e);
+}
+
+int api_studies(struct api_call *c, json_t **out, struct err *e)
+{
+	const char *m = c->req->method;
+	switch (c->r->kind) {
+	case ROUTE_STUDIES:
+		return strcmp(m, "GET") == 0 ? list(c, out, e) : create(c, out, e);
+	case ROUTE_STUDIES_LOOKUP:
+		return lookup(c, out, e);
+	case ROUTE_STUDY:
+		if (strcmp(m, "DELETE") == 0)
+			return delete (c, out, e);
+		return study_get(c->api, c->r->owner, c->r->study, out, e);
+	default:
+		return err_set(e, ERR_NOT_FOUND, "no such path");
+	}
+}

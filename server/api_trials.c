@@ -1,0 +1,330 @@
+/* Trials: create, get, list, delete, and the custom methods (suggest,
+ * addTrialMeasurement, complete, stop, checkTrialEarlyStoppingState,
+ * listOptimalTrials), which go to the service. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "config.h"
+#include "json_util.h"
+#include "spec.h"
+#include "trial_json.h"
+
+static int trial_get(struct api_call *c, json_t **out, struct err *e)
+{
+	struct store_study s;
+	struct store_trial t = {0};
+	struct store_conn *conn = store_read(c->api->st, e);
+	if (!conn)
+		return -(int)e->code;
+	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
+	if (rc)
+		goto out0;
+	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
+		rc = service_trial_json(conn, c->r->owner, c->r->study, &t, out, e);
+	store_trial_clear(&t);
+	store_study_clear(&s);
+out0:
+	store_release(conn);
+	return rc;
+}
+
+static int trial_list(struct api_call *c, json_t **out, struct err *e)
+{
+	struct route_query q;
+	struct store_study s;
+	struct store_trial *t = NULL;
+	size_t n = 0;
+	int rc = route_query_parse(c->req->query, 1, tj_trial_state_names, &q, e);
+	if (rc)
+		return rc;
+	struct store_conn *conn = store_read(c->api->st, e);
+	if (!conn)
+		return -(int)e->code;
+	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
+		goto out0;
+	if ((rc = store_trial_list(conn, s.rowid, q.state_mask, q.page_after, q.page_size + 1, &t,
+	                           &n, e)))
+		goto out;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && i < (size_t)q.page_size && rc == 0; i++) {
+		json_t *tj;
+		if ((rc = service_trial_json(conn, c->r->owner, c->r->study, &t[i], &tj, e)) == 0)
+			json_array_append_new(arr, tj);
+	}
+	*out = json_object();
+	json_object_set_new(*out, "trials", arr);
+	if (n > (size_t)q.page_size) {
+		char tok[64];
+		route_page_token(t[q.page_size - 1].id, tok, sizeof(tok));
+		json_object_set_new(*out, "nextPageToken", json_string(tok));
+	}
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	store_trials_free(t, n);
+	store_study_clear(&s);
+out0:
+	store_release(conn);
+	return rc;
+}
+
+/* POST .../trials: a REQUESTED trial for the pool, or a SUCCEEDED one that
+ * imports a known result. */
+static int trial_create(struct api_call *c, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"parameters", "state", "finalMeasurement",
+	                                     "measurements", NULL};
+	struct store_study s;
+	struct spec sp;
+	struct store_trial t = {0};
+	json_t *final = NULL, *meas = NULL, *canon = NULL;
+	double *v = NULL;
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc)
+		return rc;
+	int64_t now = ju_now_ms();
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w)
+		return -(int)e->code;
+	if ((rc = service_load_study(w, c->r->owner, c->r->study, &s, &sp, e))) {
+		store_write_rollback(w);
+		return rc;
+	}
+	int state = TRIAL_REQUESTED;
+	const json_t *x = json_object_get(c->body, "state");
+	if (x) {
+		const char *name;
+		if ((rc = ju_string(x, "state", 32, &name, e)))
+			goto out;
+		if (strcmp(name, "SUCCEEDED") == 0)
+			state = TRIAL_SUCCEEDED;
+		else if (strcmp(name, "REQUESTED") != 0) {
+			rc = err_set(
+			    e, ERR_INVALID_ARGUMENT,
+			    "state must be REQUESTED (the default) or SUCCEEDED (to import a "
+			    "result), not \"%.40s\"",
+			    name);
+			goto out;
+		}
+	}
+	x = json_object_get(c->body, "parameters");
+	if (!x) {
+		rc = err_set(e, ERR_INVALID_ARGUMENT, "parameters is required");
+		goto out;
+	}
+	if (!(v = malloc((sp.space.n + 1) * sizeof(double)))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = tj_params_parse(&sp, x, "parameters", v, e)))
+		goto out;
+	x = json_object_get(c->body, "finalMeasurement");
+	if (x) {
+		if (state != TRIAL_SUCCEEDED) {
+			rc = err_set(e, ERR_INVALID_ARGUMENT,
+			             "finalMeasurement is only allowed with state SUCCEEDED");
+			goto out;
+		}
+		if ((rc = tj_measurement_parse(x, "finalMeasurement", &sp, &final, e)))
+			goto out;
+		double m[sp.n_metrics];
+		tj_measurement_metrics(final, &sp, m);
+		for (size_t i = 0; i < sp.n_metrics; i++) {
+			if (!sp.metrics[i].safety && isnan(m[i])) {
+				rc = err_set(e, ERR_INVALID_ARGUMENT,
+				             "finalMeasurement lacks the objective metric \"%s\"",
+				             sp.metrics[i].id);
+				goto out;
+			}
+		}
+	} else if (state == TRIAL_SUCCEEDED) {
+		rc = err_set(e, ERR_INVALID_ARGUMENT, "a SUCCEEDED trial needs finalMeasurement");
+		goto out;
+	}
+	meas = json_array();
+	x = json_object_get(c->body, "measurements");
+	if (x) {
+		size_t lim =
+		    c->api->cfg->max_measurements > 0 ? (size_t)c->api->cfg->max_measurements : 0;
+		if (state != TRIAL_SUCCEEDED) {
+			rc = err_set(
+			    e, ERR_INVALID_ARGUMENT,
+			    "measurements are only allowed with state SUCCEEDED; report them "
+			    "with addTrialMeasurement");
+			goto out;
+		}
+		if ((rc = ju_array(x, "measurements", lim, e)))
+			goto out;
+		for (size_t i = 0; i < json_array_size(x); i++) {
+			char path[48];
+			json_t *m;
+			snprintf(path, sizeof(path), "measurements[%zu]", i);
+			if ((rc = tj_measurement_parse(json_array_get(x, i), path, &sp, &m, e)))
+				goto out;
+			json_array_append_new(meas, m);
+		}
+	}
+	json_t *params = tj_params_json(&sp.space, v);
+	t.params_json = ju_canonical(params);
+	json_decref(params);
+	t.study_rowid = s.rowid;
+	t.state = state;
+	if (state == TRIAL_SUCCEEDED) {
+		canon = json_object();
+		json_object_set(canon, "finalMeasurement", final);
+		t.final_json = ju_canonical(final);
+		t.complete_json = ju_canonical(canon);
+		t.start_time = now;
+		t.end_time = now;
+		if (!t.final_json || !t.complete_json) {
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+	}
+	if (!t.params_json) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = store_trial_insert(w, &t, e)))
+		goto out;
+	for (size_t i = 0; i < json_array_size(meas); i++) {
+		char *txt = ju_canonical(json_array_get(meas, i));
+		rc = txt ? store_measurement_add(w, s.rowid, t.id, txt, e)
+		         : err_set(e, ERR_INTERNAL, "out of memory");
+		free(txt);
+		if (rc)
+			goto out;
+		t.n_measurements++;
+	}
+	if ((rc = service_trial_json(w, c->r->owner, c->r->study, &t, out, e)))
+		goto out;
+	rc = store_write_commit(w, e);
+	w = NULL;
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	store_write_rollback(w);
+	store_trial_clear(&t);
+	store_study_clear(&s);
+	spec_free(&sp);
+	json_decref(final);
+	json_decref(meas);
+	json_decref(canon);
+	free(v);
+	return rc;
+}
+
+static int trial_delete(struct api_call *c, json_t **out, struct err *e)
+{
+	struct store_study s;
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w)
+		return -(int)e->code;
+	int rc = store_study_get(w, c->r->owner, c->r->study, &s, e);
+	if (rc == 0) {
+		rc = store_trial_delete(w, s.rowid, c->r->trial, e);
+		store_study_clear(&s);
+	}
+	if (rc) {
+		store_write_rollback(w);
+		return rc;
+	}
+	if ((rc = store_write_commit(w, e)))
+		return rc;
+	*out = json_object();
+	return 0;
+}
+
+static int suggest(struct api_call *c, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"suggestionCount", "clientId", NULL};
+	const struct config *cfg = c->api->cfg;
+	int64_t count = 1;
+	const char *client;
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc)
+		return rc;
+	const json_t *x = json_object_get(c->body, "suggestionCount");
+	if (x) {
+		if ((rc = ju_int64(x, "suggestionCount", &count, e)))
+			return rc;
+		if (count < 1 ||
+		    (cfg->max_suggestion_count > 0 && count > cfg->max_suggestion_count))
+			return err_set(e, ERR_INVALID_ARGUMENT,
+			               "suggestionCount must be in [1, %d], not %" PRId64,
+			               cfg->max_suggestion_count, count);
+	}
+	x = json_object_get(c->body, "clientId");
+	if (!x)
+		return err_set(e, ERR_INVALID_ARGUMENT,
+		               "clientId is required (it names the worker, so that a restarted "
+		               "worker gets its ACTIVE trials back)");
+	if ((rc = ju_string(x, "clientId", cfg->max_string_len, &client, e)))
+		return rc;
+	return service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, out, e);
+}
+
+static int early_stopping(struct api_call *c, json_t **out, struct err *e)
+{
+	json_t *t = NULL;
+	int rc = api_empty_body(c->body, e);
+	if (rc)
+		return rc;
+	/* NOT_FOUND for a missing trial comes first: the answer below is about
+	 * the method, not the trial. */
+	if ((rc = trial_get(c, &t, e)))
+		return rc;
+	json_decref(t);
+	(void)out;
+	return err_set(e, ERR_UNIMPLEMENTED,
+	               "checkTrialEarlyStoppingState is not implemented yet: the median stopping "
+	               "rule arrives in its own change; no answer is better than a made-up one");
+}
+
+int api_trials(struct api_call *c, json_t **out, struct err *e)
+{
+	const struct route *r = c->r;
+	const char *m = c->req->method;
+	int rc;
+	switch (r->kind) {
+	case ROUTE_TRIALS:
+		return strcmp(m, "GET") == 0 ? trial_list(c, out, e) : trial_create(c, out, e);
+	case ROUTE_TRIALS_SUGGEST:
+		return suggest(c, out, e);
+	case ROUTE_TRIALS_OPTIMAL:
+		if ((rc = api_empty_body(c->body, e)))
+			return rc;
+		return service_optimal(c->api->sv, r->owner, r->study, out, e);
+	case ROUTE_TRIAL:
+		return strcmp(m, "DELETE") == 0 ? trial_delete(c, out, e) : trial_get(c, out, e);
+	case ROUTE_TRIAL_VERB:
+		switch (r->verb) {
+		case VERB_ADD_MEASUREMENT:
+			return service_add_measurement(c->api->sv, r->owner, r->study, r->trial,
+			                               c->body, out, e);
+		case VERB_COMPLETE:
+			return service_complete(c->api->sv, r->owner, r->study, r->trial, c->body,
+			                        out, e);
+		case VERB_STOP:
+			if ((rc = api_empty_body(c->body, e)))
+				return rc;
+			return service_stop(c->api->sv, r->owner, r->study, r->trial, out, e);
+		case VERB_CHECK_EARLY_STOPPING:
+			return early_stopping(c, out, e);
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	return err_set(e, ERR_NOT_FOUND, "no such path");
+}

@@ -1,0 +1,86 @@
+/* route: the raw URL path and query of a /v1 request -> which resource and
+ * method. Pure string work, no allocation, so it can be fuzzed alone.
+ *
+ *   /v1/owners/{owner}/studies                       ROUTE_STUDIES
+ *   /v1/owners/{owner}/studies:lookup                ROUTE_STUDIES_LOOKUP
+ *   /v1/owners/{owner}/studies/{study}               ROUTE_STUDY
+ *   .../studies/{study}/trials                       ROUTE_TRIALS
+ *   .../studies/{study}/trials:suggest               ROUTE_TRIALS_SUGGEST
+ *   .../studies/{study}/trials:listOptimalTrials     ROUTE_TRIALS_OPTIMAL
+ *   .../studies/{study}/trials/{trial}               ROUTE_TRIAL
+ *   .../studies/{study}/trials/{trial}:{verb}        ROUTE_TRIAL_VERB
+ *   .../studies/{study}/operations/{operation}       ROUTE_OPERATION
+ *   /v1/owners[/...] other than the above            ROUTE_OWNERS (not served yet)
+ */
+#ifndef SIBYL_ROUTE_H
+#define SIBYL_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum route_kind {
+	ROUTE_NONE,
+	ROUTE_STUDIES,
+	ROUTE_STUDIES_LOOKUP,
+	ROUTE_STUDY,
+	ROUTE_TRIALS,
+	ROUTE_TRIALS_SUGGEST,
+	ROUTE_TRIALS_OPTIMAL,
+	ROUTE_TRIAL,
+	ROUTE_TRIAL_VERB,
+	ROUTE_OPERATION,
+	ROUTE_OWNERS
+};
+
+enum route_verb {
+	VERB_NONE,
+	VERB_ADD_MEASUREMENT,
+	VERB_COMPLETE,
+	VERB_CHECK_EARLY_STOPPING,
+	VERB_STOP
+};
+
+struct route {
+	enum route_kind kind;
+	enum route_verb verb;
+	char owner[129];
+	char study[129];
+	int64_t trial; /* ROUTE_TRIAL, ROUTE_TRIAL_VERB */
+	int64_t op;    /* ROUTE_OPERATION */
+};
+
+/* Parses path (raw, not percent-decoded; "%3A" is taken as ':' and any
+ * other escape is refused). Returns 0, or INVALID_ARGUMENT (malformed
+ * segment, bad id, escape, "..", empty segment) or NOT_FOUND (no such
+ * path), with a message naming the problem. */
+int route_parse(const char *path, struct route *r /* OUT */, struct err *e);
+
+/* The methods a route kind accepts, e.g. "GET, POST"; and whether method is
+ * one of them. */
+const char *route_methods(enum route_kind k);
+int route_allows(enum route_kind k, const char *method);
+
+/* A static label for /metrics: "studies.create", "trials.suggest", ... */
+const char *route_label(const struct route *r, const char *method);
+
+/* Query parameters of a list call. */
+struct route_query {
+	int page_size;       /* default 100, 1..1000 */
+	int64_t page_after;  /* decoded pageToken, 0 when none */
+	unsigned state_mask; /* trials filter state=X: bit (1 << state); 0: all */
+	int has_filter;
+};
+
+/* Parses pageSize, pageToken, filter (percent-decoded). The caller gives
+ * whether filter is allowed and the trial state names for it (index =
+ * state value, NULL-terminated from index 1). Unknown parameters are
+ * INVALID_ARGUMENT. */
+int route_query_parse(const char *query, int allow_filter, const char *const *state_names,
+                      struct route_query *q /* OUT */, struct err *e);
+
+/* Opaque page tokens. buf: at least 64 bytes. */
+void route_page_token(int64_t after, char *buf, size_t cap);
+
+#endif

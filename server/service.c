@@ -1,0 +1,593 @@
+#include "service.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json_util.h"
+#include "service_internal.h"
+#include "trial_json.h"
+#ifdef SIBYL_HAVE_GP
+#include "gpei.h"
+#endif
+
+struct service *service_new(struct store *st, const struct config *cfg)
+{
+	struct service *sv = calloc(1, sizeof(*sv));
+	if (!sv)
+		return NULL;
+	sv->st = st;
+	sv->cfg = cfg;
+	pthread_mutex_init(&sv->mu, NULL);
+	return sv;
+}
+
+static void rt_free(struct study_rt *rt)
+{
+#ifdef SIBYL_HAVE_GP
+	gp_cache_free(rt->cache);
+#endif
+	pthread_mutex_destroy(&rt->mu);
+	free(rt);
+}
+
+void service_free(struct service *sv)
+{
+	if (!sv)
+		return;
+	for (size_t i = 0; i < SVC_BUCKETS; i++) {
+		struct study_rt *rt = sv->buckets[i];
+		while (rt) {
+			struct study_rt *next = rt->next;
+			rt_free(rt);
+			rt = next;
+		}
+	}
+	pthread_mutex_destroy(&sv->mu);
+	free(sv);
+}
+
+struct study_rt *svc_rt_get(struct service *sv, int64_t rowid)
+{
+	size_t b = (size_t)((uint64_t)rowid % SVC_BUCKETS);
+	pthread_mutex_lock(&sv->mu);
+	struct study_rt *rt = sv->buckets[b];
+	while (rt && rt->rowid != rowid)
+		rt = rt->next;
+	if (!rt) {
+		rt = calloc(1, sizeof(*rt));
+		if (rt) {
+			rt->rowid = rowid;
+			pthread_mutex_init(&rt->mu, NULL);
+			rt->next = sv->buckets[b];
+			sv->buckets[b] = rt;
+		}
+	}
+	if (rt)
+		rt->refs++;
+	pthread_mutex_unlock(&sv->mu);
+	return rt;
+}
+
+void svc_rt_put(struct service *sv, struct study_rt *rt)
+{
+	if (!rt)
+		return;
+	pthread_mutex_lock(&sv->mu);
+	int free_it = --rt->refs == 0 && rt->dead;
+	pthread_mutex_unlock(&sv->mu);
+	if (free_it)
+		rt_free(rt);
+}
+
+void service_forget_study(struct service *sv, int64_t rowid)
+{
+	size_t b = (size_t)((uint64_t)rowid % SVC_BUCKETS);
+	pthread_mutex_lock(&sv->mu);
+	struct study_rt **pp = &sv->buckets[b];
+	while (*pp && (*pp)->rowid != rowid)
+		pp = &(*pp)->next;
+	struct study_rt *rt = *pp;
+	int free_it = 0;
+	if (rt) {
+		*pp = rt->next;
+		rt->dead = 1;
+		free_it = rt->refs == 0;
+	}
+	pthread_mutex_unlock(&sv->mu);
+	if (free_it)
+		rt_free(rt);
+}
+
+int service_load_study(struct store_conn *c, const char *owner, const char *study,
+                       struct store_study *s, struct spec *sp, struct err *e)
+{
+	memset(s, 0, sizeof(*s));
+	memset(sp, 0, sizeof(*sp));
+	int rc = store_study_get(c, owner, study, s, e);
+	if (rc)
+		return rc;
+	rc = spec_parse_text(s->spec_json, sp, e);
+	if (rc)
+		store_study_clear(s);
+	return rc;
+}
+
+int service_trial_json(struct store_conn *c, const char *owner, const char *study,
+                       const struct store_trial *t, json_t **out, struct err *e)
+{
+	char **meas = NULL;
+	size_t n = 0;
+	if (t->n_measurements > 0) {
+		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
+		if (rc)
+			return rc;
+	}
+	*out = tj_trial(owner, study, t, meas, n);
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
+	return 0;
+}
+
+int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
+                    const char *study, struct store_trial *t, int64_t now, struct err *e)
+{
+	if (t->state != TRIAL_ACTIVE || t->lease_expiry <= 0 || t->lease_expiry > now)
+		return 0;
+	char when[48], timeout[48];
+	ju_format_time(t->lease_expiry, when, sizeof(when));
+	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
+	t->state = TRIAL_REQUESTED;
+	free(t->client_id);
+	t->client_id = NULL;
+	t->lease_expiry = 0;
+	int rc = store_trial_update(w, t, e);
+	if (rc)
+		return rc;
+	return err_set(e, ERR_FAILED_PRECONDITION,
+	               "trial owners/%s/studies/%s/trials/%" PRId64
+	               " was given up: its lease expired at %s (staleTrialTimeout %s with no call "
+	               "on it), and its parameters went back to the REQUESTED pool",
+	               owner, study, t->id, when, timeout);
+}
+
+static void renew_lease(const struct spec *sp, struct store_trial *t, int64_t now)
+{
+	if (t->state == TRIAL_ACTIVE && sp->stale_timeout_ns > 0)
+		t->lease_expiry = now + sp->stale_timeout_ns / 1000000;
+}
+
+/* The common frame of a trial call: write transaction, study, spec, trial. */
+struct trial_call {
+	struct store_conn *w;
+	struct store_study s;
+	struct spec sp;
+	struct store_trial t;
+	int64_t now;
+};
+
+static int call_begin(struct service *sv, const char *owner, const char *study, int64_t trial,
+                      struct trial_call *tc, struct err *e)
+{
+	memset(tc, 0, sizeof(*tc));
+	tc->now = ju_now_ms();
+	tc->w = store_write_begin(sv->st, e);
+	if (!tc->w)
+		return -(int)e->code;
+	int rc = service_load_study(tc->w, owner, study, &tc->s, &tc->sp, e);
+	if (rc)
+		return rc;
+	return store_trial_get(tc->w, tc->s.rowid, trial, &tc->t, e);
+}
+
+static void call_end(struct trial_call *tc)
+{
+	store_write_rollback(tc->w); /* NULL-safe; after a commit w is NULL */
+	store_study_clear(&tc->s);
+	spec_free(&tc->sp);
+	store_trial_clear(&tc->t);
+}
+
+/* Commits, keeping a lease expiry that svc_check_lease wrote, then answers
+ * the error rc. */
+static int commit_error(struct trial_call *tc, int rc, struct err *e)
+{
+	struct err ce;
+	if (store_write_commit(tc->w, &ce) != 0) {
+		tc->w = NULL;
+		*e = ce;
+		return -(int)ce.code;
+	}
+	tc->w = NULL;
+	return rc;
+}
+
+static int state_error(const char *owner, const char *study, const struct store_trial *t,
+                       const char *what, struct err *e)
+{
+	const char *hint =
+	    t->state == TRIAL_REQUESTED
+	        ? " (it has not been handed to a worker, or its lease expired and it "
+	          "went back to the REQUESTED pool)"
+	        : "";
+	return err_set(e, ERR_FAILED_PRECONDITION,
+	               "%s needs an ACTIVE or STOPPING trial; owners/%s/studies/%s/trials/%" PRId64
+	               " is %s%s",
+	               what, owner, study, t->id, tj_trial_state(t->state), hint);
+}
+
+int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
+                            const json_t *body, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"measurement", NULL};
+	struct trial_call tc;
+	json_t *m = NULL;
+	char *text = NULL, **meas = NULL;
+	size_t n = 0;
+	int rc = ju_only_fields(body, "", fields, e);
+	if (rc)
+		return rc;
+	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+		goto out;
+	const json_t *mv = json_object_get(body, "measurement");
+	if (!mv) {
+		rc = err_set(e, ERR_INVALID_ARGUMENT, "measurement is required");
+		goto out;
+	}
+	if ((rc = tj_measurement_parse(mv, "measurement", &tc.sp, &m, e)))
+		goto out;
+	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
+		if (e->code == ERR_FAILED_PRECONDITION)
+			rc = commit_error(&tc, rc, e);
+		goto out;
+	}
+	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
+		rc = state_error(owner, study, &tc.t, "addTrialMeasurement", e);
+		goto out;
+	}
+	if (!(text = ju_canonical(m))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* A retried request (same body as the last measurement) adds nothing. */
+	int dup = 0;
+	if (tc.t.n_measurements > 0) {
+		if ((rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n, e)))
+			goto out;
+		dup = n > 0 && strcmp(meas[n - 1], text) == 0;
+	}
+	if (!dup) {
+		if (sv->cfg->max_measurements > 0 &&
+		    tc.t.n_measurements >= sv->cfg->max_measurements) {
+			rc = err_set(e, ERR_FAILED_PRECONDITION,
+			             "trial %" PRId64 " already has %" PRId64
+			             " measurements, the limit per trial",
+			             trial, tc.t.n_measurements);
+			goto out;
+		}
+		if ((rc = store_measurement_add(tc.w, tc.s.rowid, trial, text, e)))
+			goto out;
+		tc.t.n_measurements++;
+	}
+	renew_lease(&tc.sp, &tc.t, tc.now);
+	if ((rc = store_trial_update(tc.w, &tc.t, e)))
+		goto out;
+	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+		goto out;
+	rc = store_write_commit(tc.w, e);
+	tc.w = NULL;
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	call_end(&tc);
+	json_decref(m);
+	free(text);
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
+	return rc;
+}
+
+/* The objective of a measurement for BEST_MEASUREMENT: the first objective,
+ * negated for MINIMIZE so that larger is better; NAN when absent. */
+static double score(const struct spec *sp, const json_t *m)
+{
+	double v[sp->n_metrics];
+	tj_measurement_metrics(m, sp, v);
+	for (size_t i = 0; i < sp->n_metrics; i++) {
+		if (!sp->metrics[i].safety)
+			return sp->metrics[i].goal == DESIGNER_MINIMIZE ? -v[i] : v[i];
+	}
+	return NAN;
+}
+
+/* Picks the final measurement from the reported ones. New reference in
+ * *final, or NULL when none was reported. */
+static int select_measurement(struct store_conn *w, const struct trial_call *tc, json_t **final,
+                              struct err *e)
+{
+	char **meas = NULL;
+	size_t n = 0;
+	*final = NULL;
+	if (tc->t.n_measurements == 0)
+		return 0;
+	int rc = store_measurement_list(w, tc->s.rowid, tc->t.id, &meas, &n, e);
+	if (rc)
+		return rc;
+	double best = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = tj_load(meas[i]);
+		if (!m)
+			continue;
+		if (!tc->sp.best_measurement) {
+			json_decref(*final);
+			*final = m;
+			continue;
+		}
+		double s = score(&tc->sp, m);
+		if (!isnan(s) && (s > best || !*final)) {
+			best = s;
+			json_decref(*final);
+			*final = m;
+		} else {
+			json_decref(m);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
+	return 0;
+}
+
+int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
+                     const json_t *body, json_t **out, struct err *e)
+{
+	static const char *const fields[] = {"finalMeasurement", "trialInfeasible",
+	                                     "infeasibleReason", NULL};
+	struct trial_call tc;
+	json_t *canon = json_object(), *final = NULL;
+	char *text = NULL;
+	int infeasible = 0, rc;
+	if ((rc = ju_only_fields(body, "", fields, e)))
+		goto out0;
+	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+		goto out;
+	const json_t *x;
+	if ((x = json_object_get(body, "trialInfeasible"))) {
+		if ((rc = ju_bool(x, "trialInfeasible", &infeasible, e)))
+			goto out;
+		if (infeasible)
+			json_object_set_new(canon, "trialInfeasible", json_true());
+	}
+	const char *reason = NULL;
+	if ((x = json_object_get(body, "infeasibleReason"))) {
+		if ((rc = ju_string(x, "infeasibleReason", 4096, &reason, e)))
+			goto out;
+		if (!infeasible) {
+			rc = err_set(e, ERR_INVALID_ARGUMENT,
+			             "infeasibleReason is only allowed with trialInfeasible: true");
+			goto out;
+		}
+		json_object_set_new(canon, "infeasibleReason", json_string(reason));
+	}
+	if ((x = json_object_get(body, "finalMeasurement"))) {
+		if ((rc = tj_measurement_parse(x, "finalMeasurement", &tc.sp, &final, e)))
+			goto out;
+		json_object_set(canon, "finalMeasurement", final);
+	}
+	if (!(text = ju_canonical(canon))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (tc.t.state == TRIAL_SUCCEEDED || tc.t.state == TRIAL_INFEASIBLE) {
+		if (tc.t.complete_json && strcmp(tc.t.complete_json, text) == 0) {
+			rc = service_trial_json(tc.w, owner, study, &tc.t, out, e);
+			goto out; /* a retry: nothing changes */
+		}
+		rc = err_set(e, ERR_FAILED_PRECONDITION,
+		             "trial owners/%s/studies/%s/trials/%" PRId64
+		             " is already %s; a complete with a different body is refused",
+		             owner, study, trial, tj_trial_state(tc.t.state));
+		goto out;
+	}
+	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
+		if (e->code == ERR_FAILED_PRECONDITION)
+			rc = commit_error(&tc, rc, e);
+		goto out;
+	}
+	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
+		rc = state_error(owner, study, &tc.t, "complete", e);
+		goto out;
+	}
+	if (!final && !infeasible) {
+		if ((rc = select_measurement(tc.w, &tc, &final, e)))
+			goto out;
+		if (!final) {
+			rc = err_set(e, ERR_INVALID_ARGUMENT,
+			             "complete needs finalMeasurement, earlier measurements "
+			             "(addTrialMeasurement), or trialInfeasible: true");
+			goto out;
+		}
+	}
+	if (!infeasible) {
+		double v[tc.sp.n_metrics];
+		tj_measurement_metrics(final, &tc.sp, v);
+		for (size_t i = 0; i < tc.sp.n_metrics; i++) {
+			if (!tc.sp.metrics[i].safety && isnan(v[i])) {
+				rc = err_set(
+				    e, ERR_INVALID_ARGUMENT,
+				    "the final measurement lacks the objective metric \"%s\"",
+				    tc.sp.metrics[i].id);
+				goto out;
+			}
+		}
+	}
+	free(tc.t.final_json);
+	tc.t.final_json = final ? ju_canonical(final) : NULL;
+	tc.t.state = infeasible ? TRIAL_INFEASIBLE : TRIAL_SUCCEEDED;
+	free(tc.t.infeasible_reason);
+	tc.t.infeasible_reason = NULL;
+	if (reason) {
+		size_t rl = strlen(reason) + 1;
+		if ((tc.t.infeasible_reason = malloc(rl)))
+			memcpy(tc.t.infeasible_reason, reason, rl);
+	}
+	free(tc.t.complete_json);
+	tc.t.complete_json = text;
+	text = NULL;
+	tc.t.end_time = tc.now;
+	tc.t.lease_expiry = 0;
+	if ((rc = store_trial_update(tc.w, &tc.t, e)))
+		goto out;
+	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+		goto out;
+	rc = store_write_commit(tc.w, e);
+	tc.w = NULL;
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	call_end(&tc);
+out0:
+	json_decref(canon);
+	json_decref(final);
+	free(text);
+	return rc;
+}
+
+int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
+                 json_t **out, struct err *e)
+{
+	struct trial_call tc;
+	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	if (rc)
+		goto out;
+	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
+		if (e->code == ERR_FAILED_PRECONDITION)
+			rc = commit_error(&tc, rc, e);
+		goto out;
+	}
+	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
+		rc = state_error(owner, study, &tc.t, "stop", e);
+		goto out;
+	}
+	tc.t.state = TRIAL_STOPPING;
+	if ((rc = store_trial_update(tc.w, &tc.t, e)))
+		goto out;
+	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+		goto out;
+	rc = store_write_commit(tc.w, e);
+	tc.w = NULL;
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	call_end(&tc);
+	return rc;
+}
+
+int svc_feasible(const struct spec *sp, const double *m)
+{
+	for (size_t i = 0; i < sp->n_metrics; i++) {
+		const struct spec_metric *sm = &sp->metrics[i];
+		if (isnan(m[i]))
+			return 0;
+		if (sm->safety && (sm->goal == DESIGNER_MAXIMIZE ? m[i] < sm->safety_threshold
+		                                                 : m[i] > sm->safety_threshold))
+			return 0;
+	}
+	return 1;
+}
+
+int svc_dominates(const struct spec *sp, const double *a, const double *b)
+{
+	int better = 0;
+	for (size_t i = 0; i < sp->n_metrics; i++) {
+		if (sp->metrics[i].safety)
+			continue;
+		double x = a[i], y = b[i];
+		if (sp->metrics[i].goal == DESIGNER_MINIMIZE)
+			x = -x, y = -y;
+		if (x < y)
+			return 0;
+		if (x > y)
+			better = 1;
+	}
+	return better;
+}
+
+int service_optimal(struct service *sv, const char *owner, const char *study, json_t **out,
+                    struct err *e)
+{
+	struct store_study s;
+	struct spec sp;
+	struct store_trial *t = NULL;
+	size_t n = 0;
+	double *m = NULL;
+	char *keep = NULL;
+	struct store_conn *c = store_read(sv->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = service_load_study(c, owner, study, &s, &sp, e);
+	if (rc) {
+		store_release(c);
+		return rc;
+	}
+	if ((rc = store_trial_list(c, s.rowid, 1u << TRIAL_SUCCEEDED, 0, 0, &t, &n, e)))
+		goto out;
+	size_t k = sp.n_metrics;
+	m = calloc(n * k + 1, sizeof(double));
+	keep = calloc(n + 1, 1);
+	if (!m || !keep) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *f = tj_load(t[i].final_json);
+		tj_measurement_metrics(f, &sp, &m[i * k]);
+		json_decref(f);
+		keep[i] = (char)svc_feasible(&sp, &m[i * k]);
+	}
+	/* One objective: the best (the first of equals); several: the trials
+	 * no other feasible trial dominates. */
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < n && keep[i]; j++) {
+			if (j == i || !keep[j])
+				continue;
+			if (svc_dominates(&sp, &m[j * k], &m[i * k]) ||
+			    (sp.n_objectives == 1 && j < i &&
+			     !svc_dominates(&sp, &m[i * k], &m[j * k])))
+				keep[i] = 0;
+		}
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		json_t *tj;
+		if (!keep[i])
+			continue;
+		if ((rc = service_trial_json(c, owner, study, &t[i], &tj, e)) == 0)
+			json_array_append_new(arr, tj);
+	}
+	*out = json_object();
+	json_object_set_new(*out, "optimalTrials", arr);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	store_release(c);
+	store_trials_free(t, n);
+	store_study_clear(&s);
+	spec_free(&sp);
+	free(m);
+	free(keep);
+	return rc;
+}

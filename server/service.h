@@ -1,0 +1,61 @@
+/* service: the rules of API.md that span calls. The suggest order (own
+ * ACTIVE trials by clientId, the REQUESTED pool, new points from the
+ * designer), trial leases (staleTrialTimeout), study stopping
+ * (studyStoppingConfig), the complete rules (explicit, last or best
+ * measurement, infeasible; idempotent retries) and listOptimalTrials.
+ *
+ * Suggest is serialized per study by a per-study mutex; different studies
+ * never wait for each other (they share only the store's writer, held for
+ * the short write transaction, never while a model is fitted). Each study
+ * keeps its gp_cache in memory here.
+ *
+ * Every call returns 0 or a negative enum err_code with e set; JSON results
+ * are new references the caller json_decref()s. */
+#ifndef SIBYL_SERVICE_H
+#define SIBYL_SERVICE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "spec.h"
+#include "store.h"
+
+struct config;
+struct service;
+
+/* cfg and st must outlive the service. NULL on out-of-memory. Free with
+ * service_free() (NULL-safe), which frees every study's model cache. */
+struct service *service_new(struct store *st, const struct config *cfg);
+void service_free(struct service *sv);
+
+/* Drops the in-memory state of a deleted study. */
+void service_forget_study(struct service *sv, int64_t study_rowid);
+
+/* trials:suggest. On success *op is the done Operation (already stored). */
+int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
+                    const char *client_id, json_t **op /* OUT */, struct err *e);
+
+/* :addTrialMeasurement with a checked, canonical measurement (borrowed). */
+int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
+                            const json_t *body, json_t **trial_out /* OUT */, struct err *e);
+/* :complete with the raw request body (borrowed; checked here). */
+int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
+                     const json_t *body, json_t **trial_out /* OUT */, struct err *e);
+/* :stop. */
+int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
+                 json_t **trial_out /* OUT */, struct err *e);
+/* trials:listOptimalTrials: {"optimalTrials": [...]}. */
+int service_optimal(struct service *sv, const char *owner, const char *study,
+                    json_t **out /* OUT */, struct err *e);
+
+/* Loads the study and its parsed spec on c. On success the caller clears
+ * both (store_study_clear, spec_free). */
+int service_load_study(struct store_conn *c, const char *owner, const char *study,
+                       struct store_study *s /* OUT */, struct spec *sp /* OUT */, struct err *e);
+
+/* The Trial JSON of t with its measurements read on c. */
+int service_trial_json(struct store_conn *c, const char *owner, const char *study,
+                       const struct store_trial *t, json_t **out /* OUT */, struct err *e);
+
+#endif

@@ -1,0 +1,50 @@
+/* service_internal: what service.c and suggest.c share; not for other
+ * modules. */
+#ifndef SIBYL_SERVICE_INTERNAL_H
+#define SIBYL_SERVICE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "service.h"
+
+struct gp_cache;
+
+/* The in-memory state of one study: its suggest lock and model cache. */
+struct study_rt {
+	int64_t rowid;
+	pthread_mutex_t mu; /* held for a whole suggest */
+	struct gp_cache *cache;
+	int refs;
+	int dead; /* forgotten (study deleted) while in use */
+	struct study_rt *next;
+};
+
+#define SVC_BUCKETS 256
+
+struct service {
+	struct store *st;
+	const struct config *cfg;
+	pthread_mutex_t mu; /* guards buckets and refs, never held for long */
+	struct study_rt *buckets[SVC_BUCKETS];
+};
+
+/* Finds or creates the study's state and takes a reference; NULL on
+ * out-of-memory. */
+struct study_rt *svc_rt_get(struct service *sv, int64_t rowid);
+void svc_rt_put(struct service *sv, struct study_rt *rt);
+
+/* Lease handling for a trial call inside a write transaction: when t is
+ * ACTIVE and its lease lapsed, it goes back to the REQUESTED pool (written
+ * on w) and the result is FAILED_PRECONDITION naming why; the caller then
+ * commits (the expiry stands) and answers the error. */
+int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
+                    const char *study, struct store_trial *t, int64_t now, struct err *e);
+
+/* Whether a SUCCEEDED trial's final metrics (one per study metric) meet
+ * every safety threshold and give every objective. */
+int svc_feasible(const struct spec *sp, const double *m);
+/* 1 when a dominates b (every objective at least as good, one better). */
+int svc_dominates(const struct spec *sp, const double *a, const double *b);
+
+#endif

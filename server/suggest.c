@@ -1,0 +1,535 @@
+/* trials:suggest. The model is fitted outside any transaction (holding only
+ * the study's own mutex), so that a slow fit never holds the store's single
+ * writer; the hand-out itself (own ACTIVE trials, the REQUESTED pool, new
+ * points, the budget check, the Operation) is one write transaction, so a
+ * budget holds however many workers ask at once. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "json_util.h"
+#include "service_internal.h"
+#include "trial_json.h"
+#ifdef SIBYL_HAVE_GP
+#include "gpei.h"
+#endif
+#if defined(__has_include)
+#if __has_include("metrics.h")
+#include "metrics.h"
+#define HAVE_METRICS_H 1
+#endif
+#endif
+
+#ifndef DESIGNER_ENOTAVAIL
+#define DESIGNER_ENOTAVAIL (-2)
+#endif
+
+static double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* What the read snapshot tells the hand-out. */
+struct plan {
+	double *points; /* n_points x space.n, from the designer */
+	struct designer_info *info;
+	size_t n_points;
+	int designer_rc; /* < 0: the designer failed (message in derr) */
+	struct err derr;
+	int grid_exhausted;    /* the designer gave fewer than asked */
+	char stop_reason[256]; /* non-empty: the study must stop */
+};
+
+static void plan_free(struct plan *p)
+{
+	free(p->points);
+	free(p->info);
+}
+
+static uint64_t default_seed(const char *owner, const char *study)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = owner; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ '/') * 1099511628211ULL;
+	for (const char *p = study; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+static int same_objectives(const struct spec *sp, const double *a, const double *b)
+{
+	for (size_t i = 0; i < sp->n_metrics; i++) {
+		if (!sp->metrics[i].safety && a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int by_end_time(const void *a, const void *b)
+{
+	const struct store_trial *x = *(const struct store_trial *const *)a;
+	const struct store_trial *y = *(const struct store_trial *const *)b;
+	if (x->end_time != y->end_time)
+		return x->end_time < y->end_time ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* studyStoppingConfig conditions other than the maxNumTrials budget. */
+static void check_stopping(const struct spec *sp, const struct store_study *s,
+                           struct store_trial *t, size_t n, const double *metrics, int64_t now,
+                           struct plan *pl)
+{
+	char d[48];
+	if (sp->should_stop_asap) {
+		snprintf(pl->stop_reason, sizeof(pl->stop_reason),
+		         "studyStoppingConfig.shouldStopAsap is set");
+		return;
+	}
+	if ((sp->max_runtime_ns && now - s->create_time >= sp->max_runtime_ns / 1000000) ||
+	    (sp->max_runtime_end_ms && now >= sp->max_runtime_end_ms)) {
+		snprintf(pl->stop_reason, sizeof(pl->stop_reason),
+		         "studyStoppingConfig.maximumRuntimeConstraint was reached");
+		return;
+	}
+	if (!sp->max_num_trials_no_progress && !sp->max_duration_no_progress_ns)
+		return;
+	if ((sp->min_runtime_ns && now - s->create_time < sp->min_runtime_ns / 1000000) ||
+	    (sp->min_runtime_end_ms && now < sp->min_runtime_end_ms))
+		return;
+	/* Walk the completed trials in completion order; progress is a
+	 * feasible trial that no earlier one dominates or equals. */
+	struct store_trial **order = malloc((n + 1) * sizeof(*order));
+	size_t *idx = malloc((n + 1) * sizeof(size_t));
+	size_t nc = 0, n_best = 0, since = 0;
+	int64_t last_progress = 0;
+	if (!order || !idx)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].state == TRIAL_SUCCEEDED || t[i].state == TRIAL_INFEASIBLE)
+			order[nc++] = &t[i];
+	}
+	if (sp->min_num_trials && (int64_t)nc < sp->min_num_trials)
+		goto out;
+	qsort(order, nc, sizeof(*order), by_end_time);
+	for (size_t i = 0; i < nc; i++) {
+		size_t ti = (size_t)(order[i] - t);
+		const double *m = &metrics[ti * sp->n_metrics];
+		int progress = order[i]->state == TRIAL_SUCCEEDED && svc_feasible(sp, m);
+		/* progress: no earlier feasible trial dominates or equals it */
+		for (size_t j = 0; j < n_best && progress; j++) {
+			const double *b = &metrics[idx[j] * sp->n_metrics];
+			if (svc_dominates(sp, b, m) || same_objectives(sp, b, m))
+				progress = 0;
+		}
+		if (progress) {
+			idx[n_best++] = ti;
+			since = 0;
+			last_progress = order[i]->end_time;
+		} else {
+			since++;
+		}
+	}
+	if (sp->max_num_trials_no_progress && n_best > 0 &&
+	    (int64_t)since >= sp->max_num_trials_no_progress) {
+		snprintf(pl->stop_reason, sizeof(pl->stop_reason),
+		         "studyStoppingConfig.maxNumTrialsNoProgress: %zu trials completed without "
+		         "improving on the best",
+		         since);
+	} else if (sp->max_duration_no_progress_ns && last_progress > 0 &&
+	           now - last_progress >= sp->max_duration_no_progress_ns / 1000000) {
+		ju_format_duration(sp->max_duration_no_progress_ns, d, sizeof(d));
+		snprintf(pl->stop_reason, sizeof(pl->stop_reason),
+		         "studyStoppingConfig.maxDurationNoProgress: no improvement for %s", d);
+	}
+out:
+	free(order);
+	free(idx);
+}
+
+/* Reads the history and, when new points are needed, runs the designer. */
+static int make_plan(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
+                     int64_t count, const char *client_id, struct plan *pl, struct err *e)
+{
+	struct store_study s;
+	struct spec sp;
+	struct store_trial *t = NULL;
+	size_t n = 0;
+	double *vals = NULL, *metrics = NULL;
+	struct designer_trial *done = NULL;
+	const double **pending = NULL;
+	struct store_conn *c = store_read(sv->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = service_load_study(c, owner, study, &s, &sp, e);
+	if (rc) {
+		store_release(c);
+		return rc;
+	}
+	if ((rc = store_trial_list(c, s.rowid, 0, 0, 0, &t, &n, e)))
+		goto out;
+	store_release(c);
+	c = NULL;
+	size_t d = sp.space.n, k = sp.n_metrics;
+	vals = malloc((n * d + 1) * sizeof(double));
+	metrics = malloc((n * k + 1) * sizeof(double));
+	done = calloc(n + 1, sizeof(*done));
+	pending = calloc(n + 1, sizeof(*pending));
+	if (!vals || !metrics || !done || !pending) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	size_t n_done = 0, n_pending = 0;
+	int64_t own = 0, pool = 0, max_id = 0;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = tj_params_load(&sp, t[i].params_json, &vals[i * d], e)))
+			goto out;
+		json_t *f = tj_load(t[i].final_json);
+		tj_measurement_metrics(f, &sp, &metrics[i * k]);
+		json_decref(f);
+		if (t[i].id > max_id)
+			max_id = t[i].id;
+		switch (t[i].state) {
+		case TRIAL_SUCCEEDED:
+		case TRIAL_INFEASIBLE:
+			done[n_done].values = &vals[i * d];
+			done[n_done].metrics = &metrics[i * k];
+			done[n_done].infeasible = t[i].state == TRIAL_INFEASIBLE;
+			n_done++;
+			break;
+		case TRIAL_REQUESTED:
+			pool++;
+			pending[n_pending++] = &vals[i * d];
+			break;
+		default:
+			if (t[i].state == TRIAL_ACTIVE && t[i].client_id &&
+			    strcmp(t[i].client_id, client_id) == 0)
+				own++;
+			pending[n_pending++] = &vals[i * d];
+		}
+	}
+	int64_t now = ju_now_ms();
+	check_stopping(&sp, &s, t, n, metrics, now, pl);
+	if (pl->stop_reason[0] || s.state != STUDY_ACTIVE)
+		goto out;
+	int64_t need = count - own - pool;
+	if (sp.max_num_trials) {
+		int64_t left = sp.max_num_trials - (int64_t)n;
+		if (need > left)
+			need = left;
+	}
+	if (need <= 0)
+		goto out;
+	pl->points = malloc((size_t)need * d * sizeof(double));
+	pl->info = calloc((size_t)need, sizeof(*pl->info));
+	if (!pl->points || !pl->info) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+#ifdef SIBYL_HAVE_GP
+	if (sp.algorithm == DESIGNER_GP_EI && !rt->cache)
+		rt->cache = gp_cache_new();
+#endif
+	struct designer_input in = {
+	    .space = &sp.space,
+	    .metrics = sp.dmetrics,
+	    .n_metrics = k,
+	    .completed = done,
+	    .n_completed = n_done,
+	    .pending = pending,
+	    .n_pending = n_pending,
+	    .count = (size_t)need,
+	    .seed = sp.has_seed ? sp.seed : default_seed(owner, study),
+	    .position = (uint64_t)max_id,
+	    .noise_high = sp.noise_high,
+	    .cache = rt->cache,
+	};
+	char msg[ERR_MSG_LEN] = "";
+	int got = designer_suggest(sp.algorithm, &in, pl->points, pl->info, msg, sizeof(msg));
+	if (got < 0) {
+		pl->designer_rc = got;
+		if (got == DESIGNER_ENOTAVAIL)
+			err_set(&pl->derr, ERR_UNIMPLEMENTED,
+			        "algorithm %s is not available in this build of sibyld: %s (choose "
+			        "RANDOM_SEARCH, QUASI_RANDOM_SEARCH or GRID_SEARCH)",
+			        sp.algorithm_name, msg);
+		else
+			err_set(&pl->derr, ERR_INTERNAL, "the %s designer failed: %s",
+			        sp.algorithm_name, msg);
+	} else {
+		pl->n_points = (size_t)got;
+		pl->grid_exhausted = got < need;
+	}
+out:
+	store_release(c);
+	store_trials_free(t, n);
+	store_study_clear(&s);
+	spec_free(&sp);
+	free(vals);
+	free(metrics);
+	free(done);
+	free(pending);
+	return rc;
+}
+
+static json_t *info_json(const struct spec *sp, const struct designer_info *in)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "algorithm",
+	                    json_string(sp->algorithm == DESIGNER_GP_EI ? "GAUSSIAN_PROCESS_EI"
+	                                                                : sp->algorithm_name));
+	if (in->source)
+		json_object_set_new(o, "source", json_string(in->source));
+	if (in->model_based) {
+		if (isfinite(in->predicted_value))
+			json_object_set_new(o, "predictedValue", json_real(in->predicted_value));
+		if (isfinite(in->predicted_stddev))
+			json_object_set_new(o, "predictedStddev", json_real(in->predicted_stddev));
+		if (isfinite(in->log_ei))
+			json_object_set_new(o, "logExpectedImprovement", json_real(in->log_ei));
+	}
+	return o;
+}
+
+static int take_trial(struct store_conn *w, const char *owner, const char *study,
+                      struct store_trial *t, json_t *arr, struct err *e)
+{
+	json_t *tj;
+	int rc = service_trial_json(w, owner, study, t, &tj, e);
+	if (rc == 0)
+		json_array_append_new(arr, tj);
+	return rc;
+}
+
+static int stop_study(struct store_conn **w, const struct store_study *s, const char *why,
+                      struct err *e)
+{
+	int rc = store_study_set_state(*w, s->rowid, STUDY_COMPLETED, why, e);
+	if (rc)
+		return rc;
+	rc = store_write_commit(*w, e);
+	*w = NULL;
+	if (rc)
+		return rc;
+	return err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is COMPLETED: %s",
+	               s->owner, s->study_id, why);
+}
+
+static int hand_out(struct service *sv, const char *owner, const char *study, int64_t count,
+                    const char *client_id, struct plan *pl, int64_t t0, json_t **op, struct err *e)
+{
+	struct store_study s;
+	struct spec sp;
+	struct store_trial *own = NULL, *pool = NULL;
+	size_t n_own = 0, n_pool = 0;
+	json_t *trials = json_array(), *resp = NULL;
+	char *text = NULL;
+	int64_t now = ju_now_ms();
+	struct store_conn *w = store_write_begin(sv->st, e);
+	if (!w) {
+		json_decref(trials);
+		return -(int)e->code;
+	}
+	int rc = service_load_study(w, owner, study, &s, &sp, e);
+	if (rc) {
+		store_write_rollback(w);
+		json_decref(trials);
+		return rc;
+	}
+	if (s.state != STUDY_ACTIVE) {
+		rc = err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is %s%s%s",
+		             owner, study, tj_study_state(s.state),
+		             s.inactive_reason && *s.inactive_reason ? ": " : "",
+		             s.inactive_reason ? s.inactive_reason : "");
+		goto out;
+	}
+	if (pl->stop_reason[0]) {
+		rc = stop_study(&w, &s, pl->stop_reason, e);
+		goto out;
+	}
+	if (sp.stale_timeout_ns > 0 && (rc = store_trial_expire_leases(w, s.rowid, now, NULL, e)))
+		goto out;
+	int64_t lease = sp.stale_timeout_ns > 0 ? now + sp.stale_timeout_ns / 1000000 : 0;
+	int64_t got = 0;
+	/* 1. the caller's own ACTIVE trials */
+	if ((rc = store_trial_list_by_client(w, s.rowid, client_id, &own, &n_own, e)))
+		goto out;
+	for (size_t i = 0; i < n_own && got < count; i++) {
+		if (own[i].state != TRIAL_ACTIVE)
+			continue;
+		own[i].lease_expiry = lease;
+		if ((rc = store_trial_update(w, &own[i], e)) ||
+		    (rc = take_trial(w, owner, study, &own[i], trials, e)))
+			goto out;
+		got++;
+	}
+	/* 2. the REQUESTED pool, oldest first */
+	if (got < count) {
+		if ((rc = store_trial_list(w, s.rowid, 1u << TRIAL_REQUESTED, 0, (int)(count - got),
+		                           &pool, &n_pool, e)))
+			goto out;
+		for (size_t i = 0; i < n_pool; i++) {
+			struct store_trial *t = &pool[i];
+			size_t cl = strlen(client_id) + 1;
+			free(t->client_id);
+			if (!(t->client_id = malloc(cl))) {
+				rc = err_set(e, ERR_INTERNAL, "out of memory");
+				goto out;
+			}
+			memcpy(t->client_id, client_id, cl);
+			t->state = TRIAL_ACTIVE;
+			if (t->start_time == 0)
+				t->start_time = now;
+			t->lease_expiry = lease;
+			if ((rc = store_trial_update(w, t, e)) ||
+			    (rc = take_trial(w, owner, study, t, trials, e)))
+				goto out;
+			got++;
+		}
+	}
+	/* 3. new trials from the designer, within the budget */
+	int64_t want = count - got, budget = want;
+	if (want > 0 && sp.max_num_trials) {
+		int64_t total;
+		if ((rc = store_trial_count(w, s.rowid, 0, &total, e)))
+			goto out;
+		budget = sp.max_num_trials - total;
+		if (budget < 0)
+			budget = 0;
+	}
+	if (want > 0 && budget > 0 && pl->designer_rc < 0) {
+		*e = pl->derr;
+		rc = -(int)pl->derr.code;
+		goto out;
+	}
+	for (size_t i = 0; i < pl->n_points && want > 0 && budget > 0; i++) {
+		struct store_trial t = {0};
+		json_t *params = tj_params_json(&sp.space, &pl->points[i * sp.space.n]);
+		json_t *info = info_json(&sp, &pl->info[i]);
+		t.study_rowid = s.rowid;
+		t.state = TRIAL_ACTIVE;
+		t.params_json = ju_canonical(params);
+		t.info_json = ju_canonical(info);
+		json_decref(params);
+		json_decref(info);
+		size_t cl = strlen(client_id) + 1;
+		if ((t.client_id = malloc(cl)))
+			memcpy(t.client_id, client_id, cl);
+		t.start_time = now;
+		t.lease_expiry = lease;
+		if (!t.params_json || !t.info_json || !t.client_id)
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+		else if ((rc = store_trial_insert(w, &t, e)) == 0)
+			rc = take_trial(w, owner, study, &t, trials, e);
+		store_trial_clear(&t);
+		if (rc)
+			goto out;
+		got++;
+		want--;
+		budget--;
+	}
+	if (got == 0) {
+		char why[200];
+		if (budget <= 0 && sp.max_num_trials) {
+			snprintf(why, sizeof(why),
+			         "studyStoppingConfig.maxNumTrials (%" PRId64
+			         ") trials were suggested",
+			         sp.max_num_trials);
+		} else if (pl->grid_exhausted) {
+			snprintf(why, sizeof(why),
+			         "GRID_SEARCH has suggested every point of the grid");
+		} else {
+			rc = err_set(
+			    e, ERR_ABORTED,
+			    "the study's trials changed while the suggestion was made; retry");
+			goto out;
+		}
+		rc = stop_study(&w, &s, why, e);
+		goto out;
+	}
+	/* The Operation is stored without its name: the name holds the id the
+	 * insert assigns, and the operations handler adds it when serving. */
+	char ts[48];
+	resp = json_object();
+	json_object_set_new(resp, "@type",
+	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
+	                                "SuggestTrialsResponse"));
+	json_object_set(resp, "trials", trials);
+	json_object_set_new(resp, "studyState", json_string(tj_study_state(s.state)));
+	ju_format_time(t0, ts, sizeof(ts));
+	json_object_set_new(resp, "startTime", json_string(ts));
+	ju_format_time(ju_now_ms(), ts, sizeof(ts));
+	json_object_set_new(resp, "endTime", json_string(ts));
+	*op = json_object();
+	json_object_set_new(*op, "done", json_true());
+	json_object_set(*op, "response", resp);
+	int64_t op_id;
+	if (!(text = ju_canonical(*op))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = store_operation_insert(w, s.rowid, text, &op_id, e)))
+		goto out;
+	rc = store_write_commit(w, e);
+	w = NULL;
+	if (rc)
+		goto out;
+	char name[600];
+	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner, study,
+	         op_id);
+	json_object_set_new(*op, "name", json_string(name));
+out:
+	if (rc && *op) {
+		json_decref(*op);
+		*op = NULL;
+	}
+	store_write_rollback(w);
+	store_trials_free(own, n_own);
+	store_trials_free(pool, n_pool);
+	store_study_clear(&s);
+	spec_free(&sp);
+	json_decref(trials);
+	json_decref(resp);
+	free(text);
+	return rc;
+}
+
+int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
+                    const char *client_id, json_t **op, struct err *e)
+{
+	double t_start = mono_seconds();
+	int64_t t0 = ju_now_ms();
+	struct store_study s;
+	*op = NULL;
+	struct store_conn *c = store_read(sv->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = store_study_get(c, owner, study, &s, e);
+	store_release(c);
+	if (rc)
+		return rc;
+	struct study_rt *rt = svc_rt_get(sv, s.rowid);
+	store_study_clear(&s);
+	if (!rt)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	struct plan pl = {0};
+	pthread_mutex_lock(&rt->mu);
+	rc = make_plan(sv, rt, owner, study, count, client_id, &pl, e);
+	if (rc == 0)
+		rc = hand_out(sv, owner, study, count, client_id, &pl, t0, op, e);
+	pthread_mutex_unlock(&rt->mu);
+	svc_rt_put(sv, rt);
+	plan_free(&pl);
+#ifdef HAVE_METRICS_H
+	metrics_observe_suggest(mono_seconds() - t_start);
+#else
+	(void)t_start;
+#endif
+	return rc;
+}
