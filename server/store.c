@@ -23,6 +23,8 @@
 /* Pages copied per sqlite3_backup_step. */
 #define BACKUP_CHUNK 1024
 
+static int flush(struct store *st, struct err *e);
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -362,6 +364,8 @@ struct store *store_open(const char *path, struct err *e)
 		return NULL;
 	}
 	pthread_mutex_init(&st->wlock, NULL);
+	pthread_mutex_init(&st->gclock, NULL);
+	pthread_cond_init(&st->gccond, NULL);
 	pthread_mutex_init(&st->plock, NULL);
 	pthread_cond_init(&st->pcond, NULL);
 	st->max_readers = MAX_READERS;
@@ -422,10 +426,14 @@ void store_close(struct store *st)
 	/* The writer last: the last connection to close checkpoints the WAL
 	 * into the database, so the next start has no log to replay. */
 	pthread_mutex_lock(&st->wlock);
+	if (st->batch_open)
+		flush(st, NULL);
 	conn_close(st->writer);
 	st->writer = NULL;
 	pthread_mutex_unlock(&st->wlock);
 	pthread_mutex_destroy(&st->wlock);
+	pthread_mutex_destroy(&st->gclock);
+	pthread_cond_destroy(&st->gccond);
 	pthread_mutex_destroy(&st->plock);
 	pthread_cond_destroy(&st->pcond);
 	free(st->path);
@@ -499,17 +507,134 @@ void store_release(struct store_conn *c)
 		conn_close(c);
 }
 
+/* ---- writes: one writer, group commit ----
+ *
+ * With synchronous=FULL every COMMIT costs an fsync (milliseconds). So that
+ * concurrent writers share it, a caller's "transaction" is a savepoint
+ * inside one SQLite transaction (the batch). A caller that finishes while
+ * other writers queue behind it releases its savepoint and hands the batch
+ * on; the last one of the burst commits it, once, and wakes the others. A
+ * caller returns from store_write_commit only after its batch is durable,
+ * with the batch's result, so "acknowledged" still means "on disk". */
+
+#define BATCH_MAX 64 /* callers per batch */
+#define BATCH_MS  50 /* age after which a batch is committed anyway */
+
+struct store_waiter {
+	struct store_waiter *next;
+	int done;
+	int rc;
+	struct err err;
+};
+
+/* Under wlock: commits (or, when SQLite already rolled it back after an
+ * error, reports) the open batch and wakes its waiting callers. */
+static int flush(struct store *st, struct err *e)
+{
+	struct store_conn *w = st->writer;
+	struct err fe = {0};
+	int rc = 0;
+	if (sqlite3_get_autocommit(w->db)) {
+		if (st->batch_n > 0)
+			rc = err_set(&fe, ERR_UNAVAILABLE,
+			             "store: the transaction was rolled back after an error "
+			             "(disk full or I/O error?); nothing was saved");
+	} else {
+		rc = run(w, ST_COMMIT, "COMMIT", &fe);
+		if (rc != 0 && !sqlite3_get_autocommit(w->db))
+			run(w, ST_ROLLBACK, "ROLLBACK", NULL);
+	}
+	st->batch_open = 0;
+	st->batch_n = 0;
+	pthread_mutex_lock(&st->gclock);
+	for (struct store_waiter *x = st->waiters; x; x = x->next) {
+		x->rc = rc;
+		if (rc)
+			x->err = fe;
+		x->done = 1;
+	}
+	st->waiters = NULL;
+	pthread_cond_broadcast(&st->gccond);
+	pthread_mutex_unlock(&st->gclock);
+	if (rc && e)
+		*e = fe;
+	return rc;
+}
+
+/* Under wlock, after a caller's savepoint was released (committed) or
+ * rolled back. Hands the batch to the next queued writer, or commits it;
+ * releases wlock. A committed caller gets its batch's result. */
+static int finish(struct store *st, int committed, struct err *e)
+{
+	struct store_waiter me = {0};
+	if (committed)
+		st->batch_n++;
+	pthread_mutex_lock(&st->gclock);
+	int hand_over = st->n_wait > 0 && st->batch_open && st->batch_n < BATCH_MAX &&
+	                now_ms() - st->batch_start_ms < BATCH_MS &&
+	                !sqlite3_get_autocommit(st->writer->db);
+	if (hand_over && committed) {
+		me.next = st->waiters;
+		st->waiters = &me;
+	}
+	pthread_mutex_unlock(&st->gclock);
+	if (!hand_over) {
+		int rc = st->batch_open ? flush(st, e) : 0;
+		pthread_mutex_unlock(&st->wlock);
+		return committed ? rc : 0;
+	}
+	/* The queued writer will take wlock and, in its own finish, commit or
+	 * hand on again: every taker of wlock ends in finish. */
+	pthread_mutex_unlock(&st->wlock);
+	if (!committed)
+		return 0;
+	pthread_mutex_lock(&st->gclock);
+	while (!me.done)
+		pthread_cond_wait(&st->gccond, &st->gclock);
+	pthread_mutex_unlock(&st->gclock);
+	if (me.rc && e)
+		*e = me.err;
+	return me.rc;
+}
+
+/* Undoes the caller's savepoint (a no-op when SQLite already rolled back
+ * the whole batch). */
+static void rollback_to(struct store_conn *w)
+{
+	if (sqlite3_get_autocommit(w->db))
+		return;
+	run(w, ST_ROLLBACK_TO, "ROLLBACK TO w", NULL);
+	run(w, ST_RELEASE, "RELEASE w", NULL);
+}
+
 struct store_conn *store_write_begin(struct store *st, struct err *e)
 {
+	pthread_mutex_lock(&st->gclock);
+	st->n_wait++;
+	pthread_mutex_unlock(&st->gclock);
 	pthread_mutex_lock(&st->wlock);
+	pthread_mutex_lock(&st->gclock);
+	st->n_wait--;
+	pthread_mutex_unlock(&st->gclock);
 	struct store_conn *w = st->writer;
 	if (!w) {
 		pthread_mutex_unlock(&st->wlock);
 		err_set(e, ERR_UNAVAILABLE, "store: closed");
 		return NULL;
 	}
-	if (run(w, ST_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", e) != 0) {
-		pthread_mutex_unlock(&st->wlock);
+	if (st->batch_open && sqlite3_get_autocommit(w->db))
+		flush(st, NULL); /* lost to an earlier error: tell its callers */
+	if (!st->batch_open) {
+		if (run(w, ST_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", e) != 0) {
+			pthread_mutex_unlock(&st->wlock);
+			return NULL;
+		}
+		st->batch_open = 1;
+		st->batch_n = 0;
+		st->batch_start_ms = now_ms();
+	}
+	if (run(w, ST_SAVEPOINT, "SAVEPOINT w", e) != 0) {
+		finish(st, 0, NULL);
 		return NULL;
 	}
 	return w;
@@ -517,20 +642,21 @@ struct store_conn *store_write_begin(struct store *st, struct err *e)
 
 int store_write_commit(struct store_conn *w, struct err *e)
 {
-	int rc = run(w, ST_COMMIT, "COMMIT", e);
-	if (rc != 0 && !sqlite3_get_autocommit(w->db))
-		run(w, ST_ROLLBACK, "ROLLBACK", NULL);
-	pthread_mutex_unlock(&w->st->wlock);
-	return rc;
+	int rc = run(w, ST_RELEASE, "RELEASE w", e);
+	if (rc != 0) {
+		rollback_to(w);
+		finish(w->st, 0, NULL);
+		return rc;
+	}
+	return finish(w->st, 1, e);
 }
 
 void store_write_rollback(struct store_conn *w)
 {
 	if (!w)
 		return;
-	if (!sqlite3_get_autocommit(w->db))
-		run(w, ST_ROLLBACK, "ROLLBACK", NULL);
-	pthread_mutex_unlock(&w->st->wlock);
+	rollback_to(w);
+	finish(w->st, 0, NULL);
 }
 
 int store_ping(struct store *st)

@@ -15,6 +15,9 @@ enum store_stmt_id {
 	ST_BEGIN_IMMEDIATE,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_PING,
 	ST_OWNER_INSERT,
 	ST_OWNER_EXISTS,
@@ -39,6 +42,7 @@ enum store_stmt_id {
 	ST_TRIAL_DELETE,
 	ST_TRIAL_LIST_ALL,
 	ST_TRIAL_LIST_STATES,
+	ST_TRIAL_LIST_SCAN,
 	ST_TRIAL_LIST_CLIENT,
 	ST_TRIAL_COUNT_ALL,
 	ST_TRIAL_COUNT_STATES,
@@ -64,8 +68,18 @@ struct store {
 	char *path;
 	struct store_conn *writer;
 	pthread_mutex_t wlock; /* held from store_write_begin to commit/rollback */
-	pthread_mutex_t plock; /* reader pool */
-	pthread_cond_t pcond;  /* a reader came back */
+	/* Group commit (store.c): callers' transactions are savepoints inside
+	 * one SQLite transaction that the last caller of a burst commits; see
+	 * docs/storage.md. */
+	int batch_open;               /* an outer transaction is open (under wlock) */
+	int batch_n;                  /* callers released into it (under wlock) */
+	int64_t batch_start_ms;       /* when it began (under wlock) */
+	pthread_mutex_t gclock;       /* guards n_wait and waiters */
+	pthread_cond_t gccond;        /* a batch was committed */
+	int n_wait;                   /* threads queued in store_write_begin */
+	struct store_waiter *waiters; /* callers waiting for the open batch */
+	pthread_mutex_t plock;        /* reader pool */
+	pthread_cond_t pcond;         /* a reader came back */
 	struct store_conn *idle;
 	int n_readers; /* opened */
 	int n_out;     /* checked out */

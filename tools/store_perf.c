@@ -11,6 +11,7 @@
  * after a crash left a WAL), and read latencies. */
 #include "store_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +63,50 @@ static double commit_rate(struct store *st, int64_t study, int n, const char *sy
 		struct store_trial t = {.study_rowid = study,
 		                        .state = TRIAL_SUCCEEDED,
 		                        .params_json = (char *)params,
-		                        .final_json = (char *)final};
+		                        .final_json = (char *) final};
 		if (store_trial_insert(w, &t, &e) || store_write_commit(w, &e))
 			die("insert", &e);
 	}
 	double dt = now_s() - t0;
 	sqlite3_exec(st->writer->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
 	return n / dt;
+}
+
+struct committer {
+	struct store *st;
+	int64_t study;
+	int n;
+};
+
+static void *commit_loop(void *arg)
+{
+	struct committer *c = arg;
+	struct err e;
+	for (int i = 0; i < c->n; i++) {
+		struct store_conn *w = store_write_begin(c->st, &e);
+		if (!w)
+			die("begin", &e);
+		struct store_trial t = {.study_rowid = c->study,
+		                        .state = TRIAL_SUCCEEDED,
+		                        .params_json = (char *)params,
+		                        .final_json = (char *) final};
+		if (store_trial_insert(w, &t, &e) || store_write_commit(w, &e))
+			die("insert", &e);
+	}
+	return NULL;
+}
+
+/* threads writers, each committing n one-trial transactions. */
+static double concurrent_rate(struct store *st, int64_t study, int threads, int n)
+{
+	pthread_t th[256];
+	struct committer c = {st, study, n};
+	double t0 = now_s();
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, commit_loop, &c);
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	return threads * n / (now_s() - t0);
 }
 
 int main(int argc, char **argv)
@@ -93,10 +131,15 @@ int main(int argc, char **argv)
 	printf("commit rate, one trial per transaction, synchronous=NORMAL: %8.0f/s\n",
 	       commit_rate(st, sr, 2000, "NORMAL"));
 
+	int counts_[] = {4, 16, 64};
+	for (int k = 0; k < 3; k++)
+		printf("commit rate, %2d threads, synchronous=FULL, group commit:    %8.0f/s\n",
+		       counts_[k], concurrent_rate(st, sr, counts_[k], 2000 / counts_[k]));
+
 	/* the big study: n trials, most SUCCEEDED with a measurement, some
 	 * ACTIVE with a client and a lease */
 	double t0 = now_s();
-	int done = 4000;
+	int done = 4000 + 2000 / 4 * 4 + 2000 / 16 * 16 + 2000 / 64 * 64, first = done;
 	while (done < n) {
 		w = store_write_begin(st, &e);
 		for (int i = 0; i < 1000 && done < n; i++, done++) {
@@ -106,7 +149,7 @@ int main(int argc, char **argv)
 			struct store_trial t = {.study_rowid = sr,
 			                        .state = active ? TRIAL_ACTIVE : TRIAL_SUCCEEDED,
 			                        .params_json = (char *)params,
-			                        .final_json = active ? NULL : (char *)final,
+			                        .final_json = active ? NULL : (char *) final,
 			                        .client_id = active ? client : NULL,
 			                        .lease_expiry = active ? 1000 + done : 0};
 			if (store_trial_insert(w, &t, &e) ||
@@ -118,7 +161,7 @@ int main(int argc, char **argv)
 	}
 	double dt = now_s() - t0;
 	printf("bulk insert (1000 trials + measurements per tx):          %8.0f trials/s\n",
-	       (n - 4000) / dt);
+	       (n - first) / dt);
 	store_close(st);
 
 	t0 = now_s();
@@ -195,8 +238,9 @@ int main(int argc, char **argv)
 		struct store *cs = store_open(path, &e);
 		for (int i = 0; cs && i < 900; i++) {
 			struct store_conn *cw = store_write_begin(cs, &e);
-			struct store_trial ct = {
-			    .study_rowid = sr, .state = TRIAL_REQUESTED, .params_json = (char *)params};
+			struct store_trial ct = {.study_rowid = sr,
+			                         .state = TRIAL_REQUESTED,
+			                         .params_json = (char *)params};
 			store_trial_insert(cw, &ct, &e);
 			store_write_commit(cw, &e);
 		}
