@@ -1,10 +1,12 @@
 /* sibyld: load the settings, open the store, serve until SIGTERM or SIGINT,
  * then drain the requests in flight and close the store. */
-#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "adminkey.h"
 #include "api.h"
@@ -15,6 +17,18 @@
 #include "store.h"
 
 static struct config cfg; /* large; read-only once loaded */
+static volatile sig_atomic_t stop_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	if (!stop_signal)
+		stop_signal = sig;
+	ssize_t w = write(sig_pipe[1], "x", 1);
+	(void)w;
+	errno = saved;
+}
 
 static const char *source_name(enum adminkey_source s)
 {
@@ -38,7 +52,6 @@ int main(int argc, char **argv)
 	enum adminkey_source src;
 	struct api *api;
 	struct http_server *srv;
-	sigset_t sigs;
 	int rc, port = 0, sig = 0;
 
 	rc = config_load(&cfg, argc, argv, err, sizeof(err));
@@ -75,12 +88,22 @@ int main(int argc, char **argv)
 	else
 		log_info("event=admin_key source=%s path=\"%s\"", source_name(src), keypath);
 
-	/* Blocked before any thread starts, so that every thread inherits the
-	 * mask and only sigwait() below ever sees these signals. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* A handler plus a self-pipe rather than sigwait(): libraries start
+	 * threads before main() (OpenBLAS does), and such a thread, with
+	 * SIGTERM unblocked, would take the default action and kill us. The
+	 * handler works whichever thread the kernel picks. */
+	if (pipe2(sig_pipe, O_CLOEXEC) != 0 ||
+	    fcntl(sig_pipe[1], F_SETFL, fcntl(sig_pipe[1], F_GETFL) | O_NONBLOCK) != 0) {
+		fprintf(stderr, "sibyld: pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	api = api_new(&cfg, &e);
@@ -107,8 +130,15 @@ int main(int argc, char **argv)
 	log_info("event=listening host=%s port=%d tls=%s threads=%d db=\"%s\"", cfg.listen_host,
 	         port, cfg.tls_cert[0] ? "on" : "off", cfg.threads, cfg.db_path);
 
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	for (;;) {
+		char c;
+		ssize_t r = read(sig_pipe[0], &c, 1);
+		if (r == 1 || (r < 0 && errno != EINTR))
+			break;
+	}
+	/* Later signals only write to the pipe again: the drain is already
+	 * bounded by shutdown_timeout_ms. */
+	sig = stop_signal;
 	log_info("event=stopping signal=%s timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	         cfg.shutdown_timeout_ms);
 	http_stop(srv);

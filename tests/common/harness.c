@@ -542,6 +542,8 @@ struct strbuf {
 
 static void sb_add(struct strbuf *b, const char *p, size_t n)
 {
+	if (n == 0 && b->s)
+		return;
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
 		while (cap < b->len + n + 1)
@@ -552,7 +554,8 @@ static void sb_add(struct strbuf *b, const char *p, size_t n)
 		b->s = s;
 		b->cap = cap;
 	}
-	memcpy(b->s + b->len, p, n);
+	if (n)
+		memcpy(b->s + b->len, p, n);
 	b->len += n;
 	b->s[b->len] = '\0';
 }
@@ -658,7 +661,8 @@ char *db_dump(const char *db_path)
 			rows[n++] = row_text(st);
 		}
 		sqlite3_finalize(st);
-		qsort(rows, n, sizeof(*rows), cmp_str);
+		if (n > 1)
+			qsort(rows, n, sizeof(*rows), cmp_str);
 		sb_printf(&out, "table %s (%zu rows)\n", name, n);
 		for (size_t i = 0; i < n; i++) {
 			sb_add(&out, rows[i], strlen(rows[i]));
