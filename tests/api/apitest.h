@@ -1,0 +1,118 @@
+/* apitest: helpers shared by the API tests (tests/api/test-*.c), on top of
+ * the harness (real sibyld, real HTTP) and the unit assertions. */
+#ifndef SIBYL_APITEST_H
+#define SIBYL_APITEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test.h"
+
+#define SPEC_RANDOM                                                                     \
+	"{\"algorithm\":\"RANDOM_SEARCH\",\"metrics\":[{\"metricId\":\"acc\",\"goal\":" \
+	"\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":\"x\",\"doubleValueSpec\":"    \
+	"{\"minValue\":0,\"maxValue\":1}}]}"
+
+static inline void expect_in(const char *text, const char *want, int line)
+{
+	test_checks++;
+	if (!text || !strstr(text, want))
+		TEST_FAIL("line %d: \"%s\" not found in: %s", line, want, text ? text : "(null)");
+}
+#define EXPECT_IN(text, want) expect_in((text), (want), __LINE__)
+
+/* Sends a request and checks the status; returns the parsed JSON body (a
+ * new reference, or NULL) so the caller can look further. */
+static inline json_t *call_expect(struct daemon *d, const char *method, const char *path,
+                                  const char *body, long want, int line)
+{
+	struct reply r;
+	test_checks++;
+	if (http_call(d, method, path, body, NULL, &r) != 0) {
+		TEST_FAIL("line %d: %s %s: transport error", line, method, path);
+		return NULL;
+	}
+	if (r.status != want)
+		TEST_FAIL("line %d: %s %s %s: status %ld, want %ld: %s", line, method, path,
+		          body ? body : "", r.status, want, r.body);
+	json_t *j = r.json ? json_incref(r.json) : NULL;
+	reply_free(&r);
+	return j;
+}
+#define CALL(d, m, p, b, want) call_expect((d), (m), (p), (b), (want), __LINE__)
+#define CALL_OK(d, m, p, b)    json_decref(call_expect((d), (m), (p), (b), 200, __LINE__))
+
+/* A request that must be refused with status/name, a message containing
+ * `says`, and no change at all in the database. */
+static inline void reject(struct daemon *d, const char *method, const char *path, const char *body,
+                          long status, const char *name, const char *says, int line)
+{
+	struct reply r;
+	char *before = db_dump(d->db_path);
+	test_checks++;
+	if (http_call(d, method, path, body, NULL, &r) != 0) {
+		TEST_FAIL("line %d: transport error", line);
+		free(before);
+		return;
+	}
+	char *after = db_dump(d->db_path);
+	if (r.status != status || strcmp(reply_status_name(&r), name) != 0)
+		TEST_FAIL("line %d: %s %s %s: got %ld %s, want %ld %s: %s", line, method, path,
+		          body ? body : "", r.status, reply_status_name(&r), status, name, r.body);
+	if (says && !strstr(reply_message(&r), says))
+		TEST_FAIL("line %d: message \"%s\" does not say \"%s\"", line, reply_message(&r),
+		          says);
+	if (!before || !after || strcmp(before, after) != 0)
+		TEST_FAIL("line %d: the database changed after a refused %s %s", line, method,
+		          path);
+	free(before);
+	free(after);
+	reply_free(&r);
+}
+#define REJECT(d, m, p, b, st, name, says) \
+	reject((d), (m), (p), (b), (st), (name), (says), __LINE__)
+
+static inline const char *jstr(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+/* The trials of a suggest Operation. */
+static inline json_t *op_trials(json_t *op)
+{
+	return json_object_get(json_object_get(op, "response"), "trials");
+}
+
+static inline json_t *suggest(struct daemon *d, const char *study, int count, const char *client,
+                              long want)
+{
+	char path[256], body[256];
+	snprintf(path, sizeof(path), "/v1/owners/t/studies/%s/trials:suggest", study);
+	snprintf(body, sizeof(body), "{\"suggestionCount\":%d,\"clientId\":\"%s\"}", count, client);
+	return call_expect(d, "POST", path, body, want, __LINE__);
+}
+
+static inline void create_study(struct daemon *d, const char *name, const char *spec)
+{
+	char body[8192];
+	snprintf(body, sizeof(body), "{\"displayName\":\"%s\",\"studySpec\":%s}", name, spec);
+	json_decref(call_expect(d, "POST", "/v1/owners/t/studies", body, 200, __LINE__));
+}
+
+/* :complete with one metric value. */
+static inline json_t *complete(struct daemon *d, const char *study, const char *trial_id,
+                               const char *metric, double v, long want)
+{
+	char path[256], body[256];
+	snprintf(path, sizeof(path), "/v1/owners/t/studies/%s/trials/%s:complete", study, trial_id);
+	snprintf(body, sizeof(body),
+	         "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"%s\",\"value\":%.17g}]}}",
+	         metric, v);
+	return call_expect(d, "POST", path, body, want, __LINE__);
+}
+
+#endif
