@@ -170,15 +170,23 @@ static long callf(struct conn *c, const char *method, const char *path, double *
 	return call(c, method, path, body, secs);
 }
 
-/* The error envelope's status name, for messages. */
-static const char *status_name(const struct conn *c, char *out, size_t cap)
+/* The error envelope's status name (and message when with_message), for
+ * reports. */
+static const char *error_text(const struct conn *c, int with_message, char *out, size_t cap)
 {
 	json_t *j = c->buf ? json_loads(c->buf, 0, NULL) : NULL;
-	const char *s =
-	    j ? json_string_value(json_object_get(json_object_get(j, "error"), "status")) : NULL;
-	snprintf(out, cap, "%s", s ? s : "?");
+	json_t *e = json_object_get(j, "error");
+	const char *s = json_string_value(json_object_get(e, "status"));
+	const char *m = json_string_value(json_object_get(e, "message"));
+	snprintf(out, cap, "%s%s%s", s ? s : "?", with_message && m ? ": " : "",
+	         with_message && m ? m : "");
 	json_decref(j);
 	return out;
+}
+
+static const char *status_name(const struct conn *c, char *out, size_t cap)
+{
+	return error_text(c, 0, out, cap);
 }
 
 /* ------------------------------------------------------------ samples */
@@ -304,7 +312,7 @@ struct worker {
 	int nids;
 	char **params; /* workers mode: "params\ttrial id" per suggested trial */
 	size_t nparams, capparams;
-	char first_error[128];
+	char first_error[512];
 	double end;
 };
 
@@ -315,9 +323,9 @@ static void note_error(struct worker *w, long st)
 {
 	w->errors++;
 	if (!w->first_error[0]) {
-		char name[64];
+		char text[400];
 		snprintf(w->first_error, sizeof(w->first_error), "HTTP %ld %s", st,
-		         status_name(&w->c, name, sizeof(name)));
+		         error_text(&w->c, 1, text, sizeof(text)));
 	}
 }
 
@@ -375,6 +383,7 @@ static void *request_loop(void *arg)
 				}
 				step = 0;
 			}
+			step++;
 			snprintf(path, sizeof(path), "%s/trials/%ld:addTrialMeasurement",
 			         study_path, w->ids[0]);
 			st = callf(
