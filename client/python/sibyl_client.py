@@ -203,9 +203,11 @@ class Client:
                  can take a second or more; the default leaves room)
         retries: how many times a call that is safe to repeat is retried
         backoff: the first retry's delay in seconds; it doubles, with jitter
+        ssl_context: an ssl.SSLContext for https URLs (default: the system's
+                 trusted CAs, certificates verified)
     """
 
-    def __init__(self, url, key=None, timeout=60.0, retries=5, backoff=0.1):
+    def __init__(self, url, key=None, timeout=60.0, retries=5, backoff=0.1, ssl_context=None):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("url must be http://HOST:PORT or https://HOST:PORT, not %r" % url)
@@ -218,6 +220,7 @@ class Client:
         self._host = parsed.hostname
         self._port = parsed.port or (443 if self._https else 80)
         self._prefix = parsed.path.rstrip("/")
+        self._ssl_context = ssl_context
         self._local = threading.local()
 
     # -- transport
@@ -226,7 +229,8 @@ class Client:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             if self._https:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
+                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+                                                   context=self._ssl_context)
             else:
                 conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
             self._local.conn = conn
