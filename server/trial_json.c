@@ -72,7 +72,7 @@ int tj_params_parse(const struct spec *sp, const json_t *params, const char *pat
 	const struct space *s = &sp->space;
 	char fp[256];
 	int rc;
-	if ((rc = ju_array(params, path, s->n, e)))
+	if ((rc = ju_array(params, path, 0, e)))
 		return rc;
 	for (size_t i = 0; i < s->n; i++)
 		v[i] = NAN;
@@ -186,7 +186,7 @@ int tj_measurement_parse(const json_t *m, const char *path, const struct spec *s
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "%s is required", fp);
 		goto fail;
 	}
-	if ((rc = ju_array(x, fp, sp->n_metrics, e)))
+	if ((rc = ju_array(x, fp, 0, e)))
 		goto fail;
 	if (json_array_size(x) == 0) {
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "%s needs at least one metric", fp);
