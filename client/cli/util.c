@@ -74,7 +74,9 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 {
 	static struct option all[64];
 	static const struct option *made_from;
-	if (made_from != longopts) {
+	static int made;
+	if (!made || made_from != longopts) {
+		made = 1;
 		size_t n = 0;
 		for (; longopts && longopts[n].name && n < 60; n++)
 			all[n] = longopts[n];

@@ -222,6 +222,8 @@ int client_fail(struct sibyl_client *c, int code, const char *fmt, ...)
 	va_end(ap);
 	c->code = code;
 	c->status = 0;
+	if (code == SIBYL_EUSAGE) /* by definition nothing was sent */
+		c->attempts = 0;
 	return -code;
 }
 

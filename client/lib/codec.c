@@ -320,6 +320,7 @@ void sibyl_trial_list_free(struct sibyl_trial_list *l)
 	free(l->trials);
 	free(l->next_page_token);
 	free(l->study_state);
+	free(l->operation_name);
 	free(l);
 }
 

@@ -89,6 +89,8 @@ int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, co
 		rc = client_fail(c, SIBYL_EPROTOCOL, "suggest operation without trials");
 	if (rc == 0) {
 		*out = op->trials;
+		(*out)->operation_name = op->name;
+		op->name = NULL;
 		op->trials = NULL;
 	}
 	sibyl_operation_free(op);

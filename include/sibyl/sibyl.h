@@ -186,6 +186,7 @@ struct sibyl_trial_list {
 	struct sibyl_trial **trials;
 	char *next_page_token; /* NULL on the last page */
 	char *study_state;     /* suggest only: "ACTIVE", "COMPLETED"...; else NULL */
+	char *operation_name;  /* suggest only: the operation, for sibyl_operation_get() */
 };
 void sibyl_trial_list_free(struct sibyl_trial_list *l);
 

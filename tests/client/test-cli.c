@@ -1,0 +1,381 @@
+/* The `sibyl` tool against the real sibyld: subcommands, --json, exit codes. */
+#include <stdarg.h>
+
+#include "harness.h"
+#include "proc.h"
+#include "test.h"
+
+static const char *cli_path;
+static char dir[256];
+static char env_url[128], env_key[128];
+
+/* sibyl ARGS... (NULL-terminated) with SIBYL_URL/SIBYL_KEY of the daemon. */
+static void sibyl(struct proc_out *o, ...)
+{
+	char *argv[64];
+	int n = 0;
+	va_list ap;
+	argv[n++] = (char *)cli_path;
+	va_start(ap, o);
+	for (char *a; n < 63 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	const char *env[] = {env_url, env_key, NULL};
+	proc_run(dir, argv, env, o);
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+static void test_help(void)
+{
+	struct proc_out o;
+	sibyl(&o, "--help", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "Exit codes") != NULL);
+	proc_free(&o);
+	static const char *const groups[][9] = {
+	    {"study", "create", "list", "show", "delete", NULL},
+	    {"trial", "suggest", "list", "show", "measure", "complete", "stop", "delete",
+	     "optimal"},
+	    {"owner", "create", "list", "show", "delete", NULL},
+	    {"key", "create", "list", "delete", NULL},
+	};
+	for (size_t g = 0; g < 4; g++) {
+		sibyl(&o, groups[g][0], "--help", NULL);
+		ASSERT_EQ_INT(o.status, 0);
+		ASSERT_TRUE(strstr(o.out, "usage: sibyl") != NULL);
+		proc_free(&o);
+		for (size_t a = 1; a < 9 && groups[g][a]; a++) {
+			sibyl(&o, groups[g][0], groups[g][a], "--help", NULL);
+			ASSERT_EQ_INT(o.status, 0);
+			ASSERT_TRUE(strstr(o.out, groups[g][a]) != NULL);
+			proc_free(&o);
+		}
+	}
+	sibyl(&o, "run", "--help", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "SIBYL_PARAM_") != NULL);
+	proc_free(&o);
+	sibyl(&o, "frobnicate", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	ASSERT_TRUE(strstr(o.err, "unknown command") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "frobnicate", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	sibyl(&o, "study", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+}
+
+static void test_errors(const struct daemon *d)
+{
+	struct proc_out o;
+	/* no server at all */
+	char *argv[] = {(char *)cli_path, "study", "list", "team", NULL};
+	const char *noenv[] = {"SIBYL_URL=", NULL};
+	proc_run(dir, argv, noenv, &o);
+	ASSERT_EQ_INT(o.status, 1);
+	ASSERT_TRUE(strstr(o.err, "SIBYL_URL") != NULL);
+	proc_free(&o);
+	/* connection refused: exit 2 */
+	sibyl(&o, "--url", "http://127.0.0.1:1", "study", "list", "team", NULL);
+	ASSERT_EQ_INT(o.status, 2);
+	ASSERT_TRUE(strstr(o.err, "ECONNECT") != NULL);
+	proc_free(&o);
+	/* --url and --key after the subcommand work too */
+	sibyl(&o, "study", "list", "team", "--url", "http://127.0.0.1:1", NULL);
+	ASSERT_EQ_INT(o.status, 2);
+	proc_free(&o);
+	/* a wrong key: exit 5 */
+	sibyl(&o, "--key", "wrong", "study", "list", "team", NULL);
+	ASSERT_EQ_INT(o.status, 5);
+	ASSERT_TRUE(strstr(o.err, "UNAUTHENTICATED") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "list", "team", "--key", "wrong", NULL);
+	ASSERT_EQ_INT(o.status, 5);
+	proc_free(&o);
+	(void)d;
+}
+
+static void test_studies(const struct daemon *d)
+{
+	struct proc_out o;
+	char *before = db_dump(d->db_path);
+	/* bad flags: usage (1), nothing sent */
+	sibyl(&o, "study", "create", "team/s", "--param", "x:double:0", "--metric", "loss:minimize",
+	      NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	ASSERT_TRUE(strstr(o.err, "bad --param") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "create", "team/s", "--param", "x:double:0:1", "--metric", "loss:lower",
+	      NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	sibyl(&o, "study", "create", "not-a-study-ref", "--param", "x:double:0:1", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	/* the server refuses min > max: INVALID_ARGUMENT, exit 4 */
+	sibyl(&o, "study", "create", "team/s", "--param", "x:double:2:1", "--metric",
+	      "loss:minimize", NULL);
+	ASSERT_EQ_INT(o.status, 4);
+	ASSERT_TRUE(strstr(o.err, "INVALID_ARGUMENT") != NULL);
+	proc_free(&o);
+	char *after = db_dump(d->db_path);
+	ASSERT_TRUE(before && after && strcmp(before, after) == 0);
+	free(before);
+	free(after);
+
+	sibyl(&o, "--json", "study", "create", "team/s", "--param", "x:double:0:1", "--param",
+	      "lr:double:1e-5:1:log", "--param", "layers:int:1:4", "--param",
+	      "opt:categorical:adam,sgd", "--param", "bs:discrete:16,32,64", "--metric",
+	      "loss:minimize", "--algorithm", "random", "--seed", "7", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "name"), "owners/team/studies/s");
+	json_t *spec = json_object_get(o.json, "studySpec");
+	ASSERT_EQ_INT(json_array_size(json_object_get(spec, "parameters")), 5);
+	ASSERT_EQ_STR(jstr(spec, "algorithm"), "RANDOM_SEARCH");
+	json_t *lr = json_array_get(json_object_get(spec, "parameters"), 1);
+	ASSERT_EQ_STR(jstr(lr, "scaleType"), "UNIT_LOG_SCALE");
+	proc_free(&o);
+	/* the same again loads it; another spec under that name: exit 6 */
+	sibyl(&o, "study", "create", "team/s", "--param", "x:double:0:1", "--param",
+	      "lr:double:1e-5:1:log", "--param", "layers:int:1:4", "--param",
+	      "opt:categorical:adam,sgd", "--param", "bs:discrete:16,32,64", "--metric",
+	      "loss:minimize", "--algorithm", "random", "--seed", "7", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "owners/team/studies/s") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "create", "team/s", "--param", "x:double:0:2", "--metric",
+	      "loss:minimize", NULL);
+	ASSERT_EQ_INT(o.status, 6);
+	ASSERT_TRUE(strstr(o.err, "ALREADY_EXISTS") != NULL);
+	proc_free(&o);
+
+	/* from a spec file */
+	char path[512];
+	snprintf(path, sizeof path, "%s/spec.json", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"studySpec\": {\"metrics\": [{\"metricId\": \"acc\", \"goal\": \"MAXIMIZE\"}],"
+	      " \"parameters\": [{\"parameterId\": \"y\", \"integerValueSpec\":"
+	      " {\"minValue\": 1, \"maxValue\": 9}}]}}",
+	      f);
+	fclose(f);
+	sibyl(&o, "--json", "study", "create", "team/f", "--spec", path, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(json_array_get(
+	                       json_object_get(json_object_get(o.json, "studySpec"), "metrics"), 0),
+	                   "goal"),
+	              "MAXIMIZE");
+	proc_free(&o);
+	sibyl(&o, "study", "create", "team/g", "--spec", "/nonexistent/spec.json", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+
+	sibyl(&o, "--json", "study", "list", "team", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 2);
+	proc_free(&o);
+	sibyl(&o, "study", "list", "team", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "owners/team/studies/f") != NULL);
+	ASSERT_TRUE(strstr(o.out, "STATE") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "show", "team/s", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "metric:     loss MINIMIZE") != NULL);
+	proc_free(&o);
+	sibyl(&o, "study", "show", "team/nope", NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	ASSERT_TRUE(strstr(o.err, "NOT_FOUND") != NULL);
+	proc_free(&o);
+	sibyl(&o, "--json", "study", "delete", "team/f", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "study", "delete", "team/f", NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	proc_free(&o);
+}
+
+static void test_trials(void)
+{
+	struct proc_out o;
+	sibyl(&o, "--json", "trial", "suggest", "team/s", "--client-id", "cli", "--count", "2",
+	      NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 2);
+	json_t *t = json_array_get(o.json, 0);
+	ASSERT_EQ_STR(jstr(t, "state"), "ACTIVE");
+	char id1[32] = "", id2[32] = "";
+	snprintf(id1, sizeof id1, "%s", jstr(t, "id") ? jstr(t, "id") : "0");
+	snprintf(id2, sizeof id2, "%s",
+	         jstr(json_array_get(o.json, 1), "id") ? jstr(json_array_get(o.json, 1), "id")
+	                                               : "0");
+	proc_free(&o);
+	sibyl(&o, "trial", "suggest", "team/s", NULL);
+	ASSERT_EQ_INT(o.status, 1); /* --client-id is required */
+	proc_free(&o);
+
+	sibyl(&o, "trial", "measure", "team/s", id1, "loss=0.5", "--step", "3", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "1 measurements") != NULL);
+	proc_free(&o);
+	sibyl(&o, "trial", "measure", "team/s", id1, "accuracy=0.5", NULL);
+	ASSERT_EQ_INT(o.status, 4);
+	proc_free(&o);
+	sibyl(&o, "trial", "measure", "team/s", id1, "loss=abc", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	sibyl(&o, "trial", "measure", "team/s", "999", "loss=1", NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	proc_free(&o);
+
+	sibyl(&o, "--json", "trial", "complete", "team/s", id1, "loss=0.25", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "state"), "SUCCEEDED");
+	proc_free(&o);
+	sibyl(&o, "trial", "complete", "team/s", id1, "loss=0.75", NULL);
+	ASSERT_EQ_INT(o.status, 6);
+	ASSERT_TRUE(strstr(o.err, "FAILED_PRECONDITION") != NULL);
+	proc_free(&o);
+	sibyl(&o, "trial", "stop", "team/s", id2, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "STOPPING") != NULL);
+	proc_free(&o);
+	sibyl(&o, "trial", "complete", "team/s", id2, "--infeasible", "out of memory", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "INFEASIBLE") != NULL);
+	proc_free(&o);
+
+	char full[128];
+	snprintf(full, sizeof full, "owners/team/studies/s/trials/%s", id1);
+	sibyl(&o, "--json", "trial", "show", full, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "name"), full);
+	ASSERT_EQ_INT(json_array_size(json_object_get(o.json, "measurements")), 1);
+	proc_free(&o);
+	sibyl(&o, "trial", "show", "team/s", id1, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "final:       loss=0.25") != NULL);
+	proc_free(&o);
+
+	sibyl(&o, "--json", "trial", "list", "team/s", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 2);
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "list", "team/s", "--state", "SUCCEEDED", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 1);
+	proc_free(&o);
+	sibyl(&o, "trial", "list", "team/s", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "SUCCEEDED") && strstr(o.out, "INFEASIBLE"));
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "optimal", "team/s", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 1);
+	ASSERT_EQ_STR(jstr(json_array_get(o.json, 0), "id"), id1);
+	proc_free(&o);
+	sibyl(&o, "trial", "delete", "team/s", id2, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "trial", "show", "team/s", id2, NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	proc_free(&o);
+	sibyl(&o, "trial", "show", "team/s", "x1", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+}
+
+static void test_admin(void)
+{
+	struct proc_out o;
+	sibyl(&o, "--json", "owner", "create", "acme", "--display-name", "Acme", NULL);
+	if (o.status == 3 || o.status == 7) {
+		fprintf(stderr, "note: owners not served: %s", o.err);
+		ASSERT_TRUE(strstr(o.err, "sibyl: owner create:") != NULL);
+		proc_free(&o);
+		return;
+	}
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "name"), "owners/acme");
+	proc_free(&o);
+	sibyl(&o, "owner", "create", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 6);
+	proc_free(&o);
+	sibyl(&o, "--json", "owner", "list", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(json_array_size(o.json) >= 1);
+	proc_free(&o);
+	sibyl(&o, "owner", "show", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "Acme") != NULL);
+	proc_free(&o);
+	sibyl(&o, "--json", "key", "create", "acme", "--role", "READER", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	const char *secret = jstr(o.json, "key");
+	const char *kname = jstr(o.json, "name");
+	ASSERT_TRUE(secret && *secret);
+	char keyarg[256] = "", kid[128] = "";
+	if (secret && kname) {
+		snprintf(keyarg, sizeof keyarg, "%s", secret);
+		const char *slash = strrchr(kname, '/');
+		snprintf(kid, sizeof kid, "%s", slash ? slash + 1 : kname);
+	}
+	proc_free(&o);
+	/* the READER key may read but not write: exit 5 */
+	sibyl(&o, "--key", keyarg, "study", "list", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "--key", keyarg, "study", "create", "acme/x", "--param", "x:double:0:1",
+	      "--metric", "loss:minimize", NULL);
+	ASSERT_EQ_INT(o.status, 5);
+	proc_free(&o);
+	sibyl(&o, "--json", "key", "list", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 1);
+	ASSERT_TRUE(json_object_get(json_array_get(o.json, 0), "key") == NULL);
+	proc_free(&o);
+	sibyl(&o, "key", "delete", "acme", kid, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "--key", keyarg, "study", "list", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 5);
+	proc_free(&o);
+	sibyl(&o, "owner", "delete", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "owner", "show", "acme", NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	proc_free(&o);
+}
+
+int main(void)
+{
+	cli_path = getenv("SIBYL_CLI");
+	ASSERT_TRUE(cli_path != NULL);
+	snprintf(dir, sizeof dir, "/tmp/sibyl-cli-XXXXXX");
+	if (!cli_path || !mkdtemp(dir))
+		return test_done("test-cli");
+	test_help();
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return test_done("test-cli");
+	snprintf(env_url, sizeof env_url, "SIBYL_URL=%s", d->url);
+	snprintf(env_key, sizeof env_key, "SIBYL_KEY=%s", HARNESS_ADMIN_KEY);
+	test_errors(d);
+	test_studies(d);
+	test_trials();
+	test_admin();
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return test_done("test-cli");
+}

@@ -1,0 +1,323 @@
+/* `sibyl run` against the real sibyld with tests/client/train.sh as the
+ * training command: trials complete, failures are INFEASIBLE with the
+ * reason, early stopping, --parallel, Ctrl-C. */
+#include <stdarg.h>
+
+#include <sibyl/sibyl.h>
+
+#include "harness.h"
+#include "proc.h"
+#include "test.h"
+
+static const char *cli_path, *train;
+static char dir[256];
+static char env_url[128], env_key[128];
+static struct sibyl_client *c;
+
+static const char spec[] =
+    "{\"metrics\":[{\"metricId\":\"loss\",\"goal\":\"MINIMIZE\"}],"
+    "\"parameters\":[{\"parameterId\":\"x\",\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1}}],"
+    "\"algorithm\":\"RANDOM_SEARCH\"%s}";
+
+static void make_study(const char *name, const char *extra)
+{
+	char text[1024];
+	snprintf(text, sizeof text, spec, extra);
+	struct sibyl_study *s = NULL;
+	ASSERT_EQ_INT(sibyl_study_create(c, "team", name, text, &s), 0);
+	sibyl_study_free(s);
+}
+
+/* sibyl run ARGS... (NULL-terminated). */
+static void run(struct proc_out *o, ...)
+{
+	char *argv[64];
+	int n = 0;
+	va_list ap;
+	argv[n++] = (char *)cli_path;
+	argv[n++] = "run";
+	va_start(ap, o);
+	for (char *a; n < 63 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	const char *env[] = {env_url, env_key, NULL};
+	proc_run(dir, argv, env, o);
+}
+
+static struct sibyl_trial_list *trials(const char *study)
+{
+	char name[256];
+	snprintf(name, sizeof name, "owners/team/studies/%s", study);
+	struct sibyl_trial_list *l = NULL;
+	ASSERT_EQ_INT(sibyl_trial_list(c, name, NULL, 0, NULL, &l), 0);
+	return l;
+}
+
+static double final_loss(const struct sibyl_trial *t)
+{
+	const struct sibyl_measurement *m = t->final_measurement;
+	return m && m->n_metrics == 1 ? m->metrics[0].value : -1;
+}
+
+static void test_ok(const char *mode)
+{
+	char study[32];
+	snprintf(study, sizeof study, "run-%s", mode);
+	make_study(study, "");
+	char ref[64];
+	snprintf(ref, sizeof ref, "team/%s", study);
+	struct proc_out o;
+	run(&o, "--study", ref, "--client-id", "w", "--max-trials", "3", "--", train, mode, "{x}",
+	    NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	/* stdout passes through; progress is plain lines on a pipe */
+	ASSERT_TRUE(strstr(o.out, "training with x=") != NULL);
+	ASSERT_TRUE(strstr(o.err, "SUCCEEDED loss=") != NULL);
+	ASSERT_TRUE(strstr(o.err, "3 trials done (3 succeeded, 0 infeasible), best loss=") != NULL);
+	ASSERT_TRUE(strstr(o.err, "\033[K") == NULL);
+	struct sibyl_trial_list *l = trials(study);
+	ASSERT_EQ_INT(l ? l->n : 0, 3);
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct sibyl_trial *t = l->trials[i];
+		double x = sibyl_trial_param(t, "x")->number;
+		ASSERT_EQ_INT(t->state, SIBYL_TRIAL_SUCCEEDED);
+		ASSERT_EQ_STR(t->client_id, "w");
+		/* three measurements, steps 1..3, and the last one is final */
+		ASSERT_EQ_INT(t->n_measurements, 3);
+		for (size_t k = 0; k < t->n_measurements; k++) {
+			ASSERT_EQ_INT(t->measurements[k].step_count, (long long)k + 1);
+			ASSERT_TRUE(t->measurements[k].elapsed_seconds >= 0);
+		}
+		ASSERT_EQ_DBL(final_loss(t), (x - 0.3) * (x - 0.3) + 1.0 / 3, 1e-8);
+	}
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+static void test_infeasible(void)
+{
+	make_study("run-fail", "");
+	struct proc_out o;
+	static const struct {
+		const char *mode, *reason;
+	} cases[] = {
+	    {"fail", "exited with status 3"},
+	    {"silent", "without reporting a metric"},
+	    {"signal", "killed by signal 9"},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		run(&o, "--study", "team/run-fail", "--client-id", cases[i].mode, "--max-trials",
+		    "1", "--", train, cases[i].mode, "{x}", NULL);
+		ASSERT_EQ_INT(o.status, 0);
+		ASSERT_TRUE(strstr(o.err, "INFEASIBLE") != NULL);
+		proc_free(&o);
+	}
+	struct sibyl_trial_list *l = trials("run-fail");
+	ASSERT_EQ_INT(l ? l->n : 0, 3);
+	for (size_t i = 0; l && i < l->n; i++) {
+		const struct sibyl_trial *t = l->trials[i];
+		ASSERT_EQ_INT(t->state, SIBYL_TRIAL_INFEASIBLE);
+		int matched = 0;
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(t->client_id, cases[k].mode) == 0)
+				matched = t->infeasible_reason &&
+				          strstr(t->infeasible_reason, cases[k].reason) != NULL;
+		if (!matched)
+			TEST_FAIL("trial %lld (%s): reason \"%s\"", t->id, t->client_id,
+			          t->infeasible_reason ? t->infeasible_reason : "(null)");
+		ASSERT_TRUE(matched);
+	}
+	sibyl_trial_list_free(l);
+
+	/* a command that cannot start: exit 1, and the trial is not marked */
+	run(&o, "--study", "team/run-fail", "--client-id", "nocmd", "--max-trials", "1", "--",
+	    "/nonexistent/train", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	ASSERT_TRUE(strstr(o.err, "cannot run /nonexistent/train") != NULL);
+	proc_free(&o);
+	l = trials("run-fail");
+	int active = 0;
+	for (size_t i = 0; l && i < l->n; i++)
+		active += l->trials[i]->state == SIBYL_TRIAL_ACTIVE &&
+		          strcmp(l->trials[i]->client_id, "nocmd") == 0;
+	ASSERT_EQ_INT(active, 1);
+	sibyl_trial_list_free(l);
+
+	/* usage errors */
+	run(&o, "--study", "team/run-fail", "--", train, NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	run(&o, "--study", "team/run-fail", "--client-id", "w", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	run(&o, "--study", "team/nope", "--client-id", "w", "--", train, NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	proc_free(&o);
+}
+
+static void test_parallel(void)
+{
+	make_study("run-par", "");
+	char barrier[300];
+	snprintf(barrier, sizeof barrier, "%s/barrier", dir);
+	mkdir(barrier, 0755);
+	struct proc_out o;
+	/* each child waits until four trials' children exist at once */
+	run(&o, "--study", "team/run-par", "--client-id", "p", "--max-trials", "4", "--parallel",
+	    "4", "--", train, "barrier", "{x}", barrier, NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	struct sibyl_trial_list *l = trials("run-par");
+	ASSERT_EQ_INT(l ? l->n : 0, 4);
+	int clients = 0;
+	for (size_t i = 0; l && i < l->n; i++) {
+		ASSERT_EQ_INT(l->trials[i]->state, SIBYL_TRIAL_SUCCEEDED);
+		for (int k = 1; k <= 4; k++) {
+			char id[16];
+			snprintf(id, sizeof id, "p-%d", k);
+			if (strcmp(l->trials[i]->client_id, id) == 0)
+				clients |= 1 << k;
+		}
+		for (size_t j = i + 1; j < l->n; j++)
+			ASSERT_TRUE(l->trials[i]->id != l->trials[j]->id);
+	}
+	ASSERT_EQ_INT(clients, 2 | 4 | 8 | 16);
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+/* Early stopping: with the median rule, a trial much worse than the
+ * completed ones is stopped before its 400 steps; on a server without it the
+ * run goes on to the end (UNIMPLEMENTED means "do not stop"). */
+static void test_early_stopping(void)
+{
+	make_study("run-es", ",\"medianAutomatedStoppingSpec\":{}");
+	const char *study = "owners/team/studies/run-es";
+	struct sibyl_parameter p = {.parameter_id = "x", .type = SIBYL_VALUE_NUMBER};
+	struct sibyl_trial *t = NULL;
+	/* three good trials first, then a bad one, in this order from the pool */
+	for (int i = 0; i < 3; i++) {
+		p.number = 0.1;
+		ASSERT_EQ_INT(sibyl_trial_create(c, study, &p, 1, NULL, &t), 0);
+		sibyl_trial_free(t);
+	}
+	struct proc_out o;
+	run(&o, "--study", "team/run-es", "--client-id", "good", "--max-trials", "3", "--", train,
+	    "steps", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	p.number = 0.9;
+	ASSERT_EQ_INT(sibyl_trial_create(c, study, &p, 1, NULL, &t), 0);
+	char bad[256] = "";
+	if (t)
+		snprintf(bad, sizeof bad, "%s", t->name);
+	sibyl_trial_free(t);
+
+	int should_stop = 0;
+	int rc = sibyl_trial_should_stop(c, "owners/team/studies/run-es/trials/1", &should_stop);
+	int implemented = rc != -SIBYL_UNIMPLEMENTED;
+	run(&o, "--study", "team/run-es", "--client-id", "bad", "--max-trials", "1", "--grace", "2",
+	    "--", train, "long", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(sibyl_trial_get(c, bad, &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
+	if (implemented) {
+		fprintf(stderr, "early stopping implemented: the bad trial must stop early\n");
+		ASSERT_TRUE(strstr(o.err, "early stopping at step") != NULL);
+		ASSERT_TRUE(t && t->n_measurements < 400);
+		ASSERT_EQ_DBL(t ? final_loss(t) : -1, 0.9, 1e-12);
+	} else {
+		fprintf(stderr, "early stopping UNIMPLEMENTED: the run must go on to the end\n");
+		ASSERT_TRUE(strstr(o.err, "UNIMPLEMENTED") != NULL);
+		ASSERT_EQ_INT(t ? t->n_measurements : 0, 400);
+	}
+	sibyl_trial_free(t);
+	proc_free(&o);
+}
+
+/* SIGTERM to `sibyl run`: the child is stopped, the trial stays ACTIVE,
+ * the exit code is 130. */
+static void test_interrupt(void)
+{
+	make_study("run-int", "");
+	char pids[300];
+	snprintf(pids, sizeof pids, "%s/pids", dir);
+	mkdir(pids, 0755);
+	char *argv[] = {(char *)cli_path,
+	                "run",
+	                "--study",
+	                "team/run-int",
+	                "--client-id",
+	                "i",
+	                "--grace",
+	                "2",
+	                "--",
+	                (char *)train,
+	                "pidfile",
+	                "{x}",
+	                pids,
+	                NULL};
+	const char *env[] = {env_url, env_key, NULL};
+	pid_t pid = proc_start(dir, argv, env);
+	ASSERT_TRUE(pid > 0);
+	/* wait (bounded) until the trial has a measurement: the child runs */
+	struct sibyl_trial *t = NULL;
+	for (int i = 0; i < 600; i++) {
+		sibyl_trial_free(t);
+		t = NULL;
+		if (sibyl_trial_get(c, "owners/team/studies/run-int/trials/1", &t) == 0 &&
+		    t->n_measurements > 0)
+			break;
+		usleep(50000);
+	}
+	ASSERT_TRUE(t && t->n_measurements > 0);
+	sibyl_trial_free(t);
+	kill(pid, SIGTERM);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 130);
+	ASSERT_TRUE(strstr(o.err, "interrupted") != NULL);
+	ASSERT_EQ_INT(sibyl_trial_get(c, "owners/team/studies/run-int/trials/1", &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_ACTIVE);
+	sibyl_trial_free(t);
+	/* the child is gone: it was reaped by sibyl before it exited */
+	char path[400];
+	snprintf(path, sizeof path, "%s/pid.1", pids);
+	char *text = proc_slurp(path);
+	long child = text ? strtol(text, NULL, 10) : 0;
+	free(text);
+	ASSERT_TRUE(child > 0);
+	if (child > 0)
+		ASSERT_TRUE(kill((pid_t)child, 0) != 0 && errno == ESRCH);
+	proc_free(&o);
+}
+
+int main(void)
+{
+	cli_path = getenv("SIBYL_CLI");
+	train = getenv("SIBYL_TRAIN");
+	ASSERT_TRUE(cli_path && train);
+	snprintf(dir, sizeof dir, "/tmp/sibyl-run-XXXXXX");
+	if (!cli_path || !train || !mkdtemp(dir))
+		return test_done("test-run");
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return test_done("test-run");
+	snprintf(env_url, sizeof env_url, "SIBYL_URL=%s", d->url);
+	snprintf(env_key, sizeof env_key, "SIBYL_KEY=%s", HARNESS_ADMIN_KEY);
+	c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
+	test_ok("ok");
+	test_ok("json");
+	test_infeasible();
+	test_parallel();
+	test_early_stopping();
+	test_interrupt();
+	sibyl_client_free(c);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return test_done("test-run");
+}
