@@ -136,6 +136,19 @@ _BY_HTTP = {400: InvalidArgument, 401: Unauthenticated, 403: PermissionDenied,
             404: NotFound, 409: AlreadyExists, 429: ResourceExhausted, 500: Internal,
             501: Unimplemented, 503: Unavailable}
 _NAME_BY_CLASS = {v.__name__: k for k, v in _BY_NAME.items()}
+_HTTP_BY_NAME = {"INVALID_ARGUMENT": 400, "FAILED_PRECONDITION": 400, "OUT_OF_RANGE": 400,
+                 "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "NOT_FOUND": 404,
+                 "ALREADY_EXISTS": 409, "ABORTED": 409, "RESOURCE_EXHAUSTED": 429,
+                 "INTERNAL": 500, "UNIMPLEMENTED": 501, "UNAVAILABLE": 503}
+
+
+def error_from_operation(op):
+    """The SibylError for a failed Operation's "error" (a google.rpc.Status,
+    whose code is the RPC code, not the HTTP one: the status name decides)."""
+    e = op.get("error") or {}
+    name = e.get("status") or "UNKNOWN"
+    cls = _BY_NAME.get(name, SibylError)
+    return cls(_HTTP_BY_NAME.get(name, 500), name, e.get("message", ""), op)
 
 
 def error_from_response(status, raw):
@@ -442,10 +455,7 @@ class Client:
         if wait:
             op = self.wait_operation(op)
         if "error" in op:
-            e = op["error"]
-            status = int(e.get("code", 500))
-            cls = _BY_NAME.get(e.get("status")) or _BY_HTTP.get(status) or SibylError
-            raise cls(status, e.get("status", "UNKNOWN"), e.get("message", ""), op)
+            raise error_from_operation(op)
         resp = op.get("response") or {}
         return [Trial(self, t) for t in resp.get("trials", [])]
 
@@ -524,9 +534,7 @@ class Client:
                           + ":checkTrialEarlyStoppingState", {}, idempotent=True)
         op = self.wait_operation(op)
         if "error" in op:
-            e = op["error"]
-            cls = _BY_NAME.get(e.get("status")) or SibylError
-            raise cls(int(e.get("code", 500)), e.get("status", "UNKNOWN"), e.get("message", ""), op)
+            raise error_from_operation(op)
         return bool((op.get("response") or {}).get("shouldStop", False))
 
     def stop_trial(self, owner_id, study_id, trial_id):

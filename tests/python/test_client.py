@@ -370,6 +370,12 @@ class TestErrorModel(unittest.TestCase):
             self.assertIsInstance(e, sc.SibylError)
             self.assertEqual((e.status, e.code, e.message), (status, name, "m " + name))
             self.assertIn(name, str(e))
+            # inside a failed Operation the code is the RPC one: the name decides
+            op = {"name": "owners/a/studies/s/operations/1", "done": True,
+                  "error": {"code": 99, "status": name, "message": "op " + name}}
+            e = sc.error_from_operation(op)
+            self.assertIs(type(e), cls)
+            self.assertEqual((e.status, e.code, e.message), (status, name, "op " + name))
 
     def test_body_without_envelope(self):
         e = sc.error_from_response(502, b"<html>bad gateway</html>")
