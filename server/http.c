@@ -133,7 +133,7 @@ static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, v);
 	}
 	/* Once quiesced, ask keep-alive clients to reconnect (elsewhere). */
-	if (j->srv->draining)
+	if (__atomic_load_n(&j->srv->draining, __ATOMIC_RELAXED))
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(j->conn, (unsigned)r->status, mr);
 	MHD_destroy_response(mr);
@@ -678,7 +678,7 @@ void http_stop(struct http_server *s)
 		deadline.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&s->mu);
-	s->draining = 1;
+	__atomic_store_n(&s->draining, 1, __ATOMIC_RELAXED);
 	while (s->inflight > 0) {
 		if (pthread_cond_timedwait(&s->idle_cv, &s->mu, &deadline) == ETIMEDOUT)
 			break;

@@ -96,7 +96,7 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 static int healthy(void *ctx)
 {
 	(void)ctx;
-	return T.unhealthy ? -1 : 0;
+	return __atomic_load_n(&T.unhealthy, __ATOMIC_SEQ_CST) ? -1 : 0;
 }
 
 static size_t gauges(void *ctx, char *buf, size_t cap)
@@ -346,9 +346,9 @@ static void test_service_endpoints(int port)
 	ASSERT_EQ_STR(jstr(j, "status"), "ok");
 	json_decref(j);
 
-	T.unhealthy = 1;
+	__atomic_store_n(&T.unhealthy, 1, __ATOMIC_SEQ_CST);
 	call(port, "GET", "/healthz", NULL, 0, 0, NULL, &r);
-	T.unhealthy = 0;
+	__atomic_store_n(&T.unhealthy, 0, __ATOMIC_SEQ_CST);
 	ASSERT_EQ_INT(r.status, 503);
 	expect_envelope(&r, 503, "UNAVAILABLE", "store");
 	ASSERT_EQ_INT(calls(), before); /* served without the handler */
