@@ -237,7 +237,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	}
 	/* Only start-up errors are kept, for http_start's message; the first
 	 * one is the cause, the later ones its consequences. */
-	if (s->starting && !s->mhd_error[0])
+	if (__atomic_load_n(&s->starting, __ATOMIC_RELAXED) && !s->mhd_error[0])
 		memcpy(s->mhd_error, msg, n + 1);
 	log_warn("event=mhd msg=\"%s\"", msg);
 }
@@ -618,10 +618,10 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 	/* The port argument is only used in MHD's messages: SOCK_ADDR wins. */
-	s->starting = 1;
+	__atomic_store_n(&s->starting, 1, __ATOMIC_RELAXED);
 	s->d = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, s,
 	                        MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	s->starting = 0;
+	__atomic_store_n(&s->starting, 0, __ATOMIC_RELAXED);
 	if (!s->d) {
 		int e = errno;
 		snprintf(err, errlen, "cannot serve on %s port %d: %s", cfg->listen_host,

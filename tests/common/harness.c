@@ -288,7 +288,10 @@ struct daemon *daemon_start(const struct daemon_opts *opts)
 	else
 		snprintf(d->db_path, sizeof(d->db_path), "%s/sibyl.db", d->dir);
 	if (spawn(d, opts) != 0) {
-		fprintf(stderr, "harness: sibyld did not start; kept %s\n", d->dir);
+		/* its stderr is printed already */
+		fprintf(stderr, "harness: sibyld did not start\n");
+		if (!getenv("SIBYL_TEST_KEEP"))
+			remove_dir(d->dir);
 		free(d);
 		return NULL;
 	}

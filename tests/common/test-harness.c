@@ -11,6 +11,8 @@
 
 #include "test.h"
 
+static int run(const char *args, char *out, size_t cap);
+
 static void expect_in(const char *text, const char *want)
 {
 	if (!text || !strstr(text, want))
@@ -108,8 +110,44 @@ static void test_generated_key(void)
 	ASSERT_EQ_INT(r.status, 401);
 	reply_free(&r);
 
+	/* --backup copies the live database; the copy reads the same */
+	char cmd_args[1400], out[4096], backup[700];
+	snprintf(backup, sizeof(backup), "%s/backup.db", d->dir);
+	snprintf(cmd_args, sizeof(cmd_args), "--db '%s' --backup '%s'", d->db_path, backup);
+	ASSERT_EQ_INT(run(cmd_args, out, sizeof(out)), 0);
+	expect_in(out, "written to");
+	char *a = db_dump(d->db_path), *b = db_dump(backup);
+	ASSERT_TRUE(a && b && strcmp(a, b) == 0);
+	free(a);
+	free(b);
+
 	/* SIGINT stops it as cleanly as SIGTERM */
 	ASSERT_EQ_INT(kill(d->pid, SIGINT), 0);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+static void test_env_limit(void)
+{
+	/* a setting from the environment reaches the HTTP layer */
+	const char *const env[] = {"SIBYL_MAX_BODY_BYTES=2048", NULL};
+	struct daemon_opts o = {.env = env};
+	struct daemon *d = daemon_start(&o);
+	static char body[3000];
+	struct reply r;
+
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	memset(body, ' ', sizeof(body) - 1);
+	ASSERT_EQ_INT(http_call(d, "POST", "/v1/owners", body, NULL, &r), 0);
+	ASSERT_EQ_INT(r.status, 413);
+	ASSERT_EQ_STR(reply_status_name(&r), "INVALID_ARGUMENT");
+	expect_in(reply_message(&r), "max_body_bytes (2048 bytes)");
+	reply_free(&r);
+	ASSERT_EQ_INT(http_call(d, "GET", "/metrics", NULL, "", &r), 0);
+	expect_in(r.body,
+	          "sibyl_http_requests_total{route=\"http.body_too_large\",code=\"413\"} 1\n");
+	reply_free(&r);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
 
@@ -151,6 +189,7 @@ int main(void)
 	test_basic();
 	test_bad_start();
 	test_generated_key();
+	test_env_limit();
 	test_cli();
 	return test_done("harness");
 }
