@@ -1,12 +1,12 @@
-/* store.c: opening the database, connections (one writer, a pool of
- * readers), statement cache, SQLITE_BUSY retries, migrations and online
- * backup. The queries live in store_owners.c, store_studies.c and
- * store_trials.c. See docs/storage.md for the reasons behind the settings. */
+/* store.c: opening the database, connections (one writer with group
+ * commit, a pool of readers), statement cache, SQLITE_BUSY retries and
+ * migrations. The queries live in store_owners.c, store_studies.c and
+ * store_trials.c, the backup in store_backup.c. docs/storage.md gives the
+ * reasons behind the settings. */
 #include "store_internal.h"
 #include "store_migrations.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,6 @@
 #define BUSY_TOTAL_MS   30000
 /* Readers beyond this wait for one to come back (HTTP threads are fewer). */
 #define MAX_READERS 64
-/* Pages copied per sqlite3_backup_step. */
-#define BACKUP_CHUNK 1024
 
 static int flush(struct store *st, struct err *e);
 
@@ -670,115 +668,4 @@ int store_ping(struct store *st)
 	store_done(s);
 	store_release(c);
 	return rc == SQLITE_ROW ? 0 : (rc < 0 ? rc : -ERR_INTERNAL);
-}
-
-/* ---- backup ---- */
-
-static int fsync_path(const char *path, int dir)
-{
-	int fd = open(path, (dir ? O_DIRECTORY : 0) | O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-int store_backup_file(const char *db_path, const char *dest, struct err *e)
-{
-	sqlite3 *src = NULL, *dst = NULL;
-	sqlite3_backup *b = NULL;
-	char tmp[4096], dir[4096];
-	int rc = -ERR_INTERNAL, in_read = 0;
-
-	if (!db_path || !dest || !*db_path || !*dest)
-		return err_set(e, ERR_INVALID_ARGUMENT, "backup: no source or destination");
-	int n = snprintf(tmp, sizeof(tmp), "%s.partial", dest);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return err_set(e, ERR_INVALID_ARGUMENT, "backup: destination path too long");
-	if (access(db_path, F_OK) != 0)
-		return err_set(e, ERR_NOT_FOUND, "backup: %s: %s", db_path, strerror(errno));
-	unlink(tmp);
-
-	if (sqlite3_open_v2(db_path, &src, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot open %s: %s", db_path,
-		             src ? sqlite3_errmsg(src) : "out of memory");
-		goto out;
-	}
-	sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
-	/* Hold one read transaction across all the steps: the copy is then the
-	 * snapshot at this moment and is never restarted by concurrent writes
-	 * (in WAL mode they do not wait for us either). */
-	if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot read %s: %s", db_path,
-		             sqlite3_errmsg(src));
-		goto out;
-	}
-	in_read = 1;
-	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot create %s: %s", tmp,
-		             dst ? sqlite3_errmsg(dst) : "out of memory");
-		goto out;
-	}
-	b = sqlite3_backup_init(dst, "main", src, "main");
-	if (!b) {
-		rc = err_set(e, ERR_INTERNAL, "backup: %s", sqlite3_errmsg(dst));
-		goto out;
-	}
-	int step, waited = 0;
-	do {
-		step = sqlite3_backup_step(b, BACKUP_CHUNK);
-		if (is_busy(step)) {
-			if (waited > BUSY_TOTAL_MS)
-				break;
-			sleep_ms(10);
-			waited += 10;
-		}
-	} while (step == SQLITE_OK || is_busy(step));
-	int fin = sqlite3_backup_finish(b);
-	b = NULL;
-	if (step != SQLITE_DONE || fin != SQLITE_OK) {
-		rc = err_set(e, ERR_INTERNAL, "backup: copying %s: %s", db_path,
-		             sqlite3_errstr(step != SQLITE_DONE ? step : fin));
-		goto out;
-	}
-	if (sqlite3_close(dst) != SQLITE_OK) {
-		rc = err_set(e, ERR_INTERNAL, "backup: closing %s", tmp);
-		dst = NULL;
-		goto out;
-	}
-	dst = NULL;
-	/* Durable and atomic: the destination is either the old file or a
-	 * complete copy, never a half-written one. */
-	if (fsync_path(tmp, 0) != 0 || rename(tmp, dest) != 0) {
-		rc = err_set(e, ERR_UNAVAILABLE, "backup: cannot write %s: %s", dest,
-		             strerror(errno));
-		goto out;
-	}
-	const char *slash = strrchr(dest, '/');
-	if (slash) {
-		size_t len = slash == dest ? 1 : (size_t)(slash - dest);
-		if (len < sizeof(dir)) {
-			memcpy(dir, dest, len);
-			dir[len] = '\0';
-			fsync_path(dir, 1);
-		}
-	} else {
-		fsync_path(".", 1);
-	}
-	rc = 0;
-out:
-	if (b)
-		sqlite3_backup_finish(b);
-	if (dst)
-		sqlite3_close(dst);
-	if (in_read)
-		sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
-	if (src)
-		sqlite3_close(src);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
 }
