@@ -14,6 +14,19 @@
  *   ... reads and writes on w see one consistent snapshot ...
  *   rc = store_write_commit(w, &e);  // or store_write_rollback(w); both release w
  *
+ * A read connection holds one snapshot from store_read to store_release:
+ * release it before a long computation (it keeps the WAL from being
+ * checkpointed). Readers never wait for the writer.
+ *
+ * Group commit (docs/storage.md): a write transaction is a savepoint in a
+ * batch shared with the writers queued behind it, and store_write_commit
+ * returns once the batch is durably committed (synchronous=FULL), with the
+ * batch's result. So the writer lock must be the innermost lock: inside a
+ * write transaction, never take a lock that some thread may hold while it
+ * calls store_write_begin or store_write_commit, and never wait for such a
+ * thread. Do no slow work (model fits) inside a write transaction either:
+ * the writers before you in the batch wait for it.
+ *
  * The schema is migrations/NNNN_name.sql, embedded at build time, applied in
  * order by store_open() inside a transaction and recorded; a database whose
  * schema is newer than the binary is refused.
