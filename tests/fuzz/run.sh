@@ -38,7 +38,10 @@ for t in $TARGETS; do
 	rm -rf "$out"
 	mkdir -p "$out/corpus" "$out/artifacts"
 	cp tests/fuzz/corpus/"$t"/* "$out/corpus/" 2>/dev/null
-	"$BUILD/tests/fuzz/fuzz-$t" "$out/corpus" \
+	dict=
+	[ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
+	# shellcheck disable=SC2086
+	"$BUILD/tests/fuzz/fuzz-$t" "$out/corpus" $dict \
 		-max_total_time="$SECONDS_PER" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/" \
 		>"$out/log" 2>&1
