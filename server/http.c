@@ -137,6 +137,10 @@ static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(j->conn, (unsigned)r->status, mr);
 	MHD_destroy_response(mr);
+	/* Counted here, not when MHD reports the request complete: that can
+	 * come after the client has its answer, and a client reading
+	 * /metrics right after must see its own request. */
+	metrics_observe_request(r->route, r->status, since(&j->t0));
 	j->responded = 1;
 	j->status = r->status;
 	j->route = r->route;
@@ -196,7 +200,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	*req_cls = NULL;
 	double dt = since(&j->t0);
 	if (j->responded) {
-		metrics_observe_request(j->route, j->status, dt);
 		log_debug("event=request method=%s path=\"%s\" status=%d route=%s seconds=%.6f",
 		          j->method ? j->method : "-", j->path, j->status,
 		          j->route ? j->route : "unknown", dt);

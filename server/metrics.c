@@ -146,7 +146,7 @@ size_t metrics_render(char *buf, size_t cap)
 	if (dropped)
 		line(&o, "sibyl_http_requests_total{route=\"other\",code=\"0\"} %llu\n", dropped);
 	render_hist(&o, "sibyl_http_request_duration_seconds",
-	            "Time from the request line to the end of the answer.", &req_hist);
+	            "Time from the request line until the answer is ready to send.", &req_hist);
 	render_hist(&o, "sibyl_suggest_duration_seconds",
 	            "Time one trials:suggest call took in the service.", &suggest_hist);
 	pthread_mutex_unlock(&lock);

@@ -14,7 +14,7 @@
 
 /* Counts one answered request. route is a label such as "trials.suggest"
  * (NULL: "unknown"); it is copied. seconds is the time from the request
- * line to the end of the answer. */
+ * line until the answer is ready to send. */
 void metrics_observe_request(const char *route, int code, double seconds);
 
 /* The time one suggest call took inside the service. */
