@@ -66,7 +66,7 @@ const char *sibyl_code_name(int code)
 	return "UNKNOWN";
 }
 
-static int code_from_name(const char *name)
+int client_code_from_name(const char *name)
 {
 	for (size_t i = 1; i < sizeof code_names / sizeof code_names[0]; i++)
 		if (code_names[i].code < 100 && strcmp(code_names[i].name, name) == 0)
@@ -329,7 +329,7 @@ static int http_error(struct sibyl_client *c, long status, const struct buf *b)
 	json_t *err = json_object_get(root, "error");
 	const char *name = json_string_value(json_object_get(err, "status"));
 	if (name)
-		code = code_from_name(name);
+		code = client_code_from_name(name);
 	msg = json_string_value(json_object_get(err, "message"));
 	if (!code)
 		code = code_from_http(status);

@@ -498,9 +498,15 @@ int codec_operation(struct sibyl_client *c, json_t *j, struct sibyl_operation **
 	op->json = dump(j, &ok);
 	json_t *err = json_object_get(j, "error");
 	if (err) {
+		/* The status name decides; "code" is the RPC code, which is ours too. */
 		json_t *code = json_object_get(err, "code");
-		op->error_code =
-		    json_is_integer(code) ? (int)json_integer_value(code) : SIBYL_UNKNOWN;
+		const char *status = json_string_value(json_object_get(err, "status"));
+		op->error_code = status ? client_code_from_name(status) : 0;
+		if (!op->error_code && json_is_integer(code) && json_integer_value(code) > 0 &&
+		    json_integer_value(code) < 100)
+			op->error_code = (int)json_integer_value(code);
+		if (!op->error_code)
+			op->error_code = SIBYL_UNKNOWN;
 		op->error_message = str_member(err, "message", &ok);
 	}
 	if (!ok) {

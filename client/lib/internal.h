@@ -24,6 +24,10 @@ int client_call(struct sibyl_client *c, const char *method, const char *path, js
 int client_fail(struct sibyl_client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The enum sibyl_code of a google.rpc status name ("NOT_FOUND"), 0 when
+ * unknown. */
+int client_code_from_name(const char *name);
+
 /* Clears the handle's error. */
 void client_ok(struct sibyl_client *c);
 
