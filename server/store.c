@@ -23,6 +23,9 @@
 
 static int flush(struct store *st, struct err *e);
 
+/* Set while this thread holds the writer (store_write_begin to finish). */
+static __thread int holds_writer;
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -205,7 +208,7 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	                               "PRAGMA cache_size=-16384;"
 	                             : "PRAGMA query_only=1;"
 	                               "PRAGMA temp_store=MEMORY;"
-	                               "PRAGMA cache_size=-8192;";
+	                               "PRAGMA cache_size=-2048;";
 	if (exec(c->db, pragmas, e, "connection settings") != 0) {
 		conn_close(c);
 		return NULL;
@@ -445,7 +448,9 @@ struct store_conn *store_read(struct store *st, struct err *e)
 	struct store_conn *c = NULL;
 	int open_new = 0;
 	pthread_mutex_lock(&st->plock);
-	while (!st->idle && st->n_readers >= st->max_readers)
+	/* The thread that holds the writer never waits here: the readers it
+	 * would wait for may belong to callers waiting for its batch. */
+	while (!st->idle && st->n_readers >= st->max_readers && !holds_writer)
 		pthread_cond_wait(&st->pcond, &st->plock);
 	if (st->idle) {
 		c = st->idle;
@@ -576,6 +581,7 @@ static int finish(struct store *st, int committed, struct err *e)
 		st->waiters = &me;
 	}
 	pthread_mutex_unlock(&st->gclock);
+	holds_writer = 0;
 	if (!hand_over) {
 		int rc = st->batch_open ? flush(st, e) : 0;
 		pthread_mutex_unlock(&st->wlock);
@@ -620,10 +626,12 @@ struct store_conn *store_write_begin(struct store *st, struct err *e)
 		err_set(e, ERR_UNAVAILABLE, "store: closed");
 		return NULL;
 	}
+	holds_writer = 1;
 	if (st->batch_open && sqlite3_get_autocommit(w->db))
 		flush(st, NULL); /* lost to an earlier error: tell its callers */
 	if (!st->batch_open) {
 		if (run(w, ST_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", e) != 0) {
+			holds_writer = 0;
 			pthread_mutex_unlock(&st->wlock);
 			return NULL;
 		}

@@ -784,6 +784,59 @@ static void test_concurrency(struct store *st, const char *path)
 	ASSERT_EQ_INT(store_ping(st), 0);
 }
 
+struct pool_wait {
+	struct store *st;
+	volatile int got;
+};
+
+static void *pool_reader(void *arg)
+{
+	struct pool_wait *pw = arg;
+	struct err e;
+	struct store_conn *r = store_read(pw->st, &e);
+	pw->got = r != NULL;
+	store_release(r);
+	return NULL;
+}
+
+/* The reader pool: it grows to its limit (64), then a caller waits for a
+ * reader to come back; the thread holding the writer never waits. */
+static void test_pool(struct store *st)
+{
+	struct err e = {0};
+	enum { N = 64 };
+	struct store_conn *rs[N];
+	int ok = 0;
+	for (int i = 0; i < N; i++)
+		ok += (rs[i] = store_read(st, &e)) != NULL;
+	ASSERT_EQ_INT(ok, N);
+
+	struct store_conn *w = store_write_begin(st, &e);
+	ASSERT_TRUE(w != NULL);
+	struct store_conn *extra = store_read(st, &e); /* would hang if it waited */
+	ASSERT_TRUE(extra != NULL);
+	int64_t n = -1;
+	ASSERT_EQ_INT(store_count_studies(extra, &n, &e), 0);
+	ASSERT_TRUE(n > 0);
+	store_release(extra);
+	store_write_rollback(w);
+	/* the extra one stays in the pool: take it, so that all are out again */
+	extra = store_read(st, &e);
+	ASSERT_TRUE(extra != NULL);
+
+	struct pool_wait pw = {.st = st};
+	pthread_t th;
+	pthread_create(&th, NULL, pool_reader, &pw);
+	usleep(100 * 1000);
+	ASSERT_EQ_INT(pw.got, 0); /* still waiting: every reader is out */
+	store_release(rs[0]);
+	pthread_join(th, NULL);
+	ASSERT_EQ_INT(pw.got, 1);
+	for (int i = 1; i < N; i++)
+		store_release(rs[i]);
+	store_release(extra);
+}
+
 static void test_backup(struct store *st, const char *path)
 {
 	struct err e = {0};
@@ -859,6 +912,7 @@ int main(void)
 	test_studies(st);
 	test_trials(st, path);
 	test_concurrency(st, path);
+	test_pool(st);
 	test_backup(st, path);
 	store_close(st);
 
