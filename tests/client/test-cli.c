@@ -23,6 +23,7 @@ static void sibyl(struct proc_out *o, ...)
 	argv[n] = NULL;
 	const char *env[] = {env_url, env_key, NULL};
 	proc_run(dir, argv, env, o);
+	ASSERT_TRUE(!strstr(o->err, "runtime error:") && !strstr(o->err, "Sanitizer"));
 }
 
 static const char *jstr(json_t *j, const char *key)

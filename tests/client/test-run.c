@@ -43,6 +43,7 @@ static void run(struct proc_out *o, ...)
 	argv[n] = NULL;
 	const char *env[] = {env_url, env_key, NULL};
 	proc_run(dir, argv, env, o);
+	ASSERT_TRUE(!strstr(o->err, "runtime error:") && !strstr(o->err, "Sanitizer"));
 }
 
 static struct sibyl_trial_list *trials(const char *study)
@@ -235,6 +236,55 @@ static void test_early_stopping(void)
 	proc_free(&o);
 }
 
+/* `sibyl trial stop` (the API's stop) while the command runs: the worker
+ * sees STOPPING in the answer to its next measurement, stops the command
+ * and completes the trial with the last values. */
+static void test_stop_by_api(void)
+{
+	make_study("run-stop", "");
+	char *argv[] = {(char *)cli_path,
+	                "run",
+	                "--study",
+	                "team/run-stop",
+	                "--client-id",
+	                "s",
+	                "--max-trials",
+	                "1",
+	                "--grace",
+	                "2",
+	                "--",
+	                (char *)train,
+	                "long",
+	                "{x}",
+	                NULL};
+	const char *env[] = {env_url, env_key, NULL};
+	pid_t pid = proc_start(dir, argv, env);
+	ASSERT_TRUE(pid > 0);
+	const char *name = "owners/team/studies/run-stop/trials/1";
+	struct sibyl_trial *t = NULL;
+	for (int i = 0; i < 600; i++) {
+		sibyl_trial_free(t);
+		t = NULL;
+		if (sibyl_trial_get(c, name, &t) == 0 && t->n_measurements > 0)
+			break;
+		usleep(50000);
+	}
+	ASSERT_TRUE(t && t->n_measurements > 0);
+	sibyl_trial_free(t);
+	ASSERT_EQ_INT(sibyl_trial_stop(c, name, NULL), 0);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "the trial was stopped") != NULL);
+	ASSERT_EQ_INT(sibyl_trial_get(c, name, &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
+	ASSERT_TRUE(t && t->n_measurements < 400);
+	if (t)
+		ASSERT_EQ_DBL(final_loss(t), sibyl_trial_param(t, "x")->number, 0);
+	sibyl_trial_free(t);
+	proc_free(&o);
+}
+
 /* SIGTERM to `sibyl run`: the child is stopped, the trial stays ACTIVE,
  * the exit code is 130. */
 static void test_interrupt(void)
@@ -312,6 +362,7 @@ int main(void)
 	test_infeasible();
 	test_parallel();
 	test_early_stopping();
+	test_stop_by_api();
 	test_interrupt();
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
