@@ -4,8 +4,15 @@
  * admin key, SIGINT, --help and --version. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -151,6 +158,117 @@ static void test_env_limit(void)
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
 
+/* A client whose upload stalls until released: its request is in flight
+ * when SIGTERM comes, and must still get its answer. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, released, sent;
+	long status;
+	const struct daemon *d;
+} slow = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL};
+
+static size_t slow_read(char *buf, size_t sz, size_t n, void *ud)
+{
+	(void)ud;
+	(void)sz;
+	(void)n;
+	pthread_mutex_lock(&slow.mu);
+	slow.started = 1;
+	pthread_cond_broadcast(&slow.cv);
+	while (!slow.released)
+		pthread_cond_wait(&slow.cv, &slow.mu);
+	int sent = slow.sent;
+	slow.sent = 1;
+	pthread_mutex_unlock(&slow.mu);
+	if (sent)
+		return 0;
+	memcpy(buf, "{}", 2);
+	return 2;
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return sz * n;
+}
+
+static void *slow_client(void *arg)
+{
+	char url[128], auth[128];
+	struct curl_slist *hs = NULL;
+	CURL *c = curl_easy_init();
+	(void)arg;
+	snprintf(url, sizeof(url), "%s/v1/owners", slow.d->url);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", HARNESS_ADMIN_KEY);
+	/* The 100 Continue comes once sibyld has read the headers, so the
+	 * first read callback means the request is in flight. */
+	hs = curl_slist_append(hs, "Expect: 100-continue");
+	hs = curl_slist_append(hs, "Transfer-Encoding: chunked");
+	hs = curl_slist_append(hs, "Content-Type: application/json");
+	hs = curl_slist_append(hs, auth);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, slow_read);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 180L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &slow.status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hs);
+	return NULL;
+}
+
+static int refused(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc, e;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+	e = errno;
+	close(fd);
+	return rc != 0 && e == ECONNREFUSED;
+}
+
+static void test_drain(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	pthread_t th;
+	int tries = 0;
+
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	slow.d = d;
+	pthread_create(&th, NULL, slow_client, NULL);
+	pthread_mutex_lock(&slow.mu);
+	while (!slow.started)
+		pthread_cond_wait(&slow.cv, &slow.mu);
+	pthread_mutex_unlock(&slow.mu);
+
+	ASSERT_EQ_INT(kill(d->pid, SIGTERM), 0);
+	/* it stops accepting at once ... */
+	while (!refused(d->port) && tries++ < 4000)
+		usleep(5000);
+	ASSERT_TRUE(refused(d->port));
+	/* ... but answers the request in flight */
+	pthread_mutex_lock(&slow.mu);
+	slow.released = 1;
+	pthread_cond_broadcast(&slow.cv);
+	pthread_mutex_unlock(&slow.mu);
+	pthread_join(th, NULL);
+	/* answered by the API (whatever it says about "{}"), not cut off (0)
+	 * and not refused by the drain (503) */
+	if (slow.status < 200 || slow.status == 503)
+		TEST_FAIL("the request in flight got %ld", slow.status);
+	test_checks++;
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
 static int run(const char *args, char *out, size_t cap)
 {
 	char cmd[1024];
@@ -190,6 +308,7 @@ int main(void)
 	test_bad_start();
 	test_generated_key();
 	test_env_limit();
+	test_drain();
 	test_cli();
 	return test_done("harness");
 }
