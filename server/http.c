@@ -363,7 +363,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	case J_QUEUED:
 		return MHD_NO; /* resumed without an answer: cannot happen */
 	case J_SENT:
-		*upload_data_size = 0;
+		/* 413 already queued; MHD may still hand over the body. */
+		if (*upload_data_size) {
+			j->discarded += *upload_data_size;
+			*upload_data_size = 0;
+			if (j->discarded > DISCARD_FACTOR * s->max_body + DISCARD_SLACK)
+				return MHD_NO;
+		}
 		return MHD_YES;
 	}
 	/* A body over the limit: 413 (the HTTP code that says so, which proxies

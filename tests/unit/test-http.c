@@ -204,6 +204,8 @@ static void call(int port, const char *method, const char *target, const char *b
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (cainfo)
 		curl_easy_setopt(c, CURLOPT_CAINFO, cainfo);
+	if (strstr(target, "noexpect"))
+		hs = curl_slist_append(hs, "Expect:");
 	if (auth) {
 		snprintf(h, sizeof(h), "Authorization: %s", auth);
 		hs = curl_slist_append(hs, h);
@@ -320,6 +322,12 @@ static void test_body_limit(int port)
 	expect_envelope(&r, 413, "INVALID_ARGUMENT", "max_body_bytes (1024 bytes)");
 	ASSERT_EQ_INT(calls(), before); /* the handler never saw it */
 
+	/* a client that does not wait for 100 Continue sends the body anyway */
+	call(port, "POST", "/body-noexpect", big, sizeof(big), 0, NULL, &r);
+	ASSERT_EQ_INT(r.status, 413);
+	expect_envelope(&r, 413, "INVALID_ARGUMENT", "max_body_bytes");
+	ASSERT_EQ_INT(calls(), before);
+
 	/* without Content-Length the limit holds too */
 	call(port, "POST", "/body", NULL, 0, 5000, NULL, &r);
 	ASSERT_EQ_INT(r.status, 413);
@@ -369,7 +377,7 @@ static void test_service_endpoints(int port)
 	static const char *const want[] = {
 	    "# TYPE sibyl_http_requests_total counter\n",
 	    "sibyl_http_requests_total{route=\"test.echo\",code=\"200\"} ",
-	    "sibyl_http_requests_total{route=\"http.body_too_large\",code=\"413\"} 2\n",
+	    "sibyl_http_requests_total{route=\"http.body_too_large\",code=\"413\"} 3\n",
 	    "sibyl_http_requests_total{route=\"healthz\",code=\"503\"} 1\n",
 	    "sibyl_http_requests_total{route=\"test.retry\",code=\"429\"} 1\n",
 	    "# TYPE sibyl_http_request_duration_seconds histogram\n",
