@@ -5,11 +5,13 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -890,6 +892,114 @@ static void test_backup(struct store *st, const char *path)
 	ASSERT_EQ_INT(raw_int(dest, "SELECT count(*) FROM owners WHERE id='pending'"), 1);
 }
 
+/* kill -9 in the middle of a stream of commits: every commit the child
+ * reported as acknowledged is in the file afterwards, and the file is
+ * sound. The child writes from 4 threads so that batches are in flight. */
+struct crash_writer {
+	struct store *st;
+	int64_t study;
+	int fd;
+	pthread_mutex_t *mu;
+};
+
+static void *crash_loop(void *arg)
+{
+	struct crash_writer *cw = arg;
+	for (;;) {
+		struct err e;
+		struct store_conn *w = store_write_begin(cw->st, &e);
+		if (!w)
+			continue;
+		struct store_trial t = {
+		    .study_rowid = cw->study, .state = TRIAL_REQUESTED, .params_json = "[]"};
+		if (store_trial_insert(w, &t, &e) != 0) {
+			store_write_rollback(w);
+			continue;
+		}
+		if (store_write_commit(w, &e) == 0) {
+			pthread_mutex_lock(cw->mu);
+			ssize_t n = write(cw->fd, &t.id, sizeof(t.id));
+			pthread_mutex_unlock(cw->mu);
+			if (n != (ssize_t)sizeof(t.id))
+				_exit(3);
+		}
+	}
+	return NULL;
+}
+
+static void test_kill9(void)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s", db_path("crash.db"));
+	struct err e = {0};
+	struct store *st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	int64_t sr = make_study(st, "team", "crash");
+	store_close(st);
+
+	for (int round = 0; round < 3; round++) {
+		int fds[2];
+		if (pipe(fds) != 0) {
+			TEST_FAIL("pipe");
+			return;
+		}
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			struct store *cs = store_open(path, &e);
+			if (!cs)
+				_exit(2);
+			pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+			struct crash_writer cw = {cs, sr, fds[1], &mu};
+			pthread_t th[4];
+			for (int i = 0; i < 4; i++)
+				pthread_create(&th[i], NULL, crash_loop, &cw);
+			for (;;)
+				pause();
+		}
+		close(fds[1]);
+		/* let it acknowledge some commits, then kill it mid-stream */
+		static int64_t ids[1 << 16];
+		int64_t acked = 0;
+		while (acked < 50 * (round + 1) &&
+		       read(fds[0], &ids[acked], sizeof(ids[0])) == sizeof(ids[0]))
+			acked++;
+		kill(pid, SIGKILL);
+		while (acked < (1 << 16) &&
+		       read(fds[0], &ids[acked], sizeof(ids[0])) == sizeof(ids[0]))
+			acked++;
+		close(fds[0]);
+		int status;
+		waitpid(pid, &status, 0);
+		ASSERT_TRUE(WIFSIGNALED(status));
+		ASSERT_TRUE(acked >= 50 * (round + 1));
+
+		st = store_open(path, &e);
+		ASSERT_TRUE(st != NULL);
+		if (!st)
+			return;
+		struct store_conn *r = store_read(st, &e);
+		int64_t count = 0;
+		ASSERT_EQ_INT(store_trial_count(r, sr, 0, &count, &e), 0);
+		ASSERT_TRUE(count >= acked);
+		int64_t missing = 0;
+		for (int64_t i = 0; i < acked; i++) {
+			struct store_trial t = {0};
+			if (store_trial_get(r, sr, ids[i], &t, &e) != 0)
+				missing++;
+			store_trial_clear(&t);
+		}
+		ASSERT_EQ_INT(missing, 0);
+		store_release(r);
+		store_close(st);
+		ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
+		                            "WHERE integrity_check != 'ok'"),
+		              0);
+	}
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s/sibyl-test-store-XXXXXX",
@@ -899,6 +1009,7 @@ int main(void)
 		return 1;
 	}
 	test_migrations();
+	test_kill9();
 
 	char path[320];
 	snprintf(path, sizeof(path), "%s", db_path("main.db"));
