@@ -70,6 +70,7 @@ struct conn {
 	struct curl_slist *hdrs;
 	char *buf;
 	size_t len, cap;
+	CURLcode last; /* the last transfer's result, for reports */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
@@ -149,6 +150,7 @@ static long call(struct conn *c, const char *method, const char *path, const cha
 	}
 	double t0 = now();
 	CURLcode rc = curl_easy_perform(c->h);
+	c->last = rc;
 	if (secs)
 		*secs = now() - t0;
 	if (rc != CURLE_OK)
@@ -324,8 +326,12 @@ static void note_error(struct worker *w, long st)
 	w->errors++;
 	if (!w->first_error[0]) {
 		char text[400];
-		snprintf(w->first_error, sizeof(w->first_error), "HTTP %ld %s", st,
-		         error_text(&w->c, 1, text, sizeof(text)));
+		if (st == 0)
+			snprintf(w->first_error, sizeof(w->first_error), "transport: %s",
+			         curl_easy_strerror(w->c.last));
+		else
+			snprintf(w->first_error, sizeof(w->first_error), "HTTP %ld %s", st,
+			         error_text(&w->c, 1, text, sizeof(text)));
 	}
 }
 
@@ -683,7 +689,10 @@ static void report_workers(struct worker *ws, int n, double wall, struct conn *c
 	       O.budget, O.algorithm, O.dims, wall, (double)ok / wall);
 	printf("completed by workers %ld, errors %ld%s%s, duplicates %ld\n", ok, errors,
 	       errors ? ", first: " : "", first, dups);
-	printf("server: %ld trials, %ld SUCCEEDED, %ld ACTIVE\n", total, succeeded, active);
+	if (total < 0)
+		printf("server: could not list the study's trials (is sibyld still running?)\n");
+	else
+		printf("server: %ld trials, %ld SUCCEEDED, %ld ACTIVE\n", total, succeeded, active);
 	printf(
 	    "suggest p50 %.1f ms  p99 %.1f ms  max %.1f ms;  complete p50 %.2f ms  p99 %.2f ms\n",
 	    pct(&sug, 50) * 1e3, pct(&sug, 99) * 1e3, pct(&sug, 100) * 1e3, pct(&com, 50) * 1e3,
