@@ -15,7 +15,12 @@ int main(int argc, char **argv)
 	struct sibyl_client *c = sibyl_client_new(getenv("SIBYL_URL"), getenv("SIBYL_KEY"));
 	struct sibyl_study *study = NULL;
 	int trials = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 10, rc = 1;
-	if (!c || argc < 2 || sibyl_study_create(c, argv[1], "quadratic", spec, &study) != 0)
+	if (!c || argc < 2) {
+		fprintf(stderr, "usage: SIBYL_URL=... SIBYL_KEY=... worker OWNER [TRIALS]\n");
+		sibyl_client_free(c);
+		return 2;
+	}
+	if (sibyl_study_create(c, argv[1], "quadratic", spec, &study) != 0)
 		goto out;
 	for (int i = 0; i < trials; i++) {
 		struct sibyl_trial_list *l;
@@ -35,8 +40,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	if (rc)
-		fprintf(stderr, "worker: %s: %s\n", c ? sibyl_errname(c) : "",
-		        c ? sibyl_errmsg(c) : "");
+		fprintf(stderr, "worker: %s: %s\n", sibyl_errname(c), sibyl_errmsg(c));
 	sibyl_study_free(study);
 	sibyl_client_free(c);
 	return rc;

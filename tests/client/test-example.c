@@ -6,8 +6,26 @@
 #include "proc.h"
 #include "test.h"
 
+/* docs/client.md shows worker.c from its first #include: the same text. */
+static void test_doc_matches(void)
+{
+	const char *src = getenv("SIBYL_EXAMPLE_SRC"), *doc = getenv("SIBYL_CLIENT_DOC");
+	ASSERT_TRUE(src && doc);
+	if (!src || !doc)
+		return;
+	char *code = proc_slurp(src), *text = proc_slurp(doc);
+	const char *body = code ? strstr(code, "#include <stdio.h>") : NULL;
+	ASSERT_TRUE(body != NULL);
+	if (body && text && !strstr(text, body))
+		TEST_FAIL("docs/client.md does not show client/examples/worker.c as it is");
+	test_checks++;
+	free(code);
+	free(text);
+}
+
 int main(void)
 {
+	test_doc_matches();
 	const char *worker = getenv("SIBYL_EXAMPLE_WORKER");
 	char dir[] = "/tmp/sibyl-example-XXXXXX";
 	ASSERT_TRUE(worker != NULL);

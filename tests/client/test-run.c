@@ -340,6 +340,15 @@ static void test_interrupt(void)
 	if (child > 0)
 		ASSERT_TRUE(kill((pid_t)child, 0) != 0 && errno == ESRCH);
 	proc_free(&o);
+
+	/* the worker started again with its client id takes its trial back */
+	run(&o, "--study", "team/run-int", "--client-id", "i", "--max-trials", "1", "--", train,
+	    "ok", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(sibyl_trial_get(c, "owners/team/studies/run-int/trials/1", &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
+	sibyl_trial_free(t);
+	proc_free(&o);
 }
 
 int main(void)
