@@ -259,8 +259,14 @@ static void supervise(struct trial_run *tr)
 	struct run *r = tr->slot->run;
 	char *buf = malloc(LINE_MAX_LEN + 1);
 	size_t len = 0;
-	double reaped_at = 0;
+	double reaped_at = 0, drawn = now();
 	for (;;) {
+		if (r->tty && now() - drawn >= 1.0) { /* keep the elapsed time moving */
+			pthread_mutex_lock(&r->lock);
+			show_progress(r);
+			pthread_mutex_unlock(&r->lock);
+			drawn = now();
+		}
 		if (tr->child.fd >= 0 && buf) {
 			struct pollfd pfd = {.fd = tr->child.fd, .events = POLLIN};
 			int n = poll(&pfd, 1, POLL_MS);
@@ -472,6 +478,14 @@ static void *slot_main(void *arg)
 				r->study_done = 1;
 			else if (!r->fatal)
 				r->fatal = cli_exit_code(sibyl_errcode(c));
+			pthread_mutex_unlock(&r->lock);
+			sibyl_trial_list_free(l);
+			break;
+		}
+		if (interrupted) {
+			/* Ctrl-C while asking: do not start what would be killed at once. */
+			pthread_mutex_lock(&r->lock);
+			r->running--;
 			pthread_mutex_unlock(&r->lock);
 			sibyl_trial_list_free(l);
 			break;
