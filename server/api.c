@@ -121,7 +121,7 @@ int api_empty_body(const json_t *body, struct err *e)
 
 static char *dump(const json_t *v)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	char *s = ju_dump(v, 0);
 	if (!s)
 		return NULL;
 	size_t n = strlen(s);

@@ -378,10 +378,84 @@ void ju_path(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* jansson prints reals with 17 digits (0.95 -> 0.94999999999999996); a
+ * person reading an answer wants the shortest text that reads back as the
+ * same double. Rewrites each real token of compact output in place of a
+ * copy. */
+static char *shorten_reals(char *in)
+{
+	size_t n = strlen(in);
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return in;
+	int in_str = 0;
+	for (const char *p = in; *p;) {
+		char c = *p;
+		if (in_str) {
+			*o++ = *p++;
+			if (c == '\\' && *p)
+				*o++ = *p++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+			*o++ = *p++;
+			continue;
+		}
+		if (c != '-' && !isdigit((unsigned char)c)) {
+			*o++ = *p++;
+			continue;
+		}
+		size_t len = strspn(p, "0123456789+-.eE");
+		char tok[64], best[64];
+		int is_real = memchr(p, '.', len) || memchr(p, 'e', len) || memchr(p, 'E', len);
+		if (len >= sizeof(tok) || !is_real) {
+			memcpy(o, p, len);
+			o += len;
+			p += len;
+			continue;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		double d = strtod(tok, NULL);
+		memcpy(best, tok, len + 1);
+		for (int prec = 1; prec <= 17; prec++) {
+			char t[40];
+			snprintf(t, sizeof(t), "%.*g", prec, d);
+			if (strtod(t, NULL) == d) {
+				size_t tl = strlen(t);
+				memcpy(best, t, tl + 1);
+				if (!strpbrk(t, ".eEni"))
+					memcpy(best + tl, ".0", 3);
+				break;
+			}
+		}
+		size_t bl = strlen(best);
+		if (bl <= len) { /* never longer than jansson's own text */
+			memcpy(o, best, bl);
+			o += bl;
+		} else {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+	free(in);
+	return out;
+}
+
+char *ju_dump(const json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_COMPACT | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
+	return s ? shorten_reals(s) : NULL;
+}
+
 char *ju_canonical(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) |
-	                         JSON_ENCODE_ANY);
+	return ju_dump(v, JSON_SORT_KEYS);
 }
 
 int64_t ju_now_ms(void)

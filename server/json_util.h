@@ -59,8 +59,13 @@ int ju_time(const json_t *v, const char *path, int64_t *ms, struct err *e);
  * overflow (a separate function so truncation is not a build warning). */
 void ju_path(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Canonical text: compact, keys sorted, reals with 17 digits. malloc'd
- * (free()), NULL on out-of-memory. */
+/* Compact text (json_dumps flags may add JSON_SORT_KEYS), every real in
+ * the shortest form that reads back as the same double. malloc'd (free()),
+ * NULL on out-of-memory. */
+char *ju_dump(const json_t *v, size_t flags);
+
+/* Canonical text: ju_dump with keys sorted. malloc'd (free()), NULL on
+ * out-of-memory. */
 char *ju_canonical(const json_t *v);
 
 /* Milliseconds since the epoch, from the real-time clock. */

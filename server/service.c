@@ -133,26 +133,65 @@ int service_trial_json(struct store_conn *c, const char *owner, const char *stud
 	return 0;
 }
 
+static char *dup_or_null(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+int svc_given_up(const struct store_trial *t)
+{
+	return t->state == TRIAL_INFEASIBLE && !t->complete_json;
+}
+
+int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
+                struct err *e)
+{
+	char when[48], timeout[48], reason[300];
+	struct store_trial n = {0};
+	n.study_rowid = t->study_rowid;
+	n.state = TRIAL_REQUESTED;
+	n.params_json = dup_or_null(t->params_json);
+	n.info_json = dup_or_null(t->info_json);
+	if (!n.params_json) {
+		store_trial_clear(&n);
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
+	int rc = store_trial_insert(w, &n, e);
+	int64_t new_id = n.id;
+	store_trial_clear(&n);
+	if (rc)
+		return rc;
+	ju_format_time(t->lease_expiry, when, sizeof(when));
+	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
+	snprintf(reason, sizeof(reason),
+	         "given up: no call on it for staleTrialTimeout (%s), its lease expired at %s; its "
+	         "parameters went back to the REQUESTED pool as trial %" PRId64,
+	         timeout, when, new_id);
+	free(t->infeasible_reason);
+	t->infeasible_reason = dup_or_null(reason);
+	t->state = TRIAL_INFEASIBLE;
+	t->end_time = now;
+	t->lease_expiry = 0;
+	return store_trial_update(w, t, e);
+}
+
 int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
                     const char *study, struct store_trial *t, int64_t now, struct err *e)
 {
 	if (t->state != TRIAL_ACTIVE || t->lease_expiry <= 0 || t->lease_expiry > now)
 		return 0;
-	char when[48], timeout[48];
-	ju_format_time(t->lease_expiry, when, sizeof(when));
-	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
-	t->state = TRIAL_REQUESTED;
-	free(t->client_id);
-	t->client_id = NULL;
-	t->lease_expiry = 0;
-	int rc = store_trial_update(w, t, e);
+	int rc = svc_give_up(w, sp, t, now, e);
 	if (rc)
 		return rc;
 	return err_set(e, ERR_FAILED_PRECONDITION,
-	               "trial owners/%s/studies/%s/trials/%" PRId64
-	               " was given up: its lease expired at %s (staleTrialTimeout %s with no call "
-	               "on it), and its parameters went back to the REQUESTED pool",
-	               owner, study, t->id, when, timeout);
+	               "trial owners/%s/studies/%s/trials/%" PRId64 " was %s", owner, study, t->id,
+	               t->infeasible_reason ? t->infeasible_reason : "given up");
 }
 
 static void renew_lease(const struct spec *sp, struct store_trial *t, int64_t now)
@@ -209,11 +248,13 @@ static int commit_error(struct trial_call *tc, int rc, struct err *e)
 static int state_error(const char *owner, const char *study, const struct store_trial *t,
                        const char *what, struct err *e)
 {
+	if (svc_given_up(t))
+		return err_set(e, ERR_FAILED_PRECONDITION,
+		               "%s refused: trial owners/%s/studies/%s/trials/%" PRId64 " was %s",
+		               what, owner, study, t->id,
+		               t->infeasible_reason ? t->infeasible_reason : "given up");
 	const char *hint =
-	    t->state == TRIAL_REQUESTED
-	        ? " (it has not been handed to a worker, or its lease expired and it "
-	          "went back to the REQUESTED pool)"
-	        : "";
+	    t->state == TRIAL_REQUESTED ? " (it has not been handed to a worker yet)" : "";
 	return err_set(e, ERR_FAILED_PRECONDITION,
 	               "%s needs an ACTIVE or STOPPING trial; owners/%s/studies/%s/trials/%" PRId64
 	               " is %s%s",
@@ -390,10 +431,13 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 			rc = service_trial_json(tc.w, owner, study, &tc.t, out, e);
 			goto out; /* a retry: nothing changes */
 		}
-		rc = err_set(e, ERR_FAILED_PRECONDITION,
-		             "trial owners/%s/studies/%s/trials/%" PRId64
-		             " is already %s; a complete with a different body is refused",
-		             owner, study, trial, tj_trial_state(tc.t.state));
+		if (svc_given_up(&tc.t))
+			rc = state_error(owner, study, &tc.t, "complete", e);
+		else
+			rc = err_set(e, ERR_FAILED_PRECONDITION,
+			             "trial owners/%s/studies/%s/trials/%" PRId64
+			             " is already %s; a complete with a different body is refused",
+			             owner, study, trial, tj_trial_state(tc.t.state));
 		goto out;
 	}
 	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {

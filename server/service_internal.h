@@ -34,10 +34,21 @@ struct service {
 struct study_rt *svc_rt_get(struct service *sv, int64_t rowid);
 void svc_rt_put(struct service *sv, struct study_rt *rt);
 
-/* Lease handling for a trial call inside a write transaction: when t is
- * ACTIVE and its lease lapsed, it goes back to the REQUESTED pool (written
- * on w) and the result is FAILED_PRECONDITION naming why; the caller then
- * commits (the expiry stands) and answers the error. */
+/* Leases (staleTrialTimeout). A trial whose lease lapsed is given up: it
+ * becomes INFEASIBLE with a reason saying so and no complete body (that is
+ * how svc_given_up() tells it from a trial a worker reported infeasible),
+ * and its parameters go back to the REQUESTED pool as a NEW trial, so that
+ * the late worker's calls on the old id are refused, never mixed with the
+ * next worker's. Given-up trials are not shown to the designer and do not
+ * count against maxNumTrials. */
+int svc_given_up(const struct store_trial *t);
+int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
+                struct err *e);
+
+/* Lease check for a trial call inside a write transaction: when t is
+ * ACTIVE and its lease lapsed, it is given up (written on w) and the result
+ * is FAILED_PRECONDITION naming why; the caller then commits (the expiry
+ * stands) and answers the error. */
 int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
                     const char *study, struct store_trial *t, int64_t now, struct err *e);
 

@@ -112,7 +112,8 @@ static void check_stopping(const struct spec *sp, const struct store_study *s,
 	if (!order || !idx)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (t[i].state == TRIAL_SUCCEEDED || t[i].state == TRIAL_INFEASIBLE)
+		if ((t[i].state == TRIAL_SUCCEEDED || t[i].state == TRIAL_INFEASIBLE) &&
+		    !svc_given_up(&t[i]))
 			order[nc++] = &t[i];
 	}
 	if (sp->min_num_trials && (int64_t)nc < sp->min_num_trials)
@@ -186,7 +187,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		goto out;
 	}
 	size_t n_done = 0, n_pending = 0;
-	int64_t own = 0, pool = 0, max_id = 0;
+	int64_t own = 0, pool = 0, max_id = 0, given_up = 0;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = tj_params_load(&sp, t[i].params_json, &vals[i * d], e)))
 			goto out;
@@ -195,6 +196,10 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		json_decref(f);
 		if (t[i].id > max_id)
 			max_id = t[i].id;
+		if (svc_given_up(&t[i])) {
+			given_up++;
+			continue;
+		}
 		switch (t[i].state) {
 		case TRIAL_SUCCEEDED:
 		case TRIAL_INFEASIBLE:
@@ -220,7 +225,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		goto out;
 	int64_t need = count - own - pool;
 	if (sp.max_num_trials) {
-		int64_t left = sp.max_num_trials - (int64_t)n;
+		int64_t left = sp.max_num_trials - ((int64_t)n - given_up);
 		if (need > left)
 			need = left;
 	}
@@ -321,6 +326,36 @@ static int stop_study(struct store_conn **w, const struct store_study *s, const 
 	               s->owner, s->study_id, why);
 }
 
+/* Gives up the study's ACTIVE trials whose lease lapsed. */
+static int expire_leases(struct store_conn *w, const struct spec *sp, int64_t rowid, int64_t now,
+                         struct err *e)
+{
+	struct store_trial *t = NULL;
+	size_t n = 0;
+	int rc = store_trial_list(w, rowid, 1u << TRIAL_ACTIVE, 0, 0, &t, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (t[i].lease_expiry > 0 && t[i].lease_expiry <= now)
+			rc = svc_give_up(w, sp, &t[i], now, e);
+	}
+	store_trials_free(t, n);
+	return rc;
+}
+
+/* Trials that count against maxNumTrials: all but the given-up ones
+ * (their parameters live on in the trial that replaced them). */
+static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, struct err *e)
+{
+	struct store_trial *t = NULL;
+	size_t n = 0;
+	int rc = store_trial_count(w, rowid, 0, total, e);
+	if (rc == 0)
+		rc = store_trial_list(w, rowid, 1u << TRIAL_INFEASIBLE, 0, 0, &t, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		*total -= svc_given_up(&t[i]);
+	store_trials_free(t, n);
+	return rc;
+}
+
 static int hand_out(struct service *sv, const char *owner, const char *study, int64_t count,
                     const char *client_id, struct plan *pl, int64_t t0, json_t **op, struct err *e)
 {
@@ -353,7 +388,7 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 		rc = stop_study(&w, &s, pl->stop_reason, e);
 		goto out;
 	}
-	if (sp.stale_timeout_ns > 0 && (rc = store_trial_expire_leases(w, s.rowid, now, NULL, e)))
+	if (sp.stale_timeout_ns > 0 && (rc = expire_leases(w, &sp, s.rowid, now, e)))
 		goto out;
 	int64_t lease = sp.stale_timeout_ns > 0 ? now + sp.stale_timeout_ns / 1000000 : 0;
 	int64_t got = 0;
@@ -397,7 +432,7 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 	int64_t want = count - got, budget = want;
 	if (want > 0 && sp.max_num_trials) {
 		int64_t total;
-		if ((rc = store_trial_count(w, s.rowid, 0, &total, e)))
+		if ((rc = count_budgeted(w, s.rowid, &total, e)))
 			goto out;
 		budget = sp.max_num_trials - total;
 		if (budget < 0)

@@ -32,8 +32,8 @@ static void test_json_depth(struct daemon *d)
 	       "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":[[1]]}}}}}}}", 400,
 	       "INVALID_ARGUMENT", "nests deeper than the limit of 8");
 	/* brackets inside strings do not count */
-	REJECT(d, "POST", "/v1/owners/t/studies", "{\"a\":\"[[[[[[[[\"}", 400, "INVALID_ARGUMENT",
-	       "unknown field a");
+	REJECT(d, "POST", "/v1/owners/t/studies", "{\"a\":\"[[[[[[[[[[[[\"}", 400,
+	       "INVALID_ARGUMENT", "unknown field a");
 }
 
 #define M      "\"metrics\":[{\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}]"

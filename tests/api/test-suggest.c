@@ -293,33 +293,73 @@ static void test_stale_lease(struct daemon *d)
 	ASSERT_EQ_INT(r.status, 400);
 	ASSERT_EQ_STR(reply_status_name(&r), "FAILED_PRECONDITION");
 	EXPECT_IN(reply_message(&r), "lease expired");
-	EXPECT_IN(reply_message(&r), "staleTrialTimeout 0.300s");
+	EXPECT_IN(reply_message(&r), "staleTrialTimeout (0.300s)");
+	EXPECT_IN(reply_message(&r), "as trial 2");
 	reply_free(&r);
+	/* the old trial is given up for good; its parameters are trial 2 */
 	json_t *t = CALL(d, "GET", "/v1/owners/t/studies/stale/trials/1", NULL, 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "INFEASIBLE");
+	EXPECT_IN(jstr(t, "infeasibleReason"), "given up");
+	json_decref(t);
+	t = CALL(d, "GET", "/v1/owners/t/studies/stale/trials/2", NULL, 200);
 	ASSERT_EQ_STR(jstr(t, "state"), "REQUESTED");
 	ASSERT_TRUE(json_object_get(t, "clientId") == NULL);
+	ASSERT_EQ_DBL(xval(t), x, 0);
 	json_decref(t);
-	/* the next worker gets the same parameters */
+	/* the next worker gets those parameters */
 	op = suggest(d, "stale", 1, "alive", 200);
-	ASSERT_EQ_STR(tid(op, 0), "1");
+	ASSERT_EQ_STR(tid(op, 0), "2");
 	ASSERT_EQ_DBL(xval(json_array_get(op_trials(op), 0)), x, 0);
 	ASSERT_EQ_STR(jstr(json_array_get(op_trials(op), 0), "clientId"), "alive");
 	json_decref(op);
-	json_decref(complete(d, "stale", "1", "acc", 0.5, 200));
+	/* the dead worker's retries stay refused, whatever they send */
+	REJECT(d, "POST", "/v1/owners/t/studies/stale/trials/1:complete",
+	       "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
+	       "FAILED_PRECONDITION", "given up");
+	REJECT(d, "POST", "/v1/owners/t/studies/stale/trials/1:addTrialMeasurement",
+	       "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
+	       "FAILED_PRECONDITION", "staleTrialTimeout");
+	json_decref(complete(d, "stale", "2", "acc", 0.5, 200));
 
-	/* a suggest also collects lapsed leases of other workers */
+	/* a suggest also collects the lapsed leases of other workers: trial 3
+	 * is given up while nobody calls on it, and comes back as trial 4 */
 	op = suggest(d, "stale", 1, "dead2", 200);
-	ASSERT_EQ_STR(tid(op, 0), "2");
+	ASSERT_EQ_STR(tid(op, 0), "3");
+	double x3 = xval(json_array_get(op_trials(op), 0));
 	json_decref(op);
 	usleep(600 * 1000);
 	op = suggest(d, "stale", 1, "alive", 200);
-	ASSERT_EQ_STR(tid(op, 0), "2");
+	ASSERT_EQ_STR(tid(op, 0), "4");
+	ASSERT_EQ_DBL(xval(json_array_get(op_trials(op), 0)), x3, 0);
 	json_decref(op);
-	/* the late worker's measurement is refused too (it is someone else's
-	 * now, but its own lease is what the message names when still lapsed) */
-	REJECT(d, "POST", "/v1/owners/t/studies/stale/trials/1:addTrialMeasurement",
-	       "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
-	       "FAILED_PRECONDITION", "is SUCCEEDED");
+	REJECT(d, "POST", "/v1/owners/t/studies/stale/trials/3:complete",
+	       "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
+	       "FAILED_PRECONDITION", "given up");
+	/* given-up trials are not optimal trials */
+	json_t *o =
+	    CALL(d, "POST", "/v1/owners/t/studies/stale/trials:listOptimalTrials", "{}", 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(o, "optimalTrials")), 1);
+	ASSERT_EQ_STR(jstr(json_array_get(json_object_get(o, "optimalTrials"), 0), "id"), "2");
+	json_decref(o);
+}
+
+/* A given-up trial does not use the budget: its replacement does. */
+static void test_stale_budget(struct daemon *d)
+{
+	create_study(
+	    d, "sb",
+	    "{\"algorithm\":\"RANDOM_SEARCH\",\"staleTrialTimeout\":\"0.3s\",\"metrics\":[{"
+	    "\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":"
+	    "\"x\",\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1}}],"
+	    "\"studyStoppingConfig\":{\"maxNumTrials\":2}}");
+	json_decref(suggest(d, "sb", 2, "dead", 200));
+	usleep(600 * 1000);
+	json_t *op = suggest(d, "sb", 2, "alive", 200);
+	ASSERT_EQ_INT(json_array_size(op_trials(op)), 2);
+	ASSERT_EQ_STR(tid(op, 0), "3");
+	ASSERT_EQ_STR(tid(op, 1), "4");
+	json_decref(op);
+	json_decref(suggest(d, "sb", 1, "third", 400));
 }
 
 /* Calls on a trial renew its lease. Timing: a lease of 4 s, a call after
@@ -397,6 +437,7 @@ int main(void)
 	test_grid(d);
 	test_stopping(d);
 	test_stale_lease(d);
+	test_stale_budget(d);
 	test_lease_renewal(d);
 	test_seed(d);
 	test_gp(d);
