@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "internal.h"
@@ -22,6 +23,7 @@ struct sibyl_client {
 	long connect_ms, total_ms;
 	int max_attempts;
 	long base_delay_ms, max_delay_ms;
+	unsigned seed; /* backoff jitter */
 	/* last error */
 	int code;
 	int status;
@@ -138,6 +140,7 @@ struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 	c->max_attempts = 5;
 	c->base_delay_ms = 100;
 	c->max_delay_ms = 5000;
+	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
 	return c;
 }
 
@@ -483,7 +486,9 @@ int client_call(struct sibyl_client *c, const char *method, const char *path, js
 			break;
 		if (delay > c->max_delay_ms)
 			delay = c->max_delay_ms;
-		sleep_ms(delay);
+		/* Half fixed, half random: workers that lost the server together
+		 * do not all come back in the same millisecond. */
+		sleep_ms(delay / 2 + (long)(rand_r(&c->seed) % (unsigned)(delay / 2 + 1)));
 		delay = delay * 2;
 	}
 	if (c->attempts > 1 && c->code == SIBYL_ECONNECT) {

@@ -96,10 +96,10 @@ void sibyl_client_free(struct sibyl_client *c);
 int sibyl_client_set_timeout(struct sibyl_client *c, long connect_ms, long total_ms);
 
 /* Retry policy (see the top of this file): at most max_attempts attempts in
- * all (default 5; 1: never retry), waiting base_delay_ms (default 100)
+ * all (default 5; 1: never retry), waiting about base_delay_ms (default 100)
  * before the second attempt and doubling each time up to max_delay_ms
- * (default 5000). A Retry-After header on a 503 is honoured up to
- * max_delay_ms. Returns 0, or -SIBYL_EUSAGE for values out of range. */
+ * (default 5000); each wait is between half and all of that, at random. A Retry-After header on a
+ * 503 is honoured up to max_delay_ms. Returns 0, or -SIBYL_EUSAGE for values out of range. */
 int sibyl_client_set_retries(struct sibyl_client *c, int max_attempts, long base_delay_ms,
                              long max_delay_ms);
 
