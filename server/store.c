@@ -33,6 +33,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* For batch ages: unaffected by changes of the wall clock. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -574,7 +582,7 @@ static int finish(struct store *st, int committed, struct err *e)
 		st->batch_n++;
 	pthread_mutex_lock(&st->gclock);
 	int hand_over = st->n_wait > 0 && st->batch_open && st->batch_n < BATCH_MAX &&
-	                now_ms() - st->batch_start_ms < BATCH_MS &&
+	                mono_ms() - st->batch_start_ms < BATCH_MS &&
 	                !sqlite3_get_autocommit(st->writer->db);
 	if (hand_over && committed) {
 		me.next = st->waiters;
@@ -637,7 +645,7 @@ struct store_conn *store_write_begin(struct store *st, struct err *e)
 		}
 		st->batch_open = 1;
 		st->batch_n = 0;
-		st->batch_start_ms = now_ms();
+		st->batch_start_ms = mono_ms();
 	}
 	if (run(w, ST_SAVEPOINT, "SAVEPOINT w", e) != 0) {
 		finish(st, 0, NULL);
