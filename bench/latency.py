@@ -32,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import common  # noqa: E402
-from common import Daemon, median, percentile, sc  # noqa: E402
+from common import median, percentile, sc  # noqa: E402
 import problems  # noqa: E402
 
 HARTMANN = problems.BY_NAME["hartmann6"]
@@ -149,12 +149,9 @@ def size_run(args, url, key, daemon):
 
 def big_run(args):
     """The 100,000-trial study, on its own fresh daemon."""
-    daemon = Daemon(sibyld=common.find_sibyld(args.sibyld), args=args.daemon_arg).start()
+    daemon, url, key = common.open_server(args)
     try:
-        admin = sc.Client(daemon.url, daemon.admin_key, timeout=600)
-        admin.create_owner(args.owner)
-        key = admin.create_api_key(args.owner, "WRITER")["key"]
-        client = sc.Client(daemon.url, key, timeout=600)
+        client = sc.Client(url, key, timeout=600)
         study = client.create_study(args.owner, "big", spec_for(args.algorithm))
         n = args.big_size
         print("# big: importing %d trials with %d threads" % (n, args.import_threads),
@@ -177,7 +174,6 @@ def big_run(args):
         # The first call after a restart pays for loading the study.
         sug_after = time_suggests(client.get_study(args.owner, "big"), 2)
         client.close()
-        admin.close()
         rss_final = daemon.peak_rss_kib()
     finally:
         common.stop_server(daemon)
