@@ -157,6 +157,31 @@ static void test_infeasible(void)
 	proc_free(&o);
 }
 
+/* Lines that are not measurements are passed through, warned about when
+ * they look like one, and not reported. */
+static void test_mixed(void)
+{
+	make_study("run-mixed", "");
+	struct proc_out o;
+	run(&o, "--study", "team/run-mixed", "--client-id", "m", "--max-trials", "1", "--", train,
+	    "mixed", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "\"accuracy\" is not a metric of the study") != NULL);
+	ASSERT_TRUE(strstr(o.err, "\"loss\" is not METRIC=VALUE") != NULL);
+	ASSERT_TRUE(strstr(o.out, "{\"msg\": \"epoch done\"") != NULL);
+	struct sibyl_trial_list *l = trials("run-mixed");
+	ASSERT_EQ_INT(l ? l->n : 0, 1);
+	if (l && l->n == 1) {
+		const struct sibyl_trial *t = l->trials[0];
+		ASSERT_EQ_INT(t->state, SIBYL_TRIAL_SUCCEEDED);
+		ASSERT_EQ_INT(t->n_measurements, 1);
+		ASSERT_EQ_INT(t->n_measurements ? t->measurements[0].step_count : -1, 7);
+		ASSERT_EQ_DBL(final_loss(t), sibyl_trial_param(t, "x")->number, 0);
+	}
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
 static void test_parallel(void)
 {
 	make_study("run-par", "");
@@ -369,6 +394,7 @@ int main(void)
 	test_ok("ok");
 	test_ok("json");
 	test_infeasible();
+	test_mixed();
 	test_parallel();
 	test_early_stopping();
 	test_stop_by_api();

@@ -9,6 +9,8 @@
 #   signal  one metric line, then kill itself with SIGKILL
 #   steps   five lines with loss = x, exit 0 (to build a median for early stopping)
 #   long    up to 400 lines with loss = x, 0.05 s apart (early stopping cuts it)
+#   mixed   lines that are not measurements (an unknown metric, a malformed
+#           line, a JSON log line), then one good line; exit 0
 #   barrier waits until $3 holds 4 files (one per concurrent trial), then as ok
 #   pidfile writes its pid to $3/pid.$SIBYL_TRIAL_ID, then as long
 set -eu
@@ -33,6 +35,11 @@ silent)
 signal)
 	echo "sibyl: loss=$(loss 1) step=1"
 	kill -9 $$ ;;
+mixed)
+	echo "sibyl: accuracy=0.5"
+	echo "sibyl: loss"
+	echo '{"msg": "epoch done", "lr": 0.1}'
+	echo "sibyl: loss=$x step=7" ;;
 steps)
 	for n in 1 2 3 4 5; do echo "sibyl: loss=$x step=$n"; done ;;
 long|pidfile)
