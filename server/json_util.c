@@ -245,7 +245,7 @@ int ju_duration(const json_t *v, const char *path, int64_t *nanos, struct err *e
 	int64_t secs = 0, frac = 0;
 	int ndig = 0, nfrac = 0;
 	while (isdigit((unsigned char)*p)) {
-		if (secs > 315576000000LL) /* proto's bound: 10,000 years */
+		if (ndig >= 12) /* keeps secs * 1e9 inside int64 below */
 			goto bad;
 		secs = secs * 10 + (*p - '0');
 		p++;
@@ -265,7 +265,7 @@ int ju_duration(const json_t *v, const char *path, int64_t *nanos, struct err *e
 		goto bad;
 	if (p[0] != 's' || p[1] != '\0')
 		goto bad;
-	if (secs > 315576000000LL)
+	if (secs > 9223372035LL) /* int64 nanoseconds: about 292 years */
 		goto bad;
 	for (int i = nfrac; i < 9; i++)
 		frac *= 10;

@@ -1,0 +1,146 @@
+/* json_util: depth check, durations (including the int64 overflow the fuzz
+ * corpus found), timestamps, ids, int64 inputs, shortest reals. */
+#include "json_util.h"
+
+#include <stdlib.h>
+
+#include "test.h"
+
+static int64_t dur(const char *s, int *ok)
+{
+	json_t *v = json_string(s);
+	int64_t ns = -1;
+	struct err e;
+	*ok = ju_duration(v, "d", &ns, &e) == 0;
+	json_decref(v);
+	return ns;
+}
+
+static void test_durations(void)
+{
+	int ok;
+	ASSERT_EQ_INT(dur("12.5s", &ok), 12500000000LL);
+	ASSERT_TRUE(ok);
+	ASSERT_EQ_INT(dur("0s", &ok), 0);
+	ASSERT_TRUE(ok);
+	ASSERT_EQ_INT(dur(".25s", &ok), 250000000);
+	ASSERT_TRUE(ok);
+	ASSERT_EQ_INT(dur("1.000000001s", &ok), 1000000001);
+	ASSERT_TRUE(ok);
+	ASSERT_EQ_INT(dur("9223372035s", &ok), 9223372035000000000LL);
+	ASSERT_TRUE(ok);
+	const char *bad[] = {"", "s", "12", "-1s", "1.5", "1.0000000001s", "1e3s", "1 s", "1ss",
+	                     /* found by fuzz-body: secs * 1e9 overflowed int64 */
+	                     "315576000000s", "9223372037s", "99999999999999999999s"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		dur(bad[i], &ok);
+		if (ok)
+			TEST_FAIL("duration \"%s\" was accepted", bad[i]);
+		test_checks++;
+	}
+	char buf[48];
+	ju_format_duration(12500000000LL, buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "12.500s");
+	ju_format_duration(3000000000LL, buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "3s");
+	ju_format_duration(1000001, buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "0.001000001s");
+	ju_format_duration(1500, buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "0.000001500s");
+}
+
+static void test_times(void)
+{
+	char buf[48];
+	struct err e;
+	int64_t ms;
+	ju_format_time(1795773600123LL, buf, sizeof(buf));
+	ASSERT_EQ_STR(buf, "2026-11-27T10:00:00.123Z");
+	json_t *v = json_string("2026-11-27T10:00:00.123Z");
+	ASSERT_EQ_INT(ju_time(v, "t", &ms, &e), 0);
+	ASSERT_EQ_INT(ms, 1795773600123LL);
+	json_decref(v);
+	v = json_string("2026-11-27T12:00:00+02:00");
+	ASSERT_EQ_INT(ju_time(v, "t", &ms, &e), 0);
+	ASSERT_EQ_INT(ms, 1795773600000LL);
+	json_decref(v);
+	const char *bad[] = {"2026-11-27", "2026-13-01T00:00:00Z", "2026-11-27T10:00:00",
+	                     "2026-11-27T10:00:00Zjunk", "yesterday"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = json_string(bad[i]);
+		ASSERT_TRUE(ju_time(v, "t", &ms, &e) < 0);
+		json_decref(v);
+	}
+}
+
+static void test_depth_and_body(void)
+{
+	ASSERT_EQ_INT(ju_depth("{\"a\":[1,{\"b\":2}]}", 17, 32), 3);
+	ASSERT_EQ_INT(ju_depth("{\"a\":\"[[[[\\\"[[[\"}", 17, 32), 1);
+	ASSERT_EQ_INT(ju_depth("[[[[[[", 6, 3), 4);
+	struct err e;
+	json_t *j = ju_parse_body("  ", 2, 32, &e);
+	ASSERT_TRUE(json_is_object(j) && json_object_size(j) == 0);
+	json_decref(j);
+	ASSERT_TRUE(ju_parse_body("[[[[1]]]]", 9, 3, &e) == NULL);
+	ASSERT_TRUE(strstr(e.msg, "deeper") != NULL);
+	ASSERT_TRUE(ju_parse_body("{\"a\":1,\"a\":2}", 13, 32, &e) == NULL);
+	ASSERT_TRUE(ju_parse_body("1", 1, 32, &e) == NULL);
+}
+
+static void test_scalars(void)
+{
+	struct err e;
+	int64_t x;
+	double d;
+	json_t *v = json_string("-42");
+	ASSERT_EQ_INT(ju_int64(v, "x", &x, &e), 0);
+	ASSERT_EQ_INT(x, -42);
+	json_decref(v);
+	v = json_string("4x");
+	ASSERT_TRUE(ju_int64(v, "x", &x, &e) < 0);
+	json_decref(v);
+	v = json_real(3.0);
+	ASSERT_EQ_INT(ju_int64(v, "x", &x, &e), 0);
+	ASSERT_EQ_INT(x, 3);
+	json_decref(v);
+	v = json_string("Infinity");
+	ASSERT_TRUE(ju_double(v, "x", &d, &e) < 0);
+	ASSERT_TRUE(strstr(e.msg, "finite") != NULL);
+	json_decref(v);
+	ASSERT_TRUE(ju_is_id("a.b-c_9"));
+	ASSERT_TRUE(!ju_is_id("-a"));
+	ASSERT_TRUE(!ju_is_id("a/b"));
+	ASSERT_TRUE(!ju_is_id(""));
+	char id[130];
+	memset(id, 'a', 129);
+	id[129] = '\0';
+	ASSERT_TRUE(!ju_is_id(id));
+	id[128] = '\0';
+	ASSERT_TRUE(ju_is_id(id));
+}
+
+static void test_shortest_reals(void)
+{
+	json_t *o = json_pack("{s:f,s:f,s:f,s:i,s:s,s:f}", "a", 0.95, "b", 64.0, "c", 1e-300, "d",
+	                      -7, "e", "0.94999999999999996", "f", 0.1 + 0.2);
+	char *s = ju_canonical(o);
+	ASSERT_EQ_STR(s, "{\"a\":0.95,\"b\":64.0,\"c\":1e-300,\"d\":-7,\"e\":"
+	                 "\"0.94999999999999996\",\"f\":0.30000000000000004}");
+	/* and it reads back to the same doubles */
+	json_t *back = json_loads(s, 0, NULL);
+	ASSERT_TRUE(json_real_value(json_object_get(back, "f")) == 0.1 + 0.2);
+	json_decref(back);
+	free(s);
+	json_decref(o);
+}
+
+int main(void)
+{
+	test_durations();
+	test_times();
+	test_depth_and_body();
+	test_scalars();
+	test_shortest_reals();
+	return test_done("unit-json_util");
+}
