@@ -213,7 +213,7 @@ static void test_parallel(void)
 }
 
 /* Early stopping: with the median rule, a trial much worse than the
- * completed ones is stopped before its 400 steps; on a server without it the
+ * completed ones is stopped before its 200 steps; on a server without it the
  * run goes on to the end (UNIMPLEMENTED means "do not stop"). */
 static void test_early_stopping(void)
 {
@@ -250,12 +250,12 @@ static void test_early_stopping(void)
 	if (implemented) {
 		fprintf(stderr, "early stopping implemented: the bad trial must stop early\n");
 		ASSERT_TRUE(strstr(o.err, "early stopping at step") != NULL);
-		ASSERT_TRUE(t && t->n_measurements < 400);
+		ASSERT_TRUE(t && t->n_measurements < 200);
 		ASSERT_EQ_DBL(t ? final_loss(t) : -1, 0.9, 1e-12);
 	} else {
 		fprintf(stderr, "early stopping UNIMPLEMENTED: the run must go on to the end\n");
 		ASSERT_TRUE(strstr(o.err, "UNIMPLEMENTED") != NULL);
-		ASSERT_EQ_INT(t ? t->n_measurements : 0, 400);
+		ASSERT_EQ_INT(t ? t->n_measurements : 0, 200);
 	}
 	sibyl_trial_free(t);
 	proc_free(&o);
@@ -303,7 +303,7 @@ static void test_stop_by_api(void)
 	ASSERT_TRUE(strstr(o.err, "the trial was stopped") != NULL);
 	ASSERT_EQ_INT(sibyl_trial_get(c, name, &t), 0);
 	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
-	ASSERT_TRUE(t && t->n_measurements < 400);
+	ASSERT_TRUE(t && t->n_measurements < 200);
 	if (t)
 		ASSERT_EQ_DBL(final_loss(t), sibyl_trial_param(t, "x")->number, 0);
 	sibyl_trial_free(t);

@@ -8,7 +8,7 @@
 #   silent  no metric line, exit 0
 #   signal  one metric line, then kill itself with SIGKILL
 #   steps   five lines with loss = x, exit 0 (to build a median for early stopping)
-#   long    up to 400 lines with loss = x, 0.05 s apart (early stopping cuts it)
+#   long    up to 200 lines with loss = x, 0.05 s apart (early stopping cuts it)
 #   mixed   lines that are not measurements (an unknown metric, a malformed
 #           line, a JSON log line), then one good line; exit 0
 #   barrier waits until $3 holds 4 files (one per concurrent trial), then as ok
@@ -45,7 +45,7 @@ steps)
 long|pidfile)
 	if [ "$mode" = pidfile ]; then echo $$ > "$3/pid.$SIBYL_TRIAL_ID"; fi
 	n=1
-	while [ $n -le 400 ]; do
+	while [ $n -le 200 ]; do
 		echo "sibyl: loss=$x step=$n"
 		sleep 0.05
 		n=$((n + 1))
