@@ -230,18 +230,19 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 
 /* ---- migrations ---- */
 
-static int max_known_version(void)
+static int max_known_version(const struct store *st)
 {
-	return store_n_migrations ? store_migrations[store_n_migrations - 1].version : 0;
+	return st->n_mig ? st->mig[st->n_mig - 1].version : 0;
 }
 
 /* *applied = highest recorded version (0 on a new database), *missing =
  * how many embedded migrations are not recorded. */
-static int schema_state(sqlite3 *db, int64_t *applied, int *missing, struct err *e)
+static int schema_state(struct store *st, int64_t *applied, int *missing, struct err *e)
 {
+	sqlite3 *db = st->writer->db;
 	int64_t has;
 	*applied = 0;
-	*missing = (int)store_n_migrations;
+	*missing = (int)st->n_mig;
 	if (query_int(db,
 	              "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
 	              "name='schema_migrations'",
@@ -253,27 +254,27 @@ static int schema_state(sqlite3 *db, int64_t *applied, int *missing, struct err 
 	    0)
 		return -ERR_INTERNAL;
 	int64_t n = 0;
-	for (size_t i = 0; i < store_n_migrations; i++) {
+	for (size_t i = 0; i < st->n_mig; i++) {
 		sqlite3_stmt *s;
 		if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version=?", -1,
 		                       &s, NULL) != SQLITE_OK)
 			return err_set(e, ERR_INTERNAL, "store: schema_migrations: %s",
 			               sqlite3_errmsg(db));
-		sqlite3_bind_int(s, 1, store_migrations[i].version);
+		sqlite3_bind_int(s, 1, st->mig[i].version);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			n++;
 		sqlite3_finalize(s);
 	}
-	*missing = (int)store_n_migrations - (int)n;
+	*missing = (int)st->n_mig - (int)n;
 	return 0;
 }
 
-static int refuse_newer(int64_t applied, struct err *e, const char *path)
+static int refuse_newer(const struct store *st, int64_t applied, struct err *e)
 {
 	return err_set(e, ERR_FAILED_PRECONDITION,
 	               "store: %s has schema version %lld, newer than this sibyld knows "
 	               "(version %d); run a newer sibyld or restore a backup",
-	               path, (long long)applied, max_known_version());
+	               st->path, (long long)applied, max_known_version(st));
 }
 
 static int migrate(struct store *st, struct err *e)
@@ -281,10 +282,10 @@ static int migrate(struct store *st, struct err *e)
 	sqlite3 *db = st->writer->db;
 	int64_t applied;
 	int missing;
-	if (schema_state(db, &applied, &missing, e) != 0)
+	if (schema_state(st, &applied, &missing, e) != 0)
 		return -ERR_INTERNAL;
-	if (applied > max_known_version())
-		return refuse_newer(applied, e, st->path);
+	if (applied > max_known_version(st))
+		return refuse_newer(st, applied, e);
 	if (missing == 0)
 		return 0; /* the common start: nothing is written */
 
@@ -302,11 +303,11 @@ static int migrate(struct store *st, struct err *e)
 	              e, "schema_migrations");
 	/* Again under the write lock: another process may have migrated. */
 	if (rc == 0)
-		rc = schema_state(db, &applied, &missing, e);
-	if (rc == 0 && applied > max_known_version())
-		rc = refuse_newer(applied, e, st->path);
-	for (size_t i = 0; rc == 0 && i < store_n_migrations; i++) {
-		const struct store_migration *m = &store_migrations[i];
+		rc = schema_state(st, &applied, &missing, e);
+	if (rc == 0 && applied > max_known_version(st))
+		rc = refuse_newer(st, applied, e);
+	for (size_t i = 0; rc == 0 && i < st->n_mig; i++) {
+		const struct store_migration *m = &st->mig[i];
 		int64_t done;
 		sqlite3_stmt *s;
 		if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_migrations WHERE version=?",
@@ -358,6 +359,12 @@ static int migrate(struct store *st, struct err *e)
 
 struct store *store_open(const char *path, struct err *e)
 {
+	return store_open_schema(path, store_migrations, store_n_migrations, e);
+}
+
+struct store *store_open_schema(const char *path, const struct store_migration *mig, size_t n_mig,
+                                struct err *e)
+{
 	if (!path || !*path) {
 		err_set(e, ERR_INVALID_ARGUMENT, "store: no database path");
 		return NULL;
@@ -378,6 +385,8 @@ struct store *store_open(const char *path, struct err *e)
 	pthread_mutex_init(&st->plock, NULL);
 	pthread_cond_init(&st->pcond, NULL);
 	st->max_readers = MAX_READERS;
+	st->mig = mig;
+	st->n_mig = n_mig;
 	st->writer = conn_open(st, 1, e);
 	if (!st->writer)
 		goto out;

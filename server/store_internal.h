@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_migrations.h"
 
 /* Every SQL statement the store runs, prepared once per connection on first
  * use (SQLITE_PREPARE_PERSISTENT) and kept until the connection closes. */
@@ -84,7 +85,14 @@ struct store {
 	int n_readers; /* opened */
 	int n_out;     /* checked out */
 	int max_readers;
+	const struct store_migration *mig; /* sorted by version */
+	size_t n_mig;
 };
+
+/* store_open with another list of migrations (tests of the migration
+ * engine use it; sibyld uses the embedded list). */
+struct store *store_open_schema(const char *path, const struct store_migration *mig, size_t n_mig,
+                                struct err *e);
 
 /* The cached statement for id, preparing sql on first use; NULL with e set.
  * The statement is reset and unbound: bind, step with store_step, then

@@ -4,6 +4,7 @@
  * in test-store_concurrency.c. No mocks: every check goes through store.h,
  * and the raw file is read back with plain sqlite3 where the test needs to
  * see what was written. */
+#include "store_internal.h" /* store_open_schema, for the migration engine */
 #include "store_test.h"
 
 static void test_migrations(void)
@@ -83,6 +84,87 @@ static void test_migrations(void)
 	ASSERT_TRUE(e.code != ERR_OK);
 	ASSERT_TRUE(strstr(e.msg, "not a database") != NULL);
 	store_close(st);
+}
+
+/* The migration engine with lists other than the embedded one: a later
+ * migration is applied once, on top; a failing one or one that breaks a
+ * foreign key leaves the file exactly as it was. */
+static void test_migration_engine(void)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s", db_path("engine.db"));
+	struct err e = {0};
+	struct store *st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	make_study(st, "team", "kept");
+	store_close(st);
+	const struct store_migration base = store_migrations[0];
+
+	/* a failing script: named in the error, nothing changed */
+	struct store_migration bad[] = {
+	    base, {2, "bad", "CREATE TABLE half(x); INSERT INTO half VALUES (1); NOT SQL;"}};
+	char *before = dump(path);
+	st = store_open_schema(path, bad, 2, &e);
+	ASSERT_TRUE(st == NULL);
+	store_close(st);
+	ASSERT_EQ_INT(e.code, ERR_INTERNAL);
+	ASSERT_TRUE(strstr(e.msg, "migration 0002_bad") != NULL);
+	ASSERT_TRUE(strstr(e.msg, "syntax error") != NULL);
+	char *after = dump(path);
+	ASSERT_EQ_STR(after, before);
+	free(after);
+
+	/* a script that leaves a dangling foreign key is refused */
+	struct store_migration fk[] = {base,
+	                               {2, "fk",
+	                                "INSERT INTO trials(study_rowid, id, state, params_json) "
+	                                "VALUES (999, 1, 1, '[]');"}};
+	st = store_open_schema(path, fk, 2, &e);
+	ASSERT_TRUE(st == NULL);
+	store_close(st);
+	ASSERT_TRUE(strstr(e.msg, "foreign key") != NULL);
+	after = dump(path);
+	ASSERT_EQ_STR(after, before);
+	free(after);
+	free(before);
+
+	/* two new ones at once, in order, in one go; then nothing more */
+	struct store_migration more[] = {
+	    base,
+	    {2, "extra", "CREATE TABLE extra(x INTEGER NOT NULL); INSERT INTO extra VALUES (2);"},
+	    {3, "extra_more", "INSERT INTO extra SELECT x + 1 FROM extra;"}};
+	st = store_open_schema(path, more, 3, &e);
+	ASSERT_TRUE(st != NULL);
+	if (st) {
+		struct store_conn *r = store_read(st, &e);
+		struct store_study s = {0};
+		ASSERT_EQ_INT(store_study_get(r, "team", "kept", &s, &e), 0);
+		store_study_clear(&s);
+		store_release(r);
+	}
+	store_close(st);
+	ASSERT_EQ_INT(raw_int(path, "SELECT group_concat(version, '') FROM "
+	                            "(SELECT version FROM schema_migrations ORDER BY rowid)"),
+	              123);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	ASSERT_EQ_INT(raw_int(path, "SELECT sum(x) FROM extra"), 5);
+	before = dump(path);
+	st = store_open_schema(path, more, 3, &e);
+	ASSERT_TRUE(st != NULL);
+	store_close(st);
+	after = dump(path);
+	ASSERT_EQ_STR(after, before);
+	free(after);
+	free(before);
+
+	/* and this binary (version 1) now refuses the file */
+	st = store_open(path, &e);
+	ASSERT_TRUE(st == NULL);
+	store_close(st);
+	ASSERT_TRUE(strstr(e.msg, "schema version 3") != NULL);
+	ASSERT_TRUE(strstr(e.msg, "(version 1)") != NULL);
 }
 
 static void test_studies(struct store *st)
@@ -444,6 +526,7 @@ int main(void)
 	if (store_test_setup("test-store") != 0)
 		return 1;
 	test_migrations();
+	test_migration_engine();
 
 	char path[320];
 	snprintf(path, sizeof(path), "%s", db_path("main.db"));
