@@ -327,6 +327,8 @@ int sibyl_trial_create(struct sibyl_client *c, const char *study,
                        const struct sibyl_parameter *params, size_t n,
                        const struct sibyl_measurement *final, struct sibyl_trial **out /* OUT */);
 
+/* GET the trial named `name` ("owners/a/studies/s/trials/3"), with its
+ * measurements. Free *out with sibyl_trial_free(). */
 int sibyl_trial_get(struct sibyl_client *c, const char *name, struct sibyl_trial **out /* OUT */);
 
 /* One page of the study's trials. filter: NULL for all, or e.g.
@@ -334,6 +336,8 @@ int sibyl_trial_get(struct sibyl_client *c, const char *name, struct sibyl_trial
 int sibyl_trial_list(struct sibyl_client *c, const char *study, const char *filter, int page_size,
                      const char *page_token, struct sibyl_trial_list **out /* OUT */);
 
+/* DELETE the trial. A retried DELETE whose first attempt may have succeeded
+ * treats NOT_FOUND as success. */
 int sibyl_trial_delete(struct sibyl_client *c, const char *name);
 
 /* Reports one intermediate measurement m (at least one metric). out may be
@@ -366,6 +370,8 @@ int sibyl_trial_list_optimal(struct sibyl_client *c, const char *study,
 /* Operations                                                         */
 /* ------------------------------------------------------------------ */
 
+/* GET an operation by name (see sibyl_trial_list.operation_name). Free *out
+ * with sibyl_operation_free(). */
 int sibyl_operation_get(struct sibyl_client *c, const char *name,
                         struct sibyl_operation **out /* OUT */);
 
@@ -373,18 +379,28 @@ int sibyl_operation_get(struct sibyl_client *c, const char *name,
 /* Owners and API keys (admin; a key's owner WRITER for its keys)      */
 /* ------------------------------------------------------------------ */
 
-/* display_name may be NULL. */
+/* Creates owner owner_id (admin key); display_name may be NULL. An existing
+ * one is -SIBYL_ALREADY_EXISTS. Not retried once sent. Free *out with
+ * sibyl_owner_free(). */
 int sibyl_owner_create(struct sibyl_client *c, const char *owner_id, const char *display_name,
                        struct sibyl_owner **out /* OUT */);
+/* GET owners/{owner}. Free *out with sibyl_owner_free(). */
 int sibyl_owner_get(struct sibyl_client *c, const char *owner, struct sibyl_owner **out /* OUT */);
+/* One page of owners (admin key); paging as in sibyl_study_list(). Free *out
+ * with sibyl_owner_list_free(). */
 int sibyl_owner_list(struct sibyl_client *c, int page_size, const char *page_token,
                      struct sibyl_owner_list **out /* OUT */);
+/* DELETE owners/{owner} (admin key). */
 int sibyl_owner_delete(struct sibyl_client *c, const char *owner);
 
-/* role: "WRITER" or "READER"; display_name may be NULL. out->key holds the
- * secret, shown this once. */
+/* Creates an API key for owner. role: "WRITER" or "READER"; display_name
+ * may be NULL. out->key holds the secret, shown this once. Never retried
+ * once sent (a repeat would make a second key). Free *out with
+ * sibyl_api_key_free(), which wipes the secret. */
 int sibyl_api_key_create(struct sibyl_client *c, const char *owner, const char *role,
                          const char *display_name, struct sibyl_api_key **out /* OUT */);
+/* One page of owner's keys, without their secrets (key is NULL). Free *out
+ * with sibyl_api_key_list_free(). */
 int sibyl_api_key_list(struct sibyl_client *c, const char *owner, int page_size,
                        const char *page_token, struct sibyl_api_key_list **out /* OUT */);
 /* name: "owners/a/apiKeys/k1". */
