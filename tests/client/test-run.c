@@ -182,6 +182,23 @@ static void test_mixed(void)
 	proc_free(&o);
 }
 
+/* A study with a trial budget: the run ends when the study is complete,
+ * without --max-trials (here 5 only guards against a run without end). */
+static void test_study_complete(void)
+{
+	make_study("run-budget", ",\"studyStoppingConfig\":{\"maxNumTrials\":2}");
+	struct proc_out o;
+	run(&o, "--study", "team/run-budget", "--client-id", "b", "--max-trials", "5", "--", train,
+	    "ok", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "the study is complete") != NULL);
+	ASSERT_TRUE(strstr(o.err, "2 trials done (2 succeeded") != NULL);
+	struct sibyl_trial_list *l = trials("run-budget");
+	ASSERT_EQ_INT(l ? l->n : 0, 2);
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
 static void test_parallel(void)
 {
 	make_study("run-par", "");
@@ -395,6 +412,7 @@ int main(void)
 	test_ok("json");
 	test_infeasible();
 	test_mixed();
+	test_study_complete();
 	test_parallel();
 	test_early_stopping();
 	test_stop_by_api();
