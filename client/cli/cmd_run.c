@@ -342,8 +342,17 @@ static void finish(struct trial_run *tr)
 	if (!feasible)
 		exit_reason(tr, reason, sizeof reason);
 	struct sibyl_trial *done = NULL;
-	if (sibyl_trial_complete(c, tr->trial->name, feasible ? &final : NULL, !feasible,
-	                         feasible ? NULL : reason, &done) != 0) {
+	int rc = sibyl_trial_complete(c, tr->trial->name, feasible ? &final : NULL, !feasible,
+	                              feasible ? NULL : reason, &done);
+	if (rc == -SIBYL_INVALID_ARGUMENT && feasible) {
+		/* The metrics it printed do not make a final measurement (one
+		 * objective missing...): say so on the trial rather than leave it. */
+		snprintf(reason, sizeof reason, "the final measurement was refused: %s",
+		         sibyl_errmsg(c));
+		feasible = 0;
+		rc = sibyl_trial_complete(c, tr->trial->name, NULL, 1, reason, &done);
+	}
+	if (rc != 0) {
 		say(r, "trial %lld: complete failed: %s: %s", tr->trial->id, sibyl_errname(c),
 		    sibyl_errmsg(c));
 		pthread_mutex_lock(&r->lock);

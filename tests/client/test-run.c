@@ -145,6 +145,31 @@ static void test_infeasible(void)
 	ASSERT_EQ_INT(active, 1);
 	sibyl_trial_list_free(l);
 
+	/* metrics that do not make a final measurement (an objective never
+	 * printed): INFEASIBLE with the server's reason, not left ACTIVE */
+	struct sibyl_study *two = NULL;
+	ASSERT_EQ_INT(sibyl_study_create(c, "team", "run-two",
+	                                 "{\"metrics\":[{\"metricId\":\"loss\",\"goal\":"
+	                                 "\"MINIMIZE\"},{\"metricId\":\"acc\",\"goal\":"
+	                                 "\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":\"x\","
+	                                 "\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1}}]}",
+	                                 &two),
+	              0);
+	sibyl_study_free(two);
+	run(&o, "--study", "team/run-two", "--client-id", "two", "--max-trials", "1", "--", train,
+	    "ok", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	l = trials("run-two");
+	ASSERT_EQ_INT(l ? l->n : 0, 1);
+	if (l && l->n == 1) {
+		ASSERT_EQ_INT(l->trials[0]->state, SIBYL_TRIAL_INFEASIBLE);
+		ASSERT_TRUE(l->trials[0]->infeasible_reason &&
+		            strstr(l->trials[0]->infeasible_reason,
+		                   "the final measurement was refused: ") != NULL);
+	}
+	sibyl_trial_list_free(l);
+
 	/* usage errors */
 	run(&o, "--study", "team/run-fail", "--", train, NULL);
 	ASSERT_EQ_INT(o.status, 1);
