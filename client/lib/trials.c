@@ -42,6 +42,27 @@ static void pause_ms(long ms)
 		;
 }
 
+/* Polls *op until it is done (replacing *op); 0 or a negated code. */
+static int wait_done(struct sibyl_client *c, struct sibyl_operation **op)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && !(*op)->done && i < POLL_MAX; i++) {
+		if (!(*op)->name)
+			return client_fail(c, SIBYL_EPROTOCOL, "operation without a name");
+		pause_ms(POLL_MS);
+		struct sibyl_operation *next = NULL;
+		rc = sibyl_operation_get(c, (*op)->name, &next);
+		if (rc == 0) {
+			sibyl_operation_free(*op);
+			*op = next;
+		}
+	}
+	if (rc == 0 && !(*op)->done)
+		rc = client_fail(c, SIBYL_DEADLINE_EXCEEDED, "operation %s is not done",
+		                 (*op)->name ? (*op)->name : "");
+	return rc;
+}
+
 int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, const char *client_id,
                         struct sibyl_trial_list **out)
 {
@@ -66,21 +87,8 @@ int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, co
 		return rc;
 	rc = codec_operation(c, root, &op);
 	json_decref(root);
-	for (int i = 0; rc == 0 && !op->done && i < POLL_MAX; i++) {
-		char *name = op->name;
-		if (!name) {
-			rc = client_fail(c, SIBYL_EPROTOCOL, "suggest operation without a name");
-			break;
-		}
-		pause_ms(POLL_MS);
-		struct sibyl_operation *next = NULL;
-		rc = sibyl_operation_get(c, name, &next);
-		sibyl_operation_free(op);
-		op = next;
-	}
-	if (rc == 0 && !op->done)
-		rc = client_fail(c, SIBYL_DEADLINE_EXCEEDED, "suggest operation %s is not done",
-		                 op->name);
+	if (rc == 0)
+		rc = wait_done(c, &op);
 	if (rc == 0 && op->error_code)
 		rc = client_fail(
 		    c, op->error_code > 0 && op->error_code < 100 ? op->error_code : SIBYL_UNKNOWN,
@@ -286,12 +294,12 @@ int sibyl_trial_should_stop(struct sibyl_client *c, const char *name, int *shoul
 	if (rc == 0)
 		rc = codec_operation(c, root, &op);
 	json_decref(root);
+	if (rc == 0)
+		rc = wait_done(c, &op);
 	if (rc == 0 && op->error_code)
 		rc = client_fail(
 		    c, op->error_code > 0 && op->error_code < 100 ? op->error_code : SIBYL_UNKNOWN,
 		    "%s", op->error_message ? op->error_message : "check failed");
-	else if (rc == 0 && !op->done)
-		rc = client_fail(c, SIBYL_EPROTOCOL, "early stopping operation is not done");
 	if (rc == 0)
 		*should_stop = op->should_stop == 1;
 	sibyl_operation_free(op);
