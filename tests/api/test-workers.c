@@ -17,9 +17,9 @@
 static void test_leases(struct daemon *d)
 {
 	char spec[2048], path[256], body[256];
-	create_study(d, "lease",
-	             spec_budget(spec, sizeof(spec), "RANDOM_SEARCH", 2, 100,
-	                         "\"staleTrialTimeout\":\"1s\""));
+	create_study(
+	    d, "lease",
+	    spec_budget(spec, sizeof(spec), "RANDOM_SEARCH", 2, 4, "\"staleTrialTimeout\":\"1s\""));
 	/* a: takes a trial and dies; c: restarts and resumes; k: keeps
 	 * reporting, so its lease keeps being renewed */
 	json_t *ta = suggest_one(d, "lease", "a");
@@ -91,16 +91,41 @@ static void test_leases(struct daemon *d)
 	json_decref(complete(d, "lease", jstr(tc2, "id"), "obj", 0.1, 200));
 	json_decref(tc2);
 
-	/* every trial is accounted for: three, all SUCCEEDED, none twice */
+	/* every trial is accounted for: the three that ran to the end
+	 * SUCCEEDED; a's and c's first trials were given up (INFEASIBLE, the
+	 * reason says why and names the trial that took their parameters) */
 	list = CALL(d, "GET", "/v1/owners/t/studies/lease/trials", NULL, 200);
 	json_t *arr = json_object_get(list, "trials");
-	ASSERT_EQ_INT(json_array_size(arr), 3);
-	size_t i;
+	ASSERT_EQ_INT(json_array_size(arr), 5);
+	size_t i, n_ok = 0;
 	json_t *t;
 	json_array_foreach(arr, i, t)
 	{
-		ASSERT_EQ_STR(jstr(t, "state"), "SUCCEEDED");
+		const char *id = jstr(t, "id");
+		if (strcmp(id, ida) == 0 || strcmp(id, idc) == 0) {
+			ASSERT_EQ_STR(jstr(t, "state"), "INFEASIBLE");
+			EXPECT_IN(jstr(t, "infeasibleReason"), "staleTrialTimeout");
+		} else {
+			n_ok += strcmp(jstr(t, "state"), "SUCCEEDED") == 0;
+		}
 	}
+	ASSERT_EQ_INT(n_ok, 3);
+	/* given-up trials do not count against the budget (4): one more */
+	json_t *tz = suggest_one(d, "lease", "z");
+	json_decref(complete(d, "lease", jstr(tz, "id"), "obj", 0.2, 200));
+	json_decref(tz);
+	/* the refusal completes the study (a change, so not REJECT) */
+	struct reply rz;
+	ASSERT_EQ_INT(http_call(d, "POST", "/v1/owners/t/studies/lease/trials:suggest",
+	                        "{\"suggestionCount\":1,\"clientId\":\"z2\"}", NULL, &rz),
+	              0);
+	ASSERT_EQ_INT(rz.status, 400);
+	ASSERT_EQ_STR(reply_status_name(&rz), "FAILED_PRECONDITION");
+	EXPECT_IN(reply_message(&rz), "maxNumTrials");
+	reply_free(&rz);
+	json_t *st = CALL(d, "GET", "/v1/owners/t/studies/lease", NULL, 200);
+	ASSERT_EQ_STR(jstr(st, "state"), "COMPLETED");
+	json_decref(st);
 	json_decref(list);
 	free(pa);
 	free(pb);
