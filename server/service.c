@@ -31,6 +31,7 @@ static void rt_free(struct study_rt *rt)
 	gp_cache_free(rt->cache);
 #endif
 	pthread_mutex_destroy(&rt->mu);
+	pthread_cond_destroy(&rt->cv);
 	free(rt);
 }
 
@@ -62,6 +63,8 @@ struct study_rt *svc_rt_get(struct service *sv, int64_t rowid)
 		if (rt) {
 			rt->rowid = rowid;
 			pthread_mutex_init(&rt->mu, NULL);
+			pthread_cond_init(&rt->cv, NULL);
+			rt->tail = &rt->queue;
 			rt->next = sv->buckets[b];
 			sv->buckets[b] = rt;
 		}

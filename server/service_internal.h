@@ -3,6 +3,7 @@
 #ifndef SIBYL_SERVICE_INTERNAL_H
 #define SIBYL_SERVICE_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -10,11 +11,29 @@
 
 struct gp_cache;
 
-/* The in-memory state of one study: its suggest lock and model cache. */
+/* One suggest call waiting for the study's current batch. */
+struct sreq {
+	const char *client_id;
+	int64_t count;
+	json_t *op; /* the answer, when rc == 0 */
+	int rc;
+	struct err e;
+	int done;
+	struct sreq *next;
+};
+
+/* The in-memory state of one study: its suggest queue and model cache.
+ * Concurrent suggest calls on a study are coalesced: the first becomes the
+ * leader, takes every call queued so far, fits the model once for all of
+ * them, hands each its own trials, and wakes them; calls arriving
+ * meanwhile form the next batch. */
 struct study_rt {
 	int64_t rowid;
-	pthread_mutex_t mu; /* held for a whole suggest */
-	struct gp_cache *cache;
+	pthread_mutex_t mu; /* guards queue and leader */
+	pthread_cond_t cv;  /* a batch finished */
+	struct sreq *queue, **tail;
+	int leader;
+	struct gp_cache *cache; /* used by the leader only */
 	int refs;
 	int dead; /* forgotten (study deleted) while in use */
 	struct study_rt *next;

@@ -42,6 +42,7 @@ struct plan {
 	size_t n_points;
 	int designer_rc; /* < 0: the designer failed (message in derr) */
 	struct err derr;
+	size_t used;           /* points already handed out in this batch */
 	int grid_exhausted;    /* the designer gave fewer than asked */
 	char stop_reason[256]; /* non-empty: the study must stop */
 };
@@ -156,7 +157,7 @@ out:
 
 /* Reads the history and, when new points are needed, runs the designer. */
 static int make_plan(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                     int64_t count, const char *client_id, struct plan *pl, struct err *e)
+                     const struct sreq *batch, struct plan *pl, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
@@ -165,6 +166,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	double *vals = NULL, *metrics = NULL;
 	struct designer_trial *done = NULL;
 	const double **pending = NULL;
+	int64_t *own = NULL; /* per caller of the batch: its ACTIVE trials */
 	struct store_conn *c = store_read(sv->st, e);
 	if (!c)
 		return -(int)e->code;
@@ -186,8 +188,14 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	size_t n_done = 0, n_pending = 0;
-	int64_t own = 0, pool = 0, max_id = 0, given_up = 0;
+	size_t n_done = 0, n_pending = 0, n_batch = 0;
+	int64_t pool = 0, max_id = 0, given_up = 0;
+	for (const struct sreq *r = batch; r; r = r->next)
+		n_batch++;
+	if (!(own = calloc(n_batch + 1, sizeof(*own)))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = tj_params_load(&sp, t[i].params_json, &vals[i * d], e)))
 			goto out;
@@ -213,9 +221,15 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 			pending[n_pending++] = &vals[i * d];
 			break;
 		default:
-			if (t[i].state == TRIAL_ACTIVE && t[i].client_id &&
-			    strcmp(t[i].client_id, client_id) == 0)
-				own++;
+			if (t[i].state == TRIAL_ACTIVE && t[i].client_id) {
+				size_t b = 0;
+				for (const struct sreq *r = batch; r; r = r->next, b++) {
+					if (strcmp(t[i].client_id, r->client_id) == 0) {
+						own[b]++;
+						break;
+					}
+				}
+			}
 			pending[n_pending++] = &vals[i * d];
 		}
 	}
@@ -223,7 +237,12 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	check_stopping(&sp, &s, t, n, metrics, now, pl);
 	if (pl->stop_reason[0] || s.state != STUDY_ACTIVE)
 		goto out;
-	int64_t need = count - own - pool;
+	/* New points wanted by the whole batch: what the callers' own trials
+	 * and the pool do not cover. */
+	int64_t need = -pool;
+	size_t b = 0;
+	for (const struct sreq *r = batch; r; r = r->next, b++)
+		need += r->count > own[b] ? r->count - own[b] : 0;
 	if (sp.max_num_trials) {
 		int64_t left = sp.max_num_trials - ((int64_t)n - given_up);
 		if (need > left)
@@ -280,6 +299,7 @@ out:
 	free(metrics);
 	free(done);
 	free(pending);
+	free(own);
 	return rc;
 }
 
@@ -443,7 +463,8 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 		rc = -(int)pl->derr.code;
 		goto out;
 	}
-	for (size_t i = 0; i < pl->n_points && want > 0 && budget > 0; i++) {
+	while (pl->used < pl->n_points && want > 0 && budget > 0) {
+		size_t i = pl->used++;
 		struct store_trial t = {0};
 		json_t *params = tj_params_json(&sp.space, &pl->points[i * sp.space.n]);
 		json_t *info = info_json(&sp, &pl->info[i]);
@@ -539,7 +560,6 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
                     const char *client_id, json_t **op, struct err *e)
 {
 	double t_start = mono_seconds();
-	int64_t t0 = ju_now_ms();
 	struct store_study s;
 	*op = NULL;
 	struct store_conn *c = store_read(sv->st, e);
@@ -553,14 +573,48 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 	store_study_clear(&s);
 	if (!rt)
 		return err_set(e, ERR_INTERNAL, "out of memory");
-	struct plan pl = {0};
+	struct sreq me = {.client_id = client_id, .count = count};
 	pthread_mutex_lock(&rt->mu);
-	rc = make_plan(sv, rt, owner, study, count, client_id, &pl, e);
-	if (rc == 0)
-		rc = hand_out(sv, owner, study, count, client_id, &pl, t0, op, e);
+	*rt->tail = &me;
+	rt->tail = &me.next;
+	while (!me.done) {
+		if (rt->leader) {
+			pthread_cond_wait(&rt->cv, &rt->mu);
+			continue;
+		}
+		/* Lead: take every call queued so far as one batch. */
+		struct sreq *batch = rt->queue;
+		rt->queue = NULL;
+		rt->tail = &rt->queue;
+		rt->leader = 1;
+		pthread_mutex_unlock(&rt->mu);
+		struct plan pl = {0};
+		int64_t t0 = ju_now_ms();
+		struct err pe;
+		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
+		for (struct sreq *r = batch; r; r = r->next) {
+			if (prc) {
+				r->rc = prc;
+				r->e = pe;
+			} else {
+				r->rc = hand_out(sv, owner, study, r->count, r->client_id, &pl, t0,
+				                 &r->op, &r->e);
+			}
+		}
+		plan_free(&pl);
+		pthread_mutex_lock(&rt->mu);
+		for (struct sreq *r = batch; r; r = r->next)
+			r->done = 1;
+		rt->leader = 0;
+		pthread_cond_broadcast(&rt->cv);
+	}
 	pthread_mutex_unlock(&rt->mu);
 	svc_rt_put(sv, rt);
-	plan_free(&pl);
+	rc = me.rc;
+	if (rc)
+		*e = me.e;
+	else
+		*op = me.op;
 #ifdef HAVE_METRICS_H
 	metrics_observe_suggest(mono_seconds() - t_start);
 #else
