@@ -1,4 +1,5 @@
 /* sibyl trial: suggest, list, show, measure, complete, stop, delete, optimal. */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ static int trial_complete(struct cli *cli, int argc, char **argv);
 static int trial_stop(struct cli *cli, int argc, char **argv);
 static int trial_delete(struct cli *cli, int argc, char **argv);
 static int trial_optimal(struct cli *cli, int argc, char **argv);
+static int trial_add(struct cli *cli, int argc, char **argv);
 
 /* TRIAL below is "OWNER/STUDY ID" or a full name owners/O/studies/S/trials/N. */
 static const struct cli_action actions[] = {
@@ -31,6 +33,9 @@ static const struct cli_action actions[] = {
     {"delete", trial_delete, "delete TRIAL", "Deletes a trial."},
     {"optimal", trial_optimal, "optimal OWNER/STUDY",
      "Lists the optimal trials: the best one, or the Pareto front."},
+    {"add", trial_add, "add OWNER/STUDY PARAM=VALUE... [--result METRIC=VALUE]...",
+     "Adds a trial by hand: REQUESTED (the next worker to ask gets it), or with\n"
+     "--result SUCCEEDED, to import a result known from elsewhere."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -433,6 +438,97 @@ static int trial_optimal(struct cli *cli, int argc, char **argv)
 		rc = EXIT_OK;
 	}
 	sibyl_free(study);
+	return rc;
+}
+
+/* Whether the study's parameter `id` is categorical (its values are strings). */
+static int is_categorical(const struct sibyl_study *s, const char *id)
+{
+	json_t *spec = json_loads(s->spec_json ? s->spec_json : "{}", 0, NULL);
+	json_t *params = json_object_get(spec, "parameters");
+	int cat = 0;
+	for (size_t i = 0; i < json_array_size(params); i++) {
+		json_t *p = json_array_get(params, i);
+		const char *pid = json_string_value(json_object_get(p, "parameterId"));
+		if (pid && strcmp(pid, id) == 0)
+			cat = json_object_get(p, "categoricalValueSpec") != NULL;
+	}
+	json_decref(spec);
+	return cat;
+}
+
+static int trial_add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"result", required_argument, NULL, 'r'},
+	                                     {NULL, 0, NULL, 0}};
+	char **results = calloc((size_t)argc + 1, sizeof *results);
+	struct sibyl_parameter *params = calloc((size_t)argc + 1, sizeof *params);
+	struct sibyl_measurement final = {.elapsed_seconds = -1, .step_count = -1};
+	struct sibyl_study *study = NULL;
+	struct sibyl_trial *t = NULL;
+	char *name = NULL;
+	int nres = 0, nparams = 0, ch, rc = EXIT_USAGE;
+	if (!results || !params) {
+		rc = cli_usage("out of memory");
+		goto out;
+	}
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h') {
+			rc = cli_action_help("trial", &actions[8]);
+			goto out;
+		}
+		if (ch != 'r')
+			goto out;
+		results[nres++] = optarg;
+	}
+	if (argc - optind < 2) {
+		cli_usage("usage: sibyl trial %s", actions[8].usage);
+		goto out;
+	}
+	if (cli_connect(cli) || !(name = cli_study_name(argv[optind])))
+		goto out;
+	if (sibyl_study_get(cli->client, name, &study)) {
+		rc = cli_fail(cli, "trial add");
+		goto out;
+	}
+	for (int i = optind + 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		struct sibyl_parameter *p = &params[nparams++];
+		if (!eq || eq == argv[i]) {
+			cli_usage("bad parameter \"%s\": want PARAM=VALUE", argv[i]);
+			goto out;
+		}
+		*eq = '\0';
+		p->parameter_id = argv[i];
+		if (is_categorical(study, argv[i])) {
+			p->type = SIBYL_VALUE_STRING;
+			p->string = eq + 1;
+		} else if (cli_parse_double(eq + 1, &p->number) != 0) {
+			cli_usage("bad value \"%s\" for %s: want a number", eq + 1, argv[i]);
+			goto out;
+		}
+	}
+	if (nres && (rc = parse_metrics(nres, results, &final)) != 0)
+		goto out;
+	if (sibyl_trial_create(cli->client, name, params, (size_t)nparams, nres ? &final : NULL,
+	                       &t)) {
+		rc = cli_fail(cli, "trial add");
+		goto out;
+	}
+	if (cli->json) {
+		cli_print_json(t->json);
+	} else {
+		table_header();
+		table_row(t);
+	}
+	rc = EXIT_OK;
+out:
+	sibyl_trial_free(t);
+	sibyl_study_free(study);
+	sibyl_free(name);
+	free(final.metrics);
+	free(params);
+	free(results);
 	return rc;
 }
 

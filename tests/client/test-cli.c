@@ -38,7 +38,7 @@ static void test_help(void)
 	ASSERT_EQ_INT(o.status, 0);
 	ASSERT_TRUE(strstr(o.out, "Exit codes") != NULL);
 	proc_free(&o);
-	static const char *const groups[][9] = {
+	static const char *const groups[][10] = {
 	    {"study", "create", "list", "show", "delete", NULL},
 	    {"trial", "suggest", "list", "show", "measure", "complete", "stop", "delete",
 	     "optimal"},
@@ -50,7 +50,7 @@ static void test_help(void)
 		ASSERT_EQ_INT(o.status, 0);
 		ASSERT_TRUE(strstr(o.out, "usage: sibyl") != NULL);
 		proc_free(&o);
-		for (size_t a = 1; a < 9 && groups[g][a]; a++) {
+		for (size_t a = 1; a < 10 && groups[g][a]; a++) {
 			sibyl(&o, groups[g][0], groups[g][a], "--help", NULL);
 			ASSERT_EQ_INT(o.status, 0);
 			ASSERT_TRUE(strstr(o.out, groups[g][a]) != NULL);
@@ -280,6 +280,26 @@ static void test_trials(void)
 	ASSERT_EQ_INT(o.status, 0);
 	ASSERT_EQ_INT(json_array_size(o.json), 1);
 	ASSERT_EQ_STR(jstr(json_array_get(o.json, 0), "id"), id1);
+	proc_free(&o);
+	/* trials by hand: REQUESTED, or SUCCEEDED with --result */
+	sibyl(&o, "--json", "trial", "add", "team/s", "x=0.5", "lr=0.01", "layers=2", "opt=sgd",
+	      "bs=32", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "state"), "REQUESTED");
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "add", "team/s", "x=0.25", "lr=0.1", "layers=3", "opt=adam",
+	      "bs=16", "--result", "loss=0.125", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_STR(jstr(o.json, "state"), "SUCCEEDED");
+	proc_free(&o);
+	sibyl(&o, "trial", "add", "team/s", "x=abc", NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	proc_free(&o);
+	sibyl(&o, "trial", "add", "team/s", "x=5", "lr=0.1", "layers=3", "opt=adam", "bs=16", NULL);
+	ASSERT_EQ_INT(o.status, 4);
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "list", "team/s", "--state", "REQUESTED", NULL);
+	ASSERT_EQ_INT(json_array_size(o.json), 1);
 	proc_free(&o);
 	sibyl(&o, "trial", "delete", "team/s", id2, NULL);
 	ASSERT_EQ_INT(o.status, 0);
