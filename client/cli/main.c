@@ -7,7 +7,8 @@
 
 static const struct cli_cmd commands[] = {
     {"study", cmd_study, "create, list, show and delete studies"},
-    {"trial", cmd_trial, "suggest, list, show, measure, complete, stop trials; optimal ones"},
+    {"trial", cmd_trial,
+     "suggest, add, list, show, measure, complete, stop, delete trials; optimal ones"},
     {"run", cmd_run, "run a training command as a worker: suggest, run, report, repeat"},
     {"owner", cmd_owner, "create, list, show and delete owners (admin key)"},
     {"key", cmd_key, "create, list and delete an owner's API keys"},
