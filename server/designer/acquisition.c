@@ -244,6 +244,44 @@ static double sweep(const struct acq_model *m, const struct space *s, double *u,
 	return val;
 }
 
+/* Polishes the continuous coordinates again for every other category of
+ * each categorical dimension and keeps the best: the best continuous values
+ * often depend on the category, which one coordinate move cannot see.
+ * Only for spaces with few categories in all (cost: one polish each). */
+static double per_category(const struct acq_model *m, const struct space *s, double *u, double val,
+                           const size_t *cont, size_t ncont, int maxiter, double *scratch)
+{
+	size_t d = s->n, total = 0;
+	for (size_t i = 0; i < d; i++)
+		if (s->params[i].type == SPACE_CATEGORICAL)
+			total += s->params[i].n_categories;
+	if (total == 0 || total > 16 || ncont == 0)
+		return val;
+	double *x = scratch + 3 * d; /* polish uses the first 3·d */
+	for (size_t i = 0; i < d; i++) {
+		const struct space_param *p = &s->params[i];
+		if (p->type != SPACE_CATEGORICAL)
+			continue;
+		double cur = u[i];
+		for (size_t c = 0; c < p->n_categories; c++) {
+			double cu = ((double)c + 0.5) / (double)p->n_categories;
+			if (fabs(cu - cur) < 1e-12)
+				continue;
+			memcpy(x, u, d * sizeof(double));
+			x[i] = cu;
+			space_snap(s, x);
+			polish(m, cont, ncont, x, maxiter, scratch);
+			space_snap(s, x);
+			double v = acq_eval(m, x, NULL, NULL, NULL);
+			if (v > val) {
+				val = v;
+				memcpy(u, x, d * sizeof(double));
+			}
+		}
+	}
+	return val;
+}
+
 /* ---- candidates ---- */
 
 static double reflect(double x)
@@ -372,6 +410,7 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 		double v = acq_eval(m, x, NULL, NULL, NULL);
 		if (has_disc) {
 			v = sweep(m, s, x, v, scratch);
+			v = per_category(m, s, x, v, cont, ncont, o->maxiter, scratch);
 			if (ndbl) {
 				polish(m, dbl, ndbl, x, o->maxiter / 2, scratch);
 				space_snap(s, x);

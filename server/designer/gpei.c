@@ -27,6 +27,7 @@
 struct gp_cache {
 	size_t dim;
 	double *theta; /* the objective model's last hyperparameters; owned */
+	double mean;   /* and its constant mean */
 	size_t n_fit;  /* points at the last optimization */
 };
 
@@ -175,7 +176,7 @@ static int fit_model(struct gp *g, const struct gpfit_opts *fo, const double *wa
 {
 	size_t n = g->n, d = g->dim;
 	if (!optimize && warm) {
-		gp_set_theta(g, warm);
+		gp_set_theta(g, warm); /* g->mean: set by the caller */
 		memcpy(theta, warm, gp_ntheta(d) * sizeof(double));
 		return gp_factor(g, err, errlen);
 	}
@@ -200,6 +201,7 @@ static int fit_model(struct gp *g, const struct gpfit_opts *fo, const double *wa
 	sub.n = m;
 	sub.mean = g->mean;
 	int rc = gpfit_fit(&sub, fo, warm, r, theta, err, errlen);
+	g->mean = sub.mean;
 	gp_free(&sub);
 	if (rc < 0)
 		return -1;
@@ -441,9 +443,9 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		w->obj.y[k] = w->yw[w->sel[k]];
 	}
 	w->obj.n = w->nsel;
-	w->obj.mean = 0.0;
 	struct gp_cache *cache = in->cache;
 	const double *warm = cache && cache->theta && cache->dim == d ? cache->theta : NULL;
+	w->obj.mean = warm ? cache->mean : 0.0;
 	int optimize =
 	    !warm || w->nsel <= GPEI_FULL_FIT || (double)w->nsel >= 1.1 * (double)cache->n_fit;
 	if (w->nsel > GPEI_FULL_FIT) {
@@ -460,6 +462,7 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		}
 		if (cache->theta) {
 			memcpy(cache->theta, theta, gp_ntheta(d) * sizeof(double));
+			cache->mean = w->obj.mean;
 			if (optimize)
 				cache->n_fit = w->nsel;
 		}
@@ -485,6 +488,7 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 				}
 			w->rep.n = n;
 			gp_set_theta(&w->rep, theta);
+			w->rep.mean = 0.0;
 			if (gp_factor(&w->rep, NULL, 0) == 0) {
 				rep = &w->rep;
 				rwarp = &w->warp0;

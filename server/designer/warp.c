@@ -64,40 +64,6 @@ static int half_rank(double *z, size_t n)
 	return 0;
 }
 
-/* When the values above the median span much more than a typical gap
- * between the best ones, resolution near the top is lost to the z-score.
- * Then z <- -ln(best - z + delta), delta a small fraction of the spread. */
-static int log_warp(double *z, size_t n)
-{
-	double best = -INFINITY, worst = INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		best = fmax(best, z[i]);
-		worst = fmin(worst, z[i]);
-	}
-	double range = best - worst;
-	if (!(range > 0.0) || n < 4)
-		return 0;
-	double *u = malloc(n * sizeof(double));
-	if (!u)
-		return -1;
-	memcpy(u, z, n * sizeof(double));
-	qsort(u, n, sizeof(double), cmp_dbl);
-	/* Spread of the top quarter against the whole range: a light-tailed
-	 * (roughly Gaussian after the half-rank warp) set has a top quarter
-	 * covering a sizeable part of the range. */
-	double top = best - u[(size_t)(0.75 * (double)(n - 1))];
-	double near = best - u[(size_t)(0.9 * (double)(n - 1))];
-	free(u);
-	if (top > 0.1 * range)
-		return 0;
-	/* delta: the spread of the best tenth, so the top values stay apart
-	 * without one point becoming a spike */
-	double delta = fmax(near, range * 1e-6);
-	for (size_t i = 0; i < n; i++)
-		z[i] = -log(best - z[i] + delta);
-	return 1;
-}
-
 int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *out)
 {
 	memset(wp, 0, sizeof(*wp));
@@ -133,7 +99,7 @@ int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *o
 	int rc = 0;
 	if (nv == 0)
 		goto out;
-	if (half_rank(z, nv) < 0 || (wp->log_warped = log_warp(z, nv)) < 0) {
+	if (half_rank(z, nv) < 0) {
 		rc = -1;
 		goto out;
 	}

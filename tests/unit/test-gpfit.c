@@ -51,7 +51,7 @@ static void test_gradient(void)
 	                       {log(0.01), log(0.9), log(200.0), log(30.0), log(3e-3)}};
 	for (int a = 0; a < 2; a++) {
 		double grad[D + 2], h = 1e-6;
-		double f = gpfit_objective(&g, &o, at[a], grad);
+		double f = gpfit_objective(&g, &o, at[a], grad, NULL);
 		ASSERT_TRUE(isfinite(f));
 		for (int t = 0; t < D + 2; t++) {
 			double tp[D + 2], tm[D + 2];
@@ -59,15 +59,25 @@ static void test_gradient(void)
 			memcpy(tm, at[a], sizeof(tm));
 			tp[t] += h;
 			tm[t] -= h;
-			double fd = (gpfit_objective(&g, &o, tp, NULL) -
-			             gpfit_objective(&g, &o, tm, NULL)) /
+			double fd = (gpfit_objective(&g, &o, tp, NULL, NULL) -
+			             gpfit_objective(&g, &o, tm, NULL, NULL)) /
 			            (2 * h);
 			ASSERT_EQ_DBL(grad[t], fd, 1e-5 * fmax(1, fabs(fd)));
 		}
 	}
+	/* the mean's gradient */
+	double gm, h = 1e-6;
+	g.mean = 0.3;
+	gpfit_objective(&g, &o, at[0], NULL, &gm);
+	g.mean = 0.3 + h;
+	double fp = gpfit_objective(&g, &o, at[0], NULL, NULL);
+	g.mean = 0.3 - h;
+	double fm = gpfit_objective(&g, &o, at[0], NULL, NULL);
+	ASSERT_EQ_DBL(gm, (fp - fm) / (2 * h), 1e-5 * fmax(1, fabs(gm)));
+	g.mean = 0.0;
 	/* non-finite theta: +inf, no crash */
 	double bad[D + 2] = {NAN, 0, 0, 0, 0};
-	ASSERT_TRUE(isinf(gpfit_objective(&g, &o, bad, NULL)));
+	ASSERT_TRUE(isinf(gpfit_objective(&g, &o, bad, NULL, NULL)));
 	gp_free(&g);
 }
 

@@ -58,15 +58,17 @@ static void test_outlier(void)
 
 static void test_heavy_tail(void)
 {
-	/* values spanning decades (a loss): the best few stay apart */
+	/* values spanning decades (a loss): order kept, the tail tamed */
 	enum { N = 40 };
 	double y[N], out[N];
 	for (int i = 0; i < N; i++)
 		y[i] = pow(10.0, 0.15 * i);
 	struct warp w;
 	ASSERT_EQ_INT(warp_fit(&w, y, N, 1, out), N);
-	ASSERT_TRUE(w.log_warped);
-	ASSERT_TRUE(out[0] - out[1] > 0.05);
+	for (int i = 0; i + 1 < N; i++)
+		ASSERT_TRUE(out[i] > out[i + 1]);
+	/* the worst values are bounded by the rank warp, not by their size */
+	ASSERT_TRUE(out[N - 1] > -4.0);
 	for (int i = 0; i < N; i += 5)
 		ASSERT_REL_DBL(warp_inverse(&w, out[i], NULL), y[i], 1e-9);
 	warp_free(&w);
