@@ -22,6 +22,7 @@ void acq_default_opts(struct acq_opts *o, size_t n)
 	o->n_starts = n > 600 ? 3 : 8;
 	o->maxiter = n > 600 ? 20 : 50;
 	o->dedupe = 1;
+	o->n_spread = 0;
 	o->qmc_seed = 0;
 }
 
@@ -318,17 +319,35 @@ static void perturb(const struct acq_model *m, const struct space *s, const doub
 	space_snap(s, u);
 }
 
-static int is_taken(const double *u, const double *taken, size_t n_taken, size_t d)
+/* 1 when u is within tol (L∞) of one of the n points. */
+static int near_any(const double *u, const double *pts, size_t n, size_t d, double tol)
 {
-	for (size_t j = 0; j < n_taken; j++) {
-		const double *t = taken + j * d;
+	for (size_t j = 0; j < n; j++) {
+		const double *t = pts + j * d;
 		size_t i = 0;
-		while (i < d && fabs(u[i] - t[i]) <= 1e-9)
+		while (i < d && fabs(u[i] - t[i]) <= tol)
 			i++;
 		if (i == d)
 			return 1;
 	}
 	return 0;
+}
+
+static int is_taken(const double *u, const double *taken, size_t n_taken, size_t d)
+{
+	return near_any(u, taken, n_taken, d, 1e-9);
+}
+
+/* Rejected: a duplicate of a taken point (when deduplicating), or closer
+ * than ACQ_MIN_SEP to a pending or batch point (always, so that concurrent
+ * workers get spread-out points even where the fantasies leave EI high). */
+static int rejected(const struct acq_opts *o, const double *u, const double *taken, size_t n_taken,
+                    size_t d)
+{
+	size_t first = o->n_spread <= n_taken ? n_taken - o->n_spread : 0;
+	if (o->dedupe && is_taken(u, taken, first, d))
+		return 1;
+	return near_any(u, taken + first * d, n_taken - first, d, ACQ_MIN_SEP);
 }
 
 struct scored {
@@ -425,14 +444,14 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 	double best = -INFINITY;
 	for (size_t j = 0; j < nf; j++) {
 		const double *x = fin + j * (d + 1);
-		if ((!pick || x[d] > best) && !(o->dedupe && is_taken(x, taken, n_taken, d))) {
+		if ((!pick || x[d] > best) && !rejected(o, x, taken, n_taken, d)) {
 			pick = x;
 			best = x[d];
 		}
 	}
 	for (size_t k = 0; !pick && k < nc; k++) {
 		const double *x = X + order[k].i * d;
-		if (!(o->dedupe && is_taken(x, taken, n_taken, d)))
+		if (!rejected(o, x, taken, n_taken, d))
 			pick = x;
 	}
 	if (!pick) {

@@ -8,7 +8,8 @@
  * integer, discrete and categorical coordinates (space_snap) and improve
  * them by coordinate moves; evaluate at the snapped point, which is the one
  * returned. Points closer than 1e-9 (L∞, unit cube) to a `taken` point are
- * rejected when deduplication is on: the next best candidate is used.
+ * rejected when deduplication is on, and points closer than ACQ_MIN_SEP to a
+ * pending or batch point always: the next best candidate is used.
  */
 #ifndef SIBYL_ACQUISITION_H
 #define SIBYL_ACQUISITION_H
@@ -19,6 +20,10 @@
 #include "gp.h"
 #include "rng.h"
 #include "space.h"
+
+/* Least L∞ distance in the unit cube between a new point and a pending or
+ * batch point. */
+#define ACQ_MIN_SEP 0.01
 
 struct acq_model {
 	struct gp *obj;  /* the objective model (warped, maximized); borrowed */
@@ -34,6 +39,8 @@ struct acq_opts {
 	size_t n_starts; /* candidates polished */
 	int maxiter;     /* BFGS iterations per polish */
 	int dedupe;      /* 1: never return a point of `taken` */
+	size_t n_spread; /* the last n_spread `taken` points (pending and batch)
+	                    must be at least ACQ_MIN_SEP away (L∞), dedupe or not */
 	uint64_t qmc_seed;
 };
 

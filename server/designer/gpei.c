@@ -556,6 +556,7 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		double val = NAN, mu = NAN, sd = NAN;
 		u = w->taken + w->n_taken * d;
 		ao.qmc_seed = mix(mix(in->seed, in->position), b + 1);
+		ao.n_spread = np + b;
 		int st = acq_search(&am, s, &ao, w->top, w->n_top, w->taken, w->n_taken, &r, u,
 		                    &val, &mu, &sd, err, errlen);
 		if (st < 0)
