@@ -9,6 +9,7 @@
 #include "config.h"
 #include "json_util.h"
 #include "service_internal.h"
+#include "stopping.h"
 #include "trial_json.h"
 #ifdef SIBYL_HAVE_GP
 #include "gpei.h"
@@ -538,6 +539,211 @@ int service_stop(struct service *sv, const char *owner, const char *study, int64
 	}
 out:
 	call_end(&tc);
+	return rc;
+}
+
+/* ---- checkTrialEarlyStoppingState: the median rule (stopping.h) ---- */
+
+/* One stored measurement as a point of the objective metric k. */
+static void to_point(const json_t *m, const struct spec *sp, size_t k, struct stopping_point *p)
+{
+	double v[sp->n_metrics];
+	const json_t *x;
+	int64_t n;
+	struct err ignored;
+	tj_measurement_metrics(m, sp, v);
+	memset(p, 0, sizeof(*p));
+	p->value = v[k];
+	if ((x = json_object_get(m, "stepCount")) && ju_int64(x, "", &n, &ignored) == 0) {
+		p->step = n;
+		p->has |= STOPPING_HAS_STEP;
+	}
+	if ((x = json_object_get(m, "elapsedDuration")) && ju_duration(x, "", &n, &ignored) == 0) {
+		p->elapsed_ns = n;
+		p->has |= STOPPING_HAS_ELAPSED;
+	}
+}
+
+/* A trial's learning curve: its reported measurements, or for a completed
+ * trial that reported none, its final measurement (which counts only if it
+ * carries stepCount or elapsedDuration). curve->points is malloc'd. */
+static int load_curve(struct store_conn *c, const struct spec *sp, size_t k,
+                      const struct store_trial *t, struct stopping_curve *curve, struct err *e)
+{
+	char **meas = NULL;
+	size_t n = 0;
+	curve->points = NULL;
+	curve->n = 0;
+	if (t->n_measurements > 0) {
+		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
+		if (rc)
+			return rc;
+	}
+	struct stopping_point *pts = calloc(n + 1, sizeof(*pts));
+	if (!pts) {
+		for (size_t i = 0; i < n; i++)
+			free(meas[i]);
+		free(meas);
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = tj_load(meas[i]);
+		if (m)
+			to_point(m, sp, k, &pts[curve->n++]);
+		json_decref(m);
+		free(meas[i]);
+	}
+	free(meas);
+	if (curve->n == 0 && t->final_json) {
+		json_t *m = tj_load(t->final_json);
+		if (m)
+			to_point(m, sp, k, &pts[curve->n++]);
+		json_decref(m);
+	}
+	curve->points = pts;
+	return 0;
+}
+
+/* The rule's answer for a trial, on a read snapshot (no lock held while the
+ * completed trials' curves are read). *stop and why are set on success. */
+static int median_decision(struct service *sv, const char *owner, const char *study, int64_t trial,
+                           int *stop, char *why, size_t cap, struct err *e)
+{
+	struct store_study s;
+	struct spec sp;
+	struct store_trial t = {0}, *done = NULL;
+	struct stopping_curve cur = {0}, *curves = NULL;
+	size_t n_done = 0;
+	*stop = 0;
+	struct store_conn *c = store_read(sv->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = service_load_study(c, owner, study, &s, &sp, e);
+	if (rc) {
+		store_release(c);
+		return rc;
+	}
+	if ((rc = store_trial_get(c, s.rowid, trial, &t, e)))
+		goto out;
+	if (t.state == TRIAL_STOPPING) {
+		*stop = 1;
+		snprintf(why, cap, "the trial is already STOPPING");
+		goto out;
+	}
+	if (t.state != TRIAL_ACTIVE)
+		goto out; /* the write refuses it with the trial's state */
+	if (!sp.has_median_stopping) {
+		snprintf(why, cap, "the study has no medianAutomatedStoppingSpec");
+		goto out;
+	}
+	size_t k = 0;
+	while (k + 1 < sp.n_metrics && sp.metrics[k].safety)
+		k++;
+	if ((rc = load_curve(c, &sp, k, &t, &cur, e)))
+		goto out;
+	if ((rc = store_trial_list(c, s.rowid, 1u << TRIAL_SUCCEEDED, 0, 0, &done, &n_done, e)))
+		goto out;
+	if (!(curves = calloc(n_done + 1, sizeof(*curves)))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_done && rc == 0; i++)
+		rc = load_curve(c, &sp, k, &done[i], &curves[i], e);
+	if (rc)
+		goto out;
+	struct stopping_input in = {
+	    .trial = &cur,
+	    .completed = curves,
+	    .n_completed = n_done,
+	    .minimize = sp.metrics[k].goal == DESIGNER_MINIMIZE,
+	    .use_elapsed = sp.median_use_elapsed,
+	};
+	struct stopping_result res;
+	if ((rc = stopping_median(&in, &res, e)))
+		goto out;
+	*stop = res.should_stop;
+	stopping_describe(&in, &res, why, cap);
+out:
+	store_release(c);
+	free((void *)cur.points);
+	for (size_t i = 0; curves && i < n_done; i++)
+		free((void *)curves[i].points);
+	free(curves);
+	store_trials_free(done, n_done);
+	store_trial_clear(&t);
+	store_study_clear(&s);
+	spec_free(&sp);
+	return rc;
+}
+
+int service_check_early_stopping(struct service *sv, const char *owner, const char *study,
+                                 int64_t trial, json_t **op, struct err *e)
+{
+	struct trial_call tc;
+	char why[512] = "", *text = NULL;
+	int stop;
+	*op = NULL;
+	int rc = median_decision(sv, owner, study, trial, &stop, why, sizeof(why), e);
+	if (rc)
+		return rc;
+	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+		goto out;
+	/* The check is a call on the trial: a lapsed lease is refused, a live
+	 * one renewed. */
+	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
+		if (e->code == ERR_FAILED_PRECONDITION)
+			rc = commit_error(&tc, rc, e);
+		goto out;
+	}
+	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
+		rc = state_error(owner, study, &tc.t, "checkTrialEarlyStoppingState", e);
+		goto out;
+	}
+	if (stop && tc.t.state == TRIAL_ACTIVE)
+		tc.t.state = TRIAL_STOPPING;
+	renew_lease(&tc.sp, &tc.t, tc.now);
+	if ((rc = store_trial_update(tc.w, &tc.t, e)))
+		goto out;
+	/* Stored without its name, as suggest's: the operations handler adds
+	 * the name from the id. */
+	char tid[32];
+	snprintf(tid, sizeof(tid), "%" PRId64, trial);
+	json_t *resp = json_object(), *meta = json_object();
+	json_object_set_new(resp, "@type",
+	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
+	                                "CheckTrialEarlyStoppingStateResponse"));
+	json_object_set_new(resp, "shouldStop", json_boolean(stop));
+	json_object_set_new(meta, "@type",
+	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
+	                                "CheckTrialEarlyStoppingStateMetatdata"));
+	json_object_set_new(meta, "trial", json_string(tid));
+	json_object_set_new(meta, "reason", json_string(why));
+	*op = json_object();
+	json_object_set_new(*op, "done", json_true());
+	json_object_set_new(*op, "metadata", meta);
+	json_object_set_new(*op, "response", resp);
+	int64_t op_id;
+	if (!(text = ju_canonical(*op))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = store_operation_insert(tc.w, tc.s.rowid, text, &op_id, e)))
+		goto out;
+	rc = store_write_commit(tc.w, e);
+	tc.w = NULL;
+	if (rc == 0) {
+		char name[600];
+		snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner,
+		         study, op_id);
+		json_object_set_new(*op, "name", json_string(name));
+	}
+out:
+	if (rc) {
+		json_decref(*op);
+		*op = NULL;
+	}
+	call_end(&tc);
+	free(text);
 	return rc;
 }
 

@@ -45,6 +45,13 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 /* :stop. */
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
                  json_t **trial_out /* OUT */, struct err *e);
+/* :checkTrialEarlyStoppingState: the median rule (stopping.h) when the
+ * spec has medianAutomatedStoppingSpec, else never stop. A stop moves an
+ * ACTIVE trial to STOPPING. Like any call on the trial it renews its lease
+ * (or refuses it when the lease lapsed). *op is the done Operation
+ * {response: {shouldStop}}, already stored. */
+int service_check_early_stopping(struct service *sv, const char *owner, const char *study,
+                                 int64_t trial, json_t **op /* OUT */, struct err *e);
 /* trials:listOptimalTrials: {"optimalTrials": [...]}. */
 int service_optimal(struct service *sv, const char *owner, const char *study,
                     json_t **out /* OUT */, struct err *e);

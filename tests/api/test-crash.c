@@ -71,6 +71,7 @@ static void test_crash(struct daemon *d)
 			break;
 		}
 		set_url(d->url);
+		ensure_owner(d);
 		fprintf(stderr, "kill %d at %zu acknowledged completes, restarted on %s\n", k, seen,
 		        d->url);
 	}

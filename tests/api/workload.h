@@ -432,6 +432,48 @@ static inline void measure(struct daemon *d, const char *study, const char *id, 
 	json_decref(CALL(d, "POST", path, body, want));
 }
 
+/* The rows of the trials and measurements tables in db_dump's canonical
+ * text: what a retried call must not change (other tables, such as an
+ * audit log of requests, may). malloc'd; NULL on error. */
+static inline char *dump_trials(const char *db_path)
+{
+	char *all = db_dump(db_path), *out;
+	if (!all)
+		return NULL;
+	size_t n = strlen(all), len = 0;
+	out = malloc(n + 1);
+	int keep = 0;
+	for (char *line = all; out && *line;) {
+		char *end = strchr(line, '\n');
+		size_t l = end ? (size_t)(end - line) + 1 : strlen(line);
+		if (strncmp(line, "table ", 6) == 0)
+			keep = strncmp(line, "table trials ", 13) == 0 ||
+			       strncmp(line, "table measurements ", 19) == 0;
+		if (keep) {
+			memcpy(out + len, line, l);
+			len += l;
+		}
+		line += l;
+	}
+	if (out)
+		out[len] = '\0';
+	free(all);
+	return out;
+}
+
+/* Owner "t" of every test study: created by the admin where owners are
+ * explicit (ALREADY_EXISTS is fine; so is UNIMPLEMENTED from a server
+ * that creates owners with their first study). */
+static inline void ensure_owner(struct daemon *d)
+{
+	struct reply r;
+	test_checks++;
+	if (http_call(d, "POST", "/v1/owners", "{\"ownerId\":\"t\"}", NULL, &r) != 0 ||
+	    (r.status != 200 && r.status != 409 && r.status != 501))
+		TEST_FAIL("creating owner t: status %ld: %s", r.status, r.body ? r.body : "");
+	reply_free(&r);
+}
+
 static inline double mono(void)
 {
 	struct timespec ts;
