@@ -320,6 +320,29 @@ class TestTrials(DaemonCase):
         with self.assertRaises(sc.FailedPrecondition):
             t.should_stop()
 
+    def test_median_stopping(self):
+        c = self.owner("med")
+        study = c.create_study("med", "t", spec(medianAutomatedStoppingSpec={}))
+        for i in range(5):
+            (t,) = study.suggest(1, client_id="c%d" % i)
+            for step in (1, 2, 3):
+                t.add_measurement({"loss": 0.1 + 0.01 * i}, step=step)
+            t.complete()
+        (bad,) = study.suggest(1, client_id="bad")
+        (good,) = study.suggest(1, client_id="good")
+        for step in (1, 2, 3):
+            bad.add_measurement({"loss": 10.0}, step=step)
+            good.add_measurement({"loss": 0.01}, step=step)
+        try:
+            verdicts = (bad.should_stop(), good.should_stop())
+        except sc.Unimplemented as e:
+            self.skipTest("server: %s" % e.message)
+        self.assertEqual(verdicts, (True, False))
+        self.assertEqual(bad.refresh().state, "STOPPING")
+        self.assertEqual(good.refresh().state, "ACTIVE")
+        bad.complete()  # a STOPPING trial still completes
+        self.assertEqual(bad.state, "SUCCEEDED")
+
     def test_created_trials(self):
         c = self.owner("ct")
         study = c.create_study("ct", "t", spec())
