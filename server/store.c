@@ -88,6 +88,12 @@ int store_step(struct store_conn *c, sqlite3_stmt *s, struct err *e)
 				               "store: database busy for %d ms (another process "
 				               "holds a lock on it?)",
 				               waited);
+			/* The quota triggers of 0002_multiteam.sql abort with a
+			 * message that starts "quota ": the client's limit, not
+			 * a fault of the store. */
+			const char *msg = sqlite3_errmsg(c->db);
+			if ((rc & 0xff) == SQLITE_CONSTRAINT && strncmp(msg, "quota ", 6) == 0)
+				return err_set(e, ERR_RESOURCE_EXHAUSTED, "%s", msg);
 			return store_sqlerr(c, e, "step");
 		}
 		/* Only the first step of a statement can meet a lock here (reads

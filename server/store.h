@@ -89,8 +89,8 @@ struct store_owner {
 void store_owner_clear(struct store_owner *o);           /* NULL-safe */
 void store_owners_free(struct store_owner *a, size_t n); /* clears each, frees array */
 
-/* Creates the owner row if missing (until the multi-team issue makes owners
- * explicit). */
+/* Creates the owner row if missing. The API never does (the admin creates
+ * owners, POST /v1/owners); for tests and tools that fill a store directly. */
 int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e);
 /* ALREADY_EXISTS if present. display_name may be NULL. */
 int store_owner_insert(struct store_conn *w, const char *owner, const char *display_name,
@@ -104,6 +104,77 @@ int store_owner_list(struct store_conn *c, const char *after, int limit, struct 
                      size_t *n, struct err *e);
 /* NOT_FOUND when absent; FAILED_PRECONDITION while it still has studies. */
 int store_owner_delete(struct store_conn *w, const char *owner, struct err *e);
+
+/* ---- multi-team: quotas, API keys, the audit log (store_teams.c) ---- */
+/* An owner's quotas; 0 means no limit. The study and trial quotas are
+ * enforced by the database itself (triggers of 0002_multiteam.sql), in the
+ * transaction of the insert or update: such a write fails with
+ * RESOURCE_EXHAUSTED and a message naming the quota. */
+struct store_quota {
+	int64_t max_studies;          /* studies of the owner */
+	int64_t max_trials_per_study; /* trials of one study, any state */
+	int64_t max_active_trials;    /* ACTIVE trials over all the owner's studies */
+	double requests_per_second;   /* per key of the owner (the api's rate limit) */
+};
+/* NOT_FOUND when the owner is absent. */
+int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_quota *out,
+                          struct err *e);
+/* Sets the display name (NULL: unchanged) and the quotas (NULL:
+ * unchanged). NOT_FOUND when the owner is absent. */
+int store_owner_update(struct store_conn *w, const char *owner, const char *display_name,
+                       const struct store_quota *q, struct err *e);
+/* Deletes the owner with its studies (and all under them) and keys.
+ * NOT_FOUND when absent. */
+int store_owner_delete_all(struct store_conn *w, const char *owner, struct err *e);
+
+struct store_key {
+	char keyid[17]; /* 16 hex digits */
+	char *owner;
+	int role; /* enum auth_role: 1 READER, 2 WRITER */
+	char *display_name;
+	unsigned char salt[16];
+	unsigned char hash[32];
+	int64_t create_time;
+	int64_t revoke_time; /* 0 while valid */
+	int64_t seq;         /* insertion order, for page tokens */
+};
+void store_key_clear(struct store_key *k);           /* NULL-safe */
+void store_keys_free(struct store_key *a, size_t n); /* clears each, frees array */
+/* Inserts k (its owner must exist: the caller checks). ABORTED when the key
+ * id is taken. */
+int store_key_insert(struct store_conn *w, const struct store_key *k, struct err *e);
+/* The key of this id and its owner's requests_per_second (owner_rps may be
+ * NULL). NOT_FOUND when absent. */
+int store_key_get(struct store_conn *c, const char *keyid, struct store_key *out,
+                  double *owner_rps /* OUT */, struct err *e);
+/* Keys of an owner in creation order, seq > after, at most limit (<= 0:
+ * all); free with store_keys_free. */
+int store_key_list(struct store_conn *c, const char *owner, int64_t after, int limit,
+                   struct store_key **out, size_t *n, struct err *e);
+/* Sets revoke_time (kept when already revoked). NOT_FOUND unless the owner
+ * has this key. */
+int store_key_revoke(struct store_conn *w, const char *owner, const char *keyid, int64_t now,
+                     struct err *e);
+
+struct store_audit {
+	int64_t id;
+	int64_t time;
+	char *keyid; /* "admin", a key id, or "" */
+	char *owner; /* the {owner} of the path or "" */
+	char *method;
+	char *path;
+	int status;  /* HTTP status of the answer */
+	char *error; /* google.rpc status name, "" on success */
+};
+void store_audit_clear(struct store_audit *a);           /* NULL-safe */
+void store_audits_free(struct store_audit *a, size_t n); /* clears each, frees array */
+/* Appends an entry (a->id is not read). The log keeps the newest million
+ * entries. */
+int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e);
+/* Entries newest first, id < before (0: from the newest), of one owner (NULL:
+ * all), at most limit; free with store_audits_free. */
+int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
+                     struct store_audit **out, size_t *n, struct err *e);
 
 /* Inserts; ALREADY_EXISTS if (owner, study_id) exists, NOT_FOUND if the
  * owner row does not. out may be NULL. */

@@ -1,5 +1,7 @@
-/* store_owners.c: the owners table (teams). Until the multi-team issue makes
- * owners explicit, store_owner_ensure creates one on its first study. */
+/* store_owners.c: the owners table (teams). The admin creates owners; a
+ * study can only be made under an existing one. store_owner_ensure is for
+ * tests and tools that fill a store directly. Quotas, keys and the audit
+ * log are in store_teams.c. */
 #include "store_internal.h"
 
 #include <stdlib.h>
