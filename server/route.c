@@ -97,17 +97,43 @@ int route_parse(const char *path, struct route *r, struct err *e)
 			    e, ERR_INVALID_ARGUMENT,
 			    "':' may only introduce a custom method at the end of the path");
 	}
+	if (n == 1 && strcmp(seg[0], "auditLog") == 0) {
+		if (verb)
+			goto bad_verb;
+		r->kind = ROUTE_AUDIT_LOG;
+		return 0;
+	}
 	if (strcmp(seg[0], "owners") != 0)
 		return err_set(e, ERR_NOT_FOUND, "no such path: %.200s", path);
-	if (n < 3 || strcmp(seg[2], "studies") != 0) {
+	if (n == 1) {
+		if (verb)
+			goto bad_verb;
 		r->kind = ROUTE_OWNERS;
-		if (n >= 2)
-			return check_id("owner", seg[1], r->owner, e);
 		return 0;
 	}
 	int rc = check_id("owner", seg[1], r->owner, e);
 	if (rc)
 		return rc;
+	if (n == 2) {
+		if (verb)
+			goto bad_verb;
+		r->kind = ROUTE_OWNER;
+		return 0;
+	}
+	if (strcmp(seg[2], "apiKeys") == 0 && n <= 4) {
+		if (verb)
+			goto bad_verb;
+		if (n == 3) {
+			r->kind = ROUTE_API_KEYS;
+			return 0;
+		}
+		if ((rc = check_id("API key", seg[3], r->key, e)))
+			return rc;
+		r->kind = ROUTE_API_KEY;
+		return 0;
+	}
+	if (strcmp(seg[2], "studies") != 0)
+		return err_set(e, ERR_NOT_FOUND, "no such path: %.200s", path);
 	if (n == 3) {
 		if (!verb) {
 			r->kind = ROUTE_STUDIES;
@@ -184,7 +210,15 @@ const char *route_methods(enum route_kind k)
 	case ROUTE_TRIAL:
 		return "GET, DELETE";
 	case ROUTE_OPERATION:
+	case ROUTE_AUDIT_LOG:
 		return "GET";
+	case ROUTE_OWNERS:
+	case ROUTE_API_KEYS:
+		return "GET, POST";
+	case ROUTE_OWNER:
+		return "GET, PATCH, DELETE";
+	case ROUTE_API_KEY:
+		return "GET, DELETE";
 	case ROUTE_STUDIES_LOOKUP:
 	case ROUTE_TRIALS_SUGGEST:
 	case ROUTE_TRIALS_OPTIMAL:
@@ -242,7 +276,15 @@ const char *route_label(const struct route *r, const char *method)
 	case ROUTE_OPERATION:
 		return "operations.get";
 	case ROUTE_OWNERS:
-		return "owners";
+		return get ? "owners.list" : "owners.create";
+	case ROUTE_OWNER:
+		return get ? "owners.get" : del ? "owners.delete" : "owners.patch";
+	case ROUTE_API_KEYS:
+		return get ? "apiKeys.list" : "apiKeys.create";
+	case ROUTE_API_KEY:
+		return del ? "apiKeys.delete" : "apiKeys.get";
+	case ROUTE_AUDIT_LOG:
+		return "auditLog.list";
 	default:
 		return "unknown";
 	}
@@ -280,7 +322,7 @@ void route_page_token(int64_t after, char *buf, size_t cap)
 	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static int page_token_decode(const char *tok, int64_t *after)
+int route_page_token_decode(const char *tok, int64_t *after)
 {
 	unsigned char raw[48];
 	size_t n = 0;
@@ -389,7 +431,7 @@ int route_query_parse(const char *query, int allow_filter, const char *const *st
 				v = 1000; /* AIP-158: values above the maximum are coerced */
 			q->page_size = v == 0 ? 100 : (int)v;
 		} else if (strcmp(kv, "pageToken") == 0) {
-			if (*val && page_token_decode(val, &q->page_after))
+			if (*val && route_page_token_decode(val, &q->page_after))
 				return err_set(e, ERR_INVALID_ARGUMENT,
 				               "pageToken is not a token this server issued");
 		} else if (strcmp(kv, "filter") == 0 && allow_filter) {

@@ -10,7 +10,11 @@
  *   .../studies/{study}/trials/{trial}               ROUTE_TRIAL
  *   .../studies/{study}/trials/{trial}:{verb}        ROUTE_TRIAL_VERB
  *   .../studies/{study}/operations/{operation}       ROUTE_OPERATION
- *   /v1/owners[/...] other than the above            ROUTE_OWNERS (not served yet)
+ *   /v1/owners                                       ROUTE_OWNERS
+ *   /v1/owners/{owner}                               ROUTE_OWNER
+ *   /v1/owners/{owner}/apiKeys                       ROUTE_API_KEYS
+ *   /v1/owners/{owner}/apiKeys/{key}                 ROUTE_API_KEY
+ *   /v1/auditLog                                     ROUTE_AUDIT_LOG
  */
 #ifndef SIBYL_ROUTE_H
 #define SIBYL_ROUTE_H
@@ -31,7 +35,11 @@ enum route_kind {
 	ROUTE_TRIAL,
 	ROUTE_TRIAL_VERB,
 	ROUTE_OPERATION,
-	ROUTE_OWNERS
+	ROUTE_OWNERS,
+	ROUTE_OWNER,
+	ROUTE_API_KEYS,
+	ROUTE_API_KEY,
+	ROUTE_AUDIT_LOG
 };
 
 enum route_verb {
@@ -49,6 +57,7 @@ struct route {
 	char study[129];
 	int64_t trial; /* ROUTE_TRIAL, ROUTE_TRIAL_VERB */
 	int64_t op;    /* ROUTE_OPERATION */
+	char key[129]; /* ROUTE_API_KEY: the key id */
 };
 
 /* Parses path (raw, not percent-decoded; "%3A" is taken as ':' and any
@@ -82,5 +91,7 @@ int route_query_parse(const char *query, int allow_filter, const char *const *st
 
 /* Opaque page tokens. buf: at least 64 bytes. */
 void route_page_token(int64_t after, char *buf, size_t cap);
+/* Reads a token of route_page_token back; -1 when it is not one. */
+int route_page_token_decode(const char *tok, int64_t *after /* OUT */);
 
 #endif

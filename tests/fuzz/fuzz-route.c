@@ -30,9 +30,10 @@ static void check_route(const char *path)
 		FUZZ_CHECK(label != NULL && label[0] != '\0', "no label");
 		(void)route_allows(r.kind, methods[i]);
 	}
-	if (r.kind != ROUTE_OWNERS) {
+	if (r.kind != ROUTE_OWNERS && r.kind != ROUTE_AUDIT_LOG)
 		FUZZ_CHECK(ju_is_id(r.owner), "owner \"%s\" is not an id", r.owner);
-	}
+	if (r.kind == ROUTE_API_KEY)
+		FUZZ_CHECK(ju_is_id(r.key), "key \"%s\" is not an id", r.key);
 	switch (r.kind) {
 	case ROUTE_STUDY:
 	case ROUTE_TRIALS:

@@ -63,8 +63,33 @@ static void test_forms(void)
 	ASSERT_EQ_INT(r.op, 9);
 	r = PARSE_OK("/v1/owners");
 	ASSERT_EQ_INT(r.kind, ROUTE_OWNERS);
+	r = PARSE_OK("/v1/owners/a");
+	ASSERT_EQ_INT(r.kind, ROUTE_OWNER);
+	ASSERT_EQ_STR(r.owner, "a");
 	r = PARSE_OK("/v1/owners/a/apiKeys");
-	ASSERT_EQ_INT(r.kind, ROUTE_OWNERS);
+	ASSERT_EQ_INT(r.kind, ROUTE_API_KEYS);
+	ASSERT_EQ_STR(r.owner, "a");
+	r = PARSE_OK("/v1/owners/a/apiKeys/0123456789abcdef");
+	ASSERT_EQ_INT(r.kind, ROUTE_API_KEY);
+	ASSERT_EQ_STR(r.key, "0123456789abcdef");
+	r = PARSE_OK("/v1/auditLog");
+	ASSERT_EQ_INT(r.kind, ROUTE_AUDIT_LOG);
+	ASSERT_TRUE(route_allows(ROUTE_OWNER, "PATCH"));
+	ASSERT_TRUE(!route_allows(ROUTE_OWNERS, "DELETE"));
+	ASSERT_TRUE(!route_allows(ROUTE_AUDIT_LOG, "POST"));
+	ASSERT_EQ_STR(route_label(&r, "GET"), "auditLog.list");
+	PARSE_BAD("/v1/owners/a/apiKeys/k/x", ERR_NOT_FOUND, "no such path");
+	PARSE_BAD("/v1/owners/a/apiKeys/..", ERR_INVALID_ARGUMENT, "'..'");
+	PARSE_BAD("/v1/owners/a/apiKeys/a%2Fb", ERR_INVALID_ARGUMENT, "percent-escapes");
+	PARSE_BAD("/v1/owners/a/apiKeys:x", ERR_NOT_FOUND, "no custom method");
+	PARSE_BAD("/v1/owners/a/widgets", ERR_NOT_FOUND, "no such path");
+	PARSE_BAD("/v1/auditLog/1", ERR_NOT_FOUND, "no such path");
+	int64_t after = 0;
+	char tok[64];
+	route_page_token(12345, tok, sizeof(tok));
+	ASSERT_EQ_INT(route_page_token_decode(tok, &after), 0);
+	ASSERT_EQ_INT(after, 12345);
+	ASSERT_EQ_INT(route_page_token_decode("nope", &after), -1);
 }
 
 static void test_refusals(void)
