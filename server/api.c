@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api_internal.h"
 #include "config.h"
@@ -32,7 +31,11 @@ struct api *api_new(const struct config *cfg, struct err *e)
 		return NULL;
 	}
 	api->sv = service_new(api->st, cfg);
-	if (!api->sv) {
+	/* Buckets of the keys used recently; idle ones are dropped. */
+	api->rl = ratelimit_new(100000);
+	if (!api->sv || !api->rl) {
+		service_free(api->sv);
+		ratelimit_free(api->rl);
 		store_close(api->st);
 		free(api);
 		err_set(e, ERR_INTERNAL, "out of memory");
@@ -46,6 +49,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	service_free(api->sv);
+	ratelimit_free(api->rl);
 	store_close(api->st);
 	free(api);
 }
@@ -96,23 +100,6 @@ size_t api_metrics(void *ctx, char *buf, size_t cap)
 	return o;
 }
 
-/* Constant time whatever the lengths: compare fixed-size hashes. */
-static int key_ok(const struct config *cfg, const char *authorization)
-{
-	if (!authorization || !cfg->admin_key[0])
-		return 0;
-	if (strncasecmp(authorization, "Bearer ", 7) != 0)
-		return 0;
-	const char *key = authorization + 7;
-	while (*key == ' ')
-		key++;
-	unsigned char a[32], b[32];
-	crypto_generichash(a, sizeof(a), (const unsigned char *)key, strlen(key), NULL, 0);
-	crypto_generichash(b, sizeof(b), (const unsigned char *)cfg->admin_key,
-	                   strlen(cfg->admin_key), NULL, 0);
-	return sodium_memcmp(a, b, sizeof(a)) == 0;
-}
-
 int api_empty_body(const json_t *body, struct err *e)
 {
 	static const char *const none[] = {NULL};
@@ -149,33 +136,36 @@ static void set_error(struct http_resp *resp, const struct err *e, int http_stat
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *api = ctx;
-	struct err e = {ERR_OK, ""};
+	struct err e = {ERR_OK, ""}, route_err = {ERR_OK, ""};
 	struct route r;
+	struct auth_principal who;
+	char seen_keyid[AUTH_KEYID_HEX + 1] = "";
+	double rps = 0;
 	json_t *body = NULL, *out = NULL;
 	int rc, http_status = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
 	resp->route = "unknown";
 	resp->body = NULL;
-	/* Authenticate before looking at the path, so that nothing about the
-	 * resources leaks to a caller without the key. */
-	if (!key_ok(api->cfg, req->authorization)) {
-		rc = err_set(&e, ERR_UNAUTHENTICATED,
-		             req->authorization
-		                 ? "the API key is not valid"
-		                 : "missing credentials: send Authorization: Bearer <API key>");
+	memset(&who, 0, sizeof(who));
+	int routed = route_parse(req->path, &r, &route_err) == 0;
+	int audited = api_audited(routed ? &r : NULL, req->method);
+	if (routed)
+		resp->route = route_label(&r, req->method);
+	/* Authenticate before answering anything about the path, so that
+	 * nothing about the resources leaks to a caller without a key. */
+	if ((rc = api_authenticate(api, req, &who, seen_keyid, &rps, &e)))
+		goto out;
+	/* The rate limit counts every call of the key, refused ones too. */
+	if ((rc = api_rate_limit(api, &who, rps, &resp->retry_after, &e)))
+		goto out;
+	if (!routed) {
+		e = route_err;
+		rc = -(int)e.code;
 		goto out;
 	}
-	if ((rc = route_parse(req->path, &r, &e)))
+	if ((rc = api_authorize(&who, &r, req->method, &e)))
 		goto out;
-	resp->route = route_label(&r, req->method);
-	if (r.kind == ROUTE_OWNERS) {
-		rc =
-		    err_set(&e, ERR_UNIMPLEMENTED,
-		            "the owners and API keys methods (multi-team) are not implemented yet; "
-		            "an owner exists as soon as a study is created under it");
-		goto out;
-	}
 	if (!route_allows(r.kind, req->method)) {
 		rc = err_set(&e, ERR_UNIMPLEMENTED,
 		             "method %.16s is not allowed on %.200s (allowed: %s)", req->method,
@@ -183,7 +173,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		http_status = 405;
 		goto out;
 	}
-	if (strcmp(req->method, "POST") == 0) {
+	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
 		if (api->cfg->max_body_bytes > 0 && req->body_len > api->cfg->max_body_bytes) {
 			rc = err_set(&e, ERR_INVALID_ARGUMENT,
 			             "request body is %zu bytes, more than the limit of %zu",
@@ -197,7 +187,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 			goto out;
 		}
 	}
-	struct api_call call = {.api = api, .req = req, .r = &r, .body = body};
+	struct api_call call = {.api = api, .req = req, .r = &r, .body = body, .who = &who};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
 	case ROUTE_STUDIES_LOOKUP:
@@ -206,6 +196,13 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		break;
 	case ROUTE_OPERATION:
 		rc = api_operations(&call, &out, &e);
+		break;
+	case ROUTE_OWNERS:
+	case ROUTE_OWNER:
+	case ROUTE_API_KEYS:
+	case ROUTE_API_KEY:
+	case ROUTE_AUDIT_LOG:
+		rc = api_owners(&call, &out, &e);
 		break;
 	default:
 		rc = api_trials(&call, &out, &e);
@@ -225,6 +222,8 @@ out:
 			e.code = ERR_INTERNAL;
 		set_error(resp, &e, http_status);
 	}
+	if (audited)
+		api_audit(api, &who, seen_keyid, routed ? r.owner : "", req, resp->status, &e);
 	json_decref(out);
 	json_decref(body);
 }

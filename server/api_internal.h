@@ -5,6 +5,8 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "auth.h"
+#include "ratelimit.h"
 #include "route.h"
 #include "service.h"
 #include "store.h"
@@ -13,15 +15,18 @@ struct api {
 	const struct config *cfg;
 	struct store *st;
 	struct service *sv;
+	struct ratelimit *rl; /* requests a second per API key */
 };
 
 /* One request, as the handlers see it. body is the parsed JSON object of a
- * POST ({} when empty), NULL for GET and DELETE. */
+ * POST or PATCH ({} when empty), NULL for GET and DELETE. who is the
+ * authenticated caller, already allowed to make the call. */
 struct api_call {
 	struct api *api;
 	const struct http_req *req;
 	const struct route *r;
 	json_t *body;
+	const struct auth_principal *who;
 };
 
 /* Each handler returns 0 with *out set (a new reference, the 200 body) or a
@@ -31,6 +36,35 @@ typedef int (*api_handler)(struct api_call *c, json_t **out, struct err *e);
 int api_studies(struct api_call *c, json_t **out, struct err *e);
 int api_trials(struct api_call *c, json_t **out, struct err *e);
 int api_operations(struct api_call *c, json_t **out, struct err *e);
+/* Owners, quotas, API keys, the audit log (api_owners.c). */
+int api_owners(struct api_call *c, json_t **out, struct err *e);
+
+/* ---- api_auth.c: around every call ---- */
+/* Who sends req: the admin key or an owner's API key (looked up by its key
+ * id and checked against its salted hash). seen_keyid gets the key id the
+ * token names, even when it fails (for the audit log); rps the owner's
+ * requests_per_second quota. UNAUTHENTICATED with a message when there is
+ * no usable key. */
+int api_authenticate(struct api *api, const struct http_req *req, struct auth_principal *who,
+                     char seen_keyid[AUTH_KEYID_HEX + 1] /* OUT */, double *rps /* OUT */,
+                     struct err *e);
+/* Whether who may make method on route r (auth_check with the action the
+ * route and method need). */
+int api_authorize(const struct auth_principal *who, const struct route *r, const char *method,
+                  struct err *e);
+/* Takes a token of who's bucket; RESOURCE_EXHAUSTED with *retry_after set
+ * when it is empty. The admin is not limited; rps <= 0 means no limit. */
+int api_rate_limit(struct api *api, const struct auth_principal *who, double rps,
+                   int *retry_after /* OUT */, struct err *e);
+/* 1 when the call goes into the audit log: every write, and every call on
+ * owners, keys and the audit log (r may be NULL: an unparsable path). */
+int api_audited(const struct route *r, const char *method);
+/* Appends the call and its answer (status, and e's status name when it
+ * failed) to the audit log. who may be NULL or unauthenticated; then the
+ * key id the token named, if any, is recorded. Failures are logged, never
+ * returned: the answer is already decided. */
+void api_audit(struct api *api, const struct auth_principal *who, const char *seen_keyid,
+               const char *owner, const struct http_req *req, int status, const struct err *e);
 
 /* Rejects any field in an empty-bodied call ({} expected). */
 int api_empty_body(const json_t *body, struct err *e);

@@ -70,8 +70,18 @@ static int create(struct api_call *c, json_t **out, struct err *e)
 	}
 	if (e->code != ERR_NOT_FOUND)
 		goto fail;
-	if ((rc = store_owner_ensure(w, owner, now, e)) ||
-	    (rc = store_study_insert(w, owner, id, canon, now, &s, e)))
+	/* Owners are made by the admin (POST /v1/owners), never implicitly. */
+	struct store_quota q;
+	if (store_owner_quota_get(w, owner, &q, e) != 0) {
+		if (e->code == ERR_NOT_FOUND)
+			err_set(
+			    e, ERR_NOT_FOUND,
+			    "owner owners/%s not found: the admin creates it with POST /v1/owners",
+			    owner);
+		rc = -(int)e->code;
+		goto fail;
+	}
+	if ((rc = store_study_insert(w, owner, id, canon, now, &s, e)))
 		goto fail;
 	if ((rc = store_write_commit(w, e)))
 		goto done;
