@@ -186,6 +186,7 @@ int main(void)
 	if (!d)
 		return 1;
 	set_url(d->url);
+	ensure_owner(d);
 	PART(test_crash(d));
 	PART(test_backup(d));
 	check_logs(d);

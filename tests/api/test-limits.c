@@ -11,11 +11,11 @@ static void test_body_bytes(struct daemon *d)
 	body[sizeof(body) - 1] = '\0';
 	memcpy(body, "{\"displayName\":\"big\"", 20);
 	body[sizeof(body) - 2] = '}';
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	struct reply r;
 	ASSERT_EQ_INT(http_call(d, "POST", "/v1/owners/t/studies", body, NULL, &r), 0);
 	ASSERT_EQ_INT(r.status, 413);
-	char *after = db_dump(d->db_path);
+	char *after = db_dump_data(d->db_path);
 	ASSERT_TRUE(before && after && strcmp(before, after) == 0);
 	free(before);
 	free(after);
@@ -169,6 +169,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-limits");
+	create_owner(d, "t");
 	test_body_bytes(d);
 	test_json_depth(d);
 	test_parameters(d);

@@ -17,14 +17,14 @@ static void test_create_or_load(struct daemon *d)
 
 	/* the same spec, written differently (1 vs 1.0, key order): the same
 	 * study comes back, nothing new is stored */
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	s = CALL(d, "POST", "/v1/owners/t/studies",
 	         "{\"studySpec\":{\"parameters\":[{\"doubleValueSpec\":{\"maxValue\":1.0,"
 	         "\"minValue\":0.0},\"parameterId\":\"x\"}],\"metrics\":[{\"goal\":\"MAXIMIZE\","
 	         "\"metricId\":\"acc\"}],\"algorithm\":\"RANDOM_SEARCH\"},\"displayName\":\"s1\"}",
 	         200);
 	char *again = json_dumps(s, JSON_SORT_KEYS);
-	char *after = db_dump(d->db_path);
+	char *after = db_dump_data(d->db_path);
 	ASSERT_EQ_STR(again, first);
 	ASSERT_EQ_STR(after, before);
 	free(again);
@@ -141,10 +141,10 @@ static void test_auth(struct daemon *d)
 	const char *keys[] = {"", "wrong-key", HARNESS_ADMIN_KEY "x", "test-admin-key"};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			char *before = db_dump(d->db_path);
+			char *before = db_dump_data(d->db_path);
 			ASSERT_EQ_INT(
 			    http_call(d, paths[i][0], paths[i][1], paths[i][2], keys[k], &r), 0);
-			char *after = db_dump(d->db_path);
+			char *after = db_dump_data(d->db_path);
 			ASSERT_EQ_INT(r.status, 401);
 			ASSERT_EQ_STR(reply_status_name(&r), "UNAUTHENTICATED");
 			ASSERT_EQ_INT(json_integer_value(json_object_get(
@@ -240,6 +240,8 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-studies");
+	create_owner(d, "t");
+	create_owner(d, "other");
 	test_create_or_load(d);
 	test_get_lookup_delete(d);
 	test_list_pages(d);

@@ -431,6 +431,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-suggest");
+	create_owner(d, "t");
 	test_order(d);
 	test_budget(d);
 	test_budget_concurrent(d);

@@ -120,9 +120,9 @@ static void test_measure_and_complete(struct daemon *d)
 	char *first = json_dumps(t, JSON_SORT_KEYS);
 	json_decref(t);
 	/* the retry returns the trial unchanged; another body is refused */
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	t = CALL(d, "POST", "/v1/owners/t/studies/mc/trials/1:complete", "{}", 200);
-	char *again = json_dumps(t, JSON_SORT_KEYS), *after = db_dump(d->db_path);
+	char *again = json_dumps(t, JSON_SORT_KEYS), *after = db_dump_data(d->db_path);
 	ASSERT_EQ_STR(again, first);
 	ASSERT_EQ_STR(after, before);
 	free(first);
@@ -281,6 +281,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-trials");
+	create_owner(d, "t");
 	test_crud(d);
 	test_measure_and_complete(d);
 	test_best_measurement(d);

@@ -415,6 +415,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-validation");
+	create_owner(d, "t");
 	test_bad_specs(d);
 	test_good_spec(d);
 	test_bad_bodies(d);

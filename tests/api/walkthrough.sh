@@ -44,7 +44,7 @@ awk -v dir="$dir" '
 	inblock { print > f }
 ' "$doc"
 blocks=("$dir"/block*.sh)
-[ "${#blocks[@]}" -eq 6 ] || fail "expected 6 command blocks in $doc, found ${#blocks[@]}"
+[ "${#blocks[@]}" -eq 7 ] || fail "expected 7 command blocks in $doc, found ${#blocks[@]}"
 
 i=0
 for b in "${blocks[@]}"; do
@@ -53,12 +53,13 @@ for b in "${blocks[@]}"; do
 	echo "block $i: $out" | head -c 400
 	echo
 	case $i in
-	1) expect='"name":"owners/demo/studies/mnist-lr"' ;;
-	2) expect='"name":"owners/demo/studies/mnist-lr/trials/1"' ;;
-	3) expect='"stepCount":"100"' ;;
-	4) expect='"state":"SUCCEEDED"' ;;
-	5) expect='"optimalTrials":[{"name":"owners/demo/studies/mnist-lr/trials/1"' ;;
-	6) expect='{"error":{"code":404,"message":"trial owners/demo/studies/mnist-lr/trials/99 not found","status":"NOT_FOUND"}}' ;;
+	1) expect='"name":"owners/demo"' ;;
+	2) expect='"name":"owners/demo/studies/mnist-lr"' ;;
+	3) expect='"name":"owners/demo/studies/mnist-lr/trials/1"' ;;
+	4) expect='"stepCount":"100"' ;;
+	5) expect='"state":"SUCCEEDED"' ;;
+	6) expect='"optimalTrials":[{"name":"owners/demo/studies/mnist-lr/trials/1"' ;;
+	7) expect='{"error":{"code":404,"message":"trial owners/demo/studies/mnist-lr/trials/99 not found","status":"NOT_FOUND"}}' ;;
 	esac
 	case $out in
 	*"$expect"*) ;;
