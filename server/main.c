@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <gsl/gsl_errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
+	/* GSL's default handler aborts the process on any error, including a
+	 * Cholesky that meets a matrix that is not positive definite; the
+	 * designer checks every GSL status and recovers instead. */
+	gsl_set_error_handler_off();
 	if (sodium_init() < 0) {
 		log_error("event=start_failed msg=\"libsodium failed to initialize\"");
 		return 1;
