@@ -1,11 +1,11 @@
 #!/bin/bash
-# Runs the curl walkthrough of docs/walkthrough.md verbatim: every ```sh
+# Runs the curl walkthrough of README.md verbatim: every ```sh
 # block (not the ```sh setup block, whose variables this script sets for a
 # daemon it starts on a free port) is executed in order, and the answers are
 # checked for what the text says they show.
-#   walkthrough.sh docs/walkthrough.md      (SIBYLD names the binary)
+#   walkthrough.sh README.md      (SIBYLD names the binary)
 set -u
-doc=${1:?usage: walkthrough.sh docs/walkthrough.md}
+doc=${1:?usage: walkthrough.sh README.md}
 : "${SIBYLD:?SIBYLD must name the sibyld binary}"
 
 dir=$(mktemp -d)
