@@ -74,6 +74,34 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_action *ac
 /* Prints an action's usage and help (for --help) and returns EXIT_OK. */
 int cli_action_help(const char *group, const struct cli_action *a);
 
+/* For actions that take only the common options: parses them, checks that
+ * npos arguments follow (any number when npos < 0) and connects. Returns -1
+ * to go on (the arguments from argv[optind]), else the exit code to return. */
+int cli_args(struct cli *cli, int argc, char **argv, const char *group, const struct cli_action *a,
+             int npos);
+
+/* A list command's output, all pages joined. With --json the items are kept
+ * and printed as one JSON array by cli_list_close() only when every page
+ * came, so that a failure prints nothing on stdout; else each table row is
+ * printed as it comes, under what header() prints (may be NULL) with the
+ * first page. */
+struct cli_list {
+	struct cli *cli;
+	void (*header)(void);
+	int pages;
+	FILE *json; /* open_memstream over buf */
+	char *buf;
+	size_t len;
+};
+void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void));
+/* Call once a page has come, before its items. */
+void cli_list_page(struct cli_list *l);
+/* Adds an item's JSON with --json and returns 0; else returns 1: the caller
+ * prints the table row. */
+int cli_list_item(struct cli_list *l, const char *json);
+/* Prints the JSON array when rc is EXIT_OK, frees what l holds; returns rc. */
+int cli_list_close(struct cli_list *l, int rc);
+
 /* strtoll/strtod with full checks; 0 or -1. */
 int cli_parse_ll(const char *s, long long *out);
 int cli_parse_double(const char *s, double *out);

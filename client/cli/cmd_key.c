@@ -31,7 +31,7 @@ static int key_create(struct cli *cli, int argc, char **argv)
 			role = optarg;
 		else if (ch == 'd')
 			display = optarg;
-		else if (ch != 'J')
+		else
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 1)
@@ -51,60 +51,39 @@ static int key_create(struct cli *cli, int argc, char **argv)
 
 static int key_list(struct cli *cli, int argc, char **argv)
 {
-	int ch;
-	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
-		if (ch == 'h')
-			return cli_action_help("key", &actions[1]);
-		if (ch != 'J')
-			return EXIT_USAGE;
-	}
-	if (argc - optind != 1)
-		return cli_usage("usage: sibyl key %s", actions[1].usage);
-	if (cli_connect(cli))
-		return EXIT_USAGE;
+	int rc = cli_args(cli, argc, argv, "key", &actions[1], 1);
+	if (rc >= 0)
+		return rc;
+	struct cli_list out;
 	char *token = NULL;
-	int first = 1;
-	if (cli->json)
-		fputs("[", stdout);
+	cli_list_open(&out, cli, NULL);
+	rc = EXIT_OK;
 	do {
 		struct sibyl_api_key_list *l;
 		if (sibyl_api_key_list(cli->client, argv[optind], 0, token, &l)) {
-			free(token);
-			if (cli->json)
-				fputs("]\n", stdout);
-			return cli_fail(cli, "key list");
+			rc = cli_fail(cli, "key list");
+			break;
 		}
 		free(token);
 		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
+		cli_list_page(&out);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct sibyl_api_key *k = l->keys[i];
-			if (cli->json)
-				printf("%s%s", first ? "" : ",", k->json);
-			else
+			if (cli_list_item(&out, k->json))
 				printf("%-40s %-7s %s\n", k->name, k->role ? k->role : "",
 				       k->display_name ? k->display_name : "");
-			first = 0;
 		}
 		sibyl_api_key_list_free(l);
 	} while (token);
-	if (cli->json)
-		fputs("]\n", stdout);
-	return EXIT_OK;
+	free(token);
+	return cli_list_close(&out, rc);
 }
 
 static int key_delete(struct cli *cli, int argc, char **argv)
 {
-	int ch;
-	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
-		if (ch == 'h')
-			return cli_action_help("key", &actions[2]);
-		if (ch != 'J')
-			return EXIT_USAGE;
-	}
-	if (argc - optind != 2)
-		return cli_usage("usage: sibyl key %s", actions[2].usage);
-	if (cli_connect(cli))
-		return EXIT_USAGE;
+	int rc = cli_args(cli, argc, argv, "key", &actions[2], 2);
+	if (rc >= 0)
+		return rc;
 	char name[512];
 	const char *id = argv[optind + 1];
 	if (strncmp(id, "owners/", 7) == 0)

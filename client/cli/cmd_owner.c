@@ -24,21 +24,6 @@ static void print_owner(const struct sibyl_owner *o)
 	       o->display_name ? o->display_name : "");
 }
 
-/* Parses only the common options; returns -1 to go on, else an exit code. */
-static int simple_opts(struct cli *cli, int argc, char **argv, const struct cli_action *a, int npos)
-{
-	int ch;
-	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
-		if (ch == 'h')
-			return cli_action_help("owner", a);
-		if (ch != 'J')
-			return EXIT_USAGE;
-	}
-	if (argc - optind != npos)
-		return cli_usage("usage: sibyl owner %s", a->usage);
-	return cli_connect(cli) ? EXIT_USAGE : -1;
-}
-
 static int owner_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"display-name", required_argument, NULL, 'd'},
@@ -50,7 +35,7 @@ static int owner_create(struct cli *cli, int argc, char **argv)
 			return cli_action_help("owner", &actions[0]);
 		if (ch == 'd')
 			display = optarg;
-		else if (ch != 'J')
+		else
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 1)
@@ -70,40 +55,34 @@ static int owner_create(struct cli *cli, int argc, char **argv)
 
 static int owner_list(struct cli *cli, int argc, char **argv)
 {
-	int rc = simple_opts(cli, argc, argv, &actions[1], 0);
+	int rc = cli_args(cli, argc, argv, "owner", &actions[1], 0);
 	if (rc >= 0)
 		return rc;
+	struct cli_list out;
 	char *token = NULL;
-	int first = 1;
-	if (cli->json)
-		fputs("[", stdout);
+	cli_list_open(&out, cli, NULL);
+	rc = EXIT_OK;
 	do {
 		struct sibyl_owner_list *l;
 		if (sibyl_owner_list(cli->client, 0, token, &l)) {
-			free(token);
-			if (cli->json)
-				fputs("]\n", stdout);
-			return cli_fail(cli, "owner list");
+			rc = cli_fail(cli, "owner list");
+			break;
 		}
 		free(token);
 		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		for (size_t i = 0; i < l->n; i++) {
-			if (cli->json)
-				printf("%s%s", first ? "" : ",", l->owners[i]->json);
-			else
+		cli_list_page(&out);
+		for (size_t i = 0; i < l->n; i++)
+			if (cli_list_item(&out, l->owners[i]->json))
 				print_owner(l->owners[i]);
-			first = 0;
-		}
 		sibyl_owner_list_free(l);
 	} while (token);
-	if (cli->json)
-		fputs("]\n", stdout);
-	return EXIT_OK;
+	free(token);
+	return cli_list_close(&out, rc);
 }
 
 static int owner_show(struct cli *cli, int argc, char **argv)
 {
-	int rc = simple_opts(cli, argc, argv, &actions[2], 1);
+	int rc = cli_args(cli, argc, argv, "owner", &actions[2], 1);
 	if (rc >= 0)
 		return rc;
 	struct sibyl_owner *o;
@@ -119,7 +98,7 @@ static int owner_show(struct cli *cli, int argc, char **argv)
 
 static int owner_delete(struct cli *cli, int argc, char **argv)
 {
-	int rc = simple_opts(cli, argc, argv, &actions[3], 1);
+	int rc = cli_args(cli, argc, argv, "owner", &actions[3], 1);
 	if (rc >= 0)
 		return rc;
 	if (sibyl_owner_delete(cli->client, argv[optind]))

@@ -251,8 +251,7 @@ static int study_create(struct cli *cli, int argc, char **argv)
 		case 'h':
 			rc = cli_action_help("study", &actions[0]);
 			goto out;
-		case 'J':
-		case 's':
+		case 's': /* read above */
 			continue;
 		case 'p':
 		case 'm':
@@ -346,67 +345,51 @@ out:
 	return rc;
 }
 
-static int positional(struct cli *cli, int argc, char **argv, const struct cli_action *a, int n)
-{
-	int ch;
-	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
-		if (ch == 'h')
-			return cli_action_help("study", a);
-		if (ch != 'J')
-			return EXIT_USAGE;
-	}
-	if (argc - optind != n)
-		return cli_usage("usage: sibyl study %s", a->usage);
-	return cli_connect(cli) ? EXIT_USAGE : -1;
-}
-
 static const char *goal_name(enum sibyl_goal g)
 {
 	return g == SIBYL_GOAL_MAXIMIZE ? "MAXIMIZE" : g == SIBYL_GOAL_MINIMIZE ? "MINIMIZE" : "?";
 }
 
+static void study_header(void)
+{
+	printf("%-40s %-10s %-22s %s\n", "STUDY", "STATE", "ALGORITHM", "CREATED");
+}
+
 static int study_list(struct cli *cli, int argc, char **argv)
 {
-	int rc = positional(cli, argc, argv, &actions[1], 1);
+	int rc = cli_args(cli, argc, argv, "study", &actions[1], 1);
 	if (rc >= 0)
 		return rc;
+	struct cli_list out;
 	char *token = NULL;
-	int first = 1;
-	if (cli->json)
-		fputs("[", stdout);
+	cli_list_open(&out, cli, study_header);
+	rc = EXIT_OK;
 	do {
 		struct sibyl_study_list *l;
 		if (sibyl_study_list(cli->client, argv[optind], 0, token, &l)) {
-			free(token);
-			if (cli->json)
-				fputs("]\n", stdout);
-			return cli_fail(cli, "study list");
+			rc = cli_fail(cli, "study list");
+			break;
 		}
 		free(token);
 		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		if (first && !cli->json)
-			printf("%-40s %-10s %-22s %s\n", "STUDY", "STATE", "ALGORITHM", "CREATED");
+		cli_list_page(&out);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct sibyl_study *s = l->studies[i];
-			if (cli->json)
-				printf("%s%s", first ? "" : ",", s->json);
-			else
+			if (cli_list_item(&out, s->json))
 				printf("%-40s %-10s %-22s %s\n", s->name,
 				       sibyl_study_state_name(s->state),
 				       s->algorithm ? s->algorithm : "GAUSSIAN_PROCESS_EI",
 				       s->create_time ? s->create_time : "");
-			first = 0;
 		}
 		sibyl_study_list_free(l);
 	} while (token);
-	if (cli->json)
-		fputs("]\n", stdout);
-	return EXIT_OK;
+	free(token);
+	return cli_list_close(&out, rc);
 }
 
 static int study_show(struct cli *cli, int argc, char **argv)
 {
-	int rc = positional(cli, argc, argv, &actions[2], 1);
+	int rc = cli_args(cli, argc, argv, "study", &actions[2], 1);
 	if (rc >= 0)
 		return rc;
 	char *name = cli_study_name(argv[optind]);
@@ -440,7 +423,7 @@ static int study_show(struct cli *cli, int argc, char **argv)
 
 static int study_delete(struct cli *cli, int argc, char **argv)
 {
-	int rc = positional(cli, argc, argv, &actions[3], 1);
+	int rc = cli_args(cli, argc, argv, "study", &actions[3], 1);
 	if (rc >= 0)
 		return rc;
 	char *name = cli_study_name(argv[optind]);

@@ -107,15 +107,13 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 		printf("ended:       %s\n", t->end_time);
 }
 
-static void print_list(struct cli *cli, const struct sibyl_trial_list *l, int *first)
+/* One page of trials into out. */
+static void print_list(struct cli_list *out, const struct sibyl_trial_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (cli->json)
-			printf("%s%s", *first ? "" : ",", l->trials[i]->json);
-		else
+	cli_list_page(out);
+	for (size_t i = 0; i < l->n; i++)
+		if (cli_list_item(out, l->trials[i]->json))
 			table_row(l->trials[i]);
-		*first = 0;
-	}
 }
 
 /* The trial named by argv[optind] (and argv[optind+1] unless it is a full
@@ -155,19 +153,6 @@ static int parse_metrics(int argc, char **argv, struct sibyl_measurement *m)
 	return 0;
 }
 
-/* Common options only; returns -1 to go on, else an exit code. */
-static int plain_opts(struct cli *cli, int argc, char **argv, const struct cli_action *a)
-{
-	int ch;
-	while ((ch = cli_getopt(cli, argc, argv, "h", NULL)) != -1) {
-		if (ch == 'h')
-			return cli_action_help("trial", a);
-		if (ch != 'J')
-			return EXIT_USAGE;
-	}
-	return cli_connect(cli) ? EXIT_USAGE : -1;
-}
-
 static int trial_suggest(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"client-id", required_argument, NULL, 'c'},
@@ -184,7 +169,7 @@ static int trial_suggest(struct cli *cli, int argc, char **argv)
 		else if (ch == 'n') {
 			if (cli_parse_ll(optarg, &count) || count < 1 || count > 1000)
 				return cli_usage("bad --count \"%s\"", optarg);
-		} else if (ch != 'J')
+		} else
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 1 || !client_id)
@@ -195,22 +180,17 @@ static int trial_suggest(struct cli *cli, int argc, char **argv)
 	if (!study)
 		return EXIT_USAGE;
 	struct sibyl_trial_list *l;
+	struct cli_list out;
 	int rc = EXIT_OK;
+	cli_list_open(&out, cli, table_header);
 	if (sibyl_trial_suggest(cli->client, study, (int)count, client_id, &l)) {
 		rc = cli_fail(cli, "trial suggest");
 	} else {
-		int first = 1;
-		if (cli->json)
-			fputs("[", stdout);
-		else
-			table_header();
-		print_list(cli, l, &first);
-		if (cli->json)
-			fputs("]\n", stdout);
+		print_list(&out, l);
 		sibyl_trial_list_free(l);
 	}
 	sibyl_free(study);
-	return rc;
+	return cli_list_close(&out, rc);
 }
 
 static int trial_list(struct cli *cli, int argc, char **argv)
@@ -224,7 +204,7 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 			return cli_action_help("trial", &actions[1]);
 		if (ch == 's')
 			snprintf(filter, sizeof filter, "state=%s", optarg);
-		else if (ch != 'J')
+		else
 			return EXIT_USAGE;
 	}
 	if (argc - optind != 1)
@@ -234,10 +214,10 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 	char *study = cli_study_name(argv[optind]);
 	if (!study)
 		return EXIT_USAGE;
+	struct cli_list out;
 	char *token = NULL;
-	int first = 1, rc = EXIT_OK;
-	if (cli->json)
-		fputs("[", stdout);
+	int rc = EXIT_OK;
+	cli_list_open(&out, cli, table_header);
 	do {
 		struct sibyl_trial_list *l;
 		if (sibyl_trial_list(cli->client, study, filter[0] ? filter : NULL, 0, token, &l)) {
@@ -246,21 +226,17 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 		}
 		free(token);
 		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		if (first && !cli->json)
-			table_header();
-		print_list(cli, l, &first);
+		print_list(&out, l);
 		sibyl_trial_list_free(l);
 	} while (token);
 	free(token);
-	if (cli->json)
-		fputs("]\n", stdout);
 	sibyl_free(study);
-	return rc;
+	return cli_list_close(&out, rc);
 }
 
 static int trial_show(struct cli *cli, int argc, char **argv)
 {
-	int rc = plain_opts(cli, argc, argv, &actions[2]);
+	int rc = cli_args(cli, argc, argv, "trial", &actions[2], -1);
 	if (rc >= 0)
 		return rc;
 	char *name = take_trial(argc, argv);
@@ -298,7 +274,7 @@ static int trial_measure(struct cli *cli, int argc, char **argv)
 		} else if (ch == 'e') {
 			if (cli_parse_double(optarg, &m.elapsed_seconds) || m.elapsed_seconds < 0)
 				return cli_usage("bad --elapsed \"%s\"", optarg);
-		} else if (ch != 'J')
+		} else
 			return EXIT_USAGE;
 	}
 	if (cli_connect(cli))
@@ -342,7 +318,7 @@ static int trial_complete(struct cli *cli, int argc, char **argv)
 			return cli_action_help("trial", &actions[4]);
 		if (ch == 'i')
 			reason = optarg;
-		else if (ch != 'J')
+		else
 			return EXIT_USAGE;
 	}
 	if (cli_connect(cli))
@@ -376,7 +352,7 @@ out:
 static int trial_simple(struct cli *cli, int argc, char **argv, const struct cli_action *a,
                         int stop)
 {
-	int rc = plain_opts(cli, argc, argv, a);
+	int rc = cli_args(cli, argc, argv, "trial", a, -1);
 	if (rc >= 0)
 		return rc;
 	char *name = take_trial(argc, argv);
@@ -414,31 +390,24 @@ static int trial_delete(struct cli *cli, int argc, char **argv)
 
 static int trial_optimal(struct cli *cli, int argc, char **argv)
 {
-	int rc = plain_opts(cli, argc, argv, &actions[7]);
+	int rc = cli_args(cli, argc, argv, "trial", &actions[7], 1);
 	if (rc >= 0)
 		return rc;
-	if (argc - optind != 1)
-		return cli_usage("usage: sibyl trial %s", actions[7].usage);
 	char *study = cli_study_name(argv[optind]);
 	if (!study)
 		return EXIT_USAGE;
 	struct sibyl_trial_list *l;
+	struct cli_list out;
+	cli_list_open(&out, cli, table_header);
 	if (sibyl_trial_list_optimal(cli->client, study, &l)) {
 		rc = cli_fail(cli, "trial optimal");
 	} else {
-		int first = 1;
-		if (cli->json)
-			fputs("[", stdout);
-		else
-			table_header();
-		print_list(cli, l, &first);
-		if (cli->json)
-			fputs("]\n", stdout);
+		print_list(&out, l);
 		sibyl_trial_list_free(l);
 		rc = EXIT_OK;
 	}
 	sibyl_free(study);
-	return rc;
+	return cli_list_close(&out, rc);
 }
 
 /* Whether the study's parameter `id` is categorical (its values are strings). */

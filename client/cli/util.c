@@ -106,6 +106,53 @@ int cli_action_help(const char *group, const struct cli_action *a)
 	return EXIT_OK;
 }
 
+int cli_args(struct cli *cli, int argc, char **argv, const char *group, const struct cli_action *a,
+             int npos)
+{
+	int ch = cli_getopt(cli, argc, argv, "h", NULL);
+	if (ch != -1) /* cli_getopt applies the common options itself */
+		return ch == 'h' ? cli_action_help(group, a) : EXIT_USAGE;
+	if (npos >= 0 && argc - optind != npos)
+		return cli_usage("usage: sibyl %s %s", group, a->usage);
+	return cli_connect(cli) ? EXIT_USAGE : -1;
+}
+
+void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void))
+{
+	*l = (struct cli_list){.cli = cli, .header = header};
+	if (cli->json)
+		l->json = open_memstream(&l->buf, &l->len);
+}
+
+void cli_list_page(struct cli_list *l)
+{
+	if (l->pages++ == 0 && !l->cli->json && l->header)
+		l->header();
+}
+
+int cli_list_item(struct cli_list *l, const char *json)
+{
+	if (!l->cli->json)
+		return 1;
+	if (l->json)
+		fprintf(l->json, "%s%s", ftell(l->json) ? "," : "", json ? json : "null");
+	return 0;
+}
+
+int cli_list_close(struct cli_list *l, int rc)
+{
+	if (l->json && fclose(l->json) != 0 && rc == EXIT_OK)
+		rc = cli_usage("out of memory");
+	if (l->cli->json && rc == EXIT_OK) {
+		if (!l->json)
+			rc = cli_usage("out of memory");
+		else
+			printf("[%s]\n", l->buf);
+	}
+	free(l->buf);
+	return rc;
+}
+
 static void group_help(FILE *f, const char *group, const struct cli_action *actions)
 {
 	fprintf(f, "usage: sibyl %s ACTION [ARGS...] [--json]\n\nActions:\n", group);

@@ -103,6 +103,34 @@ static void test_errors(const struct daemon *d)
 	(void)d;
 }
 
+/* A list that fails prints nothing on stdout with --json, not a partial
+ * array: only the error, on stderr, and the exit code of the failure. */
+static void test_json_list_errors(void)
+{
+	static const struct {
+		int status;
+		const char *argv[6];
+	} cases[] = {
+	    {5, {"study", "list", "team", "--key", "wrong"}},
+	    {5, {"owner", "list", "--key", "wrong"}},
+	    {5, {"key", "list", "team", "--key", "wrong"}},
+	    {5, {"trial", "list", "team/s", "--key", "wrong"}},
+	    {3, {"trial", "list", "team/nope"}},
+	    {3, {"trial", "optimal", "team/nope"}},
+	    {3, {"trial", "suggest", "team/nope", "--client-id", "c"}},
+	    {2, {"study", "list", "team", "--url", "http://127.0.0.1:1"}},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *const *a = cases[i].argv;
+		struct proc_out o;
+		sibyl(&o, "--json", a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+		ASSERT_EQ_INT(o.status, cases[i].status);
+		ASSERT_EQ_STR(o.out, "");
+		ASSERT_TRUE(strncmp(o.err, "sibyl: ", 7) == 0);
+		proc_free(&o);
+	}
+}
+
 static void test_studies(const struct daemon *d)
 {
 	struct proc_out o;
@@ -387,9 +415,19 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("test-cli");
+	{
+		/* Owners are made by the admin before their studies. */
+		struct reply owner_r;
+		ASSERT_EQ_INT(
+		    http_call(d, "POST", "/v1/owners", "{\"ownerId\":\"team\"}", NULL, &owner_r),
+		    0);
+		ASSERT_EQ_INT(owner_r.status, 200);
+		reply_free(&owner_r);
+	}
 	snprintf(env_url, sizeof env_url, "SIBYL_URL=%s", d->url);
 	snprintf(env_key, sizeof env_key, "SIBYL_KEY=%s", HARNESS_ADMIN_KEY);
 	test_errors(d);
+	test_json_list_errors();
 	test_studies(d);
 	test_trials();
 	test_admin();
