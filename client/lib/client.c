@@ -309,7 +309,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
-static void sleep_ms(long ms)
+void client_sleep_ms(long ms)
 {
 	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -488,7 +488,7 @@ int client_call(struct sibyl_client *c, const char *method, const char *path, js
 			delay = c->max_delay_ms;
 		/* Half fixed, half random: workers that lost the server together
 		 * do not all come back in the same millisecond. */
-		sleep_ms(delay / 2 + (long)(rand_r(&c->seed) % (unsigned)(delay / 2 + 1)));
+		client_sleep_ms(delay / 2 + (long)(rand_r(&c->seed) % (unsigned)(delay / 2 + 1)));
 		delay = delay * 2;
 	}
 	if (c->attempts > 1 && c->code == SIBYL_ECONNECT) {

@@ -28,6 +28,9 @@ int client_fail(struct sibyl_client *c, int code, const char *fmt, ...)
  * unknown. */
 int client_code_from_name(const char *name);
 
+/* Sleeps ms milliseconds, through signals. */
+void client_sleep_ms(long ms);
+
 /* Clears the handle's error. */
 void client_ok(struct sibyl_client *c);
 

@@ -5,10 +5,8 @@
 
 #include "internal.h"
 
-/* "PREFIX?pageSize=N&pageToken=T&filter=F" into a new string, or NULL with
- * the handle's error set. */
-static char *list_path(struct sibyl_client *c, const char *prefix, int page_size,
-                       const char *page_token, const char *filter)
+char *studies_list_path(struct sibyl_client *c, const char *prefix, int page_size,
+                        const char *page_token, const char *filter)
 {
 	char *tok = NULL, *flt = NULL, *path = NULL;
 	if (page_size < 0) {
@@ -41,12 +39,6 @@ out:
 	free(tok);
 	free(flt);
 	return path;
-}
-
-char *studies_list_path(struct sibyl_client *c, const char *prefix, int page_size,
-                        const char *page_token, const char *filter)
-{
-	return list_path(c, prefix, page_size, page_token, filter);
 }
 
 static int get_study(struct sibyl_client *c, const char *method, const char *path, json_t *body,
@@ -107,7 +99,7 @@ int sibyl_study_list(struct sibyl_client *c, const char *owner, int page_size,
 	if ((rc = client_check_name(c, "owner", owner)) != 0)
 		return rc;
 	snprintf(prefix, sizeof prefix, "owners/%s/studies", owner);
-	char *path = list_path(c, prefix, page_size, page_token, NULL);
+	char *path = studies_list_path(c, prefix, page_size, page_token, NULL);
 	if (!path)
 		return -sibyl_errcode(c);
 	struct sibyl_study_list *l = NULL;

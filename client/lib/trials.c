@@ -1,9 +1,7 @@
 /* trials: the trial methods of API.md. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -35,13 +33,6 @@ static int verb_path(struct sibyl_client *c, char *buf, size_t len, const char *
 	return 0;
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Polls *op until it is done (replacing *op); 0 or a negated code. */
 static int wait_done(struct sibyl_client *c, struct sibyl_operation **op)
 {
@@ -49,7 +40,7 @@ static int wait_done(struct sibyl_client *c, struct sibyl_operation **op)
 	for (int i = 0; rc == 0 && !(*op)->done && i < POLL_MAX; i++) {
 		if (!(*op)->name)
 			return client_fail(c, SIBYL_EPROTOCOL, "operation without a name");
-		pause_ms(POLL_MS);
+		client_sleep_ms(POLL_MS);
 		struct sibyl_operation *next = NULL;
 		rc = sibyl_operation_get(c, (*op)->name, &next);
 		if (rc == 0) {
@@ -63,11 +54,36 @@ static int wait_done(struct sibyl_client *c, struct sibyl_operation **op)
 	return rc;
 }
 
+/* POSTs body to path (safe to repeat), waits for the Operation it starts
+ * and checks that it did not fail. 0 and *op (free with
+ * sibyl_operation_free()), or a negated code with *op NULL. */
+static int run_operation(struct sibyl_client *c, const char *path, json_t *body, const char *what,
+                         struct sibyl_operation **op)
+{
+	json_t *root = NULL;
+	*op = NULL;
+	int rc = client_call(c, "POST", path, body, CLIENT_IDEMPOTENT, &root);
+	if (rc == 0)
+		rc = codec_operation(c, root, op);
+	json_decref(root);
+	if (rc == 0)
+		rc = wait_done(c, op);
+	if (rc == 0 && (*op)->error_code) {
+		int code = (*op)->error_code;
+		rc = client_fail(c, code > 0 && code < 100 ? code : SIBYL_UNKNOWN, "%s",
+		                 (*op)->error_message ? (*op)->error_message : what);
+	}
+	if (rc) {
+		sibyl_operation_free(*op);
+		*op = NULL;
+	}
+	return rc;
+}
+
 int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, const char *client_id,
                         struct sibyl_trial_list **out)
 {
 	char path[1024];
-	json_t *root = NULL;
 	struct sibyl_operation *op = NULL;
 	int rc;
 	*out = NULL;
@@ -81,18 +97,8 @@ int sibyl_trial_suggest(struct sibyl_client *c, const char *study, int count, co
 	if (!body)
 		return client_fail(c, SIBYL_ENOMEM, "out of memory");
 	/* Safe to repeat: the server hands this client its own ACTIVE trials first. */
-	rc = client_call(c, "POST", path, body, CLIENT_IDEMPOTENT, &root);
+	rc = run_operation(c, path, body, "suggest failed", &op);
 	json_decref(body);
-	if (rc)
-		return rc;
-	rc = codec_operation(c, root, &op);
-	json_decref(root);
-	if (rc == 0)
-		rc = wait_done(c, &op);
-	if (rc == 0 && op->error_code)
-		rc = client_fail(
-		    c, op->error_code > 0 && op->error_code < 100 ? op->error_code : SIBYL_UNKNOWN,
-		    "%s", op->error_message ? op->error_message : "suggest failed");
 	if (rc == 0 && !op->trials)
 		rc = client_fail(c, SIBYL_EPROTOCOL, "suggest operation without trials");
 	if (rc == 0) {
@@ -279,7 +285,6 @@ int sibyl_trial_stop(struct sibyl_client *c, const char *name, struct sibyl_tria
 int sibyl_trial_should_stop(struct sibyl_client *c, const char *name, int *should_stop)
 {
 	char path[1024];
-	json_t *root = NULL;
 	struct sibyl_operation *op = NULL;
 	int rc;
 	*should_stop = 0;
@@ -289,17 +294,8 @@ int sibyl_trial_should_stop(struct sibyl_client *c, const char *name, int *shoul
 	json_t *body = json_object();
 	if (!body)
 		return client_fail(c, SIBYL_ENOMEM, "out of memory");
-	rc = client_call(c, "POST", path, body, CLIENT_IDEMPOTENT, &root);
+	rc = run_operation(c, path, body, "check failed", &op);
 	json_decref(body);
-	if (rc == 0)
-		rc = codec_operation(c, root, &op);
-	json_decref(root);
-	if (rc == 0)
-		rc = wait_done(c, &op);
-	if (rc == 0 && op->error_code)
-		rc = client_fail(
-		    c, op->error_code > 0 && op->error_code < 100 ? op->error_code : SIBYL_UNKNOWN,
-		    "%s", op->error_message ? op->error_message : "check failed");
 	if (rc == 0)
 		*should_stop = op->should_stop == 1;
 	sibyl_operation_free(op);
