@@ -1,8 +1,9 @@
 /* trials:suggest. The model is fitted outside any transaction (holding only
- * the study's own mutex), so that a slow fit never holds the store's single
- * writer; the hand-out itself (own ACTIVE trials, the REQUESTED pool, new
- * points, the budget check, the Operation) is one write transaction, so a
- * budget holds however many workers ask at once. */
+ * the study's own queue), so that a slow fit never holds the store's single
+ * writer; the hand-out of a whole batch of coalesced calls (for each: own
+ * ACTIVE trials, the REQUESTED pool, new points, the budget check, its
+ * Operation) is one write transaction, so a budget holds however many
+ * workers ask at once and a batch costs one commit. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -332,14 +333,12 @@ static int take_trial(struct store_conn *w, const char *owner, const char *study
 	return rc;
 }
 
-static int stop_study(struct store_conn **w, const struct store_study *s, const char *why,
+/* Marks the study COMPLETED on w and answers FAILED_PRECONDITION: the one
+ * refusal whose write must stand (the caller commits it). */
+static int stop_study(struct store_conn *w, const struct store_study *s, const char *why,
                       struct err *e)
 {
-	int rc = store_study_set_state(*w, s->rowid, STUDY_COMPLETED, why, e);
-	if (rc)
-		return rc;
-	rc = store_write_commit(*w, e);
-	*w = NULL;
+	int rc = store_study_set_state(w, s->rowid, STUDY_COMPLETED, why, e);
 	if (rc)
 		return rc;
 	return err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is COMPLETED: %s",
@@ -376,7 +375,12 @@ static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, s
 	return rc;
 }
 
-static int hand_out(struct service *sv, const char *owner, const char *study, int64_t count,
+/* One caller's hand-out on the open write transaction w (the leader's, for
+ * the whole batch): own ACTIVE trials, the REQUESTED pool, new points within
+ * the budget, and the stored Operation (*op, named). Returns 0; or
+ * FAILED_PRECONDITION, whose only write (the study COMPLETED) must stand; or
+ * another error after which w must be rolled back. */
+static int hand_out(struct store_conn *w, const char *owner, const char *study, int64_t count,
                     const char *client_id, struct plan *pl, int64_t t0, json_t **op, struct err *e)
 {
 	struct store_study s;
@@ -386,14 +390,8 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 	json_t *trials = json_array(), *resp = NULL;
 	char *text = NULL;
 	int64_t now = ju_now_ms();
-	struct store_conn *w = store_write_begin(sv->st, e);
-	if (!w) {
-		json_decref(trials);
-		return -(int)e->code;
-	}
 	int rc = service_load_study(w, owner, study, &s, &sp, e);
 	if (rc) {
-		store_write_rollback(w);
 		json_decref(trials);
 		return rc;
 	}
@@ -405,7 +403,7 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 		goto out;
 	}
 	if (pl->stop_reason[0]) {
-		rc = stop_study(&w, &s, pl->stop_reason, e);
+		rc = stop_study(w, &s, pl->stop_reason, e);
 		goto out;
 	}
 	if (sp.stale_timeout_ns > 0 && (rc = expire_leases(w, &sp, s.rowid, now, e)))
@@ -506,7 +504,7 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 			    "the study's trials changed while the suggestion was made; retry");
 			goto out;
 		}
-		rc = stop_study(&w, &s, why, e);
+		rc = stop_study(w, &s, why, e);
 		goto out;
 	}
 	/* The Operation is stored without its name: the name holds the id the
@@ -532,10 +530,6 @@ static int hand_out(struct service *sv, const char *owner, const char *study, in
 	}
 	if ((rc = store_operation_insert(w, s.rowid, text, &op_id, e)))
 		goto out;
-	rc = store_write_commit(w, e);
-	w = NULL;
-	if (rc)
-		goto out;
 	char name[600];
 	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner, study,
 	         op_id);
@@ -545,7 +539,6 @@ out:
 		json_decref(*op);
 		*op = NULL;
 	}
-	store_write_rollback(w);
 	store_trials_free(own, n_own);
 	store_trials_free(pool, n_pool);
 	store_study_clear(&s);
@@ -554,6 +547,70 @@ out:
 	json_decref(resp);
 	free(text);
 	return rc;
+}
+
+static void drop_answers(struct sreq *batch)
+{
+	for (struct sreq *r = batch; r; r = r->next) {
+		json_decref(r->op);
+		r->op = NULL;
+	}
+}
+
+/* The whole batch in one write transaction, so that it costs one commit
+ * (one fsync) however many callers it serves. Returns -1, with nothing
+ * written and no answer set, when a caller met an error that needs its own
+ * rollback (the caller then goes one by one); else 0 with every answer set. */
+static int hand_out_batch(struct service *sv, const char *owner, const char *study,
+                          struct sreq *batch, struct plan *pl, int64_t t0)
+{
+	struct err e;
+	size_t used = pl->used;
+	struct store_conn *w = store_write_begin(sv->st, &e);
+	if (!w)
+		return -1;
+	for (struct sreq *r = batch; r; r = r->next) {
+		r->rc = hand_out(w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		if (r->rc && r->e.code != ERR_FAILED_PRECONDITION) {
+			store_write_rollback(w);
+			drop_answers(batch);
+			pl->used = used;
+			return -1;
+		}
+	}
+	if (store_write_commit(w, &e) != 0) {
+		drop_answers(batch);
+		for (struct sreq *r = batch; r; r = r->next) {
+			r->rc = -(int)e.code;
+			r->e = e;
+		}
+	}
+	return 0;
+}
+
+/* Each caller in its own transaction: a failure undoes only its own part. */
+static void hand_out_each(struct service *sv, const char *owner, const char *study,
+                          struct sreq *batch, struct plan *pl, int64_t t0)
+{
+	for (struct sreq *r = batch; r; r = r->next) {
+		struct store_conn *w = store_write_begin(sv->st, &r->e);
+		if (!w) {
+			r->rc = -(int)r->e.code;
+			continue;
+		}
+		r->rc = hand_out(w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		if (r->rc == 0 || r->e.code == ERR_FAILED_PRECONDITION) {
+			struct err ce;
+			if (store_write_commit(w, &ce) != 0) {
+				json_decref(r->op);
+				r->op = NULL;
+				r->rc = -(int)ce.code;
+				r->e = ce;
+			}
+		} else {
+			store_write_rollback(w);
+		}
+	}
 }
 
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
@@ -592,14 +649,13 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		int64_t t0 = ju_now_ms();
 		struct err pe;
 		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
-		for (struct sreq *r = batch; r; r = r->next) {
-			if (prc) {
+		if (prc) {
+			for (struct sreq *r = batch; r; r = r->next) {
 				r->rc = prc;
 				r->e = pe;
-			} else {
-				r->rc = hand_out(sv, owner, study, r->count, r->client_id, &pl, t0,
-				                 &r->op, &r->e);
 			}
+		} else if (hand_out_batch(sv, owner, study, batch, &pl, t0) != 0) {
+			hand_out_each(sv, owner, study, batch, &pl, t0);
 		}
 		plan_free(&pl);
 		pthread_mutex_lock(&rt->mu);
