@@ -5,8 +5,11 @@
  * over seeds of log10(best − optimum) (floor 1e-12) and the median
  * milliseconds per suggestion.
  *
- *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol]
+ *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
+ *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
  *
+ * Run it from a release build with OPENBLAS_NUM_THREADS=1 (OpenBLAS threads
+ * only add overhead at these matrix sizes).
  * The six public problems are re-implemented here, plus extras chosen so
  * that tuning does not overfit them: Styblinski-Tang 8-d, a noisy
  * Hartmann-6 (regret measured on the noise-free function at the trial with
@@ -387,9 +390,64 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 	return log10(fmax(reg, 1e-12));
 }
 
+/* Latency: a 6-d study (the hartmann6 space) with n imported trials; the
+ * first suggestion fits the model (cold), the next ones reuse the cache's
+ * hyperparameters as a running service does. */
+static void latency(void)
+{
+	static const size_t sizes[] = {50, 300, 1000, 5000};
+	printf("latency on the hartmann6 space: ms per suggestion (cold = first, with the fit; "
+	       "warm = median of 5 more)\n%8s %10s %10s\n",
+	       "n", "cold", "warm");
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		struct space s = {0};
+		b_h6(&s);
+		struct designer_metric m = {DESIGNER_MINIMIZE, 0, 0};
+		double *vals = malloc(n * 6 * sizeof(double)), *mets = malloc(n * sizeof(double));
+		struct designer_trial *tr = calloc(n, sizeof(*tr));
+		struct rng r;
+		rng_seed(&r, 42, n);
+		for (size_t i = 0; i < n; i++) {
+			for (int j = 0; j < 6; j++)
+				vals[i * 6 + j] = rng_uniform(&r);
+			mets[i] = f_h6(vals + i * 6, NULL);
+			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], 0};
+		}
+		struct gp_cache *cache = gp_cache_new();
+		double t[6], out[6];
+		char err[256];
+		for (int rep = 0; rep < 6; rep++) {
+			struct designer_input in = {.space = &s,
+			                            .metrics = &m,
+			                            .n_metrics = 1,
+			                            .completed = tr,
+			                            .n_completed = n,
+			                            .count = 1,
+			                            .seed = 1,
+			                            .position = n,
+			                            .cache = cache};
+			double t0 = now_ms();
+			if (designer_suggest(DESIGNER_GP_EI, &in, out, NULL, err, sizeof(err)) !=
+			    1) {
+				fprintf(stderr, "latency n=%zu: %s\n", n, err);
+				exit(1);
+			}
+			t[rep] = now_ms() - t0;
+		}
+		printf("%8zu %10.1f %10.1f\n", n, t[0], median(t + 1, 5));
+		fflush(stdout);
+		gp_cache_free(cache);
+		space_free(&s);
+		free(vals);
+		free(mets);
+		free(tr);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int seeds = 10, n = 60, verbose = 0;
+	int seeds = 10, n = 60, verbose = 0, lat = 0;
 	const char *only = NULL, *algs = "random,sobol,gp";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -402,10 +460,12 @@ int main(int argc, char **argv)
 			algs = argv[++i];
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
+		else if (!strcmp(argv[i], "-l"))
+			lat = 1;
 		else {
 			fprintf(stderr,
 			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v]\n",
+			        "[-v] [-l]\n",
 			        argv[0]);
 			return 2;
 		}
@@ -413,6 +473,10 @@ int main(int argc, char **argv)
 	if (seeds < 1 || seeds > 1000 || n < 1)
 		return 2;
 	gsl_set_error_handler_off();
+	if (lat) {
+		latency();
+		return 0;
+	}
 	static const struct {
 		const char *key, *label;
 		enum designer_algorithm a;

@@ -18,7 +18,7 @@
 /* Past this many usable trials the model trains on a subset. */
 #define GPEI_N_MAX 1000
 /* The hyperparameters are fitted on at most this many of them. */
-#define GPEI_FIT_MAX 300
+#define GPEI_FIT_MAX 200
 /* Up to this many points every suggestion refits from all starts. */
 #define GPEI_FULL_FIT 200
 /* Best trials used as starts and perturbation centres. */
@@ -446,11 +446,24 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 	struct gp_cache *cache = in->cache;
 	const double *warm = cache && cache->theta && cache->dim == d ? cache->theta : NULL;
 	w->obj.mean = warm ? cache->mean : 0.0;
-	int optimize =
-	    !warm || w->nsel <= GPEI_FULL_FIT || (double)w->nsel >= 1.1 * (double)cache->n_fit;
-	if (w->nsel > GPEI_FULL_FIT) {
-		fo.n_draws = 0;
-		fo.maxiter = 50;
+	/* The refit schedule (a warm start is the cache's last optimum):
+	 * without one, or with few points, every start; the same number of
+	 * points as the last fit (a repeated call), none; up to GPEI_FULL_FIT,
+	 * the warm start and the prior mode, with prior draws on every 5th
+	 * size; beyond, only when the data grew by 10%, warm start and mode. */
+	size_t nsel = w->nsel;
+	int optimize = 1;
+	if (warm && nsel > 20) {
+		if (nsel == cache->n_fit) {
+			optimize = 0;
+		} else if (nsel <= GPEI_FULL_FIT) {
+			fo.n_draws = nsel % 5 == 0 ? fo.n_draws : 0;
+			fo.maxiter = 50;
+		} else {
+			optimize = (double)nsel >= 1.1 * (double)cache->n_fit;
+			fo.n_draws = 0;
+			fo.maxiter = 30;
+		}
 	}
 	if (fit_model(&w->obj, &fo, warm, optimize, &r, theta, err, errlen) < 0)
 		goto out;

@@ -2,7 +2,8 @@
  *
  * The optimizer works on p = (ln ℓ_1..ln ℓ_D, ln s², ln(σn² − floor)):
  *   ln ℓ_i        ~ N(−0.7 + ½·ln(D/6), 1)  (dimension-scaled as in Hvarfner
- *                   et al. 2024, but centred on shorter lengthscales)
+ *                   et al. 2024, but centred on shorter lengthscales);
+ *                   categorical dimensions: centred 1 higher
  *   s²            ~ Gamma(2, 1)
  *   ln σn²        ~ N(noise_mu, 1), and σn² >= floor
  *   mean          ~ N(0, 1) when fitted (outputs are standardized)
