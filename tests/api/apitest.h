@@ -45,32 +45,6 @@ static inline json_t *call_expect(struct daemon *d, const char *method, const ch
 #define CALL(d, m, p, b, want) call_expect((d), (m), (p), (b), (want), __LINE__)
 #define CALL_OK(d, m, p, b)    json_decref(call_expect((d), (m), (p), (b), 200, __LINE__))
 
-/* db_dump without the audit log (and its AUTOINCREMENT counter): every
- * write is recorded there, refused ones too, so "nothing changed" means the
- * rest of the database is the same. malloc'd; NULL on failure. */
-static inline char *db_dump_data(const char *db_path)
-{
-	char *s = db_dump(db_path);
-	if (!s)
-		return NULL;
-	char *o = s, *p = s;
-	int in_audit = 0;
-	while (*p) {
-		char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		if (strncmp(p, "table ", 6) == 0)
-			in_audit = strncmp(p, "table audit_log ", 16) == 0;
-		int skip = in_audit || strncmp(p, "'audit_log'|", 12) == 0;
-		if (!skip) {
-			memmove(o, p, n);
-			o += n;
-		}
-		p += n;
-	}
-	*o = '\0';
-	return s;
-}
-
 /* Owners are made by the admin before any study (the tests' owner is "t"). */
 static inline void create_owner(struct daemon *d, const char *owner)
 {

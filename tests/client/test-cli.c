@@ -134,7 +134,7 @@ static void test_json_list_errors(void)
 static void test_studies(const struct daemon *d)
 {
 	struct proc_out o;
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	/* bad flags: usage (1), nothing sent */
 	sibyl(&o, "study", "create", "team/s", "--param", "x:double:0", "--metric", "loss:minimize",
 	      NULL);
@@ -154,7 +154,7 @@ static void test_studies(const struct daemon *d)
 	ASSERT_EQ_INT(o.status, 4);
 	ASSERT_TRUE(strstr(o.err, "INVALID_ARGUMENT") != NULL);
 	proc_free(&o);
-	char *after = db_dump(d->db_path);
+	char *after = db_dump_data(d->db_path);
 	ASSERT_TRUE(before && after && strcmp(before, after) == 0);
 	free(before);
 	free(after);

@@ -65,7 +65,7 @@ static void test_studies(struct daemon *d, struct sibyl_client *c)
 	sibyl_study_free(s2);
 
 	/* a different spec: ALREADY_EXISTS, and the database does not change */
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	const char *other = "{\"metrics\":[{\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}],"
 	                    "\"parameters\":[{\"parameterId\":\"y\",\"integerValueSpec\":"
 	                    "{\"minValue\":1,\"maxValue\":5}}]}";
@@ -83,7 +83,7 @@ static void test_studies(struct daemon *d, struct sibyl_client *c)
 	ASSERT_EQ_INT(sibyl_study_create(c, "team", "bad", bad, &s2), -SIBYL_INVALID_ARGUMENT);
 	ASSERT_EQ_INT(sibyl_errstatus(c), 400);
 	ASSERT_TRUE(strstr(sibyl_errmsg(c), "minValue") != NULL);
-	char *after = db_dump(d->db_path);
+	char *after = db_dump_data(d->db_path);
 	ASSERT_TRUE(before && after && strcmp(before, after) == 0);
 	free(before);
 	free(after);
@@ -206,10 +206,10 @@ static void test_trials(struct daemon *d, struct sibyl_client *c)
 	/* an unknown metric: INVALID_ARGUMENT, nothing recorded */
 	struct sibyl_metric bm;
 	struct sibyl_measurement bad = one_metric(&bm, "accuracy", 1);
-	char *before = db_dump(d->db_path);
+	char *before = db_dump_data(d->db_path);
 	ASSERT_EQ_INT(sibyl_trial_add_measurement(c, t1, &bad, NULL), -SIBYL_INVALID_ARGUMENT);
 	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
-	char *after = db_dump(d->db_path);
+	char *after = db_dump_data(d->db_path);
 	ASSERT_TRUE(before && after && strcmp(before, after) == 0);
 	free(before);
 	free(after);
@@ -397,6 +397,9 @@ static void test_admin(struct daemon *d, struct sibyl_client *admin)
 	sibyl_api_key_list_free(kl);
 	ASSERT_EQ_INT(sibyl_api_key_delete(admin, r->name), 0);
 	ASSERT_EQ_INT(sibyl_study_get(rc2, "owners/acme/studies/mine", &s), -SIBYL_UNAUTHENTICATED);
+	/* An owner with studies is not deleted (AIP-135); without them it is. */
+	ASSERT_EQ_INT(sibyl_owner_delete(admin, "acme"), -SIBYL_FAILED_PRECONDITION);
+	ASSERT_EQ_INT(sibyl_study_delete(admin, "owners/acme/studies/mine"), 0);
 	ASSERT_EQ_INT(sibyl_owner_delete(admin, "acme"), 0);
 	ASSERT_EQ_INT(sibyl_owner_get(admin, "acme", &o), -SIBYL_NOT_FOUND);
 	sibyl_client_free(wc);
@@ -608,6 +611,15 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("test-libsibyl");
+	{
+		/* Owners are made by the admin before their studies. */
+		struct reply owner_r;
+		ASSERT_EQ_INT(
+		    http_call(d, "POST", "/v1/owners", "{\"ownerId\":\"team\"}", NULL, &owner_r),
+		    0);
+		ASSERT_EQ_INT(owner_r.status, 200);
+		reply_free(&owner_r);
+	}
 	struct sibyl_client *c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
 	test_studies(d, c);
 	test_trials(d, c);

@@ -686,3 +686,26 @@ fail:
 	free(out.s);
 	return NULL;
 }
+
+char *db_dump_data(const char *db_path)
+{
+	char *s = db_dump(db_path);
+	if (!s)
+		return NULL;
+	char *o = s, *p = s;
+	int in_audit = 0;
+	while (*p) {
+		char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		if (strncmp(p, "table ", 6) == 0)
+			in_audit = strncmp(p, "table audit_log ", 16) == 0;
+		int skip = in_audit || strncmp(p, "'audit_log'|", 12) == 0;
+		if (!skip) {
+			memmove(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	*o = '\0';
+	return s;
+}
