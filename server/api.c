@@ -30,6 +30,13 @@ struct api *api_new(const struct config *cfg, struct err *e)
 		free(api);
 		return NULL;
 	}
+	if (store_set_sync(api->st,
+	                   strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
+	                   e) != 0) {
+		store_close(api->st);
+		free(api);
+		return NULL;
+	}
 	api->sv = service_new(api->st, cfg);
 	/* Buckets of the keys used recently; idle ones are dropped. */
 	api->rl = ratelimit_new(100000);
@@ -222,8 +229,14 @@ out:
 			e.code = ERR_INTERNAL;
 		set_error(resp, &e, http_status);
 	}
-	if (audited)
-		api_audit(api, &who, seen_keyid, routed ? r.owner : "", req, resp->status, &e);
+	if (audited) {
+		/* An owner being created is named by the body, not the path. */
+		const char *owner = routed ? r.owner : "";
+		const char *made = json_string_value(json_object_get(body, "ownerId"));
+		if (routed && r.kind == ROUTE_OWNERS && made && ju_is_id(made))
+			owner = made;
+		api_audit(api, &who, seen_keyid, owner, req, resp->status, &e);
+	}
 	json_decref(out);
 	json_decref(body);
 }

@@ -1,0 +1,668 @@
+/* Multi-team over real HTTP: every endpoint against every kind of wrong
+ * key, the key lifecycle, owners and quotas (PATCH), the audit log, SQL in
+ * values stored literally, and quotas and the rate limit under concurrent
+ * requests. Every refused call is checked to change nothing but the audit
+ * log (db_dump_data before and after). */
+#include <pthread.h>
+
+#include "apitest.h"
+
+struct key {
+	char key[128];
+	char id[32];
+};
+
+/* Refused with status and name, a message saying `says`, and the data (all
+ * but the audit log) unchanged. key: as http_call. */
+static void refuse_as(struct daemon *d, const char *key, const char *method, const char *path,
+                      const char *body, long status, const char *name, const char *says, int line)
+{
+	struct reply r;
+	char *before = db_dump_data(d->db_path);
+	test_checks++;
+	if (http_call(d, method, path, body, key, &r) != 0) {
+		TEST_FAIL("line %d: transport error", line);
+		free(before);
+		return;
+	}
+	char *after = db_dump_data(d->db_path);
+	if (r.status != status || strcmp(reply_status_name(&r), name) != 0)
+		TEST_FAIL("line %d: %s %s %s: got %ld %s, want %ld %s: %s", line, method, path,
+		          body ? body : "", r.status, reply_status_name(&r), status, name, r.body);
+	if (says && !strstr(reply_message(&r), says))
+		TEST_FAIL("line %d: %s %s: message \"%s\" does not say \"%s\"", line, method, path,
+		          reply_message(&r), says);
+	if (!before || !after || strcmp(before, after) != 0)
+		TEST_FAIL("line %d: the data changed after a refused %s %s", line, method, path);
+	free(before);
+	free(after);
+	reply_free(&r);
+}
+#define REFUSE_AS(d, k, m, p, b, st, name, says) \
+	refuse_as((d), (k), (m), (p), (b), (st), (name), (says), __LINE__)
+
+static json_t *call_as(struct daemon *d, const char *key, const char *method, const char *path,
+                       const char *body, long want, int line)
+{
+	struct reply r;
+	test_checks++;
+	if (http_call(d, method, path, body, key, &r) != 0) {
+		TEST_FAIL("line %d: transport error", line);
+		return NULL;
+	}
+	if (r.status != want)
+		TEST_FAIL("line %d: %s %s %s: status %ld, want %ld: %s", line, method, path,
+		          body ? body : "", r.status, want, r.body);
+	json_t *j = r.json ? json_incref(r.json) : NULL;
+	reply_free(&r);
+	return j;
+}
+#define CALL_AS(d, k, m, p, b, want) call_as((d), (k), (m), (p), (b), (want), __LINE__)
+
+static void make_key(struct daemon *d, const char *owner, const char *role, struct key *k)
+{
+	char path[256], body[128];
+	snprintf(path, sizeof(path), "/v1/owners/%s/apiKeys", owner);
+	snprintf(body, sizeof(body), "{\"role\":\"%s\",\"displayName\":\"test %s\"}", role, role);
+	json_t *j = CALL(d, "POST", path, body, 200);
+	snprintf(k->key, sizeof(k->key), "%s", jstr(j, "key"));
+	const char *name = jstr(j, "name");
+	const char *slash = strrchr(name, '/');
+	snprintf(k->id, sizeof(k->id), "%s", slash ? slash + 1 : "");
+	ASSERT_EQ_STR(jstr(j, "role"), role);
+	ASSERT_EQ_STR(jstr(j, "state"), "ACTIVE");
+	ASSERT_TRUE(strncmp(k->key, "sk_", 3) == 0);
+	ASSERT_EQ_INT(strlen(k->id), 16);
+	json_decref(j);
+}
+
+/* A Retry-After value as a number; 0 when absent or not a number. */
+static long atoi_safe(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return end == s || *end ? 0 : v;
+}
+
+static const char *err_message(const json_t *j)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+	return s ? s : "";
+}
+
+/* Every endpoint of API.md, on owner a's resources. */
+struct endpoint {
+	const char *method;
+	const char *path; /* KEYID is replaced by a key id of a */
+	const char *body;
+	int admin_only; /* owners, quotas, the audit log */
+	int keys;       /* key management: WRITER of the owner or admin */
+};
+
+#define S1 "/v1/owners/a/studies/s1"
+static const struct endpoint endpoints[] = {
+    {"POST", "/v1/owners", "{\"ownerId\":\"c\"}", 1, 0},
+    {"GET", "/v1/owners", NULL, 1, 0},
+    {"GET", "/v1/owners/a", NULL, 1, 0},
+    {"PATCH", "/v1/owners/a", "{\"quota\":{\"maxStudies\":1}}", 1, 0},
+    {"DELETE", "/v1/owners/a?force=true", NULL, 1, 0},
+    {"GET", "/v1/auditLog", NULL, 1, 0},
+    {"POST", "/v1/owners/a/apiKeys", "{\"role\":\"WRITER\"}", 0, 1},
+    {"GET", "/v1/owners/a/apiKeys", NULL, 0, 1},
+    {"GET", "/v1/owners/a/apiKeys/KEYID", NULL, 0, 1},
+    {"DELETE", "/v1/owners/a/apiKeys/KEYID", NULL, 0, 1},
+    {"POST", "/v1/owners/a/studies", "{\"displayName\":\"s2\",\"studySpec\":" SPEC_RANDOM "}", 0,
+     0},
+    {"GET", "/v1/owners/a/studies", NULL, 0, 0},
+    {"POST", "/v1/owners/a/studies:lookup", "{\"displayName\":\"s1\"}", 0, 0},
+    {"GET", S1, NULL, 0, 0},
+    {"DELETE", S1, NULL, 0, 0},
+    {"POST", S1 "/trials:suggest", "{\"suggestionCount\":1,\"clientId\":\"w\"}", 0, 0},
+    {"POST", S1 "/trials", "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}", 0, 0},
+    {"GET", S1 "/trials", NULL, 0, 0},
+    {"GET", S1 "/trials/1", NULL, 0, 0},
+    {"DELETE", S1 "/trials/1", NULL, 0, 0},
+    {"POST", S1 "/trials/1:addTrialMeasurement",
+     "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.5}]}}", 0, 0},
+    {"POST", S1 "/trials/1:complete",
+     "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.5}]}}", 0, 0},
+    {"POST", S1 "/trials/1:checkTrialEarlyStoppingState", "{}", 0, 0},
+    {"POST", S1 "/trials/1:stop", "{}", 0, 0},
+    {"POST", S1 "/trials:listOptimalTrials", "{}", 0, 0},
+    {"GET", S1 "/operations/1", NULL, 0, 0},
+};
+#define N_ENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
+
+static void endpoint_path(const struct endpoint *ep, const char *keyid, char *buf, size_t cap)
+{
+	const char *k = strstr(ep->path, "KEYID");
+	if (!k)
+		snprintf(buf, cap, "%s", ep->path);
+	else
+		snprintf(buf, cap, "%.*s%s%s", (int)(k - ep->path), ep->path, keyid, k + 5);
+}
+
+static struct key wa, ra, wb, revoked;
+
+static void test_auth_matrix(struct daemon *d)
+{
+	char path[256], wrong[160];
+	create_owner(d, "a");
+	create_owner(d, "b");
+	make_key(d, "a", "WRITER", &wa);
+	make_key(d, "a", "READER", &ra);
+	make_key(d, "b", "WRITER", &wb);
+	make_key(d, "a", "WRITER", &revoked);
+	/* s1 with trial 1 (ACTIVE) and operation 1, made by a's WRITER. */
+	json_decref(CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies",
+	                    "{\"displayName\":\"s1\",\"studySpec\":" SPEC_RANDOM "}", 200));
+	json_decref(CALL_AS(d, wa.key, "POST", S1 "/trials:suggest",
+	                    "{\"suggestionCount\":1,\"clientId\":\"w\"}", 200));
+	snprintf(path, sizeof(path), "/v1/owners/a/apiKeys/%s", revoked.id);
+	json_decref(CALL_AS(d, revoked.key, "GET", S1, NULL, 200)); /* works until revoked */
+	CALL_OK(d, "DELETE", path, NULL);
+	/* Well-formed, a's WRITER id, another secret. */
+	snprintf(wrong, sizeof(wrong), "%.20s%s", wa.key,
+	         "0000000000000000000000000000000000000000000000000000000000000000");
+
+	for (size_t i = 0; i < N_ENDPOINTS; i++) {
+		const struct endpoint *ep = &endpoints[i];
+		int read = strcmp(ep->method, "GET") == 0;
+		endpoint_path(ep, ra.id, path, sizeof(path));
+		REFUSE_AS(d, "", ep->method, path, ep->body, 401, "UNAUTHENTICATED",
+		          "missing Authorization header");
+		REFUSE_AS(d, "not-a-key", ep->method, path, ep->body, 401, "UNAUTHENTICATED",
+		          "API key not recognized");
+		REFUSE_AS(d, wrong, ep->method, path, ep->body, 401, "UNAUTHENTICATED",
+		          "API key not recognized");
+		REFUSE_AS(d, "sk_0123456789abcdef_0123456789abcdef0123456789abcdef0123456789abcdef",
+		          ep->method, path, ep->body, 401, "UNAUTHENTICATED",
+		          "API key not recognized");
+		REFUSE_AS(d, revoked.key, ep->method, path, ep->body, 401, "UNAUTHENTICATED",
+		          "has been revoked");
+		/* READER: no writes, no key management, no admin calls. */
+		if (ep->admin_only)
+			REFUSE_AS(d, ra.key, ep->method, path, ep->body, 403, "PERMISSION_DENIED",
+			          "only the admin key");
+		else if (!read || ep->keys)
+			REFUSE_AS(d, ra.key, ep->method, path, ep->body, 403, "PERMISSION_DENIED",
+			          "is a READER key");
+		/* Another owner's WRITER: a's resources do not exist for it. */
+		if (strstr(path, "/owners/a"))
+			REFUSE_AS(d, wb.key, ep->method, path, ep->body, 404, "NOT_FOUND",
+			          "not found");
+		else
+			REFUSE_AS(d, wb.key, ep->method, path, ep->body, 403, "PERMISSION_DENIED",
+			          "only the admin key");
+		/* a's own WRITER may not make admin calls either. */
+		if (ep->admin_only)
+			REFUSE_AS(d, wa.key, ep->method, path, ep->body, 403, "PERMISSION_DENIED",
+			          "only the admin key");
+	}
+	/* Another owner's names look exactly like names that do not exist. */
+	json_t *j1 = CALL_AS(d, wb.key, "GET", S1, NULL, 404);
+	EXPECT_IN(err_message(j1), "study owners/a/studies/s1 not found");
+	json_decref(j1);
+	j1 = CALL_AS(d, wb.key, "GET", "/v1/owners/zzz/studies", NULL, 404);
+	EXPECT_IN(err_message(j1), "owner owners/zzz not found");
+	json_decref(j1);
+
+	/* What a READER may do: read its owner's studies and trials. */
+	json_decref(CALL_AS(d, ra.key, "GET", S1, NULL, 200));
+	json_decref(CALL_AS(d, ra.key, "GET", S1 "/trials", NULL, 200));
+	json_decref(CALL_AS(d, ra.key, "GET", S1 "/trials/1", NULL, 200));
+	json_decref(CALL_AS(d, ra.key, "GET", "/v1/owners/a/studies", NULL, 200));
+	json_decref(CALL_AS(d, ra.key, "GET", S1 "/operations/1", NULL, 200));
+}
+
+static void test_key_lifecycle(struct daemon *d)
+{
+	struct key r2, w2;
+	/* a's WRITER manages a's keys: makes a READER, lists, revokes it. */
+	json_t *j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/apiKeys",
+	                    "{\"role\":\"READER\",\"displayName\":\"dashboard\"}", 200);
+	snprintf(r2.key, sizeof(r2.key), "%s", jstr(j, "key"));
+	snprintf(r2.id, sizeof(r2.id), "%s", strrchr(jstr(j, "name"), '/') + 1);
+	json_decref(j);
+	json_decref(CALL_AS(d, r2.key, "GET", S1, NULL, 200));
+
+	/* The list has names, roles, states and never a secret or a hash. */
+	j = CALL_AS(d, wa.key, "GET", "/v1/owners/a/apiKeys", NULL, 200);
+	json_t *keys = json_object_get(j, "apiKeys");
+	ASSERT_EQ_INT(json_array_size(keys), 4); /* wa, ra, revoked, r2 */
+	size_t i;
+	json_t *k;
+	int revoked_seen = 0, secret_seen = 0;
+	json_array_foreach(keys, i, k)
+	{
+		revoked_seen += strcmp(jstr(k, "state"), "REVOKED") == 0;
+		secret_seen +=
+		    json_object_get(k, "key") != NULL || json_object_get(k, "hash") != NULL;
+	}
+	ASSERT_EQ_INT(revoked_seen, 1);
+	ASSERT_EQ_INT(secret_seen, 0);
+	char *text = json_dumps(j, 0);
+	ASSERT_TRUE(text && !strstr(text, wa.key + 20)); /* no part of a secret */
+	free(text);
+	json_decref(j);
+	/* Pages of one key each, every key once. */
+	j = CALL_AS(d, wa.key, "GET", "/v1/owners/a/apiKeys?pageSize=2", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(j, "apiKeys")), 2);
+	char tok[128], path[256];
+	snprintf(tok, sizeof(tok), "%s", jstr(j, "nextPageToken"));
+	ASSERT_TRUE(tok[0] != '\0');
+	json_decref(j);
+	snprintf(path, sizeof(path), "/v1/owners/a/apiKeys?pageSize=2&pageToken=%s", tok);
+	j = CALL_AS(d, wa.key, "GET", path, NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(j, "apiKeys")), 2);
+	json_decref(j);
+
+	snprintf(path, sizeof(path), "/v1/owners/a/apiKeys/%s", r2.id);
+	j = CALL_AS(d, wa.key, "GET", path, NULL, 200);
+	ASSERT_EQ_STR(jstr(j, "role"), "READER");
+	ASSERT_EQ_STR(jstr(j, "displayName"), "dashboard");
+	ASSERT_TRUE(json_object_get(j, "key") == NULL);
+	json_decref(j);
+	json_decref(CALL_AS(d, wa.key, "DELETE", path, NULL, 200));
+	/* Revoked: refused at the very next request; revoking again is fine. */
+	REFUSE_AS(d, r2.key, "GET", S1, NULL, 401, "UNAUTHENTICATED", "has been revoked");
+	json_decref(CALL_AS(d, wa.key, "DELETE", path, NULL, 200));
+	j = CALL_AS(d, wa.key, "GET", path, NULL, 200);
+	ASSERT_EQ_STR(jstr(j, "state"), "REVOKED");
+	ASSERT_TRUE(strlen(jstr(j, "revokeTime")) == 24);
+	json_decref(j);
+	/* b's WRITER cannot see or revoke a's keys; a's cannot make b's. */
+	REFUSE_AS(d, wb.key, "DELETE", path, NULL, 404, "NOT_FOUND", "owners/a");
+	REFUSE_AS(d, wa.key, "POST", "/v1/owners/b/apiKeys", "{\"role\":\"WRITER\"}", 404,
+	          "NOT_FOUND", "owners/b");
+	/* A key id of a, asked for under b: not found. */
+	snprintf(path, sizeof(path), "/v1/owners/b/apiKeys/%s", wa.id);
+	REFUSE_AS(d, NULL, "GET", path, NULL, 404, "NOT_FOUND", "not found");
+	REFUSE_AS(d, NULL, "DELETE", path, NULL, 404, "NOT_FOUND", "not found");
+	/* A new WRITER key works at once. */
+	make_key(d, "a", "WRITER", &w2);
+	json_decref(CALL_AS(d, w2.key, "POST", "/v1/owners/a/studies:lookup",
+	                    "{\"displayName\":\"s1\"}", 200));
+}
+
+static void test_owners(struct daemon *d)
+{
+	/* Studies only under an existing owner. */
+	REFUSE_AS(d, NULL, "POST", "/v1/owners/nobody/studies",
+	          "{\"displayName\":\"s\",\"studySpec\":" SPEC_RANDOM "}", 404, "NOT_FOUND",
+	          "owner owners/nobody not found: the admin creates it with POST /v1/owners");
+	REFUSE_AS(d, NULL, "POST", "/v1/owners", "{\"ownerId\":\"a\"}", 409, "ALREADY_EXISTS",
+	          "owners/a");
+	json_t *j =
+	    CALL(d, "POST", "/v1/owners",
+	         "{\"ownerId\":\"q\",\"displayName\":\"Quota team\",\"quota\":{\"maxStudies\":"
+	         "\"3\",\"requestsPerSecond\":2.5}}",
+	         200);
+	ASSERT_EQ_STR(jstr(j, "name"), "owners/q");
+	ASSERT_EQ_STR(jstr(j, "displayName"), "Quota team");
+	json_t *q = json_object_get(j, "quota");
+	ASSERT_EQ_STR(jstr(q, "maxStudies"), "3");
+	ASSERT_EQ_STR(jstr(q, "maxTrialsPerStudy"), "0");
+	ASSERT_EQ_DBL(json_real_value(json_object_get(q, "requestsPerSecond")), 2.5, 0);
+	json_decref(j);
+	/* PATCH with updateMask: only the named fields, absent ones reset. */
+	j = CALL(d, "PATCH", "/v1/owners/q?updateMask=quota.maxActiveTrials,displayName",
+	         "{\"quota\":{\"maxActiveTrials\":7,\"maxStudies\":99}}", 200);
+	q = json_object_get(j, "quota");
+	ASSERT_EQ_STR(jstr(q, "maxActiveTrials"), "7");
+	ASSERT_EQ_STR(jstr(q, "maxStudies"), "3");
+	ASSERT_EQ_STR(jstr(j, "displayName"), "");
+	json_decref(j);
+	/* Without updateMask: the fields the body has. */
+	j = CALL(d, "PATCH", "/v1/owners/q", "{\"quota\":{\"maxTrialsPerStudy\":\"40\"}}", 200);
+	q = json_object_get(j, "quota");
+	ASSERT_EQ_STR(jstr(q, "maxTrialsPerStudy"), "40");
+	ASSERT_EQ_STR(jstr(q, "maxActiveTrials"), "7");
+	json_decref(j);
+	/* updateMask=quota replaces the whole quota. */
+	j = CALL(d, "PATCH", "/v1/owners/q?updateMask=quota", "{\"quota\":{\"maxStudies\":5}}",
+	         200);
+	q = json_object_get(j, "quota");
+	ASSERT_EQ_STR(jstr(q, "maxStudies"), "5");
+	ASSERT_EQ_STR(jstr(q, "maxTrialsPerStudy"), "0");
+	ASSERT_EQ_DBL(json_real_value(json_object_get(q, "requestsPerSecond")), 0, 0);
+	json_decref(j);
+	j = CALL(d, "GET", "/v1/owners/q", NULL, 200);
+	ASSERT_EQ_STR(jstr(json_object_get(j, "quota"), "maxStudies"), "5");
+	json_decref(j);
+
+	/* Lists page through every owner once. */
+	int seen = 0, q_seen = 0;
+	char path[256] = "/v1/owners?pageSize=1";
+	for (int guard = 0; guard < 20; guard++) {
+		j = CALL(d, "GET", path, NULL, 200);
+		json_t *arr = json_object_get(j, "owners");
+		seen += (int)json_array_size(arr);
+		if (json_array_size(arr) == 1)
+			q_seen += strcmp(jstr(json_array_get(arr, 0), "name"), "owners/q") == 0;
+		const char *tok = jstr(j, "nextPageToken");
+		if (!*tok) {
+			json_decref(j);
+			break;
+		}
+		snprintf(path, sizeof(path), "/v1/owners?pageSize=1&pageToken=%s", tok);
+		json_decref(j);
+	}
+	ASSERT_EQ_INT(seen, 3); /* a, b, q */
+	ASSERT_EQ_INT(q_seen, 1);
+
+	/* Delete: refused while it has studies, unless forced; then its keys
+	 * fail and its studies are gone. */
+	struct key qk;
+	make_key(d, "q", "WRITER", &qk);
+	json_decref(CALL_AS(d, qk.key, "POST", "/v1/owners/q/studies",
+	                    "{\"displayName\":\"qs\",\"studySpec\":" SPEC_RANDOM "}", 200));
+	REFUSE_AS(d, NULL, "DELETE", "/v1/owners/q", NULL, 400, "FAILED_PRECONDITION",
+	          "still has 1 studies");
+	CALL_OK(d, "DELETE", "/v1/owners/q?force=true", NULL);
+	REFUSE_AS(d, qk.key, "GET", "/v1/owners/q/studies/qs", NULL, 401, "UNAUTHENTICATED",
+	          "API key not recognized");
+	REFUSE_AS(d, NULL, "GET", "/v1/owners/q", NULL, 404, "NOT_FOUND", "owners/q");
+	REFUSE_AS(d, NULL, "GET", "/v1/owners/q/studies/qs", NULL, 404, "NOT_FOUND", "not found");
+	REFUSE_AS(d, NULL, "DELETE", "/v1/owners/q", NULL, 404, "NOT_FOUND", "owners/q");
+	/* A new owner of the same name starts empty. */
+	create_owner(d, "q");
+	j = CALL(d, "GET", "/v1/owners/q/studies", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(j, "studies")), 0);
+	json_decref(j);
+	CALL_OK(d, "DELETE", "/v1/owners/q", NULL);
+}
+
+/* Text that looks like SQL is data: stored and returned as sent. */
+static void test_sql_is_data(struct daemon *d)
+{
+	static const char evil[] = "x'); DROP TABLE studies; --";
+	char body[512];
+	snprintf(body, sizeof(body), "{\"role\":\"READER\",\"displayName\":\"%s\"}", evil);
+	json_t *j = CALL(d, "POST", "/v1/owners/a/apiKeys", body, 200);
+	ASSERT_EQ_STR(jstr(j, "displayName"), evil);
+	json_decref(j);
+	snprintf(body, sizeof(body),
+	         "{\"displayName\":\"sq\",\"studySpec\":{\"algorithm\":\"RANDOM_SEARCH\","
+	         "\"metrics\":[{\"metricId\":\"%s\",\"goal\":\"MAXIMIZE\"}],\"parameters\":"
+	         "[{\"parameterId\":\"c\",\"categoricalValueSpec\":{\"values\":[\"%s\",\"b\"]}}]}}",
+	         evil, evil);
+	j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies", body, 200);
+	char *text = json_dumps(j, 0);
+	ASSERT_TRUE(text && strstr(text, "x'); DROP TABLE studies; --") != NULL);
+	free(text);
+	json_decref(j);
+	snprintf(body, sizeof(body), "{\"suggestionCount\":1,\"clientId\":\"%s\"}", evil);
+	j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies/sq/trials:suggest", body, 200);
+	ASSERT_EQ_STR(jstr(json_array_get(op_trials(j), 0), "clientId"), evil);
+	json_decref(j);
+	/* and the tables are all still there */
+	j = CALL(d, "GET", "/v1/owners/a/studies", NULL, 200);
+	ASSERT_TRUE(json_array_size(json_object_get(j, "studies")) >= 2);
+	json_decref(j);
+}
+
+static void test_audit(struct daemon *d)
+{
+	/* Reading the log is an admin call; the log is newest first. */
+	json_t *j = CALL(d, "GET", "/v1/auditLog?pageSize=1000", NULL, 200);
+	json_t *entries = json_object_get(j, "auditEntries");
+	ASSERT_TRUE(json_array_size(entries) > 100);
+	size_t i;
+	json_t *a;
+	int revoked_401 = 0, reader_403 = 0, other_404 = 0, admin_owner = 0, reads = 0;
+	const char *prev = NULL;
+	int ordered = 1;
+	json_array_foreach(entries, i, a)
+	{
+		const char *t = jstr(a, "time");
+		if (prev && strcmp(prev, t) < 0)
+			ordered = 0;
+		prev = t;
+		long status = (long)json_integer_value(json_object_get(a, "status"));
+		const char *m = jstr(a, "method"), *kid = jstr(a, "keyId");
+		if (status == 401 && strcmp(kid, revoked.id) == 0 && strcmp(m, "POST") == 0)
+			revoked_401++;
+		if (status == 403 && strcmp(kid, ra.id) == 0)
+			reader_403++;
+		if (status == 404 && strcmp(kid, wb.id) == 0 && strcmp(jstr(a, "owner"), "a") == 0)
+			other_404++;
+		if (strcmp(kid, "admin") == 0 && strcmp(m, "POST") == 0 &&
+		    strcmp(jstr(a, "path"), "/v1/owners") == 0 && status == 200)
+			admin_owner++;
+		/* ordinary reads of studies and trials are not audited */
+		if (strcmp(m, "GET") == 0 && strstr(jstr(a, "path"), "/studies"))
+			reads++;
+		if (status != 200 && strlen(jstr(a, "error")) == 0)
+			TEST_FAIL("audit entry with status %ld and no error name", status);
+	}
+	ASSERT_TRUE(ordered);
+	ASSERT_TRUE(revoked_401 >= 10); /* each refused POST with the revoked key */
+	ASSERT_TRUE(reader_403 >= 10);
+	ASSERT_TRUE(other_404 >= 10);
+	ASSERT_TRUE(admin_owner >= 3);
+	ASSERT_EQ_INT(reads, 0);
+	json_decref(j);
+	/* filter=owner=b: only b's entries; pages do not repeat entries. */
+	j = CALL(d, "GET", "/v1/auditLog?filter=owner%3Db&pageSize=2", NULL, 200);
+	entries = json_object_get(j, "auditEntries");
+	ASSERT_EQ_INT(json_array_size(entries), 2);
+	json_array_foreach(entries, i, a) ASSERT_EQ_STR(jstr(a, "owner"), "b");
+	char path[256], first_time[64];
+	snprintf(first_time, sizeof(first_time), "%s", jstr(json_array_get(entries, 1), "time"));
+	snprintf(path, sizeof(path), "/v1/auditLog?filter=owner%%3Db&pageSize=2&pageToken=%s",
+	         jstr(j, "nextPageToken"));
+	json_decref(j);
+	j = CALL(d, "GET", path, NULL, 200);
+	entries = json_object_get(j, "auditEntries");
+	ASSERT_TRUE(json_array_size(entries) >= 1);
+	ASSERT_TRUE(strcmp(jstr(json_array_get(entries, 0), "time"), first_time) <= 0);
+	json_decref(j);
+}
+
+/* ---- quotas and the rate limit under concurrent requests ---- */
+
+#define THREADS 8
+
+struct racer {
+	struct daemon *d;
+	const char *key;
+	const char *method;
+	char path[256];
+	char body[512];
+	int ok, exhausted, other;
+	char retry_after[32];
+	char message[256];
+	pthread_barrier_t *go;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct reply rep;
+	pthread_barrier_wait(r->go);
+	if (http_call(r->d, r->method, r->path, r->body[0] ? r->body : NULL, r->key, &rep) != 0) {
+		r->other++;
+		return NULL;
+	}
+	if (rep.status == 200) {
+		r->ok++;
+	} else if (rep.status == 429 &&
+	           strcmp(reply_status_name(&rep), "RESOURCE_EXHAUSTED") == 0) {
+		r->exhausted++;
+		snprintf(r->message, sizeof(r->message), "%s", reply_message(&rep));
+		snprintf(r->retry_after, sizeof(r->retry_after), "%s", rep.retry_after);
+	} else {
+		r->other++;
+		snprintf(r->message, sizeof(r->message), "%ld %s", rep.status, rep.body);
+	}
+	reply_free(&rep);
+	return NULL;
+}
+
+/* Sends THREADS requests at once (path and body may hold %d, the thread's
+ * number); returns how many succeeded and checks the others were 429
+ * naming `says`. */
+static int race_all(struct daemon *d, const char *key, const char *method, const char *path_fmt,
+                    const char *body_fmt, const char *says, int want_retry_after)
+{
+	pthread_t th[THREADS];
+	struct racer r[THREADS];
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].d = d;
+		r[i].key = key;
+		r[i].method = method;
+		r[i].go = &go;
+		snprintf(r[i].path, sizeof(r[i].path), path_fmt, i);
+		if (body_fmt)
+			snprintf(r[i].body, sizeof(r[i].body), body_fmt, i);
+		pthread_create(&th[i], NULL, race, &r[i]);
+	}
+	int ok = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ok += r[i].ok;
+		if (r[i].other)
+			TEST_FAIL("thread %d: unexpected answer %s", i, r[i].message);
+		if (r[i].exhausted) {
+			EXPECT_IN(r[i].message, says);
+			if (want_retry_after && atoi_safe(r[i].retry_after) < 1)
+				TEST_FAIL("thread %d: Retry-After \"%s\"", i, r[i].retry_after);
+			if (!want_retry_after && r[i].retry_after[0])
+				TEST_FAIL("thread %d: Retry-After on a quota refusal", i);
+		}
+	}
+	pthread_barrier_destroy(&go);
+	return ok;
+}
+
+static int count_of(struct daemon *d, const char *path, const char *field)
+{
+	json_t *j = CALL(d, "GET", path, NULL, 200);
+	int n = (int)json_array_size(json_object_get(j, field));
+	json_decref(j);
+	return n;
+}
+
+static void test_quotas(struct daemon *d)
+{
+	struct key k;
+	create_owner(d, "qt");
+	make_key(d, "qt", "WRITER", &k);
+	CALL_OK(d, "PATCH", "/v1/owners/qt",
+	        "{\"quota\":{\"maxStudies\":3,\"maxTrialsPerStudy\":5,\"maxActiveTrials\":4}}");
+	/* 8 different studies at once, 3 allowed. */
+	int ok = race_all(d, k.key, "POST", "/v1/owners/qt/studies",
+	                  "{\"displayName\":\"r%d\",\"studySpec\":" SPEC_RANDOM "}",
+	                  "quota maxStudies", 0);
+	ASSERT_EQ_INT(ok, 3);
+	ASSERT_EQ_INT(count_of(d, "/v1/owners/qt/studies", "studies"), 3);
+	/* The admin is bound by the owner's quota too. */
+	REFUSE_AS(d, NULL, "POST", "/v1/owners/qt/studies",
+	          "{\"displayName\":\"more\",\"studySpec\":" SPEC_RANDOM "}", 429,
+	          "RESOURCE_EXHAUSTED", "quota maxStudies");
+	/* Trials of one study: 8 creates at once, 5 allowed. */
+	json_t *l = CALL(d, "GET", "/v1/owners/qt/studies", NULL, 200);
+	char study[64], path[256];
+	snprintf(study, sizeof(study), "%s",
+	         jstr(json_array_get(json_object_get(l, "studies"), 0), "displayName"));
+	json_decref(l);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials", study);
+	ok = race_all(d, k.key, "POST", path,
+	              "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.%d}]}",
+	              "quota maxTrialsPerStudy", 0);
+	ASSERT_EQ_INT(ok, 5);
+	ASSERT_EQ_INT(count_of(d, path, "trials"), 5);
+	/* ACTIVE trials over the owner's studies: 8 workers suggest at once on
+	 * a second study, 4 get a trial. */
+	l = CALL(d, "GET", "/v1/owners/qt/studies", NULL, 200);
+	char study2[64];
+	snprintf(study2, sizeof(study2), "%s",
+	         jstr(json_array_get(json_object_get(l, "studies"), 1), "displayName"));
+	json_decref(l);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials:suggest", study2);
+	ok = race_all(d, k.key, "POST", path, "{\"suggestionCount\":1,\"clientId\":\"w%d\"}",
+	              "quota maxActiveTrials", 0);
+	ASSERT_EQ_INT(ok, 4);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials?filter=state%%3DACTIVE",
+	         study2);
+	ASSERT_EQ_INT(count_of(d, path, "trials"), 4);
+	/* A worker that holds an ACTIVE trial gets it back at the limit. */
+	l = CALL(d, "GET", path, NULL, 200);
+	char tid[32], client[32], body[128];
+	json_t *held = json_array_get(json_object_get(l, "trials"), 0);
+	snprintf(tid, sizeof(tid), "%s", jstr(held, "id"));
+	snprintf(client, sizeof(client), "%s", jstr(held, "clientId"));
+	json_decref(l);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials:suggest", study2);
+	snprintf(body, sizeof(body), "{\"suggestionCount\":1,\"clientId\":\"%s\"}", client);
+	json_t *op = CALL_AS(d, k.key, "POST", path, body, 200);
+	ASSERT_EQ_STR(jstr(json_array_get(op_trials(op), 0), "id"), tid);
+	json_decref(op);
+	/* Completing one frees a place. */
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials/%s:complete", study2, tid);
+	json_decref(CALL_AS(
+	    d, k.key, "POST", path,
+	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 200));
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials:suggest", study2);
+	ok = race_all(d, k.key, "POST", path, "{\"suggestionCount\":1,\"clientId\":\"v%d\"}",
+	              "quota maxActiveTrials", 0);
+	ASSERT_EQ_INT(ok, 1);
+	/* Raising the quota lets more in at once. */
+	CALL_OK(d, "PATCH",
+	        "/v1/owners/qt?updateMask=quota.maxActiveTrials,quota.maxTrialsPerStudy",
+	        "{\"quota\":{}}");
+	json_decref(
+	    CALL_AS(d, k.key, "POST", path, "{\"suggestionCount\":2,\"clientId\":\"late\"}", 200));
+}
+
+static void test_rate_limit(struct daemon *d)
+{
+	struct key k1, k2;
+	create_owner(d, "rl");
+	make_key(d, "rl", "READER", &k1);
+	make_key(d, "rl", "READER", &k2);
+	/* A tiny rate: the bucket holds one request and refills in 1000 s, so
+	 * the count does not depend on how fast the machine is. */
+	CALL_OK(d, "PATCH", "/v1/owners/rl", "{\"quota\":{\"requestsPerSecond\":0.001}}");
+	int ok = race_all(d, k1.key, "GET", "/v1/owners/rl/studies?pageSize=%d", NULL,
+	                  "rate limit of owner rl exceeded", 1);
+	ASSERT_EQ_INT(ok, 1);
+	/* The next one is refused with Retry-After, and changes nothing. */
+	struct reply r;
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners/rl/studies", NULL, k1.key, &r), 0);
+	ASSERT_EQ_INT(r.status, 429);
+	ASSERT_TRUE(atoi_safe(r.retry_after) >= 900 && atoi_safe(r.retry_after) <= 1000);
+	EXPECT_IN(reply_message(&r), "requestsPerSecond");
+	reply_free(&r);
+	/* Each key has its own bucket; the admin has none. */
+	ok = race_all(d, k2.key, "GET", "/v1/owners/rl/studies?pageSize=%d", NULL,
+	              "rate limit of owner rl exceeded", 1);
+	ASSERT_EQ_INT(ok, 1);
+	ok = race_all(d, NULL, "GET", "/v1/owners/rl/studies?pageSize=%d", NULL, "-", 0);
+	ASSERT_EQ_INT(ok, THREADS);
+	/* Lifting the quota applies at the next request. */
+	CALL_OK(d, "PATCH", "/v1/owners/rl", "{\"quota\":{\"requestsPerSecond\":0}}");
+	ok = race_all(d, k1.key, "GET", "/v1/owners/rl/studies?pageSize=%d", NULL, "-", 0);
+	ASSERT_EQ_INT(ok, THREADS);
+}
+
+int main(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return test_done("api-teams");
+	test_auth_matrix(d);
+	test_key_lifecycle(d);
+	test_owners(d);
+	test_sql_is_data(d);
+	test_audit(d);
+	test_quotas(d);
+	test_rate_limit(d);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+	return test_done("api-teams");
+}
