@@ -1,5 +1,6 @@
 /* spec_params: ParameterSpec validation (the four value specs, scales,
  * conditional children flattened after their parent) for spec.c. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -44,6 +45,18 @@ static json_t *int_json(double v)
 	return json_string(buf);
 }
 
+/* The encoding (space.c) works with max - min, doubled by the padding of
+ * discrete values, and with min + max on the reverse-log scale: a range so
+ * wide that these overflow would make every point decode to an end. */
+static int check_span(struct spec_ctx *c, const char *path, const struct space_param *p)
+{
+	if (!isfinite(2 * (p->max - p->min)) || !isfinite(p->max + p->min))
+		return err_set(c->e, ERR_INVALID_ARGUMENT,
+		               "%s spans [%g, %g], too wide to search: max - min must be below %g",
+		               path, p->min, p->max, DBL_MAX / 2);
+	return 0;
+}
+
 /* minValue/maxValue/defaultValue of a double or integer spec. */
 static int parse_range(struct spec_ctx *c, const json_t *v, const char *path, int integer,
                        struct space_param *p, json_t *canon)
@@ -81,6 +94,8 @@ static int parse_range(struct spec_ctx *c, const json_t *v, const char *path, in
 		return err_set(c->e, ERR_INVALID_ARGUMENT,
 		               "%s.minValue must be %s maxValue (%g vs %g)", path,
 		               integer ? "<=" : "<", p->min, p->max);
+	if ((rc = check_span(c, path, p)))
+		return rc;
 	if (!isnan(p->default_value) && (p->default_value < p->min || p->default_value > p->max))
 		return err_set(c->e, ERR_INVALID_ARGUMENT,
 		               "%s.defaultValue %g is outside [minValue, maxValue] = [%g, %g]",
@@ -125,6 +140,8 @@ static int parse_discrete(struct spec_ctx *c, const json_t *v, const char *path,
 	}
 	p->min = p->values[0];
 	p->max = p->values[n - 1];
+	if ((rc = check_span(c, path, p)))
+		return rc;
 	const json_t *d = json_object_get(v, "defaultValue");
 	if (d) {
 		ju_path(fp, sizeof(fp), "%s.defaultValue", path);
