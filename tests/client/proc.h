@@ -1,5 +1,5 @@
 /* proc: run the built `sibyl` tool from a test and capture what it says.
- * Header-only, for tests/client/test-cli.c and test-run.c. */
+ * Header-only, for the tests of tests/client. */
 #ifndef SIBYL_TEST_PROC_H
 #define SIBYL_TEST_PROC_H
 
@@ -103,6 +103,37 @@ static void proc_run(const char *dir, char *const *argv, const char *const *env,
 	if (getenv("TEST_VERBOSE"))
 		fprintf(stderr, "--- %s %s: %d\n%s%s", argv[0], argv[1] ? argv[1] : "", o->status,
 		        o->out, o->err);
+}
+
+/* Runs the tool at cli with first (when not NULL) and the words of ap up
+ * to a NULL as its arguments. */
+static inline void proc_runv(const char *dir, const char *const *env, struct proc_out *o,
+                             const char *cli, const char *first, va_list ap)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)cli;
+	if (first)
+		argv[n++] = (char *)first;
+	for (char *a; n < 63 && (a = va_arg(ap, char *));)
+		argv[n++] = a;
+	argv[n] = NULL;
+	proc_run(dir, argv, env, o);
+}
+
+/* Whether the tool's stderr shows a sanitizer report. */
+static inline int proc_sanitized(const struct proc_out *o)
+{
+	return strstr(o->err, "runtime error:") || strstr(o->err, "Sanitizer");
+}
+
+/* Removes a test's scratch directory and all in it. */
+static inline void proc_rmdir(const char *dir)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
 }
 
 static void proc_free(struct proc_out *o)

@@ -12,18 +12,12 @@ static char env_url[128], env_key[128];
 /* sibyl ARGS... (NULL-terminated) with SIBYL_URL/SIBYL_KEY of the daemon. */
 static void sibyl(struct proc_out *o, ...)
 {
-	char *argv[64];
-	int n = 0;
-	va_list ap;
-	argv[n++] = (char *)cli_path;
-	va_start(ap, o);
-	for (char *a; n < 63 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
 	const char *env[] = {env_url, env_key, NULL};
-	proc_run(dir, argv, env, o);
-	ASSERT_TRUE(!strstr(o->err, "runtime error:") && !strstr(o->err, "Sanitizer"));
+	va_list ap;
+	va_start(ap, o);
+	proc_runv(dir, env, o, cli_path, NULL, ap);
+	va_end(ap);
+	ASSERT_TRUE(!proc_sanitized(o));
 }
 
 static const char *jstr(json_t *j, const char *key)
@@ -432,9 +426,6 @@ int main(void)
 	test_trials();
 	test_admin();
 	ASSERT_EQ_INT(daemon_stop(d), 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	proc_rmdir(dir);
 	return test_done("test-cli");
 }

@@ -75,9 +75,6 @@ int main(void)
 	proc_free(&o);
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	proc_rmdir(dir);
 	return test_done("test-example");
 }

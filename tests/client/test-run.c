@@ -31,19 +31,12 @@ static void make_study(const char *name, const char *extra)
 /* sibyl run ARGS... (NULL-terminated). */
 static void run(struct proc_out *o, ...)
 {
-	char *argv[64];
-	int n = 0;
-	va_list ap;
-	argv[n++] = (char *)cli_path;
-	argv[n++] = "run";
-	va_start(ap, o);
-	for (char *a; n < 63 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
 	const char *env[] = {env_url, env_key, NULL};
-	proc_run(dir, argv, env, o);
-	ASSERT_TRUE(!strstr(o->err, "runtime error:") && !strstr(o->err, "Sanitizer"));
+	va_list ap;
+	va_start(ap, o);
+	proc_runv(dir, env, o, cli_path, "run", ap);
+	va_end(ap);
+	ASSERT_TRUE(!proc_sanitized(o));
 }
 
 static struct sibyl_trial_list *trials(const char *study)
@@ -453,9 +446,6 @@ int main(void)
 	test_interrupt();
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
+	proc_rmdir(dir);
 	return test_done("test-run");
 }
