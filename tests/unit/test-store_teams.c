@@ -1,0 +1,248 @@
+/* store_teams: the 0002_multiteam migration on a database made before it
+ * (implicit owners become real ones), quotas enforced by the database in
+ * the writing transaction, API keys (salt and hash only) and the audit
+ * log. */
+#include "auth.h"
+#include "store_internal.h" /* store_open_schema: a database of 0001 only */
+#include "store_test.h"
+
+/* A database as sibyld made it before multi-team: 0001 only, owners
+ * created implicitly with their first study, and (as a database written
+ * with foreign keys off could be) a study whose owner has no row. */
+static void test_migration(void)
+{
+	char path[320];
+	struct err e = {0};
+	snprintf(path, sizeof(path), "%s", db_path("old.db"));
+	struct store *st = store_open_schema(path, &store_migrations[0], 1, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	make_study(st, "team", "s1");
+	make_study(st, "team", "s2");
+	store_close(st);
+	raw_exec(path, "PRAGMA foreign_keys=OFF; "
+	               "INSERT INTO studies(owner, study_id, spec_json, create_time) "
+	               "VALUES ('ghost', 'g1', '{}', 500), ('ghost', 'g2', '{}', 300)");
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM owners"), 1);
+
+	st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	store_close(st);
+	/* Every owner a study names is a real owner, with no limits. */
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM studies WHERE owner NOT IN "
+	                            "(SELECT id FROM owners)"),
+	              0);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM owners"), 2);
+	ASSERT_EQ_INT(raw_int(path, "SELECT create_time FROM owners WHERE id = 'ghost'"), 300);
+	ASSERT_EQ_INT(raw_int(path, "SELECT max_studies + max_trials_per_study + "
+	                            "max_active_trials FROM owners WHERE id = 'team'"),
+	              0);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM studies"), 4);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+	                            "('api_keys', 'audit_log')"),
+	              2);
+	ASSERT_EQ_INT(raw_int(path, "SELECT max(version) FROM schema_migrations"), 2);
+	/* Opening again changes nothing. */
+	char *before = dump(path);
+	st = store_open(path, &e);
+	store_close(st);
+	char *after = dump(path);
+	ASSERT_EQ_STR(after, before);
+	free(before);
+	free(after);
+}
+
+static int quota_set(struct store *st, const char *owner, const struct store_quota *q)
+{
+	struct err e = {0};
+	struct store_conn *w = store_write_begin(st, &e);
+	int rc = store_owner_update(w, owner, NULL, q, &e);
+	if (rc)
+		store_write_rollback(w);
+	else
+		rc = store_write_commit(w, &e);
+	return rc;
+}
+
+static void test_quotas(struct store *st)
+{
+	struct err e = {0};
+	struct store_quota q = {
+	    .max_studies = 2, .max_trials_per_study = 3, .max_active_trials = 2};
+	int64_t s1 = make_study(st, "quota", "s1");
+	ASSERT_EQ_INT(quota_set(st, "quota", &q), 0);
+	struct store_quota got;
+	struct store_conn *r = store_read(st, &e);
+	ASSERT_EQ_INT(store_owner_quota_get(r, "quota", &got, &e), 0);
+	ASSERT_EQ_INT(got.max_trials_per_study, 3);
+	ASSERT_EQ_INT(store_owner_quota_get(r, "nobody", &got, &e), -ERR_NOT_FOUND);
+	store_release(r);
+
+	make_study(st, "quota", "s2");
+	/* The third study: refused by the trigger, the transaction goes on. */
+	struct store_conn *w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_study_insert(w, "quota", "s3", "{}", 1, NULL, &e),
+	              -ERR_RESOURCE_EXHAUSTED);
+	ASSERT_TRUE(strstr(e.msg, "quota maxStudies") != NULL);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+
+	/* Two ACTIVE, one REQUESTED: the fourth trial is over the study's 3. */
+	add_trial(st, s1, TRIAL_ACTIVE, "a", 0);
+	add_trial(st, s1, TRIAL_ACTIVE, "b", 0);
+	add_trial(st, s1, TRIAL_REQUESTED, NULL, 0);
+	struct store_trial t = {.study_rowid = s1,
+	                        .state = TRIAL_REQUESTED,
+	                        .params_json = "[{\"parameterId\":\"x\",\"value\":2}]"};
+	w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_trial_insert(w, &t, &e), -ERR_RESOURCE_EXHAUSTED);
+	ASSERT_TRUE(strstr(e.msg, "quota maxTrialsPerStudy") != NULL);
+	/* Making the REQUESTED one ACTIVE is over the owner's 2 ACTIVE. */
+	struct store_trial req = {0};
+	ASSERT_EQ_INT(store_trial_get(w, s1, 3, &req, &e), 0);
+	req.state = TRIAL_ACTIVE;
+	ASSERT_EQ_INT(store_trial_update(w, &req, &e), -ERR_RESOURCE_EXHAUSTED);
+	ASSERT_TRUE(strstr(e.msg, "quota maxActiveTrials") != NULL);
+	/* Updating an ACTIVE trial that stays ACTIVE is fine. */
+	struct store_trial act = {0};
+	ASSERT_EQ_INT(store_trial_get(w, s1, 1, &act, &e), 0);
+	act.lease_expiry = 99;
+	ASSERT_EQ_INT(store_trial_update(w, &act, &e), 0);
+	/* One ACTIVE done: now the REQUESTED one may start. */
+	act.state = TRIAL_SUCCEEDED;
+	ASSERT_EQ_INT(store_trial_update(w, &act, &e), 0);
+	ASSERT_EQ_INT(store_trial_update(w, &req, &e), 0);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	store_trial_clear(&req);
+	store_trial_clear(&act);
+	/* 0 lifts a limit. */
+	q.max_trials_per_study = 0;
+	ASSERT_EQ_INT(quota_set(st, "quota", &q), 0);
+	add_trial(st, s1, TRIAL_REQUESTED, NULL, 0);
+	ASSERT_EQ_INT(quota_set(st, "nobody", &q), -ERR_NOT_FOUND);
+}
+
+static void test_keys(struct store *st)
+{
+	struct err e = {0};
+	struct auth_new_key nk;
+	ASSERT_EQ_INT(auth_key_generate(&nk, &e), 0);
+	make_study(st, "keyed", "s");
+	struct store_key k = {
+	    .owner = "keyed", .role = AUTH_ROLE_WRITER, .display_name = "ci", .create_time = 10};
+	memcpy(k.keyid, nk.keyid, sizeof(k.keyid));
+	memcpy(k.salt, nk.salt, sizeof(k.salt));
+	memcpy(k.hash, nk.hash, sizeof(k.hash));
+	struct store_conn *w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_key_insert(w, &k, &e), 0);
+	ASSERT_EQ_INT(store_key_insert(w, &k, &e), -ERR_ABORTED); /* the id is taken */
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+
+	/* The secret is nowhere in the file. */
+	char *all = dump(db_path("teams.db"));
+	ASSERT_TRUE(all && strstr(all, nk.key + 20) == NULL);
+	free(all);
+
+	struct store_conn *r = store_read(st, &e);
+	struct store_key got = {0};
+	double rps = -1;
+	ASSERT_EQ_INT(store_key_get(r, nk.keyid, &got, &rps, &e), 0);
+	ASSERT_EQ_STR(got.owner, "keyed");
+	ASSERT_EQ_INT(got.role, AUTH_ROLE_WRITER);
+	ASSERT_EQ_DBL(rps, 0, 0);
+	ASSERT_TRUE(memcmp(got.hash, nk.hash, sizeof(got.hash)) == 0);
+	/* What api.c does with it. */
+	struct auth_key_record rec = {.role = (enum auth_role)got.role};
+	memcpy(rec.keyid, got.keyid, sizeof(rec.keyid));
+	snprintf(rec.owner, sizeof(rec.owner), "%s", got.owner);
+	memcpy(rec.salt, got.salt, sizeof(rec.salt));
+	memcpy(rec.hash, got.hash, sizeof(rec.hash));
+	struct auth_principal p;
+	ASSERT_EQ_INT(auth_verify(&rec, nk.key, strlen(nk.key), &p, &e), 0);
+	store_key_clear(&got);
+	ASSERT_EQ_INT(store_key_get(r, "ffffffffffffffff", &got, NULL, &e), -ERR_NOT_FOUND);
+	struct store_key *list = NULL;
+	size_t n = 0;
+	ASSERT_EQ_INT(store_key_list(r, "keyed", 0, 0, &list, &n, &e), 0);
+	ASSERT_EQ_INT(n, 1);
+	store_keys_free(list, n);
+	store_release(r);
+
+	w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_key_revoke(w, "keyed", nk.keyid, 500, &e), 0);
+	ASSERT_EQ_INT(store_key_revoke(w, "keyed", nk.keyid, 900, &e), 0); /* keeps 500 */
+	ASSERT_EQ_INT(store_key_revoke(w, "other", nk.keyid, 900, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	r = store_read(st, &e);
+	ASSERT_EQ_INT(store_key_get(r, nk.keyid, &got, NULL, &e), 0);
+	ASSERT_EQ_INT(got.revoke_time, 500);
+	store_key_clear(&got);
+	store_release(r);
+
+	/* Deleting the owner (forced) takes its studies and keys. */
+	w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_owner_delete(w, "keyed", &e), -ERR_FAILED_PRECONDITION);
+	ASSERT_EQ_INT(store_owner_delete_all(w, "keyed", &e), 0);
+	ASSERT_EQ_INT(store_owner_delete_all(w, "keyed", &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	r = store_read(st, &e);
+	ASSERT_EQ_INT(store_key_get(r, nk.keyid, &got, NULL, &e), -ERR_NOT_FOUND);
+	store_release(r);
+}
+
+static void test_audit(struct store *st)
+{
+	struct err e = {0};
+	struct store_conn *w = store_write_begin(st, &e);
+	for (int i = 0; i < 5; i++) {
+		struct store_audit a = {.time = 100 + i,
+		                        .keyid = "admin",
+		                        .owner = i % 2 ? "odd" : "even",
+		                        .method = "POST",
+		                        .path = "/v1/x'; DROP TABLE audit_log; --",
+		                        .status = i == 4 ? 429 : 200,
+		                        .error = i == 4 ? "RESOURCE_EXHAUSTED" : ""};
+		ASSERT_EQ_INT(store_audit_insert(w, &a, &e), 0);
+	}
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	struct store_conn *r = store_read(st, &e);
+	struct store_audit *a = NULL;
+	size_t n = 0;
+	ASSERT_EQ_INT(store_audit_list(r, NULL, 0, 3, &a, &n, &e), 0);
+	ASSERT_EQ_INT(n, 3);
+	ASSERT_EQ_INT(a[0].time, 104); /* newest first */
+	ASSERT_EQ_STR(a[0].error, "RESOURCE_EXHAUSTED");
+	ASSERT_EQ_STR(a[0].path, "/v1/x'; DROP TABLE audit_log; --");
+	int64_t before = a[2].id;
+	store_audits_free(a, n);
+	ASSERT_EQ_INT(store_audit_list(r, NULL, before, 10, &a, &n, &e), 0);
+	ASSERT_EQ_INT(n, 2);
+	ASSERT_EQ_INT(a[0].time, 101);
+	store_audits_free(a, n);
+	ASSERT_EQ_INT(store_audit_list(r, "odd", 0, 10, &a, &n, &e), 0);
+	ASSERT_EQ_INT(n, 2);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ_STR(a[i].owner, "odd");
+	store_audits_free(a, n);
+	store_release(r);
+}
+
+int main(void)
+{
+	struct err e = {0};
+	if (store_test_setup("teams") != 0)
+		return 1;
+	test_migration();
+	struct store *st = store_open(db_path("teams.db"), &e);
+	ASSERT_TRUE(st != NULL);
+	if (st) {
+		test_quotas(st);
+		test_keys(st);
+		test_audit(st);
+		store_close(st);
+	}
+	store_test_cleanup();
+	return test_done("test-store_teams");
+}
