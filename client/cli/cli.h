@@ -89,13 +89,15 @@ struct cli_list {
 	struct cli *cli;
 	void (*header)(void);
 	int pages;
-	FILE *json; /* open_memstream over buf */
+	char *token; /* the next page's token, NULL after the last page */
+	FILE *json;  /* open_memstream over buf */
 	char *buf;
 	size_t len;
 };
 void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void));
-/* Call once a page has come, before its items. */
-void cli_list_page(struct cli_list *l);
+/* Call once a page has come, before its items, with its next page token
+ * (copied into l->token). */
+void cli_list_page(struct cli_list *l, const char *next_page_token);
 /* Adds an item's JSON with --json and returns 0; else returns 1: the caller
  * prints the table row. */
 int cli_list_item(struct cli_list *l, const char *json);

@@ -55,18 +55,15 @@ static int key_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	char *token = NULL;
 	cli_list_open(&out, cli, NULL);
 	rc = EXIT_OK;
 	do {
 		struct sibyl_api_key_list *l;
-		if (sibyl_api_key_list(cli->client, argv[optind], 0, token, &l)) {
+		if (sibyl_api_key_list(cli->client, argv[optind], 0, out.token, &l)) {
 			rc = cli_fail(cli, "key list");
 			break;
 		}
-		free(token);
-		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		cli_list_page(&out);
+		cli_list_page(&out, l->next_page_token);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct sibyl_api_key *k = l->keys[i];
 			if (cli_list_item(&out, k->json))
@@ -74,8 +71,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
 				       k->display_name ? k->display_name : "");
 		}
 		sibyl_api_key_list_free(l);
-	} while (token);
-	free(token);
+	} while (out.token);
 	return cli_list_close(&out, rc);
 }
 

@@ -18,8 +18,12 @@ static const struct cli_action actions[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static void print_owner(const struct sibyl_owner *o)
+static void print_owner(struct cli *cli, const struct sibyl_owner *o)
 {
+	if (cli->json) {
+		cli_print_json(o->json);
+		return;
+	}
 	printf("%-24s %s\n", o->owner_id ? o->owner_id : o->name,
 	       o->display_name ? o->display_name : "");
 }
@@ -45,10 +49,7 @@ static int owner_create(struct cli *cli, int argc, char **argv)
 	struct sibyl_owner *o;
 	if (sibyl_owner_create(cli->client, argv[optind], display, &o))
 		return cli_fail(cli, "owner create");
-	if (cli->json)
-		cli_print_json(o->json);
-	else
-		print_owner(o);
+	print_owner(cli, o);
 	sibyl_owner_free(o);
 	return EXIT_OK;
 }
@@ -59,24 +60,20 @@ static int owner_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	char *token = NULL;
 	cli_list_open(&out, cli, NULL);
 	rc = EXIT_OK;
 	do {
 		struct sibyl_owner_list *l;
-		if (sibyl_owner_list(cli->client, 0, token, &l)) {
+		if (sibyl_owner_list(cli->client, 0, out.token, &l)) {
 			rc = cli_fail(cli, "owner list");
 			break;
 		}
-		free(token);
-		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		cli_list_page(&out);
+		cli_list_page(&out, l->next_page_token);
 		for (size_t i = 0; i < l->n; i++)
 			if (cli_list_item(&out, l->owners[i]->json))
-				print_owner(l->owners[i]);
+				print_owner(cli, l->owners[i]);
 		sibyl_owner_list_free(l);
-	} while (token);
-	free(token);
+	} while (out.token);
 	return cli_list_close(&out, rc);
 }
 
@@ -88,10 +85,7 @@ static int owner_show(struct cli *cli, int argc, char **argv)
 	struct sibyl_owner *o;
 	if (sibyl_owner_get(cli->client, argv[optind], &o))
 		return cli_fail(cli, "owner show");
-	if (cli->json)
-		cli_print_json(o->json);
-	else
-		print_owner(o);
+	print_owner(cli, o);
 	sibyl_owner_free(o);
 	return EXIT_OK;
 }

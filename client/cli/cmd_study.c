@@ -361,18 +361,15 @@ static int study_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	char *token = NULL;
 	cli_list_open(&out, cli, study_header);
 	rc = EXIT_OK;
 	do {
 		struct sibyl_study_list *l;
-		if (sibyl_study_list(cli->client, argv[optind], 0, token, &l)) {
+		if (sibyl_study_list(cli->client, argv[optind], 0, out.token, &l)) {
 			rc = cli_fail(cli, "study list");
 			break;
 		}
-		free(token);
-		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
-		cli_list_page(&out);
+		cli_list_page(&out, l->next_page_token);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct sibyl_study *s = l->studies[i];
 			if (cli_list_item(&out, s->json))
@@ -382,8 +379,7 @@ static int study_list(struct cli *cli, int argc, char **argv)
 				       s->create_time ? s->create_time : "");
 		}
 		sibyl_study_list_free(l);
-	} while (token);
-	free(token);
+	} while (out.token);
 	return cli_list_close(&out, rc);
 }
 

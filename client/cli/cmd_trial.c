@@ -76,6 +76,17 @@ static void table_row(const struct sibyl_trial *t)
 	fputc('\n', stdout);
 }
 
+/* One trial: its JSON, or a one-row table. */
+static void print_row(struct cli *cli, const struct sibyl_trial *t)
+{
+	if (cli->json) {
+		cli_print_json(t->json);
+		return;
+	}
+	table_header();
+	table_row(t);
+}
+
 static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 {
 	if (cli->json) {
@@ -107,10 +118,10 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 		printf("ended:       %s\n", t->end_time);
 }
 
-/* One page of trials into out. */
+/* One page of trials into out (its token too). */
 static void print_list(struct cli_list *out, const struct sibyl_trial_list *l)
 {
-	cli_list_page(out);
+	cli_list_page(out, l->next_page_token);
 	for (size_t i = 0; i < l->n; i++)
 		if (cli_list_item(out, l->trials[i]->json))
 			table_row(l->trials[i]);
@@ -215,21 +226,18 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 	if (!study)
 		return EXIT_USAGE;
 	struct cli_list out;
-	char *token = NULL;
 	int rc = EXIT_OK;
 	cli_list_open(&out, cli, table_header);
 	do {
 		struct sibyl_trial_list *l;
-		if (sibyl_trial_list(cli->client, study, filter[0] ? filter : NULL, 0, token, &l)) {
+		if (sibyl_trial_list(cli->client, study, filter[0] ? filter : NULL, 0, out.token,
+		                     &l)) {
 			rc = cli_fail(cli, "trial list");
 			break;
 		}
-		free(token);
-		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
 		print_list(&out, l);
 		sibyl_trial_list_free(l);
-	} while (token);
-	free(token);
+	} while (out.token);
 	sibyl_free(study);
 	return cli_list_close(&out, rc);
 }
@@ -335,12 +343,7 @@ static int trial_complete(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "trial complete");
 		goto out;
 	}
-	if (cli->json) {
-		cli_print_json(t->json);
-	} else {
-		table_header();
-		table_row(t);
-	}
+	print_row(cli, t);
 	rc = EXIT_OK;
 out:
 	sibyl_trial_free(t);
@@ -484,12 +487,7 @@ static int trial_add(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "trial add");
 		goto out;
 	}
-	if (cli->json) {
-		cli_print_json(t->json);
-	} else {
-		table_header();
-		table_row(t);
-	}
+	print_row(cli, t);
 	rc = EXIT_OK;
 out:
 	sibyl_trial_free(t);

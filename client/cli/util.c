@@ -124,8 +124,10 @@ void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void))
 		l->json = open_memstream(&l->buf, &l->len);
 }
 
-void cli_list_page(struct cli_list *l)
+void cli_list_page(struct cli_list *l, const char *next_page_token)
 {
+	free(l->token);
+	l->token = next_page_token ? strdup(next_page_token) : NULL;
 	if (l->pages++ == 0 && !l->cli->json && l->header)
 		l->header();
 }
@@ -150,6 +152,7 @@ int cli_list_close(struct cli_list *l, int rc)
 			printf("[%s]\n", l->buf);
 	}
 	free(l->buf);
+	free(l->token);
 	return rc;
 }
 
