@@ -322,7 +322,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* One run: returns log10 regret; *ms gets the median ms per suggestion. */
+/* One run: returns log10 regret; *ms is set to the median ms per suggestion. */
 static double run(const struct problem *p, enum designer_algorithm alg, uint64_t seed, int n,
                   double *ms, int verbose)
 {
