@@ -21,7 +21,7 @@ void acq_default_opts(struct acq_opts *o, size_t n)
 	double cand = fmin(1536.0, fmax(128.0, 5e8 / (nn * nn)));
 	o->n_qmc = (size_t)(cand * 2.0 / 3.0);
 	o->n_local = (size_t)(cand / 3.0);
-	o->n_starts = n > 600 ? 3 : 8;
+	o->n_starts = n > 600 ? 3 : 12;
 	o->maxiter = n > 600 ? 20 : 50;
 	o->dedupe = 1;
 	o->n_spread = 0;

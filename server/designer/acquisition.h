@@ -45,7 +45,7 @@ struct acq_opts {
 };
 
 /* Default budget for a model of n points: 1024 QMC + 512 local candidates
- * and 8 starts of up to 50 BFGS steps at small n; past about 600 points
+ * and 12 starts of up to 50 BFGS steps at small n; past about 600 points
  * fewer candidates (as 1/n²), 3 starts of 20 steps. */
 void acq_default_opts(struct acq_opts *o /* OUT */, size_t n);
 
