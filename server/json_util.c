@@ -292,11 +292,18 @@ void ju_format_duration(int64_t nanos, char *buf, size_t cap)
 
 void ju_format_time(int64_t ms, char *buf, size_t cap)
 {
-	time_t t = (time_t)(ms / 1000);
+	/* Floor division, so that a time before 1970 (which ju_time accepts)
+	 * still has milliseconds in 0..999 (fuzz-body found ".-877Z"). */
+	int64_t sec = ms / 1000, milli = ms % 1000;
+	if (milli < 0) {
+		milli += 1000;
+		sec--;
+	}
+	time_t t = (time_t)sec;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)milli);
 }
 
 static int digits(const char **p, int n, int *out)
