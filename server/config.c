@@ -39,12 +39,17 @@ static const struct setting settings[] = {
      "file holding the admin key (else SIBYL_ADMIN_KEY, else generated as <db>.admin-key)"},
     {"threads", "SIBYL_THREADS", NUM(T_INT, threads), 1, 256, "4",
      "requests handled at the same time"},
+    {"suggest_threads", "SIBYL_SUGGEST_THREADS", NUM(T_INT, suggest_threads), 1, 1024, "64",
+     "trials:suggest calls handled at the same time, apart from the other requests"},
     {"shutdown_timeout_ms", "SIBYL_SHUTDOWN_TIMEOUT_MS", NUM(T_INT, shutdown_timeout_ms), 0, 600000,
      "10000", "on SIGTERM, how long to wait for requests in flight"},
     {"tls_cert", "SIBYL_TLS_CERT", STR(tls_cert), 0, 0, "",
      "PEM certificate (chain); with tls_key, serve HTTPS"},
     {"tls_key", "SIBYL_TLS_KEY", STR(tls_key), 0, 0, "", "PEM private key for tls_cert"},
     {"log_level", "SIBYL_LOG_LEVEL", STR(log_level), 0, 0, "info", "error, warn, info or debug"},
+    {"sync", "SIBYL_SYNC", STR(sync), 0, 0, "normal",
+     "normal: a commit survives a crash of sibyld, a power loss may lose the last ones; "
+     "full: fsync at every commit (group commit), survives a power loss too"},
     {"max_body_bytes", "SIBYL_MAX_BODY_BYTES", NUM(T_SIZE, max_body_bytes), 1024,
      1024LL * 1024 * 1024, "1048576", "largest request body; larger ones get 413"},
     {"max_json_depth", "SIBYL_MAX_JSON_DEPTH", NUM(T_INT, max_json_depth), 4, 1000, "32",
@@ -164,6 +169,11 @@ static int apply(const struct setting *s, const char *v, struct config *cfg, con
 				snprintf(why, sizeof(why), "must be error, warn, info or debug");
 				break;
 			}
+		}
+		if (strcmp(s->name, "sync") == 0 && strcmp(v, "normal") != 0 &&
+		    strcmp(v, "full") != 0) {
+			snprintf(why, sizeof(why), "must be normal or full");
+			break;
 		}
 		memcpy(base + s->offset, v, strlen(v) + 1);
 		return 0;

@@ -14,10 +14,13 @@ struct config {
 	char admin_key[256];       /* resolved admin key (file, SIBYL_ADMIN_KEY, or
 	                              generated next to the database) */
 	int threads;               /* --threads: HTTP worker threads */
+	int suggest_threads;       /* --suggest-threads: workers for trials:suggest only */
 	int shutdown_timeout_ms;   /* bounded drain on SIGTERM */
 	char tls_cert[4096];       /* --tls-cert, "" for plain HTTP */
 	char tls_key[4096];        /* --tls-key */
 	char log_level[16];        /* error, warn, info, debug */
+	char sync[8];              /* --sync: "normal" (default) or "full"; see
+	                              docs/storage.md */
 	/* hard limits on input */
 	size_t max_body_bytes;    /* default 1 MiB */
 	int max_json_depth;       /* default 32 */

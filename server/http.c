@@ -4,7 +4,12 @@
  * The reason: in MHD's pool one I/O thread may hold several connections,
  * so a handler that blocks (a suggest fitting a GP) would stall requests
  * that merely share its thread. With the workers, cfg->threads requests
- * are handled at once whatever connections they came on. */
+ * are handled at once whatever connections they came on.
+ *
+ * trials:suggest calls have a pool of their own (cfg->suggest_threads):
+ * a suggest may wait seconds for its study's model (coalesced behind the
+ * current leader), and if such calls held the general workers every cheap
+ * call (get, complete) would queue behind them. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -71,14 +76,16 @@ struct http_server {
 	int shutdown_ms;
 	char *cert_pem, *key_pem;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv; /* workers: a job was queued, or closing */
-	pthread_cond_t idle_cv; /* http_stop: inflight reached 0 */
-	struct job *head, *tail;
-	long inflight; /* requests between their request line and completion */
-	int draining;  /* quiesced: answers carry Connection: close */
-	int closing;   /* drain over: no new jobs, queued ones get 503 */
+	pthread_cond_t work_cv;    /* workers: a job was queued, or closing */
+	pthread_cond_t idle_cv;    /* http_stop: inflight reached 0 */
+	struct job *head, *tail;   /* general queue */
+	struct job *shead, *stail; /* trials:suggest queue */
+	long inflight;             /* requests between their request line and completion */
+	int draining;              /* quiesced: answers carry Connection: close */
+	int closing;               /* drain over: no new jobs, queued ones get 503 */
 	pthread_t *workers;
 	int nworkers;
+	int n_general;       /* workers[0, n_general) serve the general queue, the rest suggest */
 	int starting;        /* inside MHD_start_daemon */
 	char mhd_error[256]; /* MHD's first message then, for http_start's error */
 };
@@ -306,6 +313,12 @@ static int take_body(struct job *j, const char *data, size_t n)
 	return 0;
 }
 
+static int is_suggest(const struct job *j)
+{
+	size_t n = strlen(j->path), k = strlen(":suggest");
+	return strcmp(j->method, "POST") == 0 && n > k && strcmp(j->path + n - k, ":suggest") == 0;
+}
+
 static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c)
 {
 	pthread_mutex_lock(&s->mu);
@@ -318,12 +331,19 @@ static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD
 	 * comes after this suspend. */
 	MHD_suspend_connection(c);
 	j->state = J_QUEUED;
-	if (s->tail)
-		s->tail->next = j;
+	struct job **head = &s->head, **tail = &s->tail;
+	if (is_suggest(j)) {
+		head = &s->shead;
+		tail = &s->stail;
+	}
+	if (*tail)
+		(*tail)->next = j;
 	else
-		s->head = j;
-	s->tail = j;
-	pthread_cond_signal(&s->work_cv);
+		*head = j;
+	*tail = j;
+	/* Both kinds of worker wait on work_cv: wake all, the others sleep
+	 * again at once. */
+	pthread_cond_broadcast(&s->work_cv);
 	pthread_mutex_unlock(&s->mu);
 	return MHD_YES;
 }
@@ -440,23 +460,22 @@ static void run(struct http_server *s, struct job *j, int closing)
 	}
 }
 
-static void *worker(void *arg)
+static void work(struct http_server *s, struct job **head, struct job **tail)
 {
-	struct http_server *s = arg;
 	for (;;) {
 		struct job *j;
 		int closing;
 		pthread_mutex_lock(&s->mu);
-		while (!s->head && !s->closing)
+		while (!*head && !s->closing)
 			pthread_cond_wait(&s->work_cv, &s->mu);
-		j = s->head;
+		j = *head;
 		if (!j) {
 			pthread_mutex_unlock(&s->mu);
-			return NULL;
+			return;
 		}
-		s->head = j->next;
-		if (!s->head)
-			s->tail = NULL;
+		*head = j->next;
+		if (!*head)
+			*tail = NULL;
 		closing = s->closing;
 		pthread_mutex_unlock(&s->mu);
 
@@ -464,6 +483,20 @@ static void *worker(void *arg)
 		j->state = J_DONE;
 		MHD_resume_connection(j->conn);
 	}
+}
+
+static void *worker(void *arg)
+{
+	struct http_server *s = arg;
+	work(s, &s->head, &s->tail);
+	return NULL;
+}
+
+static void *suggest_worker(void *arg)
+{
+	struct http_server *s = arg;
+	work(s, &s->shead, &s->stail);
+	return NULL;
 }
 
 static char *read_pem(const char *path, char *err, size_t errlen)
@@ -582,13 +615,16 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 
-	s->workers = calloc((size_t)(cfg->threads > 0 ? cfg->threads : 1), sizeof(pthread_t));
+	s->n_general = cfg->threads > 0 ? cfg->threads : 1;
+	int n_all = s->n_general + (cfg->suggest_threads > 0 ? cfg->suggest_threads : 1);
+	s->workers = calloc((size_t)n_all, sizeof(pthread_t));
 	if (!s->workers) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	for (int i = 0; i < (cfg->threads > 0 ? cfg->threads : 1); i++) {
-		if (pthread_create(&s->workers[i], NULL, worker, s) != 0) {
+	for (int i = 0; i < n_all; i++) {
+		if (pthread_create(&s->workers[i], NULL, i < s->n_general ? worker : suggest_worker,
+		                   s) != 0) {
 			snprintf(err, errlen, "cannot start worker threads");
 			stop_workers(s);
 			goto fail;

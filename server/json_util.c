@@ -428,16 +428,26 @@ static char *shorten_reals(char *in)
 		tok[len] = '\0';
 		double d = strtod(tok, NULL);
 		memcpy(best, tok, len + 1);
-		for (int prec = 1; prec <= 17; prec++) {
+		/* A precision that round-trips stays so at every higher one:
+		 * bisect for the lowest (4 tries, not up to 17; this ran for
+		 * every real of every answer). 17 always round-trips. */
+		int lo = 1, hi = 17;
+		while (lo < hi) {
 			char t[40];
-			snprintf(t, sizeof(t), "%.*g", prec, d);
-			if (strtod(t, NULL) == d) {
-				size_t tl = strlen(t);
-				memcpy(best, t, tl + 1);
-				if (!strpbrk(t, ".eEni"))
-					memcpy(best + tl, ".0", 3);
-				break;
-			}
+			int mid = (lo + hi) / 2;
+			snprintf(t, sizeof(t), "%.*g", mid, d);
+			if (strtod(t, NULL) == d)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (isfinite(d)) {
+			char t[40];
+			snprintf(t, sizeof(t), "%.*g", lo, d);
+			size_t tl = strlen(t);
+			memcpy(best, t, tl + 1);
+			if (!strpbrk(t, ".eEni"))
+				memcpy(best + tl, ".0", 3);
 		}
 		size_t bl = strlen(best);
 		if (bl <= len) { /* never longer than jansson's own text */

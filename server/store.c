@@ -209,9 +209,10 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-	/* synchronous=FULL: in WAL mode the log is fsync'ed at every commit, so
-	 * a change that was acknowledged survives a power loss too, not only a
-	 * crash of the process (docs/storage.md has the measurements). */
+	/* synchronous=FULL until store_set_sync says otherwise: in WAL mode the
+	 * log is fsync'ed at every commit, so a change that was acknowledged
+	 * survives a power loss too, not only a crash of the process
+	 * (docs/storage.md has the trade-off and the measurements). */
 	/* temp_store=MEMORY: statement sub-journals in small in-memory chunks.
 	 * Otherwise each statement of a transaction allocates and frees a
 	 * 64 KiB spill buffer, and glibc grows and trims the heap for it every
@@ -541,7 +542,9 @@ void store_release(struct store_conn *c)
  * other writers queue behind it releases its savepoint and hands the batch
  * on; the last one of the burst commits it, once, and wakes the others. A
  * caller returns from store_write_commit only after its batch is durable,
- * with the batch's result, so "acknowledged" still means "on disk". */
+ * with the batch's result, so "acknowledged" still means "on disk".
+ * With synchronous=NORMAL (store_set_sync) a commit costs no fsync, and
+ * every caller commits its own transaction at once. */
 
 #define BATCH_MAX 64 /* callers per batch */
 #define BATCH_MS  50 /* age after which a batch is committed anyway */
@@ -596,8 +599,8 @@ static int finish(struct store *st, int committed, struct err *e)
 	if (committed)
 		st->batch_n++;
 	pthread_mutex_lock(&st->gclock);
-	int hand_over = st->n_wait > 0 && st->batch_open && st->batch_n < BATCH_MAX &&
-	                mono_ms() - st->batch_start_ms < BATCH_MS &&
+	int hand_over = !st->sync_normal && st->n_wait > 0 && st->batch_open &&
+	                st->batch_n < BATCH_MAX && mono_ms() - st->batch_start_ms < BATCH_MS &&
 	                !sqlite3_get_autocommit(st->writer->db);
 	if (hand_over && committed) {
 		me.next = st->waiters;
@@ -686,6 +689,23 @@ void store_write_rollback(struct store_conn *w)
 		return;
 	rollback_to(w);
 	finish(w->st, 0, NULL);
+}
+
+int store_set_sync(struct store *st, enum store_sync mode, struct err *e)
+{
+	pthread_mutex_lock(&st->wlock);
+	int rc = 0;
+	if (st->batch_open)
+		rc = flush(st, e);
+	if (rc == 0)
+		rc = exec(st->writer->db,
+		          mode == STORE_SYNC_NORMAL ? "PRAGMA synchronous=NORMAL"
+		                                    : "PRAGMA synchronous=FULL",
+		          e, "synchronous");
+	if (rc == 0)
+		st->sync_normal = mode == STORE_SYNC_NORMAL;
+	pthread_mutex_unlock(&st->wlock);
+	return rc;
 }
 
 int store_ping(struct store *st)

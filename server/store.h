@@ -64,6 +64,16 @@ void store_write_rollback(struct store_conn *w);             /* releases w; NULL
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);
 
+/* Durability of a commit (docs/storage.md). FULL, the mode store_open
+ * starts in: the WAL is fsync'ed at every commit (shared by the writers of
+ * a burst: group commit), so an acknowledged change survives a power loss.
+ * NORMAL: a commit is written to the OS but fsync'ed only at checkpoints;
+ * it survives a crash of the process (kill -9) but a power loss or kernel
+ * crash may lose the last commits (the file stays consistent). Each write
+ * transaction then commits on its own, without waiting for a batch. */
+enum store_sync { STORE_SYNC_FULL = 0, STORE_SYNC_NORMAL = 1 };
+int store_set_sync(struct store *st, enum store_sync mode, struct err *e);
+
 /* ---- studies ---- */
 enum store_study_state { STUDY_ACTIVE = 1, STUDY_INACTIVE = 2, STUDY_COMPLETED = 3 };
 
@@ -251,6 +261,31 @@ int store_trial_count(struct store_conn *c, int64_t study_rowid, unsigned state_
  * no client; *n_expired says how many. */
 int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t now,
                               int64_t *n_expired /* OUT, may be NULL */, struct err *e);
+
+/* ---- the trial history, for in-memory caches (0003_trial_seq.sql) ---- */
+/* The study's change counter: every insert, delete, and update of a
+ * trial's state, parameters, final measurement, client or completion
+ * bumps *seq (triggers keep it, whoever writes); *deletes counts deletes.
+ * Both 0 for a study none of that happened to. */
+int store_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq /* OUT */,
+                    int64_t *deletes /* OUT */, struct err *e);
+/* One trial as a history cache needs it; strings are borrowed for the
+ * duration of the callback only. */
+struct store_hist_row {
+	int64_t id;
+	int state;
+	int given_up; /* INFEASIBLE without a complete body (service.h) */
+	int64_t end_time;
+	const char *params_json;
+	const char *final_json; /* NULL when none */
+	const char *client_id;  /* NULL when none */
+};
+/* Calls fn for each trial of the study changed after counter value
+ * `after` (after < 0: every trial, in id order). A non-zero return of fn
+ * stops the walk and is returned. */
+int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after,
+                        int (*fn)(void *ctx, const struct store_hist_row *r), void *ctx,
+                        struct err *e);
 
 /* ---- measurements ---- */
 int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,

@@ -54,6 +54,9 @@ enum store_stmt_id {
 	ST_OPERATION_INSERT,
 	ST_OPERATION_GET,
 	ST_COUNT_TRIALS_BY_STATE,
+	ST_TRIAL_SEQ,
+	ST_TRIAL_CHANGED,
+	ST_TRIAL_CHANGED_ALL,
 	/* store_teams.c */
 	ST_OWNER_QUOTA_GET,
 	ST_OWNER_UPDATE,
@@ -84,6 +87,7 @@ struct store {
 	/* Group commit (store.c): callers' transactions are savepoints inside
 	 * one SQLite transaction that the last caller of a burst commits; see
 	 * docs/storage.md. */
+	int sync_normal;              /* synchronous=NORMAL: no batches (under wlock) */
 	int batch_open;               /* an outer transaction is open (under wlock) */
 	int batch_n;                  /* callers released into it (under wlock) */
 	int64_t batch_start_ms;       /* when it began (under wlock) */
