@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "history.h"
 #include "json_util.h"
 #include "service_internal.h"
 #include "stopping.h"
@@ -31,6 +32,7 @@ static void rt_free(struct study_rt *rt)
 #ifdef SIBYL_HAVE_GP
 	gp_cache_free(rt->cache);
 #endif
+	hist_free(rt->hist);
 	pthread_mutex_destroy(&rt->mu);
 	pthread_cond_destroy(&rt->cv);
 	free(rt);
@@ -321,8 +323,22 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+	/* The answer from the list read above plus the new one: reading the
+	 * trial's measurements a second time cost as much as the rest. */
+	if (!dup) {
+		char **grown = realloc(meas, (n + 1) * sizeof(*meas));
+		if (!grown) {
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		meas = grown;
+		meas[n++] = text;
+		text = NULL;
+	}
+	if (!(*out = tj_trial(owner, study, &tc.t, meas, n))) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
+	}
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
 	if (rc) {

@@ -10,6 +10,7 @@
 #include "service.h"
 
 struct gp_cache;
+struct hist;
 
 /* One suggest call waiting for the study's current batch. */
 struct sreq {
@@ -34,6 +35,7 @@ struct study_rt {
 	struct sreq *queue, **tail;
 	int leader;
 	struct gp_cache *cache; /* used by the leader only */
+	struct hist *hist;      /* the trial history (history.h); leader only */
 	int refs;
 	int dead; /* forgotten (study deleted) while in use */
 	struct study_rt *next;

@@ -497,3 +497,71 @@ int store_count_trials_by_state(struct store_conn *c, int64_t counts[6], struct 
 	store_done(s);
 	return rc < 0 ? rc : 0;
 }
+
+/* ---- the trial history (0003_trial_seq.sql) ---- */
+
+int store_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq, int64_t *deletes,
+                    struct err *e)
+{
+	*seq = 0;
+	*deletes = 0;
+	sqlite3_stmt *s = store_stmt(
+	    c, ST_TRIAL_SEQ, "SELECT seq, deletes FROM trial_seq WHERE study_rowid = ?1", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	int rc = store_step(c, s, e);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(s, 0);
+		*deletes = sqlite3_column_int64(s, 1);
+	}
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after,
+                        int (*fn)(void *ctx, const struct store_hist_row *r), void *ctx,
+                        struct err *e)
+{
+	/* Everything: the primary key order (a table scan). A few changes:
+	 * the trials_seq index. */
+	sqlite3_stmt *s =
+	    after < 0
+	        ? store_stmt(c, ST_TRIAL_CHANGED_ALL,
+	                     "SELECT id, state, complete_json IS NULL, end_time, params_json, "
+	                     "final_json, client_id FROM trials WHERE study_rowid = ?1 "
+	                     "ORDER BY id",
+	                     e)
+	        : store_stmt(c, ST_TRIAL_CHANGED,
+	                     "SELECT id, state, complete_json IS NULL, end_time, params_json, "
+	                     "final_json, client_id FROM trials INDEXED BY trials_seq "
+	                     "WHERE study_rowid = ?1 AND seq > ?2",
+	                     e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	if (after >= 0)
+		sqlite3_bind_int64(s, 2, after);
+	int rc, stop = 0;
+	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
+		struct store_hist_row r = {
+		    .id = sqlite3_column_int64(s, 0),
+		    .state = sqlite3_column_int(s, 1),
+		    .end_time = sqlite3_column_int64(s, 3),
+		    .params_json = (const char *)sqlite3_column_text(s, 4),
+		    .final_json = (const char *)sqlite3_column_text(s, 5),
+		    .client_id = (const char *)sqlite3_column_text(s, 6),
+		};
+		r.given_up = r.state == TRIAL_INFEASIBLE && sqlite3_column_int(s, 2);
+		if (!r.params_json) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
+		}
+		if ((stop = fn(ctx, &r)) != 0)
+			break;
+	}
+	store_done(s);
+	if (stop)
+		return stop;
+	return rc < 0 ? rc : 0;
+}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "history.h"
 #include "json_util.h"
 #include "service_internal.h"
 #include "trial_json.h"
@@ -74,19 +75,22 @@ static int same_objectives(const struct spec *sp, const double *a, const double 
 	return 1;
 }
 
+/* For qsort: trial ids by end time, then id (the history is the context
+ * qsort lacks; one sort at a time per study leader, so a thread-local). */
+static __thread const struct hist *sort_hist;
+
 static int by_end_time(const void *a, const void *b)
 {
-	const struct store_trial *x = *(const struct store_trial *const *)a;
-	const struct store_trial *y = *(const struct store_trial *const *)b;
-	if (x->end_time != y->end_time)
-		return x->end_time < y->end_time ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t ex = sort_hist->end_time[x], ey = sort_hist->end_time[y];
+	if (ex != ey)
+		return ex < ey ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 /* studyStoppingConfig conditions other than the maxNumTrials budget. */
-static void check_stopping(const struct spec *sp, const struct store_study *s,
-                           struct store_trial *t, size_t n, const double *metrics, int64_t now,
-                           struct plan *pl)
+static void check_stopping(const struct spec *sp, const struct store_study *s, const struct hist *h,
+                           int64_t now, struct plan *pl)
 {
 	char d[48];
 	if (sp->should_stop_asap) {
@@ -107,34 +111,35 @@ static void check_stopping(const struct spec *sp, const struct store_study *s,
 		return;
 	/* Walk the completed trials in completion order; progress is a
 	 * feasible trial that no earlier one dominates or equals. */
-	struct store_trial **order = malloc((n + 1) * sizeof(*order));
-	size_t *idx = malloc((n + 1) * sizeof(size_t));
+	int64_t *order = malloc((h->n + 1) * sizeof(*order));
+	int64_t *idx = malloc((h->n + 1) * sizeof(*idx));
 	size_t nc = 0, n_best = 0, since = 0;
 	int64_t last_progress = 0;
 	if (!order || !idx)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if ((t[i].state == TRIAL_SUCCEEDED || t[i].state == TRIAL_INFEASIBLE) &&
-		    !svc_given_up(&t[i]))
-			order[nc++] = &t[i];
+	for (int64_t id = 1; id <= h->max_id; id++) {
+		if ((h->state[id] == TRIAL_SUCCEEDED || h->state[id] == TRIAL_INFEASIBLE) &&
+		    !h->given_up[id])
+			order[nc++] = id;
 	}
 	if (sp->min_num_trials && (int64_t)nc < sp->min_num_trials)
 		goto out;
+	sort_hist = h;
 	qsort(order, nc, sizeof(*order), by_end_time);
 	for (size_t i = 0; i < nc; i++) {
-		size_t ti = (size_t)(order[i] - t);
-		const double *m = &metrics[ti * sp->n_metrics];
-		int progress = order[i]->state == TRIAL_SUCCEEDED && svc_feasible(sp, m);
+		int64_t ti = order[i];
+		const double *m = &h->metrics[(size_t)ti * h->k];
+		int progress = h->state[ti] == TRIAL_SUCCEEDED && svc_feasible(sp, m);
 		/* progress: no earlier feasible trial dominates or equals it */
 		for (size_t j = 0; j < n_best && progress; j++) {
-			const double *b = &metrics[idx[j] * sp->n_metrics];
+			const double *b = &h->metrics[(size_t)idx[j] * h->k];
 			if (svc_dominates(sp, b, m) || same_objectives(sp, b, m))
 				progress = 0;
 		}
 		if (progress) {
 			idx[n_best++] = ti;
 			since = 0;
-			last_progress = order[i]->end_time;
+			last_progress = h->end_time[ti];
 		} else {
 			since++;
 		}
@@ -162,9 +167,6 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 {
 	struct store_study s;
 	struct spec sp;
-	struct store_trial *t = NULL;
-	size_t n = 0;
-	double *vals = NULL, *metrics = NULL;
 	struct designer_trial *done = NULL;
 	const double **pending = NULL;
 	int64_t *own = NULL; /* per caller of the batch: its ACTIVE trials */
@@ -176,16 +178,21 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		store_release(c);
 		return rc;
 	}
-	if ((rc = store_trial_list(c, s.rowid, 0, 0, 0, &t, &n, e)))
+	/* The history is the study's cached one, brought up to date on this
+	 * snapshot (only the trials changed since the last suggest are read). */
+	if (!rt->hist && !(rt->hist = hist_new())) {
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	struct hist *h = rt->hist;
+	if ((rc = hist_refresh(h, c, &sp, s.rowid, e)))
 		goto out;
 	store_release(c);
 	c = NULL;
-	size_t d = sp.space.n, k = sp.n_metrics;
-	vals = malloc((n * d + 1) * sizeof(double));
-	metrics = malloc((n * k + 1) * sizeof(double));
+	size_t k = sp.n_metrics, n = h->n;
 	done = calloc(n + 1, sizeof(*done));
 	pending = calloc(n + 1, sizeof(*pending));
-	if (!vals || !metrics || !done || !pending) {
+	if (!done || !pending) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -197,45 +204,43 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = tj_params_load(&sp, t[i].params_json, &vals[i * d], e)))
-			goto out;
-		json_t *f = tj_load(t[i].final_json);
-		tj_measurement_metrics(f, &sp, &metrics[i * k]);
-		json_decref(f);
-		if (t[i].id > max_id)
-			max_id = t[i].id;
-		if (svc_given_up(&t[i])) {
+	for (int64_t id = 1; id <= h->max_id; id++) {
+		size_t i = (size_t)id;
+		double *v = &h->vals[i * h->d];
+		if (!h->state[i])
+			continue;
+		max_id = id;
+		if (h->given_up[i]) {
 			given_up++;
 			continue;
 		}
-		switch (t[i].state) {
+		switch (h->state[i]) {
 		case TRIAL_SUCCEEDED:
 		case TRIAL_INFEASIBLE:
-			done[n_done].values = &vals[i * d];
-			done[n_done].metrics = &metrics[i * k];
-			done[n_done].infeasible = t[i].state == TRIAL_INFEASIBLE;
+			done[n_done].values = v;
+			done[n_done].metrics = &h->metrics[i * k];
+			done[n_done].infeasible = h->state[i] == TRIAL_INFEASIBLE;
 			n_done++;
 			break;
 		case TRIAL_REQUESTED:
 			pool++;
-			pending[n_pending++] = &vals[i * d];
+			pending[n_pending++] = v;
 			break;
 		default:
-			if (t[i].state == TRIAL_ACTIVE && t[i].client_id) {
+			if (h->state[i] == TRIAL_ACTIVE && h->client_id[i]) {
 				size_t b = 0;
 				for (const struct sreq *r = batch; r; r = r->next, b++) {
-					if (strcmp(t[i].client_id, r->client_id) == 0) {
+					if (strcmp(h->client_id[i], r->client_id) == 0) {
 						own[b]++;
 						break;
 					}
 				}
 			}
-			pending[n_pending++] = &vals[i * d];
+			pending[n_pending++] = v;
 		}
 	}
 	int64_t now = ju_now_ms();
-	check_stopping(&sp, &s, t, n, metrics, now, pl);
+	check_stopping(&sp, &s, h, now, pl);
 	if (pl->stop_reason[0] || s.state != STUDY_ACTIVE)
 		goto out;
 	/* New points wanted by the whole batch: what the callers' own trials
@@ -251,7 +256,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	}
 	if (need <= 0)
 		goto out;
-	pl->points = malloc((size_t)need * d * sizeof(double));
+	pl->points = malloc((size_t)need * sp.space.n * sizeof(double));
 	pl->info = calloc((size_t)need, sizeof(*pl->info));
 	if (!pl->points || !pl->info) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
@@ -293,11 +298,8 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	}
 out:
 	store_release(c);
-	store_trials_free(t, n);
 	store_study_clear(&s);
 	spec_free(&sp);
-	free(vals);
-	free(metrics);
 	free(done);
 	free(pending);
 	free(own);

@@ -140,8 +140,8 @@ static void test_migration_engine(void)
 	/* two new ones at once, in order, in one go; then nothing more */
 	struct store_migration more[] = {
 	    base,
-	    {2, "extra", "CREATE TABLE extra(x INTEGER NOT NULL); INSERT INTO extra VALUES (2);"},
-	    {3, "extra_more", "INSERT INTO extra SELECT x + 1 FROM extra;"}};
+	    {100, "extra", "CREATE TABLE extra(x INTEGER NOT NULL); INSERT INTO extra VALUES (2);"},
+	    {101, "extra_more", "INSERT INTO extra SELECT x + 1 FROM extra;"}};
 	st = store_open_schema(path, more, 3, &e);
 	ASSERT_TRUE(st != NULL);
 	if (st) {
@@ -154,7 +154,7 @@ static void test_migration_engine(void)
 	store_close(st);
 	ASSERT_EQ_INT(raw_int(path, "SELECT group_concat(version, '') FROM "
 	                            "(SELECT version FROM schema_migrations ORDER BY rowid)"),
-	              123);
+	              1100101);
 	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
 	ASSERT_EQ_INT(raw_int(path, "SELECT sum(x) FROM extra"), 5);
 	before = dump(path);
@@ -170,7 +170,7 @@ static void test_migration_engine(void)
 	st = store_open(path, &e);
 	ASSERT_TRUE(st == NULL);
 	store_close(st);
-	ASSERT_TRUE(strstr(e.msg, "schema version 3") != NULL);
+	ASSERT_TRUE(strstr(e.msg, "schema version 101") != NULL);
 	char want_version[32];
 	snprintf(want_version, sizeof(want_version), "(version %d)",
 	         store_migrations[store_n_migrations - 1].version);
