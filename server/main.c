@@ -17,6 +17,10 @@
 #include "log.h"
 #include "store.h"
 
+#ifdef SIBYL_HAVE_OPENBLAS
+void openblas_set_num_threads(int n); /* from OpenBLAS's cblas.h */
+#endif
+
 static struct config cfg; /* large; read-only once loaded */
 static volatile sig_atomic_t stop_signal;
 static int sig_pipe[2] = {-1, -1};
@@ -67,6 +71,12 @@ int main(int argc, char **argv)
 	 * Cholesky that meets a matrix that is not positive definite; the
 	 * designer checks every GSL status and recovers instead. */
 	gsl_set_error_handler_off();
+#ifdef SIBYL_HAVE_OPENBLAS
+	/* The matrices of one suggestion are small (at most a few thousand
+	 * rows): OpenBLAS's own threads cost about three times more than they
+	 * save there, and the HTTP pool already runs suggestions in parallel. */
+	openblas_set_num_threads(1);
+#endif
 	if (sodium_init() < 0) {
 		log_error("event=start_failed msg=\"libsodium failed to initialize\"");
 		return 1;
