@@ -76,7 +76,8 @@ struct http_server {
 	int shutdown_ms;
 	char *cert_pem, *key_pem;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv;    /* workers: a job was queued, or closing */
+	pthread_cond_t work_cv;    /* general workers: a job was queued, or closing */
+	pthread_cond_t swork_cv;   /* suggest workers: the same for their queue */
 	pthread_cond_t idle_cv;    /* http_stop: inflight reached 0 */
 	struct job *head, *tail;   /* general queue */
 	struct job *shead, *stail; /* trials:suggest queue */
@@ -332,18 +333,18 @@ static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD
 	MHD_suspend_connection(c);
 	j->state = J_QUEUED;
 	struct job **head = &s->head, **tail = &s->tail;
+	pthread_cond_t *cv = &s->work_cv;
 	if (is_suggest(j)) {
 		head = &s->shead;
 		tail = &s->stail;
+		cv = &s->swork_cv;
 	}
 	if (*tail)
 		(*tail)->next = j;
 	else
 		*head = j;
 	*tail = j;
-	/* Both kinds of worker wait on work_cv: wake all, the others sleep
-	 * again at once. */
-	pthread_cond_broadcast(&s->work_cv);
+	pthread_cond_signal(cv);
 	pthread_mutex_unlock(&s->mu);
 	return MHD_YES;
 }
@@ -460,14 +461,14 @@ static void run(struct http_server *s, struct job *j, int closing)
 	}
 }
 
-static void work(struct http_server *s, struct job **head, struct job **tail)
+static void work(struct http_server *s, struct job **head, struct job **tail, pthread_cond_t *cv)
 {
 	for (;;) {
 		struct job *j;
 		int closing;
 		pthread_mutex_lock(&s->mu);
 		while (!*head && !s->closing)
-			pthread_cond_wait(&s->work_cv, &s->mu);
+			pthread_cond_wait(cv, &s->mu);
 		j = *head;
 		if (!j) {
 			pthread_mutex_unlock(&s->mu);
@@ -488,14 +489,14 @@ static void work(struct http_server *s, struct job **head, struct job **tail)
 static void *worker(void *arg)
 {
 	struct http_server *s = arg;
-	work(s, &s->head, &s->tail);
+	work(s, &s->head, &s->tail, &s->work_cv);
 	return NULL;
 }
 
 static void *suggest_worker(void *arg)
 {
 	struct http_server *s = arg;
-	work(s, &s->shead, &s->stail);
+	work(s, &s->shead, &s->stail, &s->swork_cv);
 	return NULL;
 }
 
@@ -533,6 +534,7 @@ static void stop_workers(struct http_server *s)
 	pthread_mutex_lock(&s->mu);
 	s->closing = 1;
 	pthread_cond_broadcast(&s->work_cv);
+	pthread_cond_broadcast(&s->swork_cv);
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
@@ -545,6 +547,7 @@ static void destroy(struct http_server *s)
 	free(s->cert_pem);
 	free(s->key_pem);
 	pthread_cond_destroy(&s->work_cv);
+	pthread_cond_destroy(&s->swork_cv);
 	pthread_cond_destroy(&s->idle_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -575,6 +578,7 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	s->shutdown_ms = cfg->shutdown_timeout_ms;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
+	pthread_cond_init(&s->swork_cv, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->idle_cv, &ca);
