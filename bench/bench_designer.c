@@ -7,6 +7,10 @@
  *
  *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
  *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
+ *   bench_designer -b COUNT [-P PENDING] [-n COMPLETED]
+ *                          (one batch: COUNT points wanted with PENDING
+ *                          pending trials on the hartmann6 space, n = 300
+ *                          completed by default: cold and warm ms)
  *
  * Run it from a release build with OPENBLAS_NUM_THREADS=1 (OpenBLAS threads
  * only add overhead at these matrix sizes).
@@ -445,15 +449,97 @@ static void latency(void)
 	}
 }
 
+/* One designer call as the service makes it for many concurrent workers:
+ * count points wanted, pending ACTIVE trials, n completed (hartmann6
+ * space). Prints the cold call (with the fit) and a warm repeat. */
+static int batch(size_t n, size_t count, size_t np)
+{
+	struct space s = {0};
+	b_h6(&s);
+	struct designer_metric m = {DESIGNER_MINIMIZE, 0, 0};
+	size_t tot = n + np;
+	double *vals = malloc(tot * 6 * sizeof(double)), *mets = malloc(n * sizeof(double));
+	double *out = malloc(count * 6 * sizeof(double));
+	const double **pend = malloc((np ? np : 1) * sizeof(*pend));
+	struct designer_trial *tr = calloc(n ? n : 1, sizeof(*tr));
+	if (!vals || !mets || !out || !pend || !tr)
+		return 1;
+	struct rng r;
+	rng_seed(&r, 42, n);
+	for (size_t i = 0; i < tot; i++)
+		for (int j = 0; j < 6; j++)
+			vals[i * 6 + j] = rng_uniform(&r);
+	for (size_t i = 0; i < n; i++) {
+		mets[i] = f_h6(vals + i * 6, NULL);
+		tr[i] = (struct designer_trial){vals + i * 6, &mets[i], 0};
+	}
+	for (size_t i = 0; i < np; i++)
+		pend[i] = vals + (n + i) * 6;
+	struct gp_cache *cache = gp_cache_new();
+	struct designer_info *info = calloc(count, sizeof(*info));
+	char err[256];
+	double t[2], minsep = INFINITY;
+	size_t model = 0;
+	for (int rep = 0; rep < 2; rep++) {
+		struct designer_input in = {.space = &s,
+		                            .metrics = &m,
+		                            .n_metrics = 1,
+		                            .completed = tr,
+		                            .n_completed = n,
+		                            .pending = pend,
+		                            .n_pending = np,
+		                            .count = count,
+		                            .seed = 1,
+		                            .position = n + np,
+		                            .cache = cache};
+		double t0 = now_ms();
+		int rc = designer_suggest(DESIGNER_GP_EI, &in, out, info, err, sizeof(err));
+		t[rep] = now_ms() - t0;
+		if (rc != (int)count) {
+			fprintf(stderr, "batch: %s\n", err);
+			return 1;
+		}
+	}
+	/* what the batch looks like: least L∞ distance between two of its
+	 * points or to a pending one, model-based share */
+	for (size_t a = 0; a < count; a++) {
+		model += info[a].model_based;
+		for (size_t b = 0; b < a + np; b++) {
+			const double *q = b < a ? out + b * 6 : pend[b - a];
+			double dist = 0.0;
+			for (int j = 0; j < 6; j++)
+				dist = fmax(dist, fabs(out[a * 6 + j] - q[j]));
+			minsep = fmin(minsep, dist);
+		}
+	}
+	printf("n=%zu count=%zu pending=%zu: cold %.1f ms, warm %.1f ms; %zu model-based, "
+	       "min L-inf separation %.4f\n",
+	       n, count, np, t[0], t[1], model, minsep);
+	gp_cache_free(cache);
+	space_free(&s);
+	free(vals);
+	free(mets);
+	free(out);
+	free(pend);
+	free(tr);
+	free(info);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int seeds = 10, n = 60, verbose = 0, lat = 0;
+	int seeds = 10, n = 60, verbose = 0, lat = 0, nset = 0;
+	long bcount = 0, bpend = 0;
 	const char *only = NULL, *algs = "random,sobol,gp";
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			seeds = (int)strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			n = (int)strtol(argv[++i], NULL, 10);
+			n = (int)strtol(argv[++i], NULL, 10), nset = 1;
+		else if (!strcmp(argv[i], "-b") && i + 1 < argc)
+			bcount = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-P") && i + 1 < argc)
+			bpend = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-p") && i + 1 < argc)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "-a") && i + 1 < argc)
@@ -465,7 +551,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v] [-l]\n",
+			        "[-v] [-l] [-b count [-P pending]]\n",
 			        argv[0]);
 			return 2;
 		}
@@ -477,6 +563,8 @@ int main(int argc, char **argv)
 		latency();
 		return 0;
 	}
+	if (bcount > 0 && bcount <= 4096 && bpend >= 0 && bpend <= 100000)
+		return batch(nset ? (size_t)n : 300, (size_t)bcount, (size_t)bpend);
 	static const struct {
 		const char *key, *label;
 		enum designer_algorithm a;
