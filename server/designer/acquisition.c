@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_multimin.h>
 
@@ -357,6 +358,64 @@ struct scored {
 	size_t i;
 };
 
+/* Which coordinates polishing moves. */
+struct dims {
+	size_t *cont, *dbl; /* non-categorical, double; d entries each; owned */
+	size_t ncont, ndbl;
+	int has_disc;
+};
+
+static int dims_init(struct dims *dm, const struct space *s)
+{
+	size_t d = s->n;
+	dm->cont = malloc((d ? d : 1) * sizeof(size_t));
+	dm->dbl = malloc((d ? d : 1) * sizeof(size_t));
+	dm->ncont = dm->ndbl = 0;
+	dm->has_disc = 0;
+	if (!dm->cont || !dm->dbl)
+		return -1;
+	for (size_t i = 0; i < d; i++) {
+		enum space_type t = s->params[i].type;
+		if (t != SPACE_CATEGORICAL)
+			dm->cont[dm->ncont++] = i;
+		if (t == SPACE_DOUBLE)
+			dm->dbl[dm->ndbl++] = i;
+		else
+			dm->has_disc = 1;
+	}
+	return 0;
+}
+
+static void dims_free(struct dims *dm)
+{
+	free(dm->cont);
+	free(dm->dbl);
+}
+
+/* Polishes x in place (continuous relaxation, snap, coordinate moves, per
+ * category, doubles again) and returns its acquisition value (-inf when
+ * not finite). scratch: 4·d + 1. */
+static double refine(const struct acq_model *m, const struct space *s, const struct dims *dm,
+                     double *x, int maxiter, double *scratch)
+{
+	const size_t *cont = dm->cont, *dbl = dm->dbl;
+	size_t ncont = dm->ncont, ndbl = dm->ndbl;
+	int has_disc = dm->has_disc;
+	polish(m, cont, ncont, x, maxiter, scratch);
+	space_snap(s, x);
+	double v = acq_eval(m, x, NULL, NULL, NULL);
+	if (has_disc) {
+		v = sweep(m, s, x, v, scratch);
+		v = per_category(m, s, x, v, cont, ncont, maxiter, scratch);
+		if (ndbl) {
+			polish(m, dbl, ndbl, x, maxiter / 2, scratch);
+			space_snap(s, x);
+			v = acq_eval(m, x, NULL, NULL, NULL);
+		}
+	}
+	return isfinite(v) ? v : -INFINITY;
+}
+
 static int cmp_scored(const void *a, const void *b)
 {
 	double x = ((const struct scored *)a)->v, y = ((const struct scored *)b)->v;
@@ -378,9 +437,9 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 	size_t ns = o->n_starts ? o->n_starts : 1;
 	double *fin = malloc(ns * (d + 1) * sizeof(double));
 	double *scratch = malloc((4 * d + 1) * sizeof(double));
-	size_t *cont = malloc((d ? d : 1) * sizeof(size_t));
-	size_t *dbl = malloc((d ? d : 1) * sizeof(size_t));
-	if (!X || !val || !mbuf || !order || !fin || !scratch || !cont || !dbl) {
+	struct dims dm;
+	int dm_ok = dims_init(&dm, s);
+	if (!X || !val || !mbuf || !order || !fin || !scratch || dm_ok < 0) {
 		snprintf(err, errlen, "out of memory in the acquisition search");
 		goto out;
 	}
@@ -404,17 +463,6 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 	}
 	qsort(order, nc, sizeof(*order), cmp_scored);
 
-	size_t ncont = 0, ndbl = 0;
-	int has_disc = 0;
-	for (size_t i = 0; i < d; i++) {
-		enum space_type t = s->params[i].type;
-		if (t != SPACE_CATEGORICAL)
-			cont[ncont++] = i;
-		if (t == SPACE_DOUBLE)
-			dbl[ndbl++] = i;
-		else
-			has_disc = 1;
-	}
 	/* polish the best distinct starts */
 	size_t nf = 0;
 	for (size_t k = 0; k < nc && nf < ns; k++) {
@@ -426,19 +474,7 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 			continue;
 		double *x = fin + nf * (d + 1);
 		memcpy(x, x0, d * sizeof(double));
-		polish(m, cont, ncont, x, o->maxiter, scratch);
-		space_snap(s, x);
-		double v = acq_eval(m, x, NULL, NULL, NULL);
-		if (has_disc) {
-			v = sweep(m, s, x, v, scratch);
-			v = per_category(m, s, x, v, cont, ncont, o->maxiter, scratch);
-			if (ndbl) {
-				polish(m, dbl, ndbl, x, o->maxiter / 2, scratch);
-				space_snap(s, x);
-				v = acq_eval(m, x, NULL, NULL, NULL);
-			}
-		}
-		x[d] = isfinite(v) ? v : -INFINITY;
+		x[d] = refine(m, s, &dm, x, o->maxiter, scratch);
 		nf++;
 	}
 	/* the best polished point that is new, else the best new candidate */
@@ -470,7 +506,221 @@ out:
 	free(order);
 	free(fin);
 	free(scratch);
-	free(cont);
-	free(dbl);
+	dims_free(&dm);
 	return rc;
+}
+
+/* ---- the candidate pool of one batch ---- */
+
+/* Each model's rows of L⁻¹k(X, c) for the pool's candidates (row j =
+ * training point j, m columns), grown by one row per believer append. */
+struct acq_pool_model {
+	double *V;   /* cap x m; owned */
+	double *mu;  /* m posterior means (a believer append leaves them) */
+	double *var; /* m posterior variances */
+	size_t n;    /* rows of V in use: the model's n when last updated */
+};
+
+static void pool_score(struct acq_pool *p, const struct acq_model *m)
+{
+	for (size_t c = 0; c < p->m; c++) {
+		struct acq_pool_model *o = &p->mod[0];
+		double v = logei(o->mu[c], sqrt(o->var[c]), m->best, NULL, NULL);
+		for (size_t k = 0; k < m->n_con; k++) {
+			struct acq_pool_model *q = &p->mod[k + 1];
+			v += logei_log_cdf((q->mu[c] - m->con_thr[k]) / sqrt(q->var[c]), NULL);
+		}
+		p->val[c] = isfinite(v) ? v : -INFINITY;
+	}
+}
+
+static int pool_model_init(struct acq_pool_model *q, struct gp *g, const double *X, size_t m)
+{
+	size_t n = g->n, d = g->dim;
+	q->V = malloc((g->cap ? g->cap : 1) * m * sizeof(double));
+	q->mu = malloc(m * sizeof(double));
+	q->var = malloc(m * sizeof(double));
+	if (!q->V || !q->mu || !q->var)
+		return -1;
+	q->n = n;
+	for (size_t c = 0; c < m; c++) {
+		q->mu[c] = g->mean;
+		q->var[c] = g->kern.sf2;
+	}
+	if (n == 0)
+		return 0;
+	for (size_t j = 0; j < n; j++) {
+		double a = gsl_vector_get(g->alpha, j), *r = q->V + j * m;
+		for (size_t c = 0; c < m; c++) {
+			r[c] = kernel_eval(&g->kern, X + c * d, g->X + j * d);
+			q->mu[c] += a * r[c];
+		}
+	}
+	gsl_matrix_view Vv = gsl_matrix_view_array(q->V, n, m);
+	gsl_matrix_view Lv = gsl_matrix_submatrix(g->L, 0, 0, n, n);
+	if (gsl_blas_dtrsm(CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, 1.0, &Lv.matrix,
+	                   &Vv.matrix))
+		return -1;
+	double floor = 1e-12 * g->kern.sf2;
+	for (size_t j = 0; j < n; j++) {
+		const double *r = q->V + j * m;
+		for (size_t c = 0; c < m; c++)
+			q->var[c] -= r[c] * r[c];
+	}
+	for (size_t c = 0; c < m; c++)
+		if (!(q->var[c] > floor))
+			q->var[c] = floor;
+	return 0;
+}
+
+/* Takes in the rows the model gained since the last update: the new entry
+ * of L⁻¹k(X, c) is (k(x_new, c) − l·v_c) / l_nn with l the new row of L. */
+static int pool_model_update(struct acq_pool_model *q, struct gp *g, const double *X, size_t m,
+                             double *t)
+{
+	size_t d = g->dim;
+	double floor = 1e-12 * g->kern.sf2;
+	for (; q->n < g->n; q->n++) {
+		size_t r = q->n;
+		const double *xn = g->X + r * d;
+		double *vr = q->V + r * m;
+		for (size_t c = 0; c < m; c++)
+			t[c] = 0.0;
+		if (r > 0) {
+			gsl_matrix_view Vv = gsl_matrix_view_array(q->V, r, m);
+			gsl_vector_const_view l = gsl_matrix_const_subrow(g->L, r, 0, r);
+			gsl_vector_view tv = gsl_vector_view_array(t, m);
+			if (gsl_blas_dgemv(CblasTrans, 1.0, &Vv.matrix, &l.vector, 0.0, &tv.vector))
+				return -1;
+		}
+		double lrr = gsl_matrix_get(g->L, r, r);
+		for (size_t c = 0; c < m; c++) {
+			double w = (kernel_eval(&g->kern, xn, X + c * d) - t[c]) / lrr;
+			vr[c] = w;
+			q->var[c] -= w * w;
+			if (!(q->var[c] > floor))
+				q->var[c] = floor;
+		}
+	}
+	return 0;
+}
+
+int acq_pool_init(struct acq_pool *p, const struct acq_model *m, const struct space *s,
+                  size_t n_cand, const double *top, size_t n_top, uint64_t qmc_seed, struct rng *r,
+                  char *err, size_t errlen)
+{
+	size_t d = s->n, nl = n_top ? n_cand / 3 : 0, nq = n_cand - nl;
+	memset(p, 0, sizeof(*p));
+	p->m = nq + nl + n_top;
+	p->nmod = 1 + m->n_con;
+	p->X = malloc((p->m ? p->m : 1) * d * sizeof(double));
+	p->val = malloc((p->m ? p->m : 1) * sizeof(double));
+	p->t = malloc((p->m ? p->m : 1) * sizeof(double));
+	p->mod = calloc(p->nmod, sizeof(*p->mod));
+	if (!p->X || !p->val || !p->t || !p->mod) {
+		snprintf(err, errlen, "out of memory in the batch search");
+		return -1;
+	}
+	if (nq && quasirandom_points(d, qmc_seed, 0, nq, p->X, err, errlen) < 0)
+		return -1;
+	for (size_t c = 0; c < nq; c++)
+		space_snap(s, p->X + c * d);
+	for (size_t c = 0; c < nl; c++)
+		perturb(m, s, top + (c % n_top) * d, r, p->X + (nq + c) * d);
+	for (size_t c = 0; c < n_top; c++) {
+		memcpy(p->X + (nq + nl + c) * d, top + c * d, d * sizeof(double));
+		space_snap(s, p->X + (nq + nl + c) * d);
+	}
+	for (size_t k = 0; k < p->nmod; k++)
+		if (pool_model_init(&p->mod[k], k ? m->con[k - 1] : m->obj, p->X, p->m) < 0) {
+			snprintf(err, errlen, "out of memory scoring the batch candidates");
+			return -1;
+		}
+	pool_score(p, m);
+	return 0;
+}
+
+int acq_pool_update(struct acq_pool *p, const struct acq_model *m)
+{
+	for (size_t k = 0; k < p->nmod; k++)
+		if (pool_model_update(&p->mod[k], k ? m->con[k - 1] : m->obj, p->X, p->m, p->t) < 0)
+			return -1;
+	pool_score(p, m);
+	return 0;
+}
+
+int acq_pool_pick(struct acq_pool *p, const struct acq_model *m, const struct space *s,
+                  const struct acq_opts *o, const double *taken, size_t n_taken, double *u,
+                  double *value, double *mu, double *sd, char *err, size_t errlen)
+{
+	size_t d = s->n, ns = o->n_starts ? o->n_starts : 1;
+	struct scored *order = malloc((p->m ? p->m : 1) * sizeof(*order));
+	double *fin = malloc(ns * (d + 1) * sizeof(double));
+	double *scratch = malloc((4 * d + 1) * sizeof(double));
+	struct dims dm;
+	int dm_ok = dims_init(&dm, s), rc = -1;
+	if (!order || !fin || !scratch || dm_ok < 0) {
+		snprintf(err, errlen, "out of memory in the batch search");
+		goto out;
+	}
+	for (size_t c = 0; c < p->m; c++) {
+		order[c].v = p->val[c];
+		order[c].i = c;
+	}
+	qsort(order, p->m, sizeof(*order), cmp_scored);
+	/* refine the best few candidates that are allowed: they stand for
+	 * the full search's polished starts at a fraction of the cost */
+	size_t nf = 0;
+	const double *raw = NULL;
+	for (size_t k = 0; k < p->m && nf < ns; k++) {
+		const double *x0 = p->X + order[k].i * d;
+		if (rejected(o, x0, taken, n_taken, d))
+			continue;
+		if (!raw)
+			raw = x0;
+		double *x = fin + nf * (d + 1);
+		memcpy(x, x0, d * sizeof(double));
+		x[d] = o->maxiter > 0 ? refine(m, s, &dm, x, o->maxiter, scratch) : order[k].v;
+		nf++;
+	}
+	const double *pick = NULL;
+	double best = -INFINITY;
+	for (size_t j = 0; j < nf; j++) {
+		const double *x = fin + j * (d + 1);
+		if ((!pick || x[d] > best) && !rejected(o, x, taken, n_taken, d)) {
+			pick = x;
+			best = x[d];
+		}
+	}
+	if (!pick)
+		pick = raw;
+	if (!pick) {
+		rc = 1;
+		goto out;
+	}
+	memcpy(u, pick, d * sizeof(double));
+	*value = acq_eval(m, u, NULL, mu, sd);
+	rc = 0;
+out:
+	free(order);
+	free(fin);
+	free(scratch);
+	dims_free(&dm);
+	return rc;
+}
+
+void acq_pool_free(struct acq_pool *p)
+{
+	if (!p)
+		return;
+	for (size_t k = 0; p->mod && k < p->nmod; k++) {
+		free(p->mod[k].V);
+		free(p->mod[k].mu);
+		free(p->mod[k].var);
+	}
+	free(p->mod);
+	free(p->X);
+	free(p->val);
+	free(p->t);
+	memset(p, 0, sizeof(*p));
 }

@@ -66,4 +66,41 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
                double *u /* OUT */, double *value /* OUT */, double *mu /* OUT */,
                double *sd /* OUT */, char *err /* OUT */, size_t errlen);
 
+/* The candidates of one large batch, scored once and kept up to date
+ * across its points: after each kriging-believer append (gp_believe) only
+ * the new row of L⁻¹k(X, c) is computed per candidate (O(n) each) instead
+ * of a new search. Free with acq_pool_free(); the models stay borrowed. */
+struct acq_pool_model;
+struct acq_pool {
+	size_t m, nmod;             /* candidates; models (objective + constraints) */
+	double *X;                  /* m x dim unit-cube candidates; owned */
+	double *val;                /* m acquisition values; owned */
+	double *t;                  /* m scratch; owned */
+	struct acq_pool_model *mod; /* nmod; owned */
+};
+
+/* n_cand scrambled Sobol points (qmc_seed) and perturbations of top, plus
+ * top itself, scored on m's models as they are now. Returns 0, or -1
+ * with a message in err; call acq_pool_free() either way. */
+int acq_pool_init(struct acq_pool *p /* OUT */, const struct acq_model *m, const struct space *s,
+                  size_t n_cand, const double *top, size_t n_top, uint64_t qmc_seed, struct rng *r,
+                  char *err /* OUT */, size_t errlen);
+
+/* Brings the scores up to date after points were appended to m's models
+ * (m: the same models as at acq_pool_init). Returns 0, or -1 on a BLAS
+ * failure. */
+int acq_pool_update(struct acq_pool *p, const struct acq_model *m);
+
+/* Like acq_search, from the pool: the o->n_starts best allowed candidates
+ * are refined with o->maxiter BFGS steps (0: none) and the best allowed
+ * result returned. Same results and return codes as acq_search. */
+int acq_pool_pick(struct acq_pool *p, const struct acq_model *m, const struct space *s,
+                  const struct acq_opts *o, const double *taken, size_t n_taken,
+                  double *u /* OUT */, double *value /* OUT */, double *mu /* OUT */,
+                  double *sd /* OUT */, char *err /* OUT */, size_t errlen);
+
+/* Frees what acq_pool_init() allocated; NULL-safe, and safe after a
+ * failed init. */
+void acq_pool_free(struct acq_pool *p);
+
 #endif

@@ -333,3 +333,102 @@ int gp_append(struct gp *gp, const double *x, double y)
 	}
 	return 0;
 }
+
+int gp_believe(struct gp *gp, const double *x)
+{
+	size_t n = gp->n;
+	if (!gp->factored || n >= gp->cap)
+		return -1;
+	double m = gp->mean;
+	for (size_t j = 0; j < n; j++) {
+		gp->kx[j] = kernel_eval(&gp->kern, x, row(gp, j));
+		m += gp->kx[j] * gsl_vector_get(gp->alpha, j);
+	}
+	gsl_vector_view v = gsl_vector_view_array(gp->kx, n ? n : 1);
+	if (n > 0) {
+		gsl_matrix_view Lv = gsl_matrix_submatrix(gp->L, 0, 0, n, n);
+		if (gsl_blas_dtrsv(CblasLower, CblasNoTrans, CblasNonUnit, &Lv.matrix, &v.vector))
+			return -1;
+	}
+	double s = gp->kern.sf2 + gp->noise + gp->jitter;
+	for (size_t j = 0; j < n; j++)
+		s -= gp->kx[j] * gp->kx[j];
+	if (!(s > 0.0))
+		return -1;
+	for (size_t j = 0; j < n; j++) {
+		gsl_matrix_set(gp->L, n, j, gp->kx[j]);
+		gsl_matrix_set(gp->L, j, n, 0.0);
+	}
+	gsl_matrix_set(gp->L, n, n, sqrt(s));
+	memcpy(gp->X + n * gp->dim, x, gp->dim * sizeof(double));
+	gp->y[n] = m;
+	/* y = μ(x) leaves K⁻¹(y − mean) = [alpha; 0]: no solve needed */
+	gsl_vector_set(gp->alpha, n, 0.0);
+	gp->n = n + 1;
+	return 0;
+}
+
+int gp_believe_many(struct gp *gp, const double *P, size_t m)
+{
+	size_t n = gp->n, d = gp->dim;
+	if (!gp->factored || n + m > gp->cap)
+		return -1;
+	if (m == 0)
+		return 0;
+	/* Block extension [L 0; Wᵀ C] with W = L⁻¹K(X, P) and
+	 * C·Cᵀ = K(P, P) + σn²I − WᵀW: one dtrsm instead of m triangular
+	 * solves against a growing factor. */
+	gsl_matrix *W = gsl_matrix_alloc(n ? n : 1, m);
+	gsl_matrix *C = gsl_matrix_alloc(m, m);
+	double *mu = malloc(m * sizeof(double));
+	int rc = -1;
+	if (!W || !C || !mu)
+		goto out;
+	for (size_t c = 0; c < m; c++)
+		mu[c] = gp->mean;
+	for (size_t j = 0; j < n; j++) {
+		double a = gsl_vector_get(gp->alpha, j);
+		for (size_t c = 0; c < m; c++) {
+			double k = kernel_eval(&gp->kern, P + c * d, row(gp, j));
+			gsl_matrix_set(W, j, c, k);
+			mu[c] += k * a;
+		}
+	}
+	for (size_t a = 0; a < m; a++) {
+		for (size_t b = 0; b < a; b++) {
+			double k = kernel_eval(&gp->kern, P + a * d, P + b * d);
+			gsl_matrix_set(C, a, b, k);
+			gsl_matrix_set(C, b, a, k);
+		}
+		gsl_matrix_set(C, a, a, gp->kern.sf2 + gp->noise + gp->jitter);
+	}
+	if (n > 0) {
+		gsl_matrix_view Lv = gsl_matrix_submatrix(gp->L, 0, 0, n, n);
+		if (gsl_blas_dtrsm(CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, 1.0,
+		                   &Lv.matrix, W))
+			goto out;
+		if (gsl_blas_dsyrk(CblasLower, CblasTrans, -1.0, W, 1.0, C))
+			goto out;
+	}
+	if (gsl_linalg_cholesky_decomp1(C) != GSL_SUCCESS)
+		goto out;
+	for (size_t c = 0; c < m; c++) {
+		size_t r = n + c;
+		for (size_t j = 0; j < n; j++)
+			gsl_matrix_set(gp->L, r, j, gsl_matrix_get(W, j, c));
+		for (size_t j = 0; j <= c; j++)
+			gsl_matrix_set(gp->L, r, n + j, gsl_matrix_get(C, c, j));
+		for (size_t j = 0; j < r; j++)
+			gsl_matrix_set(gp->L, j, r, 0.0);
+		memcpy(gp->X + r * d, P + c * d, d * sizeof(double));
+		gp->y[r] = mu[c];
+		gsl_vector_set(gp->alpha, r, 0.0);
+	}
+	gp->n = n + m;
+	rc = 0;
+out:
+	gsl_matrix_free(W);
+	gsl_matrix_free(C);
+	free(mu);
+	return rc;
+}

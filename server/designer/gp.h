@@ -83,4 +83,16 @@ double gp_lml(struct gp *gp, double *grad /* OUT, may be NULL */,
  * factored, or the extended factor is not positive definite. */
 int gp_append(struct gp *gp, const double *x, double y);
 
+/* The kriging believer: appends x with y = the posterior mean at x and
+ * extends the factor (one triangular solve; alpha just gains a 0, since an
+ * observation equal to the mean changes no residual). Same errors as
+ * gp_append(); on failure the GP is unchanged. */
+int gp_believe(struct gp *gp, const double *x);
+
+/* The same for m points at once (P: m x dim) by a block extension of the
+ * factor: one dtrsm and an m x m Cholesky. Returns 0, or -1 (GP full, not
+ * factored, out of memory, or the block is not positive definite; the GP
+ * is then unchanged: the caller may append one at a time). */
+int gp_believe_many(struct gp *gp, const double *P, size_t m);
+
 #endif

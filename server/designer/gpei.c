@@ -21,6 +21,9 @@
 #define GPEI_FIT_MAX 200
 /* Up to this many points every suggestion refits from all starts. */
 #define GPEI_FULL_FIT 200
+/* Points of a batch that get a full acquisition search each; the later
+ * ones share one candidate pool (acq_pool). */
+#define GPEI_FULL_SLOTS 4
 /* Best trials used as starts and perturbation centres. */
 #define GPEI_TOP 5
 
@@ -258,6 +261,14 @@ static int fit_constraint(struct work *w, const double *v, double thr, const str
 	return 0;
 }
 
+/* Candidates of a batch's pool for a model of n points: scoring them once
+ * costs n² each (the dtrsm), every later point n each. */
+static size_t pool_size(size_t n)
+{
+	double nn = (double)(n ? n : 1);
+	return (size_t)fmin(2048.0, fmax(256.0, 1e9 / (nn * nn)));
+}
+
 static uint64_t mix(uint64_t a, uint64_t b)
 {
 	uint64_t x = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
@@ -290,6 +301,7 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 	const struct space *s = in->space;
 	size_t d = s->n, nc = in->n_completed, nm = in->n_metrics, np = in->n_pending;
 	size_t count = in->count;
+	struct acq_pool pool = {0}; /* freed at out: */
 	struct rng r;
 	rng_seed(&r, in->seed, mix(in->position, 0x6770656901ULL));
 	w->d = d;
@@ -555,20 +567,22 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 	models[nmod++] = &w->obj;
 	for (size_t k = 0; k < w->n_con && nmod < 64; k++)
 		models[nmod++] = &w->con[k];
-	double *u;
+	double *u, *pu = w->taken + w->n_taken * d;
 	for (size_t p = 0; p < np; p++) {
 		u = w->taken + w->n_taken * d;
 		space_encode(s, in->pending[p], u);
 		w->n_taken++;
-		for (size_t k = 0; k < nmod; k++) {
-			double mu, var;
-			gp_predict(models[k], u, &mu, &var, NULL, NULL);
-			gp_append(models[k], u, mu); /* a failure only loses the fantasy */
-		}
 	}
+	/* all at once by a block extension; one at a time when the block is
+	 * not positive definite (a failure only loses that fantasy) */
+	for (size_t k = 0; k < nmod && np > 0; k++)
+		if (gp_believe_many(models[k], pu, np) < 0)
+			for (size_t p = 0; p < np; p++)
+				gp_believe(models[k], pu + p * d);
 
 	struct acq_model am = {&w->obj, best, models + 1, w->con_thr, nmod - 1};
 	struct acq_opts ao;
+	int pool_ready = 0;
 	acq_default_opts(&ao, w->obj.n);
 	ao.dedupe = !in->noise_high;
 	for (size_t b = 0; b < count; b++) {
@@ -577,8 +591,29 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		u = w->taken + w->n_taken * d;
 		ao.qmc_seed = mix(mix(in->seed, in->position), b + 1);
 		ao.n_spread = np + b;
-		int st = acq_search(&am, s, &ao, w->top, w->n_top, w->taken, w->n_taken, &r, u,
-		                    &val, &mu, &sd, err, errlen);
+		int st;
+		if (b < GPEI_FULL_SLOTS) {
+			st = acq_search(&am, s, &ao, w->top, w->n_top, w->taken, w->n_taken, &r, u,
+			                &val, &mu, &sd, err, errlen);
+		} else {
+			/* the later points of a big batch: one candidate pool, rescored
+			 * in O(n) per candidate after each fantasy, and a search budget
+			 * that shrinks with the slot */
+			if (!pool_ready) {
+				pool_ready = 1;
+				if (acq_pool_init(&pool, &am, s, pool_size(w->obj.n), w->top,
+				                  w->n_top, ao.qmc_seed, &r, err, errlen) < 0)
+					goto out;
+			} else if (acq_pool_update(&pool, &am) < 0) {
+				snprintf(err, errlen, "BLAS failure in the batch search");
+				goto out;
+			}
+			struct acq_opts po = ao;
+			po.n_starts = b < 16 ? 2 : 1;
+			po.maxiter = b < 16 ? 10 : b < 64 ? 5 : 0;
+			st = acq_pool_pick(&pool, &am, s, &po, w->taken, w->n_taken, u, &val, &mu,
+			                   &sd, err, errlen);
+		}
 		if (st < 0)
 			goto out;
 		if (st == 1) { /* every candidate was taken */
@@ -602,14 +637,12 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		}
 		w->pend[np + b] = row;
 		w->n_taken++;
-		for (size_t k = 0; k < nmod && b + 1 < count; k++) {
-			double m2, v2;
-			gp_predict(models[k], u, &m2, &v2, NULL, NULL);
-			gp_append(models[k], u, m2);
-		}
+		for (size_t k = 0; k < nmod && b + 1 < count; k++)
+			gp_believe(models[k], u);
 	}
 	rc = (int)count;
 out:
+	acq_pool_free(&pool);
 	free(tmp);
 	free(theta);
 	return rc;
