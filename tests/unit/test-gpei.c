@@ -194,6 +194,89 @@ static void test_batch_and_pending(void)
 	space_free(&s);
 }
 
+/* Least L∞ distance (unit cube) between point a of out and the earlier
+ * points of out or the pending ones. */
+static double least_sep(const struct space *s, const double *out, size_t a, const double *pend,
+                        size_t np)
+{
+	size_t d = s->n;
+	double ua[16], ub[16], mind = INFINITY;
+	space_encode(s, out + a * d, ua);
+	for (size_t b = 0; b < a + np; b++) {
+		space_encode(s, b < a ? out + b * d : pend + (b - a) * d, ub);
+		double linf = 0;
+		for (size_t i = 0; i < d; i++)
+			linf = fmax(linf, fabs(ua[i] - ub[i]));
+		mind = fmin(mind, linf);
+	}
+	return mind;
+}
+
+/* A big batch (the later points come from the shared candidate pool)
+ * with as many pending trials (fantasized as one block): every point
+ * valid, model-based, at least 0.01 from the others and from the pending
+ * ones, none a completed trial, and the same again for the same input. */
+static void test_big_batch(void)
+{
+	enum { B = 64, P = 64, D = 4 };
+	struct space s = {0};
+	for (int i = 0; i < D; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "x%d", i);
+		add_num(&s, id, SPACE_DOUBLE, SPACE_LINEAR, -1, 1);
+	}
+	struct study st = {.s = &s, .n_metrics = 1};
+	st.metrics[0] = (struct designer_metric){DESIGNER_MINIMIZE, 0, 0};
+	run_history(&st, 30, 3);
+	/* the pending trials: a batch asked for earlier */
+	static double pend[P * D], out[B * D], again[B * D];
+	struct designer_info info[B];
+	char err[256];
+	struct designer_input in = study_input(&st, P, 3);
+	ASSERT_EQ_INT(gpei_suggest(&in, pend, NULL, err, sizeof err), P);
+	const double *pp[P];
+	for (int p = 0; p < P; p++)
+		pp[p] = pend + p * D;
+	in = study_input(&st, B, 4);
+	in.position = st.n + P;
+	in.pending = pp;
+	in.n_pending = P;
+	ASSERT_EQ_INT(gpei_suggest(&in, out, info, err, sizeof err), B);
+	int invalid = 0, model = 0, close = 0, dup = 0;
+	for (int a = 0; a < B; a++) {
+		invalid += !space_valid(&s, out + a * D, NULL, 0);
+		model += info[a].model_based;
+		close += least_sep(&s, out, (size_t)a, pend, P) < 0.01;
+		for (size_t t = 0; t < st.n; t++)
+			dup += space_equal(&s, out + a * D, st.vals[t]);
+	}
+	ASSERT_EQ_INT(invalid, 0);
+	ASSERT_EQ_INT(model, B);
+	ASSERT_EQ_INT(close, 0);
+	ASSERT_EQ_INT(dup, 0);
+	ASSERT_EQ_INT(gpei_suggest(&in, again, NULL, err, sizeof err), B);
+	ASSERT_TRUE(memcmp(out, again, sizeof out) == 0);
+	space_free(&s);
+
+	/* every parameter type: valid and distinct */
+	struct space a = {0};
+	build_all_types(&a);
+	struct study sa = {.s = &a, .n_metrics = 1};
+	sa.metrics[0] = (struct designer_metric){DESIGNER_MINIMIZE, 0, 0};
+	run_history(&sa, 25, 6);
+	static double outa[B * 16];
+	in = study_input(&sa, B, 6);
+	ASSERT_EQ_INT(gpei_suggest(&in, outa, info, err, sizeof err), B);
+	invalid = close = 0;
+	for (int k = 0; k < B; k++) {
+		invalid += !space_valid(&a, outa + (size_t)k * a.n, NULL, 0);
+		close += least_sep(&a, outa, (size_t)k, NULL, 0) < 0.01;
+	}
+	ASSERT_EQ_INT(invalid, 0);
+	ASSERT_EQ_INT(close, 0);
+	space_free(&a);
+}
+
 static void test_deterministic(void)
 {
 	struct space s = {0};
@@ -343,6 +426,7 @@ int main(void)
 	test_all_types();
 	test_learns();
 	test_batch_and_pending();
+	test_big_batch();
 	test_deterministic();
 	test_infeasible_and_safety();
 	test_two_objectives();
