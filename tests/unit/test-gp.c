@@ -212,6 +212,68 @@ static void test_extend(void)
 	free(X);
 }
 
+/* The believer appends (gp_believe, gp_believe_many) against gp_append of
+ * the posterior means one at a time: the same factor, alpha, and
+ * predictions; and the errors. */
+static void test_believe(void)
+{
+	enum { N = 150, A = 12, D = 3 };
+	struct rng r;
+	rng_seed(&r, 5, 9);
+	double *X = malloc(sizeof(double) * (N + A) * D), y[N + A];
+	fill(&r, X, y, N + A, D);
+	double th[D + 2] = {log(0.3), log(0.5), log(0.8), log(0.9), log(1e-4)};
+	struct gp ref, one, blk;
+	struct gp *all[3] = {&ref, &one, &blk};
+	for (int k = 0; k < 3; k++) {
+		ASSERT_EQ_INT(gp_init(all[k], D, NULL, N + A), 0);
+		gp_set_theta(all[k], th);
+		gp_set_data(all[k], X, y, N);
+		all[k]->mean = 0.2;
+		ASSERT_EQ_INT(gp_factor(all[k], NULL, 0), 0);
+	}
+	const double *P = X + N * D;
+	for (int i = 0; i < A; i++) {
+		double m, v;
+		gp_predict(&ref, P + i * D, &m, &v, NULL, NULL);
+		ASSERT_EQ_INT(gp_append(&ref, P + i * D, m), 0);
+		ASSERT_EQ_INT(gp_believe(&one, P + i * D), 0);
+	}
+	ASSERT_EQ_INT(gp_believe_many(&blk, P, A), 0);
+	ASSERT_EQ_INT(blk.n, N + A);
+	double dl = 0, da = 0, dy = 0;
+	for (int k = 1; k < 3; k++)
+		for (int i = 0; i < N + A; i++) {
+			dy = fmax(dy, fabs(all[k]->y[i] - ref.y[i]));
+			da = fmax(da, fabs(gsl_vector_get(all[k]->alpha, i) -
+			                   gsl_vector_get(ref.alpha, i)));
+			for (int j = 0; j <= i; j++)
+				dl = fmax(dl, fabs(gsl_matrix_get(all[k]->L, i, j) -
+				                   gsl_matrix_get(ref.L, i, j)));
+		}
+	ASSERT_EQ_DBL(dl, 0.0, 1e-9);
+	ASSERT_EQ_DBL(dy, 0.0, 1e-9);
+	ASSERT_EQ_DBL(da, 0.0, 1e-6);
+	double x[D] = {0.4, 0.6, 0.1}, m0, v0, m1, v1;
+	gp_predict(&ref, x, &m0, &v0, NULL, NULL);
+	gp_predict(&blk, x, &m1, &v1, NULL, NULL);
+	ASSERT_EQ_DBL(m1, m0, 1e-8);
+	ASSERT_EQ_DBL(v1, v0, 1e-10);
+	/* full, or not factored: refused, nothing changed */
+	ASSERT_EQ_INT(gp_believe(&blk, x), -1);
+	ASSERT_EQ_INT(gp_believe_many(&blk, x, 1), -1);
+	ASSERT_EQ_INT(blk.n, N + A);
+	gp_free(&blk);
+	ASSERT_EQ_INT(gp_init(&blk, D, NULL, N + 2), 0);
+	gp_set_data(&blk, X, y, N);
+	ASSERT_EQ_INT(gp_believe_many(&blk, x, 1), -1);
+	ASSERT_EQ_INT(gp_believe(&blk, x), -1);
+	ASSERT_EQ_INT(blk.n, N);
+	for (int k = 0; k < 3; k++)
+		gp_free(all[k]);
+	free(X);
+}
+
 static void test_jitter(void)
 {
 	/* duplicated inputs with a tiny noise: the ladder adds jitter */
@@ -242,6 +304,7 @@ int main(void)
 	test_tiny();
 	test_dense();
 	test_extend();
+	test_believe();
 	test_jitter();
 	return test_done("gp");
 }
