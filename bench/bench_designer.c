@@ -7,6 +7,8 @@
  *
  *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
  *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
+ *   bench_designer -B SIZE (quality runs asking SIZE points per call, each
+ *                          batch evaluated before the next; ms per call)
  *   bench_designer -b COUNT [-P PENDING] [-n COMPLETED]
  *                          (one batch: COUNT points wanted with PENDING
  *                          pending trials on the hartmann6 space, n = 300
@@ -327,6 +329,8 @@ static double median(double *v, int n)
 }
 
 /* One run: returns log10 regret; *ms is set to the median ms per suggestion. */
+static int batch_size = 1; /* -B: points per designer call in the quality runs */
+
 static double run(const struct problem *p, enum designer_algorithm alg, uint64_t seed, int n,
                   double *ms, int verbose)
 {
@@ -343,7 +347,36 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 	rng_seed(&nr, seed, 999);
 	double best_obs = INFINITY, best_true = NAN;
 	char err[256];
+	struct designer_info binfo[64];
 	for (int t = 0; t < n; t++) {
+		if (batch_size > 1 && t % batch_size == 0) {
+			/* a batch: the next points at once, each evaluated below */
+			int cnt = n - t < batch_size ? n - t : batch_size;
+			struct designer_input in = {.space = &s,
+			                            .metrics = &m,
+			                            .n_metrics = 1,
+			                            .completed = tr,
+			                            .n_completed = (size_t)t,
+			                            .count = (size_t)cnt,
+			                            .seed = seed,
+			                            .position = (uint64_t)t,
+			                            .noise_high = p->noise > 0,
+			                            .cache = cache};
+			double t0 = now_ms();
+			int rc = designer_suggest(alg, &in, vals + (size_t)t * d, binfo, err,
+			                          sizeof(err));
+			times[t] = now_ms() - t0;
+			if (rc != cnt) {
+				fprintf(stderr, "%s seed %llu batch at %d: %s\n", p->name,
+				        (unsigned long long)seed, t, err);
+				exit(1);
+			}
+		}
+		if (batch_size > 1) {
+			if (t % batch_size)
+				times[t] = 0.0;
+			goto evaluate;
+		}
 		struct designer_input in = {0};
 		in.space = &s;
 		in.metrics = &m;
@@ -364,6 +397,7 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			        (unsigned long long)seed, t, err);
 			exit(1);
 		}
+	evaluate:;
 		int inf = 0;
 		double f = p->f(vals + (size_t)t * d, &inf);
 		double obs = inf ? NAN : f + p->noise * rng_normal(&nr);
@@ -376,7 +410,7 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			best_obs = o;
 			best_true = p->maximize ? -f : f;
 		}
-		if (verbose)
+		if (verbose && batch_size == 1)
 			fprintf(stderr,
 			        "%s t=%d src=%s f=%.6g best=%.6g pred=%.4g sd=%.3g ms=%.1f\n",
 			        p->name, t, info.source, f, best_true, info.predicted_value,
@@ -384,7 +418,14 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 	}
 	double opt = p->maximize ? -p->optimum : p->optimum;
 	double reg = isfinite(best_true) ? best_true - opt : INFINITY;
-	*ms = median(times, n);
+	if (batch_size > 1) { /* mean per designer call */
+		double sum = 0.0;
+		for (int t = 0; t < n; t++)
+			sum += times[t];
+		*ms = sum / (double)((n + batch_size - 1) / batch_size);
+	} else {
+		*ms = median(times, n);
+	}
 	space_free(&s);
 	free(vals);
 	free(mets);
@@ -536,6 +577,8 @@ int main(int argc, char **argv)
 			seeds = (int)strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
 			n = (int)strtol(argv[++i], NULL, 10), nset = 1;
+		else if (!strcmp(argv[i], "-B") && i + 1 < argc)
+			batch_size = (int)strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-b") && i + 1 < argc)
 			bcount = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-P") && i + 1 < argc)
@@ -551,12 +594,12 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v] [-l] [-b count [-P pending]]\n",
+			        "[-v] [-l] [-B size] [-b count [-P pending]]\n",
 			        argv[0]);
 			return 2;
 		}
 	}
-	if (seeds < 1 || seeds > 1000 || n < 1)
+	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64)
 		return 2;
 	gsl_set_error_handler_off();
 	if (lat) {
