@@ -27,6 +27,8 @@ static const char *const envs[] = {
     "SIBYL_MAX_SUGGESTION_COUNT",
     "SIBYL_CONFIG",
     "SIBYL_ADMIN_KEY",
+    "SIBYL_SYNC",
+    "SIBYL_SUGGEST_THREADS",
 };
 #define NENVS (sizeof(envs) / sizeof(envs[0]))
 
@@ -93,6 +95,8 @@ static void test_defaults(void)
 	ASSERT_EQ_INT(c.max_measurements, 10000);
 	ASSERT_EQ_INT(c.max_suggestion_count, 100);
 	ASSERT_EQ_STR(c.backup_path, "");
+	ASSERT_EQ_STR(c.sync, "normal");
+	ASSERT_EQ_INT(c.suggest_threads, 64);
 
 	struct config d;
 	config_defaults(&d);
@@ -184,6 +188,19 @@ static void test_bad_values(void)
 	             "not an integer");
 	expect_error(LOAD(&c, "--max-body-bytes", "-1"), "max_body_bytes", "out of range");
 	expect_error(LOAD(&c, "--log-level", "loud"), "log_level", "error, warn, info or debug");
+	expect_error(LOAD(&c, "--sync", "fast"), "--sync", "must be normal or full");
+	expect_error(LOAD(&c, "--sync", "FULL"), "sync", "must be normal or full");
+	expect_error(LOAD(&c, "--suggest-threads", "0"), "suggest_threads",
+	             "out of range [1, 1024]");
+	ASSERT_EQ_INT(LOAD(&c, "--sync", "full", "--suggest-threads", "8"), 0);
+	ASSERT_EQ_STR(c.sync, "full");
+	ASSERT_EQ_INT(c.suggest_threads, 8);
+	setenv("SIBYL_SYNC", "normal", 1);
+	ASSERT_EQ_INT(LOAD(&c, NULL), 0);
+	ASSERT_EQ_STR(c.sync, "normal");
+	setenv("SIBYL_SYNC", "off", 1);
+	expect_error(LOAD(&c, NULL), "SIBYL_SYNC", "must be normal or full");
+	clear_env();
 	expect_error(LOAD(&c, "--nope", "1"), "unknown option --nope", NULL);
 	expect_error(LOAD(&c, "--max_metrics", "1"), "unknown option --max_metrics", NULL);
 	expect_error(LOAD(&c, "--db"), "--db", "missing value");
