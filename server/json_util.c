@@ -370,7 +370,16 @@ int ju_time(const json_t *v, const char *path, int64_t *ms, struct err *e)
 	tm.tm_min = mi;
 	tm.tm_sec = s;
 	time_t t = timegm(&tm);
-	*ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + frac_ms;
+	int64_t when = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + frac_ms;
+	/* The range of a proto3 Timestamp: a leap second or an offset can
+	 * carry a time past 9999-12-31 (or before 0001), which no four-digit
+	 * year can write back (fuzz-body found 9999-12-31T23:59:60.999Z). */
+	if (when < -62135596800000LL || when > 253402300799999LL)
+		return err_set(e, ERR_INVALID_ARGUMENT,
+		               "%s must be between 0001-01-01T00:00:00Z and "
+		               "9999-12-31T23:59:59.999Z",
+		               path);
+	*ms = when;
 	return 0;
 bad:
 	return err_set(e, ERR_INVALID_ARGUMENT,
