@@ -468,9 +468,14 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 	 * start), warm start and mode. */
 	size_t nsel = w->nsel;
 	int optimize = 1;
-	if (nsel > GPEI_FULL_FIT) { /* cold start of a large study: two starts */
+	if (nsel > GPEI_FULL_FIT) {
+		/* cold start of a large study (after a restart): the prior mode
+		 * only, 15 steps. On hartmann6 data (n = 300, 1000; 3 seeds each)
+		 * 15 steps gave the held-out RMSE of 30 steps within 0.005 and
+		 * the NLL within 0.03 at half the time; fitting on 100 points
+		 * instead lost up to 6 nats of NLL. */
 		fo.n_draws = 0;
-		fo.maxiter = 30;
+		fo.maxiter = 15;
 	}
 	if (warm && nsel > 20) {
 		if (nsel == cache->n_fit) {
