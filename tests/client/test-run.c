@@ -274,24 +274,15 @@ static void test_early_stopping(void)
 		snprintf(bad, sizeof bad, "%s", t->name);
 	sibyl_trial_free(t);
 
-	int should_stop = 0;
-	int rc = sibyl_trial_should_stop(c, "owners/team/studies/run-es/trials/1", &should_stop);
-	int implemented = rc != -SIBYL_UNIMPLEMENTED;
+	/* the server implements the median rule: the bad trial stops early */
 	run(&o, "--study", "team/run-es", "--client-id", "bad", "--max-trials", "1", "--grace", "2",
 	    "--", train, "long", "{x}", NULL);
 	ASSERT_EQ_INT(o.status, 0);
 	ASSERT_EQ_INT(sibyl_trial_get(c, bad, &t), 0);
 	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
-	if (implemented) {
-		fprintf(stderr, "early stopping implemented: the bad trial must stop early\n");
-		ASSERT_TRUE(strstr(o.err, "early stopping at step") != NULL);
-		ASSERT_TRUE(t && t->n_measurements < 200);
-		ASSERT_EQ_DBL(t ? final_loss(t) : -1, 0.9, 1e-12);
-	} else {
-		fprintf(stderr, "early stopping UNIMPLEMENTED: the run must go on to the end\n");
-		ASSERT_TRUE(strstr(o.err, "UNIMPLEMENTED") != NULL);
-		ASSERT_EQ_INT(t ? t->n_measurements : 0, 200);
-	}
+	ASSERT_TRUE(strstr(o.err, "early stopping at step") != NULL);
+	ASSERT_TRUE(t && t->n_measurements < 200);
+	ASSERT_EQ_DBL(t ? final_loss(t) : -1, 0.9, 1e-12);
 	sibyl_trial_free(t);
 	proc_free(&o);
 }
