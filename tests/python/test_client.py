@@ -65,22 +65,10 @@ class DaemonCase(unittest.TestCase):
         return client
 
     def owner(self, name):
-        """Creates owner `name` and returns a Client with a WRITER key for it
-        (the admin client while the server does not have owners and keys)."""
-        try:
-            self.admin.create_owner(name)
-        except sc.Unimplemented:
-            return self.admin
+        """Creates owner `name` and returns a Client with a WRITER key for it."""
+        self.admin.create_owner(name)
         key = self.admin.create_api_key(name, "WRITER")["key"]
         return self.track(sc.Client(self.daemon.url, key, timeout=30))
-
-    def require_owners(self):
-        """Skips (loudly) a test of owners and keys when the server answers
-        UNIMPLEMENTED for them."""
-        try:
-            self.admin.list_owners()
-        except sc.Unimplemented as e:
-            self.skipTest("server: %s" % e.message)
 
 
 class TestService(DaemonCase):
@@ -94,7 +82,6 @@ class TestService(DaemonCase):
 class TestOwnersAndKeys(DaemonCase):
     def setUp(self):
         super().setUp()
-        self.require_owners()
 
     def test_owner_lifecycle(self):
         made = self.admin.create_owner("team-o", display_name="Team O")
@@ -310,10 +297,7 @@ class TestTrials(DaemonCase):
         study = c.create_study("es", "t", spec())
         (t,) = study.suggest(1, client_id="a")
         t.add_measurement({"loss": 0.5}, step=1)
-        try:
-            stop = t.should_stop()
-        except sc.Unimplemented as e:
-            self.skipTest("server: %s" % e.message)
+        stop = t.should_stop()
         self.assertIs(stop, False)  # no stopping rule in this spec
         self.assertEqual(t.refresh().state, "ACTIVE")
         t.complete({"loss": 0.5})
@@ -333,10 +317,7 @@ class TestTrials(DaemonCase):
         for step in (1, 2, 3):
             bad.add_measurement({"loss": 10.0}, step=step)
             good.add_measurement({"loss": 0.01}, step=step)
-        try:
-            verdicts = (bad.should_stop(), good.should_stop())
-        except sc.Unimplemented as e:
-            self.skipTest("server: %s" % e.message)
+        verdicts = (bad.should_stop(), good.should_stop())
         self.assertEqual(verdicts, (True, False))
         self.assertEqual(bad.refresh().state, "STOPPING")
         self.assertEqual(good.refresh().state, "ACTIVE")
