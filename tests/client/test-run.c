@@ -248,8 +248,7 @@ static void test_parallel(void)
 }
 
 /* Early stopping: with the median rule, a trial much worse than the
- * completed ones is stopped before its 200 steps; on a server without it the
- * run goes on to the end (UNIMPLEMENTED means "do not stop"). */
+ * completed ones is stopped before its 200 steps. */
 static void test_early_stopping(void)
 {
 	make_study("run-es", ",\"medianAutomatedStoppingSpec\":{}");
