@@ -335,16 +335,12 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		meas[n++] = text;
 		text = NULL;
 	}
-	if (!(*out = tj_trial(owner, study, &tc.t, meas, n))) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
+	/* The answer is rendered after the commit: every writer waits for the
+	 * one writer, and parsing the trial's measurements is the slow part. */
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
 	json_decref(m);
@@ -413,7 +409,8 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	                                     "infeasibleReason", NULL};
 	struct trial_call tc;
 	json_t *canon = json_object(), *final = NULL;
-	char *text = NULL;
+	char *text = NULL, **meas = NULL;
+	size_t n_meas = 0;
 	int infeasible = 0, rc;
 	if ((rc = ju_only_fields(body, "", fields, e)))
 		goto out0;
@@ -509,20 +506,24 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	tc.t.lease_expiry = 0;
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+	/* The measurements are read in the transaction, the answer rendered
+	 * after the commit (every writer waits for the one writer). */
+	if (tc.t.n_measurements > 0 &&
+	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n_meas, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n_meas)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
 out0:
 	json_decref(canon);
 	json_decref(final);
 	free(text);
+	for (size_t i = 0; i < n_meas; i++)
+		free(meas[i]);
+	free(meas);
 	return rc;
 }
 
