@@ -62,7 +62,7 @@ static void test_crud(struct daemon *d)
 		json_t *l = CALL(d, "GET", path, NULL, 200);
 		json_t *arr = json_object_get(l, "trials");
 		for (size_t i = 0; i < json_array_size(arr); i++) {
-			char want[8];
+			char want[16];
 			snprintf(want, sizeof(want), "%d", ++seen);
 			ASSERT_EQ_STR(jstr(json_array_get(arr, i), "id"), want);
 		}
