@@ -631,12 +631,15 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 			space_decode(s, u, row);
 			if (info) {
 				struct designer_info *f = &info[b];
-				double rm, rv, slope;
-				gp_predict(rep, u, &rm, &rv, NULL, NULL);
+				double rm = mu, rsd = sd, rv, slope;
+				if (rep != &w->obj) { /* the search's mu, sd are obj's */
+					gp_predict(rep, u, &rm, &rv, NULL, NULL);
+					rsd = sqrt(rv);
+				}
 				f->model_based = 1;
 				f->source = "gp-ei";
 				f->predicted_value = warp_inverse(rwarp, rm, &slope);
-				f->predicted_stddev = sqrt(rv) * slope;
+				f->predicted_stddev = rsd * slope;
 				f->log_ei = val;
 			}
 		}
