@@ -7,6 +7,7 @@
 #include "store_migrations.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,19 @@ void store_done(sqlite3_stmt *s)
 int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+void *store_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t nc = *cap ? *cap * 2 : 16;
+	if (nc > SIZE_MAX / elem)
+		return NULL;
+	void *a = realloc(arr, nc * elem);
+	if (a)
+		*cap = nc;
+	return a;
 }
 
 char *store_col_dup(sqlite3_stmt *s, int col, int *oom)

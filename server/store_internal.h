@@ -124,6 +124,11 @@ void store_done(sqlite3_stmt *s);
 int store_sqlerr(struct store_conn *c, struct err *e, const char *what);
 /* Binds text or NULL. */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* The list functions' growing array: returns arr, or arr moved to room for
+ * twice *cap elements of size elem (16 at first) when n has reached *cap,
+ * updating *cap. NULL on out-of-memory, and arr is then untouched: the
+ * caller still owns and frees it. */
+void *store_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* malloc'd copy of a text column, NULL for SQL NULL; *oom set on failure. */
 char *store_col_dup(sqlite3_stmt *s, int col, int *oom);
 /* Writes "owners/O/studies/S" for a study rowid (or "study #N" when absent). */

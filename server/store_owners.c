@@ -119,16 +119,12 @@ int store_owner_list(struct store_conn *c, const char *after, int limit, struct 
 	size_t cap = 0;
 	int rc;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_owner *a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-				break;
-			}
-			*out = a;
-			cap = nc;
+		struct store_owner *a = store_grow(*out, &cap, *n, sizeof(*a));
+		if (!a) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
 		}
+		*out = a;
 		struct store_owner *o = &(*out)[(*n)++];
 		if (read_owner(s, o)) {
 			rc = err_set(e, ERR_INTERNAL, "store: out of memory");

@@ -176,16 +176,12 @@ int store_study_list(struct store_conn *c, const char *owner, int64_t after, int
 	size_t cap = 0;
 	int rc;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_study *a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-				break;
-			}
-			*out = a;
-			cap = nc;
+		struct store_study *a = store_grow(*out, &cap, *n, sizeof(*a));
+		if (!a) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
 		}
+		*out = a;
 		struct store_study *st = &(*out)[(*n)++];
 		*st = (struct store_study){0};
 		if (read_study(s, st)) {

@@ -206,16 +206,12 @@ static int collect(struct store_conn *c, sqlite3_stmt *s, struct store_trial **o
 	*out = NULL;
 	*n = 0;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_trial *a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-				break;
-			}
-			*out = a;
-			cap = nc;
+		struct store_trial *a = store_grow(*out, &cap, *n, sizeof(*a));
+		if (!a) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
 		}
+		*out = a;
 		struct store_trial *t = &(*out)[(*n)++];
 		*t = (struct store_trial){0};
 		if (read_trial(s, t)) {
@@ -396,16 +392,12 @@ int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t tr
 	size_t cap = 0;
 	int rc, oom = 0;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				oom = 1;
-				break;
-			}
-			*out = a;
-			cap = nc;
+		char **a = store_grow(*out, &cap, *n, sizeof(*a));
+		if (!a) {
+			oom = 1;
+			break;
 		}
+		*out = a;
 		char *j = store_col_dup(s, 0, &oom);
 		if (oom)
 			break;
