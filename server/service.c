@@ -267,6 +267,23 @@ static int state_error(const char *owner, const char *study, const struct store_
 	               what, owner, study, t->id, tj_trial_state(t->state), hint);
 }
 
+/* The lease check and the ACTIVE-or-STOPPING check every call on a running
+ * trial makes; "what" names the call in the error. A lapsed lease is
+ * committed (the expiry svc_check_lease wrote is kept) before the error. */
+static int check_live(struct trial_call *tc, const char *owner, const char *study, const char *what,
+                      struct err *e)
+{
+	int rc = svc_check_lease(tc->w, &tc->sp, owner, study, &tc->t, tc->now, e);
+	if (rc) {
+		if (e->code == ERR_FAILED_PRECONDITION)
+			rc = commit_error(tc, rc, e);
+		return rc;
+	}
+	if (tc->t.state != TRIAL_ACTIVE && tc->t.state != TRIAL_STOPPING)
+		return state_error(owner, study, &tc->t, what, e);
+	return 0;
+}
+
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
                             const json_t *body, json_t **out, struct err *e)
 {
@@ -287,15 +304,8 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	}
 	if ((rc = tj_measurement_parse(mv, "measurement", &tc.sp, &m, e)))
 		goto out;
-	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
-		if (e->code == ERR_FAILED_PRECONDITION)
-			rc = commit_error(&tc, rc, e);
+	if ((rc = check_live(&tc, owner, study, "addTrialMeasurement", e)))
 		goto out;
-	}
-	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
-		rc = state_error(owner, study, &tc.t, "addTrialMeasurement", e);
-		goto out;
-	}
 	if (!(text = ju_canonical(m))) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
@@ -457,15 +467,8 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 			             owner, study, trial, tj_trial_state(tc.t.state));
 		goto out;
 	}
-	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
-		if (e->code == ERR_FAILED_PRECONDITION)
-			rc = commit_error(&tc, rc, e);
+	if ((rc = check_live(&tc, owner, study, "complete", e)))
 		goto out;
-	}
-	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
-		rc = state_error(owner, study, &tc.t, "complete", e);
-		goto out;
-	}
 	if (!final && !infeasible) {
 		if ((rc = select_measurement(tc.w, &tc, &final, e)))
 			goto out;
@@ -534,15 +537,8 @@ int service_stop(struct service *sv, const char *owner, const char *study, int64
 	int rc = call_begin(sv, owner, study, trial, &tc, e);
 	if (rc)
 		goto out;
-	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
-		if (e->code == ERR_FAILED_PRECONDITION)
-			rc = commit_error(&tc, rc, e);
+	if ((rc = check_live(&tc, owner, study, "stop", e)))
 		goto out;
-	}
-	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
-		rc = state_error(owner, study, &tc.t, "stop", e);
-		goto out;
-	}
 	tc.t.state = TRIAL_STOPPING;
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
@@ -707,15 +703,8 @@ int service_check_early_stopping(struct service *sv, const char *owner, const ch
 		goto out;
 	/* The check is a call on the trial: a lapsed lease is refused, a live
 	 * one renewed. */
-	if ((rc = svc_check_lease(tc.w, &tc.sp, owner, study, &tc.t, tc.now, e))) {
-		if (e->code == ERR_FAILED_PRECONDITION)
-			rc = commit_error(&tc, rc, e);
+	if ((rc = check_live(&tc, owner, study, "checkTrialEarlyStoppingState", e)))
 		goto out;
-	}
-	if (tc.t.state != TRIAL_ACTIVE && tc.t.state != TRIAL_STOPPING) {
-		rc = state_error(owner, study, &tc.t, "checkTrialEarlyStoppingState", e);
-		goto out;
-	}
 	if (stop && tc.t.state == TRIAL_ACTIVE)
 		tc.t.state = TRIAL_STOPPING;
 	renew_lease(&tc.sp, &tc.t, tc.now);
