@@ -103,23 +103,37 @@ static int parse_range(struct spec_ctx *c, const json_t *v, const char *path, in
 	return 0;
 }
 
-static int parse_discrete(struct spec_ctx *c, const json_t *v, const char *path,
-                          struct space_param *p, json_t *canon)
+/* What DISCRETE and CATEGORICAL share: an object of {values, defaultValue}
+ * whose values is a non-empty array of at most max_cats items. */
+static int values_list(struct spec_ctx *c, const json_t *v, const char *path,
+                       const json_t **vals /* OUT */, size_t *n /* OUT */)
 {
 	static const char *const fields[] = {"values", "defaultValue", NULL};
 	char fp[PATH_LEN];
 	int rc;
 	if ((rc = ju_object(v, path, c->e)) || (rc = ju_only_fields(v, path, fields, c->e)))
 		return rc;
-	const json_t *vals = json_object_get(v, "values");
+	*vals = json_object_get(v, "values");
 	ju_path(fp, sizeof(fp), "%s.values", path);
-	if (!vals)
+	if (!*vals)
 		return err_set(c->e, ERR_INVALID_ARGUMENT, "%s is required", fp);
-	if ((rc = ju_array(vals, fp, c->max_cats, c->e)))
+	if ((rc = ju_array(*vals, fp, c->max_cats, c->e)))
 		return rc;
-	size_t n = json_array_size(vals);
-	if (n == 0)
+	*n = json_array_size(*vals);
+	if (*n == 0)
 		return err_set(c->e, ERR_INVALID_ARGUMENT, "%s must not be empty", fp);
+	return 0;
+}
+
+static int parse_discrete(struct spec_ctx *c, const json_t *v, const char *path,
+                          struct space_param *p, json_t *canon)
+{
+	char fp[PATH_LEN];
+	const json_t *vals;
+	size_t n;
+	int rc = values_list(c, v, path, &vals, &n);
+	if (rc)
+		return rc;
 	p->values = malloc(n * sizeof(double));
 	if (!p->values)
 		return spec_oom(c->e);
@@ -161,20 +175,12 @@ static int parse_discrete(struct spec_ctx *c, const json_t *v, const char *path,
 static int parse_categorical(struct spec_ctx *c, const json_t *v, const char *path,
                              struct space_param *p, json_t *canon)
 {
-	static const char *const fields[] = {"values", "defaultValue", NULL};
 	char fp[PATH_LEN];
-	int rc;
-	if ((rc = ju_object(v, path, c->e)) || (rc = ju_only_fields(v, path, fields, c->e)))
+	const json_t *vals;
+	size_t n;
+	int rc = values_list(c, v, path, &vals, &n);
+	if (rc)
 		return rc;
-	const json_t *vals = json_object_get(v, "values");
-	ju_path(fp, sizeof(fp), "%s.values", path);
-	if (!vals)
-		return err_set(c->e, ERR_INVALID_ARGUMENT, "%s is required", fp);
-	if ((rc = ju_array(vals, fp, c->max_cats, c->e)))
-		return rc;
-	size_t n = json_array_size(vals);
-	if (n == 0)
-		return err_set(c->e, ERR_INVALID_ARGUMENT, "%s must not be empty", fp);
 	p->categories = calloc(n, sizeof(char *));
 	if (!p->categories)
 		return spec_oom(c->e);
