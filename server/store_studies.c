@@ -41,15 +41,18 @@ static int read_study(sqlite3_stmt *s, struct store_study *out)
 	return oom;
 }
 
-/* One study row from a prepared s; NOT_FOUND (message from notfound) when
+/* One study row from a prepared s into out (may be NULL); NOT_FOUND naming
+ * owners/owner/studies/study_id, or "study #rowid" when owner is NULL, when
  * there is none. Resets s. */
 static int get_one(struct store_conn *c, sqlite3_stmt *s, struct store_study *out,
-                   const char *owner, const char *study_id, struct err *e)
+                   const char *owner, const char *study_id, int64_t rowid, struct err *e)
 {
 	int rc = store_step(c, s, e);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE && owner)
 		rc = err_set(e, ERR_NOT_FOUND, "study owners/%s/studies/%s not found", owner,
 		             study_id);
+	else if (rc == SQLITE_DONE)
+		rc = err_set(e, ERR_NOT_FOUND, "study #%lld not found", (long long)rowid);
 	else if (rc == SQLITE_ROW && out && read_study(s, out)) {
 		store_study_clear(out);
 		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
@@ -58,18 +61,28 @@ static int get_one(struct store_conn *c, sqlite3_stmt *s, struct store_study *ou
 	return rc < 0 ? rc : 0;
 }
 
-int store_study_get(struct store_conn *c, const char *owner, const char *study_id,
-                    struct store_study *out, struct err *e)
+/* ST_STUDY_GET prepared and bound for (owner, study_id); NULL with e set. */
+static sqlite3_stmt *get_stmt(struct store_conn *c, const char *owner, const char *study_id,
+                              struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_STUDY_GET,
 	                             "SELECT " STUDY_COLS " FROM studies "
 	                             "WHERE owner = ?1 AND study_id = ?2",
 	                             e);
+	if (s) {
+		sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, study_id, -1, SQLITE_TRANSIENT);
+	}
+	return s;
+}
+
+int store_study_get(struct store_conn *c, const char *owner, const char *study_id,
+                    struct store_study *out, struct err *e)
+{
+	sqlite3_stmt *s = get_stmt(c, owner, study_id, e);
 	if (!s)
 		return -ERR_INTERNAL;
-	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, study_id, -1, SQLITE_TRANSIENT);
-	return get_one(c, s, out, owner, study_id, e);
+	return get_one(c, s, out, owner, study_id, 0, e);
 }
 
 int store_study_get_by_rowid(struct store_conn *c, int64_t rowid, struct store_study *out,
@@ -80,15 +93,7 @@ int store_study_get_by_rowid(struct store_conn *c, int64_t rowid, struct store_s
 	if (!s)
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, rowid);
-	int rc = store_step(c, s, e);
-	if (rc == SQLITE_DONE)
-		rc = err_set(e, ERR_NOT_FOUND, "study #%lld not found", (long long)rowid);
-	else if (rc == SQLITE_ROW && read_study(s, out)) {
-		store_study_clear(out);
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	store_done(s);
-	return rc < 0 ? rc : 0;
+	return get_one(c, s, out, NULL, NULL, rowid, e);
 }
 
 void store_study_name(struct store_conn *c, int64_t rowid, char *buf, size_t len)
@@ -119,14 +124,9 @@ int store_study_insert(struct store_conn *w, const char *owner, const char *stud
 	/* Checked before the insert (we hold the write lock, so nobody can
 	 * slip in between) to answer with a clear message, not a constraint
 	 * error. */
-	sqlite3_stmt *s = store_stmt(w, ST_STUDY_GET,
-	                             "SELECT " STUDY_COLS " FROM studies "
-	                             "WHERE owner = ?1 AND study_id = ?2",
-	                             e);
+	sqlite3_stmt *s = get_stmt(w, owner, study_id, e);
 	if (!s)
 		return -ERR_INTERNAL;
-	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, study_id, -1, SQLITE_TRANSIENT);
 	rc = store_step(w, s, e);
 	store_done(s);
 	if (rc < 0)
