@@ -23,7 +23,9 @@ void store_owners_free(struct store_owner *a, size_t n)
 	free(a);
 }
 
-int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e)
+/* Inserts owner unless it exists (display_name NULL: empty). */
+static int insert(struct store_conn *w, const char *owner, const char *display_name, int64_t now,
+                  struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_OWNER_INSERT,
 	                             "INSERT INTO owners(id, display_name, create_time) "
@@ -32,11 +34,16 @@ int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, str
 	if (!s)
 		return -ERR_INTERNAL;
 	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_null(s, 2);
+	store_bind_text(s, 2, display_name);
 	sqlite3_bind_int64(s, 3, now);
 	int rc = store_step(w, s, e);
 	store_done(s);
 	return rc < 0 ? rc : 0;
+}
+
+int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e)
+{
+	return insert(w, owner, NULL, now, e);
 }
 
 static int owner_exists(struct store_conn *c, const char *owner, int *exists, struct err *e)
@@ -62,18 +69,7 @@ int store_owner_insert(struct store_conn *w, const char *owner, const char *disp
 		return rc;
 	if (exists)
 		return err_set(e, ERR_ALREADY_EXISTS, "owner owners/%s already exists", owner);
-	sqlite3_stmt *s = store_stmt(w, ST_OWNER_INSERT,
-	                             "INSERT INTO owners(id, display_name, create_time) "
-	                             "VALUES (?1, coalesce(?2, ''), ?3) ON CONFLICT(id) DO NOTHING",
-	                             e);
-	if (!s)
-		return -ERR_INTERNAL;
-	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
-	store_bind_text(s, 2, display_name);
-	sqlite3_bind_int64(s, 3, now);
-	rc = store_step(w, s, e);
-	store_done(s);
-	return rc < 0 ? rc : 0;
+	return insert(w, owner, display_name, now, e);
 }
 
 static int read_owner(sqlite3_stmt *s, struct store_owner *o)
