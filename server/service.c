@@ -122,6 +122,19 @@ int service_load_study(struct store_conn *c, const char *owner, const char *stud
 	return rc;
 }
 
+int service_read_study(struct service *sv, const char *owner, const char *study,
+                       struct store_conn **c, struct store_study *s, struct spec *sp, struct err *e)
+{
+	if (!(*c = store_read(sv->st, e)))
+		return -(int)e->code;
+	int rc = service_load_study(*c, owner, study, s, sp, e);
+	if (rc) {
+		store_release(*c);
+		*c = NULL;
+	}
+	return rc;
+}
+
 int service_trial_json(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, json_t **out, struct err *e)
 {
@@ -628,14 +641,10 @@ static int median_decision(struct service *sv, const char *owner, const char *st
 	struct stopping_curve cur = {0}, *curves = NULL;
 	size_t n_done = 0;
 	*stop = 0;
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = service_load_study(c, owner, study, &s, &sp, e);
-	if (rc) {
-		store_release(c);
+	struct store_conn *c;
+	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
+	if (rc)
 		return rc;
-	}
 	if ((rc = store_trial_get(c, s.rowid, trial, &t, e)))
 		goto out;
 	if (t.state == TRIAL_STOPPING) {
@@ -792,14 +801,10 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 	size_t n = 0;
 	double *m = NULL;
 	char *keep = NULL;
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = service_load_study(c, owner, study, &s, &sp, e);
-	if (rc) {
-		store_release(c);
+	struct store_conn *c;
+	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
+	if (rc)
 		return rc;
-	}
 	if ((rc = store_trial_list(c, s.rowid, 1u << TRIAL_SUCCEEDED, 0, 0, &t, &n, e)))
 		goto out;
 	size_t k = sp.n_metrics;

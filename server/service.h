@@ -61,6 +61,13 @@ int service_optimal(struct service *sv, const char *owner, const char *study,
 int service_load_study(struct store_conn *c, const char *owner, const char *study,
                        struct store_study *s /* OUT */, struct spec *sp /* OUT */, struct err *e);
 
+/* service_load_study on a read snapshot taken here: on success the caller
+ * releases *c (store_release) and clears s and sp; on failure nothing is
+ * left to free and *c is NULL. */
+int service_read_study(struct service *sv, const char *owner, const char *study,
+                       struct store_conn **c /* OUT */, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
+
 /* The Trial JSON of t with its measurements read on c. */
 int service_trial_json(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, json_t **out /* OUT */, struct err *e);

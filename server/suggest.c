@@ -170,14 +170,10 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	struct designer_trial *done = NULL;
 	const double **pending = NULL;
 	int64_t *own = NULL; /* per caller of the batch: its ACTIVE trials */
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = service_load_study(c, owner, study, &s, &sp, e);
-	if (rc) {
-		store_release(c);
+	struct store_conn *c;
+	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
+	if (rc)
 		return rc;
-	}
 	/* The history is the study's cached one, brought up to date on this
 	 * snapshot (only the trials changed since the last suggest are read). */
 	if (!rt->hist && !(rt->hist = hist_new())) {
