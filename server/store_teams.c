@@ -200,16 +200,12 @@ int store_key_list(struct store_conn *c, const char *owner, int64_t after, int l
 	size_t cap = 0;
 	int rc;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_key *a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-				break;
-			}
-			*out = a;
-			cap = nc;
+		struct store_key *grown = store_grow(*out, &cap, *n, sizeof(*grown));
+		if (!grown) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
 		}
+		*out = grown;
 		if (read_key(s, &(*out)[(*n)++])) {
 			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
 			break;
@@ -324,16 +320,12 @@ int store_audit_list(struct store_conn *c, const char *owner, int64_t before, in
 	size_t cap = 0;
 	int rc;
 	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		if (*n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct store_audit *a = realloc(*out, nc * sizeof(*a));
-			if (!a) {
-				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-				break;
-			}
-			*out = a;
-			cap = nc;
+		struct store_audit *grown = store_grow(*out, &cap, *n, sizeof(*grown));
+		if (!grown) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
 		}
+		*out = grown;
 		struct store_audit *a = &(*out)[(*n)++];
 		int oom = 0;
 		a->id = sqlite3_column_int64(s, 0);
