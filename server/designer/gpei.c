@@ -481,7 +481,10 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		if (nsel == cache->n_fit) {
 			optimize = 0;
 		} else if (nsel <= GPEI_FULL_FIT) {
+			/* one point more than the last fit: the warm start alone,
+			 * with the prior mode and prior draws on every 5th size */
 			fo.n_draws = nsel % 5 == 0 ? fo.n_draws : 0;
+			fo.warm_only = nsel % 5 != 0;
 			fo.maxiter = 50;
 		} else {
 			optimize = (double)nsel >= 1.1 * (double)cache->n_fit;

@@ -28,6 +28,7 @@ void gpfit_default_opts(struct gpfit_opts *o)
 	o->noise_mu = -8.0;
 	o->maxiter = 100;
 	o->n_draws = 2;
+	o->warm_only = 0;
 	o->fit_mean = 1;
 }
 
@@ -217,6 +218,8 @@ int gpfit_fit(struct gp *gp, const struct gpfit_opts *o, const double *warm, str
 			theta_to_p(d, o, warm, p);
 			p[nt] = mean0;
 		} else if (k == 1) {
+			if (warm && o->warm_only)
+				continue;
 			theta_to_p(d, o, mode, p);
 			p[nt] = 0.0;
 		} else {

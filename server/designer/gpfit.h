@@ -26,6 +26,7 @@ struct gpfit_opts {
 	double noise_mu;    /* prior mean of ln σn², e.g. −4 */
 	int maxiter;        /* BFGS iterations per start */
 	int n_draws;        /* random starts drawn from the prior */
+	int warm_only;      /* with a warm start: no start from the prior mode */
 	int fit_mean;       /* 1: fit the constant mean (prior N(0, 1)); 0: mean 0 */
 };
 
