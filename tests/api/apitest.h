@@ -58,16 +58,17 @@ static inline void create_owner(struct daemon *d, const char *owner)
 	reply_free(&r);
 }
 
-/* A request that must be refused with status/name, a message containing
- * `says`, and (unless may_change) no change in the database but the audit
- * log's entry. */
-static inline void reject(struct daemon *d, const char *method, const char *path, const char *body,
-                          long status, const char *name, const char *says, int may_change, int line)
+/* A request made with key (as http_call: NULL is the admin key) that must be
+ * refused with status/name, a message containing `says`, and (unless
+ * may_change) no change in the database but the audit log's entry. */
+static inline void reject_as(struct daemon *d, const char *key, const char *method,
+                             const char *path, const char *body, long status, const char *name,
+                             const char *says, int may_change, int line)
 {
 	struct reply r;
 	char *before = db_dump_data(d->db_path);
 	test_checks++;
-	if (http_call(d, method, path, body, NULL, &r) != 0) {
+	if (http_call(d, method, path, body, key, &r) != 0) {
 		TEST_FAIL("line %d: transport error", line);
 		free(before);
 		return;
@@ -87,10 +88,13 @@ static inline void reject(struct daemon *d, const char *method, const char *path
 	reply_free(&r);
 }
 #define REJECT(d, m, p, b, st, name, says) \
-	reject((d), (m), (p), (b), (st), (name), (says), 0, __LINE__)
+	reject_as((d), NULL, (m), (p), (b), (st), (name), (says), 0, __LINE__)
 /* Refused, but the refusal itself records something (a study that stops). */
 #define REFUSE(d, m, p, b, st, name, says) \
-	reject((d), (m), (p), (b), (st), (name), (says), 1, __LINE__)
+	reject_as((d), NULL, (m), (p), (b), (st), (name), (says), 1, __LINE__)
+/* REJECT with another key. */
+#define REFUSE_AS(d, k, m, p, b, st, name, says) \
+	reject_as((d), (k), (m), (p), (b), (st), (name), (says), 0, __LINE__)
 
 static inline const char *jstr(const json_t *o, const char *key)
 {

@@ -12,35 +12,6 @@ struct key {
 	char id[32];
 };
 
-/* Refused with status and name, a message saying `says`, and the data (all
- * but the audit log) unchanged. key: as http_call. */
-static void refuse_as(struct daemon *d, const char *key, const char *method, const char *path,
-                      const char *body, long status, const char *name, const char *says, int line)
-{
-	struct reply r;
-	char *before = db_dump_data(d->db_path);
-	test_checks++;
-	if (http_call(d, method, path, body, key, &r) != 0) {
-		TEST_FAIL("line %d: transport error", line);
-		free(before);
-		return;
-	}
-	char *after = db_dump_data(d->db_path);
-	if (r.status != status || strcmp(reply_status_name(&r), name) != 0)
-		TEST_FAIL("line %d: %s %s %s: got %ld %s, want %ld %s: %s", line, method, path,
-		          body ? body : "", r.status, reply_status_name(&r), status, name, r.body);
-	if (says && !strstr(reply_message(&r), says))
-		TEST_FAIL("line %d: %s %s: message \"%s\" does not say \"%s\"", line, method, path,
-		          reply_message(&r), says);
-	if (!before || !after || strcmp(before, after) != 0)
-		TEST_FAIL("line %d: the data changed after a refused %s %s", line, method, path);
-	free(before);
-	free(after);
-	reply_free(&r);
-}
-#define REFUSE_AS(d, k, m, p, b, st, name, says) \
-	refuse_as((d), (k), (m), (p), (b), (st), (name), (says), __LINE__)
-
 static json_t *call_as(struct daemon *d, const char *key, const char *method, const char *path,
                        const char *body, long want, int line)
 {
