@@ -409,15 +409,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("test-cli");
-	{
-		/* Owners are made by the admin before their studies. */
-		struct reply owner_r;
-		ASSERT_EQ_INT(
-		    http_call(d, "POST", "/v1/owners", "{\"ownerId\":\"team\"}", NULL, &owner_r),
-		    0);
-		ASSERT_EQ_INT(owner_r.status, 200);
-		reply_free(&owner_r);
-	}
+	ASSERT_EQ_INT(daemon_create_owner(d, "team"), 200);
 	snprintf(env_url, sizeof env_url, "SIBYL_URL=%s", d->url);
 	snprintf(env_key, sizeof env_key, "SIBYL_KEY=%s", HARNESS_ADMIN_KEY);
 	test_errors(d);

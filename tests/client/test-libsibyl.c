@@ -600,15 +600,7 @@ int main(void)
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("test-libsibyl");
-	{
-		/* Owners are made by the admin before their studies. */
-		struct reply owner_r;
-		ASSERT_EQ_INT(
-		    http_call(d, "POST", "/v1/owners", "{\"ownerId\":\"team\"}", NULL, &owner_r),
-		    0);
-		ASSERT_EQ_INT(owner_r.status, 200);
-		reply_free(&owner_r);
-	}
+	ASSERT_EQ_INT(daemon_create_owner(d, "team"), 200);
 	struct sibyl_client *c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
 	test_studies(d, c);
 	test_trials(d, c);

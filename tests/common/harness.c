@@ -510,6 +510,16 @@ int http_callf(const struct daemon *d, const char *method, const char *path, con
 	return rc;
 }
 
+long daemon_create_owner(const struct daemon *d, const char *owner)
+{
+	struct reply r;
+	if (http_callf(d, "POST", "/v1/owners", NULL, &r, "{\"ownerId\":\"%s\"}", owner) != 0)
+		return 0;
+	long status = r.status;
+	reply_free(&r);
+	return status;
+}
+
 void reply_free(struct reply *r)
 {
 	if (!r)

@@ -81,6 +81,11 @@ int http_callf(const struct daemon *d, const char *method, const char *path, con
 
 void reply_free(struct reply *r);
 
+/* Creates the owner `owner` with the admin key (owners are made before their
+ * studies). Returns the HTTP status (200 when it was created), 0 on a
+ * transport error. */
+long daemon_create_owner(const struct daemon *d, const char *owner);
+
 /* The error envelope's status name ("NOT_FOUND"), or "" when absent. */
 const char *reply_status_name(const struct reply *r);
 /* The error envelope's message, or "". */
