@@ -140,6 +140,16 @@ static void set_error(struct http_resp *resp, const struct err *e, int http_stat
 	json_decref(o);
 }
 
+/* The owner an audit entry names: the path's, or for an owner being
+ * created the body's ownerId. */
+static const char *audit_owner(const struct route *r, int routed, const json_t *body)
+{
+	const char *made = json_string_value(json_object_get(body, "ownerId"));
+	if (routed && r->kind == ROUTE_OWNERS && made && ju_is_id(made))
+		return made;
+	return routed ? r->owner : "";
+}
+
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *api = ctx;
@@ -148,6 +158,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct auth_principal who;
 	char seen_keyid[AUTH_KEYID_HEX + 1] = "";
 	double rps = 0;
+	struct api_audit_entry audit = {.begun = 0};
 	json_t *body = NULL, *out = NULL;
 	int rc, http_status = 0;
 	resp->content_type = NULL;
@@ -194,6 +205,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 			goto out;
 		}
 	}
+	if (audited)
+		api_audit_begin(&audit, &who, seen_keyid, audit_owner(&r, routed, body), req);
 	struct api_call call = {.api = api, .req = req, .r = &r, .body = body, .who = &who};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
@@ -229,14 +242,9 @@ out:
 			e.code = ERR_INTERNAL;
 		set_error(resp, &e, http_status);
 	}
-	if (audited) {
-		/* An owner being created is named by the body, not the path. */
-		const char *owner = routed ? r.owner : "";
-		const char *made = json_string_value(json_object_get(body, "ownerId"));
-		if (routed && r.kind == ROUTE_OWNERS && made && ju_is_id(made))
-			owner = made;
-		api_audit(api, &who, seen_keyid, owner, req, resp->status, &e);
-	}
+	if (audited)
+		api_audit_end(api, &audit, &who, seen_keyid, audit_owner(&r, routed, body), req,
+		              resp->status, &e);
 	json_decref(out);
 	json_decref(body);
 }

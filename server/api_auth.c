@@ -140,32 +140,51 @@ static void clip(char *dst, size_t cap, const char *s)
 	dst[i] = '\0';
 }
 
-void api_audit(struct api *api, const struct auth_principal *who, const char *seen_keyid,
-               const char *owner, const struct http_req *req, int status, const struct err *e)
+static void audit_fill(struct api_audit_entry *x, const struct auth_principal *who,
+                       const char *seen_keyid, const char *owner, const struct http_req *req)
 {
-	char method[17], path[1025], keyid[AUTH_KEYID_HEX + 1], own[129];
-	struct err we;
-	clip(method, sizeof(method), req->method);
-	clip(path, sizeof(path), req->path);
-	clip(own, sizeof(own), owner);
+	clip(x->method, sizeof(x->method), req->method);
+	clip(x->path, sizeof(x->path), req->path);
+	clip(x->owner, sizeof(x->owner), owner);
 	if (who && who->role != AUTH_ROLE_NONE)
-		clip(keyid, sizeof(keyid), who->keyid);
+		clip(x->keyid, sizeof(x->keyid), who->keyid);
 	else
-		clip(keyid, sizeof(keyid), seen_keyid);
-	struct store_audit a = {
+		clip(x->keyid, sizeof(x->keyid), seen_keyid);
+	x->a = (struct store_audit){
 	    .time = ju_now_ms(),
-	    .keyid = keyid,
-	    .owner = own,
-	    .method = method,
-	    .path = path,
-	    .status = status,
-	    .error = (char *)(status >= 200 && status < 300 ? "" : err_status_name(e->code)),
+	    .keyid = x->keyid,
+	    .owner = x->owner,
+	    .method = x->method,
+	    .path = x->path,
+	    .status = 200,
+	    .error = (char *)"",
 	};
-	struct store_conn *w = store_write_begin(api->st, &we);
-	int rc = w ? store_audit_insert(w, &a, &we) : -(int)we.code;
-	if (w)
-		rc = rc ? (store_write_rollback(w), rc) : store_write_commit(w, &we);
-	if (rc)
-		log_error("event=audit_failed method=%s path=\"%s\" msg=\"%s\"", method, path,
+}
+
+void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who,
+                     const char *seen_keyid, const char *owner, const struct http_req *req)
+{
+	audit_fill(x, who, seen_keyid, owner, req);
+	x->begun = 1;
+	store_audit_attach(&x->a);
+}
+
+void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth_principal *who,
+                   const char *seen_keyid, const char *owner, const struct http_req *req,
+                   int status, const struct err *e)
+{
+	int64_t id = 0;
+	if (x->begun)
+		id = store_audit_detach();
+	else
+		audit_fill(x, who, seen_keyid, owner, req);
+	int ok = status >= 200 && status < 300;
+	if (id > 0 && ok && x->a.status == status)
+		return; /* written with the call's own commit */
+	x->a.status = status;
+	x->a.error = (char *)(ok ? "" : err_status_name(e->code));
+	struct err we;
+	if (store_audit_record(api->st, id, &x->a, &we))
+		log_error("event=audit_failed method=%s path=\"%s\" msg=\"%s\"", x->method, x->path,
 		          we.msg);
 }

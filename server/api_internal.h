@@ -59,12 +59,24 @@ int api_rate_limit(struct api *api, const struct auth_principal *who, double rps
 /* 1 when the call goes into the audit log: every write, and every call on
  * owners, keys and the audit log (r may be NULL: an unparsable path). */
 int api_audited(const struct route *r, const char *method);
-/* Appends the call and its answer (status, and e's status name when it
- * failed) to the audit log. who may be NULL or unauthenticated; then the
- * key id the token named, if any, is recorded. Failures are logged, never
- * returned: the answer is already decided. */
-void api_audit(struct api *api, const struct auth_principal *who, const char *seen_keyid,
-               const char *owner, const struct http_req *req, int status, const struct err *e);
+/* The audit log entry of one call. api_audit_begin fills it before the
+ * call runs, as a success, and attaches it to this thread's next commit
+ * (store_audit_attach), so that a write and its entry share a transaction.
+ * api_audit_end settles it with the answer: nothing more to do when the
+ * commit wrote it and the call succeeded; otherwise it corrects or writes
+ * the entry in a transaction of its own. who may be NULL or
+ * unauthenticated; then the key id the token named, if any, is recorded.
+ * Failures are logged, never returned: the answer is already decided. */
+struct api_audit_entry {
+	char method[17], path[1025], keyid[AUTH_KEYID_HEX + 1], owner[129];
+	struct store_audit a;
+	int begun;
+};
+void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who,
+                     const char *seen_keyid, const char *owner, const struct http_req *req);
+void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth_principal *who,
+                   const char *seen_keyid, const char *owner, const struct http_req *req,
+                   int status, const struct err *e);
 
 /* Rejects any field in an empty-bodied call ({} expected). */
 int api_empty_body(const json_t *body, struct err *e);

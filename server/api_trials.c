@@ -92,7 +92,7 @@ static int trial_create(struct api_call *c, json_t **out, struct err *e)
 	struct store_conn *w = store_write_begin(c->api->st, e);
 	if (!w)
 		return -(int)e->code;
-	if ((rc = service_load_study(w, c->r->owner, c->r->study, &s, &sp, e))) {
+	if ((rc = service_load_study(c->api->sv, w, c->r->owner, c->r->study, &s, &sp, e))) {
 		store_write_rollback(w);
 		return rc;
 	}

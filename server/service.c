@@ -24,6 +24,7 @@ struct service *service_new(struct store *st, const struct config *cfg)
 	sv->st = st;
 	sv->cfg = cfg;
 	pthread_mutex_init(&sv->mu, NULL);
+	pthread_mutex_init(&sv->spec_mu, NULL);
 	return sv;
 }
 
@@ -50,6 +51,11 @@ void service_free(struct service *sv)
 			rt = next;
 		}
 	}
+	for (size_t i = 0; i < SVC_SPEC_SLOTS; i++) {
+		free(sv->specs[i].text);
+		spec_unshare(sv->specs[i].spec);
+	}
+	pthread_mutex_destroy(&sv->spec_mu);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv);
 }
@@ -108,17 +114,60 @@ void service_forget_study(struct service *sv, int64_t rowid)
 		rt_free(rt);
 }
 
-int service_load_study(struct store_conn *c, const char *owner, const char *study,
-                       struct store_study *s, struct spec *sp, struct err *e)
+/* A borrowed copy of the cached parse of the study's spec; 0 when the
+ * slot holds another study or another text. */
+static int spec_cached(struct service *sv, const struct store_study *s, struct spec *sp)
+{
+	struct spec_slot *sl = &sv->specs[(uint64_t)s->rowid % SVC_SPEC_SLOTS];
+	int hit = 0;
+	pthread_mutex_lock(&sv->spec_mu);
+	if (sl->spec && sl->rowid == s->rowid && strcmp(sl->text, s->spec_json) == 0) {
+		spec_borrow(sl->spec, sp);
+		hit = 1;
+	}
+	pthread_mutex_unlock(&sv->spec_mu);
+	return hit;
+}
+
+/* Puts the freshly parsed *sp in the cache; *sp becomes a borrowed copy.
+ * Out of memory: *sp stays as it was, nothing is cached. */
+static void spec_remember(struct service *sv, const struct store_study *s, struct spec *sp)
+{
+	size_t n = strlen(s->spec_json) + 1;
+	char *text = malloc(n);
+	struct spec *sh = text ? spec_share(sp) : NULL;
+	if (!sh) {
+		free(text);
+		return;
+	}
+	memcpy(text, s->spec_json, n);
+	spec_borrow(sh, sp);
+	struct spec_slot *sl = &sv->specs[(uint64_t)s->rowid % SVC_SPEC_SLOTS];
+	pthread_mutex_lock(&sv->spec_mu);
+	struct spec_slot old = *sl;
+	sl->rowid = s->rowid;
+	sl->text = text;
+	sl->spec = sh;
+	pthread_mutex_unlock(&sv->spec_mu);
+	free(old.text);
+	spec_unshare(old.spec);
+}
+
+int service_load_study(struct service *sv, struct store_conn *c, const char *owner,
+                       const char *study, struct store_study *s, struct spec *sp, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
 	memset(sp, 0, sizeof(*sp));
 	int rc = store_study_get(c, owner, study, s, e);
 	if (rc)
 		return rc;
+	if (sv && spec_cached(sv, s, sp))
+		return 0;
 	rc = spec_parse_text(s->spec_json, sp, e);
 	if (rc)
 		store_study_clear(s);
+	else if (sv)
+		spec_remember(sv, s, sp);
 	return rc;
 }
 
@@ -127,7 +176,7 @@ int service_read_study(struct service *sv, const char *owner, const char *study,
 {
 	if (!(*c = store_read(sv->st, e)))
 		return -(int)e->code;
-	int rc = service_load_study(*c, owner, study, s, sp, e);
+	int rc = service_load_study(sv, *c, owner, study, s, sp, e);
 	if (rc) {
 		store_release(*c);
 		*c = NULL;
@@ -236,7 +285,7 @@ static int call_begin(struct service *sv, const char *owner, const char *study, 
 	tc->w = store_write_begin(sv->st, e);
 	if (!tc->w)
 		return -(int)e->code;
-	int rc = service_load_study(tc->w, owner, study, &tc->s, &tc->sp, e);
+	int rc = service_load_study(sv, tc->w, owner, study, &tc->s, &tc->sp, e);
 	if (rc)
 		return rc;
 	return store_trial_get(tc->w, tc->s.rowid, trial, &tc->t, e);
@@ -759,99 +808,5 @@ out:
 	}
 	call_end(&tc);
 	free(text);
-	return rc;
-}
-
-int svc_feasible(const struct spec *sp, const double *m)
-{
-	for (size_t i = 0; i < sp->n_metrics; i++) {
-		const struct spec_metric *sm = &sp->metrics[i];
-		if (isnan(m[i]))
-			return 0;
-		if (sm->safety && (sm->goal == DESIGNER_MAXIMIZE ? m[i] < sm->safety_threshold
-		                                                 : m[i] > sm->safety_threshold))
-			return 0;
-	}
-	return 1;
-}
-
-int svc_dominates(const struct spec *sp, const double *a, const double *b)
-{
-	int better = 0;
-	for (size_t i = 0; i < sp->n_metrics; i++) {
-		if (sp->metrics[i].safety)
-			continue;
-		double x = a[i], y = b[i];
-		if (sp->metrics[i].goal == DESIGNER_MINIMIZE)
-			x = -x, y = -y;
-		if (x < y)
-			return 0;
-		if (x > y)
-			better = 1;
-	}
-	return better;
-}
-
-int service_optimal(struct service *sv, const char *owner, const char *study, json_t **out,
-                    struct err *e)
-{
-	struct store_study s;
-	struct spec sp;
-	struct store_trial *t = NULL;
-	size_t n = 0;
-	double *m = NULL;
-	char *keep = NULL;
-	struct store_conn *c;
-	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
-	if (rc)
-		return rc;
-	if ((rc = store_trial_list(c, s.rowid, 1u << TRIAL_SUCCEEDED, 0, 0, &t, &n, e)))
-		goto out;
-	size_t k = sp.n_metrics;
-	m = calloc(n * k + 1, sizeof(double));
-	keep = calloc(n + 1, 1);
-	if (!m || !keep) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *f = tj_load(t[i].final_json);
-		tj_measurement_metrics(f, &sp, &m[i * k]);
-		json_decref(f);
-		keep[i] = (char)svc_feasible(&sp, &m[i * k]);
-	}
-	/* One objective: the best (the first of equals); several: the trials
-	 * no other feasible trial dominates. */
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < n && keep[i]; j++) {
-			if (j == i || !keep[j])
-				continue;
-			if (svc_dominates(&sp, &m[j * k], &m[i * k]) ||
-			    (sp.n_objectives == 1 && j < i &&
-			     !svc_dominates(&sp, &m[i * k], &m[j * k])))
-				keep[i] = 0;
-		}
-	}
-	json_t *arr = json_array();
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		json_t *tj;
-		if (!keep[i])
-			continue;
-		if ((rc = service_trial_json(c, owner, study, &t[i], &tj, e)) == 0)
-			json_array_append_new(arr, tj);
-	}
-	*out = json_object();
-	json_object_set_new(*out, "optimalTrials", arr);
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
-out:
-	store_release(c);
-	store_trials_free(t, n);
-	store_study_clear(&s);
-	spec_free(&sp);
-	free(m);
-	free(keep);
 	return rc;
 }

@@ -57,9 +57,13 @@ int service_optimal(struct service *sv, const char *owner, const char *study,
                     json_t **out /* OUT */, struct err *e);
 
 /* Loads the study and its parsed spec on c. On success the caller clears
- * both (store_study_clear, spec_free). */
-int service_load_study(struct store_conn *c, const char *owner, const char *study,
-                       struct store_study *s /* OUT */, struct spec *sp /* OUT */, struct err *e);
+ * both (store_study_clear, spec_free). The parsed spec comes from a cache
+ * of sv's (keyed by the study's row and checked against its stored text),
+ * so that a call on a trial does not parse the spec again; sv NULL: no
+ * cache. */
+int service_load_study(struct service *sv, struct store_conn *c, const char *owner,
+                       const char *study, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
 
 /* service_load_study on a read snapshot taken here: on success the caller
  * releases *c (store_release) and clears s and sp; on failure nothing is

@@ -41,13 +41,24 @@ struct study_rt {
 	struct study_rt *next;
 };
 
-#define SVC_BUCKETS 256
+#define SVC_BUCKETS    256
+#define SVC_SPEC_SLOTS 1024
+
+/* A parsed spec in the cache: a study's row, its stored text and the
+ * shared parse of it (spec_share). */
+struct spec_slot {
+	int64_t rowid;
+	char *text;        /* owned */
+	struct spec *spec; /* one reference owned */
+};
 
 struct service {
 	struct store *st;
 	const struct config *cfg;
 	pthread_mutex_t mu; /* guards buckets and refs, never held for long */
 	struct study_rt *buckets[SVC_BUCKETS];
+	pthread_mutex_t spec_mu;                /* guards specs */
+	struct spec_slot specs[SVC_SPEC_SLOTS]; /* direct-mapped by row */
 };
 
 /* Finds or creates the study's state and takes a reference; NULL on

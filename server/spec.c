@@ -427,12 +427,45 @@ void spec_free(struct spec *s)
 {
 	if (!s)
 		return;
+	if (s->origin) {
+		spec_unshare(s->origin);
+		memset(s, 0, sizeof(*s));
+		return;
+	}
 	space_free(&s->space);
 	for (size_t i = 0; i < s->n_metrics; i++)
 		free(s->metrics[i].id);
 	free(s->metrics);
 	free(s->dmetrics);
 	memset(s, 0, sizeof(*s));
+}
+
+struct spec *spec_share(struct spec *s)
+{
+	struct spec *sh = malloc(sizeof(*sh));
+	if (!sh)
+		return NULL;
+	*sh = *s;
+	sh->origin = NULL;
+	sh->refs = 1;
+	memset(s, 0, sizeof(*s));
+	return sh;
+}
+
+void spec_borrow(struct spec *shared, struct spec *out)
+{
+	__atomic_add_fetch(&shared->refs, 1, __ATOMIC_RELAXED);
+	*out = *shared;
+	out->origin = shared;
+	out->refs = 0;
+}
+
+void spec_unshare(struct spec *shared)
+{
+	if (shared && __atomic_sub_fetch(&shared->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		spec_free(shared);
+		free(shared);
+	}
 }
 
 int spec_metric_index(const struct spec *s, const char *id)

@@ -50,6 +50,10 @@ struct spec {
 	int64_t stale_timeout_ns;   /* staleTrialTimeout; 0: never */
 	uint64_t seed;
 	int has_seed;
+	/* A borrowed copy (spec_borrow) points at its shared original, whose
+	 * pointers it uses; spec_free then drops a reference instead. */
+	struct spec *origin;
+	int refs; /* of a shared original (spec_share) only */
 };
 
 /* Validates the StudySpec object v under the limits of cfg (cfg NULL: no
@@ -64,6 +68,16 @@ int spec_parse(const json_t *v, const char *path, const struct config *cfg, stru
 int spec_parse_text(const char *json_text, struct spec *out, struct err *e);
 
 void spec_free(struct spec *s); /* NULL-safe; frees what s owns */
+
+/* Sharing one parsed spec between threads (the per-study cache of
+ * service.c). spec_share moves *s into a heap copy with one reference and
+ * returns it (NULL on out-of-memory, *s untouched). spec_borrow fills out
+ * with a read-only copy that holds a reference; spec_free(out) drops it.
+ * spec_unshare drops the reference of the one who shared it. The original
+ * is freed with its last reference. Nothing may change a shared spec. */
+struct spec *spec_share(struct spec *s);
+void spec_borrow(struct spec *shared, struct spec *out);
+void spec_unshare(struct spec *shared);
 
 /* Index of the metric with this id, or -1. */
 int spec_metric_index(const struct spec *s, const char *id);

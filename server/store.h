@@ -181,6 +181,18 @@ void store_audits_free(struct store_audit *a, size_t n); /* clears each, frees a
 /* Appends an entry (a->id is not read). The log keeps the newest million
  * entries. */
 int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e);
+/* The entry of the request this thread serves, written inside the
+ * request's own transaction: after store_audit_attach(a), this thread's
+ * next store_write_commit inserts a (with a->status and a->error as they
+ * are then) before it commits. a is not copied and must stay valid until
+ * store_audit_detach, which ends the attachment and returns the row id
+ * written, or 0 when no commit wrote it. */
+void store_audit_attach(const struct store_audit *a);
+int64_t store_audit_detach(void);
+/* Records a in its own transaction: updates row id (the entry an attached
+ * commit wrote, when the answer turned out different) or, id 0 or gone,
+ * inserts it. */
+int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, struct err *e);
 /* Entries newest first, id < before (0: from the newest), of one owner (NULL:
  * all), at most limit; free with store_audits_free. */
 int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,

@@ -296,6 +296,36 @@ int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct
 	return rc < 0 ? rc : 0;
 }
 
+int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, struct err *e)
+{
+	struct store_conn *w = store_write_begin(st, e);
+	if (!w)
+		return -(int)e->code;
+	int rc = 0, changed = 0;
+	if (id > 0) {
+		sqlite3_stmt *s =
+		    store_stmt(w, ST_AUDIT_UPDATE,
+		               "UPDATE audit_log SET status = ?2, error = ?3 WHERE id = ?1", e);
+		if (!s) {
+			store_write_rollback(w);
+			return -ERR_INTERNAL;
+		}
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int(s, 2, a->status);
+		sqlite3_bind_text(s, 3, a->error ? a->error : "", -1, SQLITE_TRANSIENT);
+		rc = store_step(w, s, e);
+		store_done(s);
+		changed = rc >= 0 && sqlite3_changes(w->db) > 0;
+	}
+	if (rc >= 0 && !changed)
+		rc = store_audit_insert(w, a, e);
+	if (rc < 0) {
+		store_write_rollback(w);
+		return rc;
+	}
+	return store_write_commit(w, e);
+}
+
 int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
                      struct store_audit **out, size_t *n, struct err *e)
 {

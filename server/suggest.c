@@ -378,8 +378,9 @@ static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, s
  * the budget, and the stored Operation (*op, named). Returns 0; or
  * FAILED_PRECONDITION, whose only write (the study COMPLETED) must stand; or
  * another error after which w must be rolled back. */
-static int hand_out(struct store_conn *w, const char *owner, const char *study, int64_t count,
-                    const char *client_id, struct plan *pl, int64_t t0, json_t **op, struct err *e)
+static int hand_out(struct service *sv, struct store_conn *w, const char *owner, const char *study,
+                    int64_t count, const char *client_id, struct plan *pl, int64_t t0, json_t **op,
+                    struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
@@ -388,7 +389,7 @@ static int hand_out(struct store_conn *w, const char *owner, const char *study, 
 	json_t *trials = json_array(), *resp = NULL;
 	char *text = NULL;
 	int64_t now = ju_now_ms();
-	int rc = service_load_study(w, owner, study, &s, &sp, e);
+	int rc = service_load_study(sv, w, owner, study, &s, &sp, e);
 	if (rc) {
 		json_decref(trials);
 		return rc;
@@ -568,7 +569,8 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 	if (!w)
 		return -1;
 	for (struct sreq *r = batch; r; r = r->next) {
-		r->rc = hand_out(w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		r->rc =
+		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
 		if (r->rc && r->e.code != ERR_FAILED_PRECONDITION) {
 			store_write_rollback(w);
 			drop_answers(batch);
@@ -596,7 +598,8 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 			r->rc = -(int)r->e.code;
 			continue;
 		}
-		r->rc = hand_out(w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		r->rc =
+		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
 		if (r->rc == 0 || r->e.code == ERR_FAILED_PRECONDITION) {
 			struct err ce;
 			if (store_write_commit(w, &ce) != 0) {

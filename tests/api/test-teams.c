@@ -4,6 +4,7 @@
  * requests. Every refused call is checked to change nothing but the audit
  * log (db_dump_data before and after). */
 #include <pthread.h>
+#include <unistd.h>
 
 #include "apitest.h"
 
@@ -431,6 +432,72 @@ static void test_audit(struct daemon *d)
 	json_decref(j);
 }
 
+/* The entries (status, error name) the log holds for one method and path. */
+static int audit_entries_for(struct daemon *d, const char *method, const char *path, long *status,
+                             char *error, size_t cap)
+{
+	json_t *j = CALL(d, "GET", "/v1/auditLog?pageSize=1000", NULL, 200);
+	size_t i;
+	json_t *a;
+	int n = 0;
+	json_array_foreach(json_object_get(j, "auditEntries"), i, a)
+	{
+		if (strcmp(jstr(a, "method"), method) != 0 || strcmp(jstr(a, "path"), path) != 0)
+			continue;
+		n++;
+		*status = (long)json_integer_value(json_object_get(a, "status"));
+		snprintf(error, cap, "%s", jstr(a, "error"));
+	}
+	json_decref(j);
+	return n;
+}
+
+/* A write and its audit entry share one transaction: one entry per call,
+ * and a call that committed a change and then failed (a late complete
+ * after the lease lapsed: the give-up is committed, the call refused) has
+ * one entry with the refusal, not a success. */
+static void test_audit_with_the_write(struct daemon *d)
+{
+	long status = 0;
+	char error[64] = "";
+	json_t *j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies",
+	                    "{\"displayName\":\"aud\",\"studySpec\":{\"algorithm\":"
+	                    "\"RANDOM_SEARCH\",\"staleTrialTimeout\":\"0.2s\",\"metrics\":[{"
+	                    "\"metricId\":\"m\",\"goal\":\"MAXIMIZE\"}],\"parameters\":[{"
+	                    "\"parameterId\":\"x\",\"doubleValueSpec\":{\"minValue\":0,"
+	                    "\"maxValue\":1}}]}}",
+	                    200);
+	json_decref(j);
+	ASSERT_EQ_INT(audit_entries_for(d, "POST", "/v1/owners/a/studies", &status, error,
+	                                sizeof(error)) >= 1,
+	              1);
+	j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies/aud/trials:suggest",
+	            "{\"suggestionCount\":1,\"clientId\":\"w\"}", 200);
+	json_decref(j);
+	ASSERT_EQ_INT(audit_entries_for(d, "POST", "/v1/owners/a/studies/aud/trials:suggest",
+	                                &status, error, sizeof(error)),
+	              1);
+	ASSERT_EQ_INT(status, 200);
+	ASSERT_EQ_STR(error, "");
+	usleep(400 * 1000); /* past the lease */
+	const char *done =
+	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"m\",\"value\":1}]}}";
+	j = CALL_AS(d, wa.key, "POST", "/v1/owners/a/studies/aud/trials/1:complete", done, 400);
+	json_decref(j);
+	ASSERT_EQ_INT(audit_entries_for(d, "POST", "/v1/owners/a/studies/aud/trials/1:complete",
+	                                &status, error, sizeof(error)),
+	              1);
+	ASSERT_EQ_INT(status, 400);
+	ASSERT_EQ_STR(error, "FAILED_PRECONDITION");
+	/* the give-up itself was kept: trial 1 is INFEASIBLE, trial 2 waits */
+	j = CALL_AS(d, wa.key, "GET", "/v1/owners/a/studies/aud/trials/1", NULL, 200);
+	ASSERT_EQ_STR(jstr(j, "state"), "INFEASIBLE");
+	json_decref(j);
+	j = CALL_AS(d, wa.key, "GET", "/v1/owners/a/studies/aud/trials/2", NULL, 200);
+	ASSERT_EQ_STR(jstr(j, "state"), "REQUESTED");
+	json_decref(j);
+}
+
 /* ---- quotas and the rate limit under concurrent requests ---- */
 
 #define THREADS 8
@@ -632,6 +699,7 @@ int main(void)
 	test_owners(d);
 	test_sql_is_data(d);
 	test_audit(d);
+	test_audit_with_the_write(d);
 	test_quotas(d);
 	test_rate_limit(d);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
