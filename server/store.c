@@ -554,15 +554,18 @@ void store_release(struct store_conn *c)
 
 /* ---- writes: one writer, group commit ----
  *
- * With synchronous=FULL every COMMIT costs an fsync (milliseconds). So that
- * concurrent writers share it, a caller's "transaction" is a savepoint
- * inside one SQLite transaction (the batch). A caller that finishes while
- * other writers queue behind it releases its savepoint and hands the batch
- * on; the last one of the burst commits it, once, and wakes the others. A
- * caller returns from store_write_commit only after its batch is durable,
- * with the batch's result, so "acknowledged" still means "on disk".
- * With synchronous=NORMAL (store_set_sync) a commit costs no fsync, and
- * every caller commits its own transaction at once. */
+ * A caller's "transaction" is a savepoint inside one SQLite transaction
+ * (the batch). A caller that finishes while other writers queue behind it
+ * releases its savepoint and hands the batch on; the last one of the burst
+ * commits it, once, and wakes the others. A caller returns from
+ * store_write_commit only after its batch is committed, with the batch's
+ * result, so "acknowledged" still means "committed" (and with
+ * synchronous=FULL, "on disk"). With synchronous=FULL this shares one fsync
+ * among the burst; with synchronous=NORMAL it still shares the commit's
+ * log writes: the pages that every write touches (the audit log's last
+ * page, the study's change counter, the index pages of recent trials) go
+ * to the log once per batch instead of once per caller (docs/storage.md,
+ * docs/benchmarks.md section 8). */
 
 #define BATCH_MAX 64 /* callers per batch */
 #define BATCH_MS  50 /* age after which a batch is committed anyway */
@@ -617,8 +620,8 @@ static int finish(struct store *st, int committed, struct err *e)
 	if (committed)
 		st->batch_n++;
 	pthread_mutex_lock(&st->gclock);
-	int hand_over = !st->sync_normal && st->n_wait > 0 && st->batch_open &&
-	                st->batch_n < BATCH_MAX && mono_ms() - st->batch_start_ms < BATCH_MS &&
+	int hand_over = st->n_wait > 0 && st->batch_open && st->batch_n < BATCH_MAX &&
+	                mono_ms() - st->batch_start_ms < BATCH_MS &&
 	                !sqlite3_get_autocommit(st->writer->db);
 	if (hand_over && committed) {
 		me.next = st->waiters;

@@ -88,7 +88,7 @@ struct store {
 	/* Group commit (store.c): callers' transactions are savepoints inside
 	 * one SQLite transaction that the last caller of a burst commits; see
 	 * docs/storage.md. */
-	int sync_normal;              /* synchronous=NORMAL: no batches (under wlock) */
+	int sync_normal;              /* synchronous=NORMAL (under wlock) */
 	int batch_open;               /* an outer transaction is open (under wlock) */
 	int batch_n;                  /* callers released into it (under wlock) */
 	int64_t batch_start_ms;       /* when it began (under wlock) */
