@@ -13,14 +13,23 @@
 #include "spec.h"
 #include "trial_json.h"
 
+/* GET of a trial; with ?clientId= of the worker that holds it, the call
+ * also renews the trial's lease (service_touch). */
 static int trial_get(struct api_call *c, json_t **out, struct err *e)
 {
+	struct route_query q;
 	struct store_study s;
 	struct store_trial t = {0};
+	int rc = route_query_parse(c->req->query, ROUTE_Q_CLIENT, tj_trial_state_names, &q, e);
+	if (rc)
+		return rc;
+	if (q.client_id[0])
+		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial, q.client_id,
+		                     out, e);
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
-	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
+	rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
 	if (rc)
 		goto out0;
 	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
@@ -38,7 +47,7 @@ static int trial_list(struct api_call *c, json_t **out, struct err *e)
 	struct store_study s;
 	struct store_trial *t = NULL;
 	size_t n = 0;
-	int rc = route_query_parse(c->req->query, 1, tj_trial_state_names, &q, e);
+	int rc = route_query_parse(c->req->query, ROUTE_Q_FILTER, tj_trial_state_names, &q, e);
 	if (rc)
 		return rc;
 	struct store_conn *conn = store_read(c->api->st, e);

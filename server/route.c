@@ -397,7 +397,7 @@ bad:
 	               f);
 }
 
-int route_query_parse(const char *query, int allow_filter, const char *const *state_names,
+int route_query_parse(const char *query, unsigned allow, const char *const *state_names,
                       struct route_query *q, struct err *e)
 {
 	char buf[2048];
@@ -434,7 +434,14 @@ int route_query_parse(const char *query, int allow_filter, const char *const *st
 			if (*val && route_page_token_decode(val, &q->page_after))
 				return err_set(e, ERR_INVALID_ARGUMENT,
 				               "pageToken is not a token this server issued");
-		} else if (strcmp(kv, "filter") == 0 && allow_filter) {
+		} else if (strcmp(kv, "clientId") == 0 && (allow & ROUTE_Q_CLIENT)) {
+			size_t len = strlen(val);
+			if (len == 0 || len >= sizeof(q->client_id))
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "clientId must be 1 to %zu bytes",
+				               sizeof(q->client_id) - 1);
+			memcpy(q->client_id, val, len + 1);
+		} else if (strcmp(kv, "filter") == 0 && (allow & ROUTE_Q_FILTER)) {
 			int rc = parse_filter(val, state_names, &q->state_mask, e);
 			if (rc)
 				return rc;

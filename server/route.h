@@ -80,13 +80,18 @@ struct route_query {
 	int64_t page_after;  /* decoded pageToken, 0 when none */
 	unsigned state_mask; /* trials filter state=X: bit (1 << state); 0: all */
 	int has_filter;
+	char client_id[1025]; /* clientId=, "" when absent */
 };
 
-/* Parses pageSize, pageToken, filter (percent-decoded). The caller gives
- * whether filter is allowed and the trial state names for it (index =
- * state value, NULL-terminated from index 1). Unknown parameters are
- * INVALID_ARGUMENT. */
-int route_query_parse(const char *query, int allow_filter, const char *const *state_names,
+/* What route_query_parse accepts besides pageSize and pageToken. */
+#define ROUTE_Q_FILTER 1u /* filter=state=X */
+#define ROUTE_Q_CLIENT 2u /* clientId=X (GET of a trial by its worker) */
+
+/* Parses pageSize, pageToken and what allow names (ROUTE_Q_*),
+ * percent-decoded. The caller gives the trial state names for filter
+ * (index = state value, NULL-terminated from index 1). Unknown parameters
+ * are INVALID_ARGUMENT. */
+int route_query_parse(const char *query, unsigned allow, const char *const *state_names,
                       struct route_query *q /* OUT */, struct err *e);
 
 /* Opaque page tokens. buf: at least 64 bytes. */

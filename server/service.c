@@ -201,73 +201,6 @@ int service_trial_json(struct store_conn *c, const char *owner, const char *stud
 	return 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-	if (!s)
-		return NULL;
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
-int svc_given_up(const struct store_trial *t)
-{
-	return t->state == TRIAL_INFEASIBLE && !t->complete_json;
-}
-
-int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
-                struct err *e)
-{
-	char when[48], timeout[48], reason[300];
-	struct store_trial n = {0};
-	n.study_rowid = t->study_rowid;
-	n.state = TRIAL_REQUESTED;
-	n.params_json = dup_or_null(t->params_json);
-	n.info_json = dup_or_null(t->info_json);
-	if (!n.params_json) {
-		store_trial_clear(&n);
-		return err_set(e, ERR_INTERNAL, "out of memory");
-	}
-	int rc = store_trial_insert(w, &n, e);
-	int64_t new_id = n.id;
-	store_trial_clear(&n);
-	if (rc)
-		return rc;
-	ju_format_time(t->lease_expiry, when, sizeof(when));
-	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
-	snprintf(reason, sizeof(reason),
-	         "given up: no call on it for staleTrialTimeout (%s), its lease expired at %s; its "
-	         "parameters went back to the REQUESTED pool as trial %" PRId64,
-	         timeout, when, new_id);
-	free(t->infeasible_reason);
-	t->infeasible_reason = dup_or_null(reason);
-	t->state = TRIAL_INFEASIBLE;
-	t->end_time = now;
-	t->lease_expiry = 0;
-	return store_trial_update(w, t, e);
-}
-
-int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
-                    const char *study, struct store_trial *t, int64_t now, struct err *e)
-{
-	if (t->state != TRIAL_ACTIVE || t->lease_expiry <= 0 || t->lease_expiry > now)
-		return 0;
-	int rc = svc_give_up(w, sp, t, now, e);
-	if (rc)
-		return rc;
-	return err_set(e, ERR_FAILED_PRECONDITION,
-	               "trial owners/%s/studies/%s/trials/%" PRId64 " was %s", owner, study, t->id,
-	               t->infeasible_reason ? t->infeasible_reason : "given up");
-}
-
-static void renew_lease(const struct spec *sp, struct store_trial *t, int64_t now)
-{
-	if (t->state == TRIAL_ACTIVE && sp->stale_timeout_ns > 0)
-		t->lease_expiry = now + sp->stale_timeout_ns / 1000000;
-}
-
 /* The common frame of a trial call: write transaction, study, spec, trial. */
 struct trial_call {
 	struct store_conn *w;
@@ -346,14 +279,27 @@ static int check_live(struct trial_call *tc, const char *owner, const char *stud
 	return 0;
 }
 
+/* The answer of a write on a trial, after its commit: the trial as written
+ * with its measurements, read on a snapshot of its own so that the list,
+ * whose length grows with the trial, is not read under the writer. */
+static int answer_after_commit(struct service *sv, const char *owner, const char *study,
+                               const struct store_trial *t, json_t **out, struct err *e)
+{
+	struct store_conn *c = store_read(sv->st, e);
+	if (!c)
+		return -(int)e->code;
+	int rc = service_trial_json(c, owner, study, t, out, e);
+	store_release(c);
+	return rc;
+}
+
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
                             const json_t *body, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"measurement", NULL};
 	struct trial_call tc;
 	json_t *m = NULL;
-	char *text = NULL, **meas = NULL;
-	size_t n = 0;
+	char *text = NULL, *last = NULL;
 	int rc = ju_only_fields(body, "", fields, e);
 	if (rc)
 		return rc;
@@ -373,13 +319,10 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		goto out;
 	}
 	/* A retried request (same body as the last measurement) adds nothing. */
-	int dup = 0;
-	if (tc.t.n_measurements > 0) {
-		if ((rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n, e)))
-			goto out;
-		dup = n > 0 && strcmp(meas[n - 1], text) == 0;
-	}
-	if (!dup) {
+	if (tc.t.n_measurements > 0 &&
+	    (rc = store_measurement_last(tc.w, tc.s.rowid, trial, &last, e)))
+		goto out;
+	if (!last || strcmp(last, text) != 0) {
 		if (sv->cfg->max_measurements > 0 &&
 		    tc.t.n_measurements >= sv->cfg->max_measurements) {
 			rc = err_set(e, ERR_FAILED_PRECONDITION,
@@ -392,86 +335,19 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 			goto out;
 		tc.t.n_measurements++;
 	}
-	renew_lease(&tc.sp, &tc.t, tc.now);
+	svc_renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	/* The answer from the list read above plus the new one: reading the
-	 * trial's measurements a second time cost as much as the rest. */
-	if (!dup) {
-		char **grown = realloc(meas, (n + 1) * sizeof(*meas));
-		if (!grown) {
-			rc = err_set(e, ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		meas = grown;
-		meas[n++] = text;
-		text = NULL;
-	}
-	/* The answer is rendered after the commit: every writer waits for the
-	 * one writer, and parsing the trial's measurements is the slow part. */
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n)))
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	if (rc == 0)
+		rc = answer_after_commit(sv, owner, study, &tc.t, out, e);
 out:
 	call_end(&tc);
 	json_decref(m);
 	free(text);
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
+	free(last);
 	return rc;
-}
-
-/* The objective of a measurement for BEST_MEASUREMENT: the first objective,
- * negated for MINIMIZE so that larger is better; NAN when absent. */
-static double score(const struct spec *sp, const json_t *m)
-{
-	double v[sp->n_metrics];
-	tj_measurement_metrics(m, sp, v);
-	for (size_t i = 0; i < sp->n_metrics; i++) {
-		if (!sp->metrics[i].safety)
-			return sp->metrics[i].goal == DESIGNER_MINIMIZE ? -v[i] : v[i];
-	}
-	return NAN;
-}
-
-/* Picks the final measurement from the reported ones. New reference in
- * *final, or NULL when none was reported. */
-static int select_measurement(struct store_conn *w, const struct trial_call *tc, json_t **final,
-                              struct err *e)
-{
-	char **meas = NULL;
-	size_t n = 0;
-	*final = NULL;
-	if (tc->t.n_measurements == 0)
-		return 0;
-	int rc = store_measurement_list(w, tc->s.rowid, tc->t.id, &meas, &n, e);
-	if (rc)
-		return rc;
-	double best = -INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		json_t *m = tj_load(meas[i]);
-		if (!m)
-			continue;
-		if (!tc->sp.best_measurement) {
-			json_decref(*final);
-			*final = m;
-			continue;
-		}
-		double s = score(&tc->sp, m);
-		if (!isnan(s) && (s > best || !*final)) {
-			best = s;
-			json_decref(*final);
-			*final = m;
-		} else {
-			json_decref(m);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
-	return 0;
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
@@ -481,8 +357,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	                                     "infeasibleReason", NULL};
 	struct trial_call tc;
 	json_t *canon = json_object(), *final = NULL;
-	char *text = NULL, **meas = NULL;
-	size_t n_meas = 0;
+	char *text = NULL;
 	int infeasible = 0, rc;
 	if ((rc = ju_only_fields(body, "", fields, e)))
 		goto out0;
@@ -532,7 +407,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	if ((rc = check_live(&tc, owner, study, "complete", e)))
 		goto out;
 	if (!final && !infeasible) {
-		if ((rc = select_measurement(tc.w, &tc, &final, e)))
+		if ((rc = svc_select_final(tc.w, &tc.sp, &tc.t, &final, e)))
 			goto out;
 		if (!final) {
 			rc = err_set(e, ERR_INVALID_ARGUMENT,
@@ -571,24 +446,49 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	tc.t.lease_expiry = 0;
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	/* The measurements are read in the transaction, the answer rendered
-	 * after the commit (every writer waits for the one writer). */
-	if (tc.t.n_measurements > 0 &&
-	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n_meas, e)))
-		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n_meas)))
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	if (rc == 0)
+		rc = answer_after_commit(sv, owner, study, &tc.t, out, e);
 out:
 	call_end(&tc);
 out0:
 	json_decref(canon);
 	json_decref(final);
 	free(text);
-	for (size_t i = 0; i < n_meas; i++)
-		free(meas[i]);
-	free(meas);
+	return rc;
+}
+
+int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
+                  const char *client_id, json_t **out, struct err *e)
+{
+	struct trial_call tc;
+	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	if (rc)
+		goto out;
+	int live = tc.t.state == TRIAL_ACTIVE || tc.t.state == TRIAL_STOPPING;
+	if (live && tc.t.client_id && strcmp(tc.t.client_id, client_id) == 0) {
+		int64_t was = tc.t.lease_expiry;
+		if (was > 0 && was <= tc.now) {
+			rc = svc_lapse(tc.w, &tc.sp, &tc.t, tc.now, e); /* writes the outcome */
+		} else {
+			svc_renew_lease(&tc.sp, &tc.t, tc.now);
+			if (tc.t.lease_expiry != was)
+				rc = store_trial_update(tc.w, &tc.t, e);
+		}
+		if (rc)
+			goto out;
+	}
+	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+		goto out;
+	rc = store_write_commit(tc.w, e);
+	tc.w = NULL;
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+	}
+out:
+	call_end(&tc);
 	return rc;
 }
 
@@ -765,7 +665,7 @@ int service_check_early_stopping(struct service *sv, const char *owner, const ch
 		goto out;
 	if (stop && tc.t.state == TRIAL_ACTIVE)
 		tc.t.state = TRIAL_STOPPING;
-	renew_lease(&tc.sp, &tc.t, tc.now);
+	svc_renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
 	/* Stored without its name, as suggest's: the operations handler adds

@@ -42,6 +42,13 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 /* :complete with the raw request body (borrowed; checked here). */
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
                      const json_t *body, json_t **trial_out /* OUT */, struct err *e);
+/* GET of a trial by its worker (?clientId=): when client_id is the trial's
+ * and it is ACTIVE or STOPPING, its lease is renewed, or, if it already
+ * lapsed, the lapse is settled (service_internal.h); the answer is the
+ * trial as it is then. Another client id only reads. */
+int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
+                  const char *client_id, json_t **out /* OUT */, struct err *e);
+
 /* :stop. */
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
                  json_t **trial_out /* OUT */, struct err *e);

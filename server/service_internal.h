@@ -77,12 +77,29 @@ int svc_given_up(const struct store_trial *t);
 int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
                 struct err *e);
 
+/* A trial whose lease lapsed (lease_expiry <= now), written on w: an
+ * ACTIVE one is given up (svc_give_up); a STOPPING one is completed from
+ * its measurements (the final one chosen as complete would) or, with none,
+ * given up without a new trial. Others are left alone. */
+int svc_lapse(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
+              struct err *e);
+
 /* Lease check for a trial call inside a write transaction: when t is
- * ACTIVE and its lease lapsed, it is given up (written on w) and the result
- * is FAILED_PRECONDITION naming why; the caller then commits (the expiry
- * stands) and answers the error. */
+ * ACTIVE or STOPPING and its lease lapsed, svc_lapse writes the outcome on
+ * w and the result is FAILED_PRECONDITION naming why; the caller then
+ * commits (the outcome stands) and answers the error. */
 int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
                     const char *study, struct store_trial *t, int64_t now, struct err *e);
+
+/* Every call on an ACTIVE or STOPPING trial moves its lease to now +
+ * staleTrialTimeout (in t; the caller writes t). */
+void svc_renew_lease(const struct spec *sp, struct store_trial *t, int64_t now);
+
+/* The final measurement among the ones t's worker reported: the last, or
+ * with BEST_MEASUREMENT the best by the first objective. New reference in
+ * *final, NULL when there is none. */
+int svc_select_final(struct store_conn *w, const struct spec *sp, const struct store_trial *t,
+                     json_t **final, struct err *e);
 
 /* Whether a SUCCEEDED trial's final metrics (one per study metric) meet
  * every safety threshold and give every objective. */

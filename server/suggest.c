@@ -343,17 +343,16 @@ static int stop_study(struct store_conn *w, const struct store_study *s, const c
 	               s->owner, s->study_id, why);
 }
 
-/* Gives up the study's ACTIVE trials whose lease lapsed. */
+/* Settles the study's ACTIVE and STOPPING trials whose lease lapsed. */
 static int expire_leases(struct store_conn *w, const struct spec *sp, int64_t rowid, int64_t now,
                          struct err *e)
 {
 	struct store_trial *t = NULL;
 	size_t n = 0;
-	int rc = store_trial_list(w, rowid, 1u << TRIAL_ACTIVE, 0, 0, &t, &n, e);
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (t[i].lease_expiry > 0 && t[i].lease_expiry <= now)
-			rc = svc_give_up(w, sp, &t[i], now, e);
-	}
+	int rc =
+	    store_trial_list(w, rowid, 1u << TRIAL_ACTIVE | 1u << TRIAL_STOPPING, 0, 0, &t, &n, e);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = svc_lapse(w, sp, &t[i], now, e);
 	store_trials_free(t, n);
 	return rc;
 }

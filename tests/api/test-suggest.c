@@ -372,13 +372,82 @@ static void test_lease_renewal(struct daemon *d)
 	    "{\"algorithm\":\"RANDOM_SEARCH\",\"staleTrialTimeout\":\"4s\",\"metrics\":[{"
 	    "\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":"
 	    "\"x\",\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1}}]}");
-	json_decref(suggest(d, "renew", 1, "w", 200));
+	json_decref(suggest(d, "renew", 1, "w", 200)); /* trial 1: renewed by a measurement */
+	json_decref(suggest(d, "renew", 1, "g", 200)); /* 2: by a GET of its own worker */
+	json_decref(suggest(d, "renew", 1, "n", 200)); /* 3: GETs that do not renew */
 	usleep(2500 * 1000);
 	CALL_OK(d, "POST", "/v1/owners/t/studies/renew/trials/1:addTrialMeasurement",
 	        "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.3}]}}");
+	json_t *t = CALL(d, "GET", "/v1/owners/t/studies/renew/trials/2?clientId=g", NULL, 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "ACTIVE");
+	json_decref(t);
+	CALL_OK(d, "GET", "/v1/owners/t/studies/renew/trials/3", NULL);
+	CALL_OK(d, "GET", "/v1/owners/t/studies/renew/trials/3?clientId=someone-else", NULL);
 	usleep(2500 * 1000);
-	json_t *t = CALL(d, "POST", "/v1/owners/t/studies/renew/trials/1:complete", "{}", 200);
+	t = CALL(d, "POST", "/v1/owners/t/studies/renew/trials/1:complete", "{}", 200);
 	ASSERT_EQ_STR(jstr(t, "state"), "SUCCEEDED");
+	json_decref(t);
+	json_decref(complete(d, "renew", "2", "acc", 0.4, 200));
+	REFUSE(d, "POST", "/v1/owners/t/studies/renew/trials/3:complete",
+	       "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
+	       "FAILED_PRECONDITION", "staleTrialTimeout");
+	/* a clientId that cannot be one, or another parameter: refused */
+	REJECT(d, "GET", "/v1/owners/t/studies/renew/trials/2?clientId=", NULL, 400,
+	       "INVALID_ARGUMENT", "clientId");
+	REJECT(d, "GET", "/v1/owners/t/studies/renew/trials/2?client=g", NULL, 400,
+	       "INVALID_ARGUMENT", "unknown query parameter");
+}
+
+/* A STOPPING trial whose worker goes silent: completed from its
+ * measurements, or given up (no new trial: it was being stopped) when it
+ * has none; settled by a GET of its worker or by the next suggest. */
+static void test_stopping_lapse(struct daemon *d)
+{
+	create_study(
+	    d, "slap",
+	    "{\"algorithm\":\"RANDOM_SEARCH\",\"staleTrialTimeout\":\"0.3s\",\"metrics\":[{"
+	    "\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":"
+	    "\"x\",\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1}}]}");
+	const char *m07 = "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.7}],"
+	                  "\"stepCount\":3}}";
+	const char *m05 = "{\"measurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.5}],"
+	                  "\"stepCount\":2}}";
+	json_decref(suggest(d, "slap", 1, "a", 200));
+	json_decref(suggest(d, "slap", 1, "b", 200));
+	json_decref(suggest(d, "slap", 1, "c", 200));
+	CALL_OK(d, "POST", "/v1/owners/t/studies/slap/trials/1:addTrialMeasurement", m05);
+	CALL_OK(d, "POST", "/v1/owners/t/studies/slap/trials/1:addTrialMeasurement", m07);
+	CALL_OK(d, "POST", "/v1/owners/t/studies/slap/trials/3:addTrialMeasurement", m05);
+	json_t *t = CALL(d, "POST", "/v1/owners/t/studies/slap/trials/1:stop", "{}", 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "STOPPING");
+	json_decref(t);
+	CALL_OK(d, "POST", "/v1/owners/t/studies/slap/trials/2:stop", "{}");
+	CALL_OK(d, "POST", "/v1/owners/t/studies/slap/trials/3:stop", "{}");
+	usleep(600 * 1000); /* past the lease; only a lower bound matters */
+	/* trial 1, by its worker's GET: completed with its last measurement */
+	t = CALL(d, "GET", "/v1/owners/t/studies/slap/trials/1?clientId=a", NULL, 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "SUCCEEDED");
+	json_t *fm = json_object_get(t, "finalMeasurement");
+	ASSERT_EQ_STR(json_string_value(json_object_get(fm, "stepCount")), "3");
+	json_decref(t);
+	/* trial 2, by its worker's late complete: refused, given up for good */
+	REFUSE(d, "POST", "/v1/owners/t/studies/slap/trials/2:complete",
+	       "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 400,
+	       "FAILED_PRECONDITION", "no measurement");
+	t = CALL(d, "GET", "/v1/owners/t/studies/slap/trials/2", NULL, 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "INFEASIBLE");
+	EXPECT_IN(jstr(t, "infeasibleReason"), "STOPPING");
+	json_decref(t);
+	/* trial 3, by the next suggest: completed; and nothing went back to
+	 * the pool, so the suggest makes a new trial 4 */
+	json_t *op = suggest(d, "slap", 1, "d", 200);
+	ASSERT_EQ_STR(tid(op, 0), "4");
+	json_decref(op);
+	t = CALL(d, "GET", "/v1/owners/t/studies/slap/trials/3", NULL, 200);
+	ASSERT_EQ_STR(jstr(t, "state"), "SUCCEEDED");
+	json_decref(t);
+	t = CALL(d, "GET", "/v1/owners/t/studies/slap/trials?filter=state%3DREQUESTED", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(t, "trials")), 0);
 	json_decref(t);
 }
 
@@ -440,6 +509,7 @@ int main(void)
 	test_stale_lease(d);
 	test_stale_budget(d);
 	test_lease_renewal(d);
+	test_stopping_lapse(d);
 	test_seed(d);
 	test_gp(d);
 	ASSERT_EQ_INT(daemon_stop(d), 0);

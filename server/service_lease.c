@@ -1,0 +1,184 @@
+/* service_lease.c: leases (staleTrialTimeout) and what happens when one
+ * lapses, and the choice of a trial's final measurement from the ones
+ * its worker reported, which completing a lapsed STOPPING trial shares
+ * with complete. service_internal.h has the rules. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "service_internal.h"
+#include "trial_json.h"
+
+static char *dup_or_null(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+int svc_given_up(const struct store_trial *t)
+{
+	return t->state == TRIAL_INFEASIBLE && !t->complete_json;
+}
+
+int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
+                struct err *e)
+{
+	char when[48], timeout[48], reason[300];
+	struct store_trial n = {0};
+	n.study_rowid = t->study_rowid;
+	n.state = TRIAL_REQUESTED;
+	n.params_json = dup_or_null(t->params_json);
+	n.info_json = dup_or_null(t->info_json);
+	if (!n.params_json) {
+		store_trial_clear(&n);
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
+	int rc = store_trial_insert(w, &n, e);
+	int64_t new_id = n.id;
+	store_trial_clear(&n);
+	if (rc)
+		return rc;
+	ju_format_time(t->lease_expiry, when, sizeof(when));
+	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
+	snprintf(reason, sizeof(reason),
+	         "given up: no call on it for staleTrialTimeout (%s), its lease expired at %s; its "
+	         "parameters went back to the REQUESTED pool as trial %" PRId64,
+	         timeout, when, new_id);
+	free(t->infeasible_reason);
+	t->infeasible_reason = dup_or_null(reason);
+	t->state = TRIAL_INFEASIBLE;
+	t->end_time = now;
+	t->lease_expiry = 0;
+	return store_trial_update(w, t, e);
+}
+
+/* A STOPPING trial whose worker went silent: it was being stopped anyway,
+ * so it is completed from the measurements it has (as complete without a
+ * finalMeasurement would), or given up without a new trial when it has
+ * none: the early-stopping rule already judged its parameters. */
+static int finish_stopped(struct store_conn *w, const struct spec *sp, struct store_trial *t,
+                          int64_t now, struct err *e)
+{
+	char when[48], timeout[48], reason[300];
+	json_t *final = NULL;
+	int rc = svc_select_final(w, sp, t, &final, e);
+	if (rc)
+		return rc;
+	ju_format_time(t->lease_expiry, when, sizeof(when));
+	ju_format_duration(sp->stale_timeout_ns, timeout, sizeof(timeout));
+	free(t->final_json);
+	t->final_json = final ? ju_canonical(final) : NULL;
+	json_decref(final);
+	free(t->infeasible_reason);
+	t->infeasible_reason = NULL;
+	if (t->final_json) {
+		t->state = TRIAL_SUCCEEDED;
+	} else {
+		snprintf(
+		    reason, sizeof(reason),
+		    "given up: STOPPING with no call on it for staleTrialTimeout (%s), its lease "
+		    "expired at %s, and no measurement to complete it with",
+		    timeout, when);
+		t->infeasible_reason = dup_or_null(reason);
+		t->state = TRIAL_INFEASIBLE;
+	}
+	t->end_time = now;
+	t->lease_expiry = 0;
+	return store_trial_update(w, t, e);
+}
+
+int svc_lapse(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
+              struct err *e)
+{
+	if (t->lease_expiry <= 0 || t->lease_expiry > now)
+		return 0;
+	if (t->state == TRIAL_ACTIVE)
+		return svc_give_up(w, sp, t, now, e);
+	if (t->state == TRIAL_STOPPING)
+		return finish_stopped(w, sp, t, now, e);
+	return 0;
+}
+
+int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
+                    const char *study, struct store_trial *t, int64_t now, struct err *e)
+{
+	int was = t->state;
+	if ((was != TRIAL_ACTIVE && was != TRIAL_STOPPING) || t->lease_expiry <= 0 ||
+	    t->lease_expiry > now)
+		return 0;
+	int rc = svc_lapse(w, sp, t, now, e);
+	if (rc)
+		return rc;
+	if (t->state == TRIAL_SUCCEEDED)
+		return err_set(e, ERR_FAILED_PRECONDITION,
+		               "trial owners/%s/studies/%s/trials/%" PRId64
+		               " was STOPPING with no call on it for staleTrialTimeout; it was "
+		               "completed (SUCCEEDED) from its last measurements",
+		               owner, study, t->id);
+	return err_set(e, ERR_FAILED_PRECONDITION,
+	               "trial owners/%s/studies/%s/trials/%" PRId64 " was %s", owner, study, t->id,
+	               t->infeasible_reason ? t->infeasible_reason : "given up");
+}
+
+void svc_renew_lease(const struct spec *sp, struct store_trial *t, int64_t now)
+{
+	if ((t->state == TRIAL_ACTIVE || t->state == TRIAL_STOPPING) && sp->stale_timeout_ns > 0)
+		t->lease_expiry = now + sp->stale_timeout_ns / 1000000;
+}
+
+/* The objective of a measurement for BEST_MEASUREMENT: the first objective,
+ * negated for MINIMIZE so that larger is better; NAN when absent. */
+static double score(const struct spec *sp, const json_t *m)
+{
+	double v[sp->n_metrics];
+	tj_measurement_metrics(m, sp, v);
+	for (size_t i = 0; i < sp->n_metrics; i++) {
+		if (!sp->metrics[i].safety)
+			return sp->metrics[i].goal == DESIGNER_MINIMIZE ? -v[i] : v[i];
+	}
+	return NAN;
+}
+
+int svc_select_final(struct store_conn *w, const struct spec *sp, const struct store_trial *t,
+                     json_t **final, struct err *e)
+{
+	char **meas = NULL;
+	size_t n = 0;
+	*final = NULL;
+	if (t->n_measurements == 0)
+		return 0;
+	int rc = store_measurement_list(w, t->study_rowid, t->id, &meas, &n, e);
+	if (rc)
+		return rc;
+	double best = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		json_t *m = tj_load(meas[i]);
+		if (!m)
+			continue;
+		if (!sp->best_measurement) {
+			json_decref(*final);
+			*final = m;
+			continue;
+		}
+		double s = score(sp, m);
+		if (!isnan(s) && (s > best || !*final)) {
+			best = s;
+			json_decref(*final);
+			*final = m;
+		} else {
+			json_decref(m);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
+	return 0;
+}
