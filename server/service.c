@@ -279,27 +279,14 @@ static int check_live(struct trial_call *tc, const char *owner, const char *stud
 	return 0;
 }
 
-/* The answer of a write on a trial, after its commit: the trial as written
- * with its measurements, read on a snapshot of its own so that the list,
- * whose length grows with the trial, is not read under the writer. */
-static int answer_after_commit(struct service *sv, const char *owner, const char *study,
-                               const struct store_trial *t, json_t **out, struct err *e)
-{
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = service_trial_json(c, owner, study, t, out, e);
-	store_release(c);
-	return rc;
-}
-
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
                             const json_t *body, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"measurement", NULL};
 	struct trial_call tc;
 	json_t *m = NULL;
-	char *text = NULL, *last = NULL;
+	char *text = NULL, **meas = NULL;
+	size_t n = 0;
 	int rc = ju_only_fields(body, "", fields, e);
 	if (rc)
 		return rc;
@@ -318,11 +305,15 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	/* A retried request (same body as the last measurement) adds nothing. */
+	/* The list serves the answer too. Read here, under the writer, its
+	 * pages are in the writer's cache: a reader snapshot after the commit
+	 * cost more than it saved (docs/benchmarks.md section 8). */
 	if (tc.t.n_measurements > 0 &&
-	    (rc = store_measurement_last(tc.w, tc.s.rowid, trial, &last, e)))
+	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n, e)))
 		goto out;
-	if (!last || strcmp(last, text) != 0) {
+	/* A retried request (same body as the last measurement) adds nothing. */
+	int dup = n > 0 && strcmp(meas[n - 1], text) == 0;
+	if (!dup) {
 		if (sv->cfg->max_measurements > 0 &&
 		    tc.t.n_measurements >= sv->cfg->max_measurements) {
 			rc = err_set(e, ERR_FAILED_PRECONDITION,
@@ -334,25 +325,39 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		if ((rc = store_measurement_add(tc.w, tc.s.rowid, trial, text, e)))
 			goto out;
 		tc.t.n_measurements++;
+		char **grown = realloc(meas, (n + 1) * sizeof(*meas));
+		if (!grown) {
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		meas = grown;
+		meas[n++] = text;
+		text = NULL;
 	}
 	svc_renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
+	/* The answer is rendered after the commit: every writer waits for the
+	 * one writer, and parsing the trial's measurements is the slow part. */
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0)
-		rc = answer_after_commit(sv, owner, study, &tc.t, out, e);
+	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
 	json_decref(m);
 	free(text);
-	free(last);
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
 	return rc;
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
                      const json_t *body, json_t **out, struct err *e)
 {
+	char **meas = NULL;
+	size_t n_meas = 0;
 	static const char *const fields[] = {"finalMeasurement", "trialInfeasible",
 	                                     "infeasibleReason", NULL};
 	struct trial_call tc;
@@ -446,13 +451,21 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	tc.t.lease_expiry = 0;
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
+	/* The measurements are read in the transaction, the answer rendered
+	 * after the commit (every writer waits for the one writer). */
+	if (tc.t.n_measurements > 0 &&
+	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n_meas, e)))
+		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0)
-		rc = answer_after_commit(sv, owner, study, &tc.t, out, e);
+	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n_meas)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
 out0:
+	for (size_t i = 0; i < n_meas; i++)
+		free(meas[i]);
+	free(meas);
 	json_decref(canon);
 	json_decref(final);
 	free(text);

@@ -302,10 +302,6 @@ int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after
 /* ---- measurements ---- */
 int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
                           const char *measurement_json, struct err *e);
-/* The trial's last measurement (malloc'd JSON in *out, NULL when it has
- * none). */
-int store_measurement_last(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char **out,
-                           struct err *e);
 /* The trial's measurements in insertion order: *out is a malloc'd array of
  * *n malloc'd JSON strings (free each, then the array). */
 int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,

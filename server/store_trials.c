@@ -376,27 +376,6 @@ int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t tri
 	return rc < 0 ? rc : 0;
 }
 
-int store_measurement_last(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char **out,
-                           struct err *e)
-{
-	*out = NULL;
-	sqlite3_stmt *s = store_stmt(c, ST_MEASUREMENT_LAST,
-	                             "SELECT json FROM measurements WHERE study_rowid = ?1 AND "
-	                             "trial_id = ?2 ORDER BY seq DESC LIMIT 1",
-	                             e);
-	if (!s)
-		return -ERR_INTERNAL;
-	sqlite3_bind_int64(s, 1, study_rowid);
-	sqlite3_bind_int64(s, 2, trial_id);
-	int oom = 0, rc = store_step(c, s, e);
-	if (rc == SQLITE_ROW)
-		*out = store_col_dup(s, 0, &oom);
-	store_done(s);
-	if (oom)
-		return err_set(e, ERR_INTERNAL, "store: out of memory");
-	return rc < 0 ? rc : 0;
-}
-
 int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,
                            size_t *n, struct err *e)
 {
