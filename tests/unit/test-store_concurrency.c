@@ -3,7 +3,8 @@
  * SQLITE_BUSY, rollbacks undo only their own work, an acknowledged commit is
  * visible at once), readers during an open write, another process holding
  * the lock, the reader pool limit, online backup of a live database, and
- * kill -9 in the middle of commits. */
+ * kill -9 in the middle of commits; the writers both with synchronous=FULL
+ * and NORMAL. */
 #include "store_test.h"
 
 #include <pthread.h>
@@ -455,6 +456,19 @@ int main(void)
 	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
 	                            "WHERE integrity_check != 'ok'"),
 	              0);
+	/* The same with synchronous=NORMAL (sibyld's default), where batches
+	 * share the commit's log writes instead of an fsync. */
+	snprintf(path, sizeof(path), "%s", db_path("normal.db"));
+	st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (st) {
+		ASSERT_EQ_INT(store_set_sync(st, STORE_SYNC_NORMAL, &e), 0);
+		test_concurrency(st, path);
+		store_close(st);
+		ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
+		                            "WHERE integrity_check != 'ok'"),
+		              0);
+	}
 	store_test_cleanup();
 	return test_done("test-store_concurrency");
 }
