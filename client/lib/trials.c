@@ -159,6 +159,32 @@ int sibyl_trial_get(struct sibyl_client *c, const char *name, struct sibyl_trial
 	return trial_call(c, "GET", name, NULL, CLIENT_IDEMPOTENT, out);
 }
 
+int sibyl_trial_get_as(struct sibyl_client *c, const char *name, const char *client_id,
+                       struct sibyl_trial **out)
+{
+	int rc;
+	*out = NULL;
+	if ((rc = client_check_name(c, "trial name", name)) != 0)
+		return rc;
+	if (!client_id || !*client_id)
+		return client_fail(c, SIBYL_EUSAGE, "client id is empty");
+	char *esc = client_escape(c, client_id);
+	if (!esc)
+		return client_fail(c, SIBYL_ENOMEM, "out of memory");
+	size_t len = strlen(name) + strlen(esc) + sizeof "?clientId=";
+	char *path = malloc(len);
+	if (!path) {
+		free(esc);
+		return client_fail(c, SIBYL_ENOMEM, "out of memory");
+	}
+	snprintf(path, len, "%s?clientId=%s", name, esc);
+	free(esc);
+	/* Safe to repeat: a second renewal only moves the lease's end again. */
+	rc = trial_call(c, "GET", path, NULL, CLIENT_IDEMPOTENT, out);
+	free(path);
+	return rc;
+}
+
 static int trial_list_call(struct sibyl_client *c, const char *method, const char *path,
                            json_t *body, const char *member, struct sibyl_trial_list **out)
 {

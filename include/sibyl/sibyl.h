@@ -331,6 +331,21 @@ int sibyl_trial_create(struct sibyl_client *c, const char *study,
  * measurements. Free *out with sibyl_trial_free(). */
 int sibyl_trial_get(struct sibyl_client *c, const char *name, struct sibyl_trial **out /* OUT */);
 
+/* The heartbeat of a worker that trains for a long time without reporting:
+ * GET the trial as its worker client_id (non-empty; the clientId the trial
+ * was suggested to). When the study has a staleTrialTimeout and client_id is
+ * the trial's worker, this renews the trial's lease, so an ACTIVE or
+ * STOPPING trial is not given up while its worker is alive. When the lease
+ * had already lapsed, the server settles that first and *out is the trial
+ * as it is then: INFEASIBLE ("given up: ...") or SUCCEEDED (a STOPPING
+ * trial completed from its measurements); its worker should stop training
+ * and not report. With another client_id it is a plain read. Call it well
+ * inside the lease (e.g. every staleTrialTimeout/3). An empty client_id is
+ * -SIBYL_EUSAGE (nothing sent); one the server refuses (over 1024 bytes) is
+ * -SIBYL_INVALID_ARGUMENT. Free *out with sibyl_trial_free(). */
+int sibyl_trial_get_as(struct sibyl_client *c, const char *name, const char *client_id,
+                       struct sibyl_trial **out /* OUT */);
+
 /* One page of the study's trials. filter: NULL for all, or e.g.
  * "state=SUCCEEDED". page_size and page_token as in sibyl_study_list(). */
 int sibyl_trial_list(struct sibyl_client *c, const char *study, const char *filter, int page_size,

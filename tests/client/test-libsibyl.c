@@ -312,6 +312,90 @@ static void test_trials(struct daemon *d, struct sibyl_client *c)
 	sibyl_trial_list_free(l);
 }
 
+/* sibyl_trial_get_as(): the heartbeat. Its worker's GETs keep a trial with
+ * a 4 s lease ACTIVE for over 6 s; a trial nobody heartbeats (only read by
+ * another client id) is given up in that time. Only lower bounds of time
+ * are relied on: every gap between heartbeats is about 1.5 s. */
+static void test_lease(struct sibyl_client *c)
+{
+	char spec[512];
+	snprintf(spec, sizeof spec, "%.*s,\"staleTrialTimeout\":\"4s\"}", (int)strlen(spec_x) - 1,
+	         spec_x);
+	struct sibyl_study *s = NULL;
+	ASSERT_EQ_INT(sibyl_study_create(c, "team", "lease", spec, &s), 0);
+	sibyl_study_free(s);
+	const char *study = "owners/team/studies/lease";
+	struct sibyl_trial_list *mine = NULL, *lazy = NULL;
+	ASSERT_EQ_INT(sibyl_trial_suggest(c, study, 1, "hb", &mine), 0);
+	ASSERT_EQ_INT(sibyl_trial_suggest(c, study, 1, "lazy", &lazy), 0);
+	if (!mine || mine->n != 1 || !lazy || lazy->n != 1) {
+		sibyl_trial_list_free(mine);
+		sibyl_trial_list_free(lazy);
+		ASSERT_TRUE(0);
+		return;
+	}
+	const char *tn = mine->trials[0]->name, *un = lazy->trials[0]->name;
+	struct sibyl_trial *t = NULL;
+
+	/* errors: nothing sent for an empty id; the server refuses a long one */
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, "", &t), -SIBYL_EUSAGE);
+	ASSERT_TRUE(t == NULL);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 0);
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, NULL, &t), -SIBYL_EUSAGE);
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, "bad name", "hb", &t), -SIBYL_EUSAGE);
+	char long_id[1026];
+	memset(long_id, 'w', sizeof long_id - 1);
+	long_id[sizeof long_id - 1] = '\0';
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, long_id, &t), -SIBYL_INVALID_ARGUMENT);
+	ASSERT_TRUE(t == NULL);
+	ASSERT_EQ_INT(sibyl_errstatus(c), 400);
+	ASSERT_EQ_STR(sibyl_errname(c), "INVALID_ARGUMENT");
+	ASSERT_TRUE(strstr(sibyl_errmsg(c), "clientId") != NULL);
+	char missing[256];
+	snprintf(missing, sizeof missing, "%s/trials/999999", study);
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, missing, "hb", &t), -SIBYL_NOT_FOUND);
+	/* an id with characters a query string must escape arrives whole: a
+	 * plain read of someone else's trial, which changes nothing */
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, "w 1&pageSize=2/é", &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_ACTIVE);
+	ASSERT_EQ_STR(t ? t->client_id : "", "hb");
+	sibyl_trial_free(t);
+
+	for (int i = 0; i < 4; i++) {
+		usleep(1500 * 1000);
+		ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, "hb", &t), 0);
+		ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_ACTIVE);
+		ASSERT_EQ_STR(t ? t->name : "", tn);
+		sibyl_trial_free(t);
+		/* another worker's GET only reads: it does not renew lazy's lease */
+		ASSERT_EQ_INT(sibyl_trial_get_as(c, un, "hb", &t), 0);
+		sibyl_trial_free(t);
+	}
+	/* over 6 s have passed: lazy's trial was given up, and its worker's
+	 * heartbeat answers it settled (200, INFEASIBLE) */
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, un, "lazy", &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_INFEASIBLE);
+	ASSERT_TRUE(t && t->infeasible_reason && strncmp(t->infeasible_reason, "given up", 8) == 0);
+	sibyl_trial_free(t);
+	struct sibyl_trial_list *pool = NULL;
+	ASSERT_EQ_INT(sibyl_trial_list(c, study, "state=REQUESTED", 0, NULL, &pool), 0);
+	ASSERT_EQ_INT(pool ? pool->n : 0, 1);
+	sibyl_trial_list_free(pool);
+
+	/* the heartbeated trial is still its worker's: complete succeeds */
+	struct sibyl_metric mm;
+	struct sibyl_measurement m = one_metric(&mm, "loss", 0.25);
+	ASSERT_EQ_INT(sibyl_trial_complete(c, tn, &m, 0, NULL, &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
+	sibyl_trial_free(t);
+	/* a heartbeat on a finished trial answers it as it is */
+	ASSERT_EQ_INT(sibyl_trial_get_as(c, tn, "hb", &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_SUCCEEDED);
+	sibyl_trial_free(t);
+	sibyl_trial_list_free(mine);
+	sibyl_trial_list_free(lazy);
+}
+
 static void test_auth(struct daemon *d)
 {
 	struct sibyl_client *wrong = sibyl_client_new(d->url, "not-a-key");
@@ -604,6 +688,7 @@ int main(void)
 	struct sibyl_client *c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
 	test_studies(d, c);
 	test_trials(d, c);
+	test_lease(c);
 	test_auth(d);
 	test_admin(d, c);
 	test_threads(d);
