@@ -3,6 +3,9 @@
  * One thread per slot (--parallel N), each with its own client handle and
  * child: suggest, start the command, pass its stdout through while reading
  * metric lines, report them, ask about early stopping, complete the trial.
+ * When the study has a staleTrialTimeout, a command that is quiet for a
+ * while is covered by a heartbeat (a GET of the trial as its worker), so
+ * that a long silent training step does not lose its trial.
  * Signal handlers only set a flag; every slot polls it and stops its child. */
 #include <errno.h>
 #include <math.h>
@@ -37,12 +40,14 @@ struct run {
 	char *const *cmd;
 	long long max_trials; /* 0: until the study is done */
 	double grace;         /* seconds between SIGTERM and SIGKILL */
+	double heartbeat;     /* seconds between heartbeats; 0: the study has no lease */
 	int tty;              /* stderr is a terminal: one progress line */
 	double t0;
 	int objective; /* index into study->metrics, -1 when none */
 
 	pthread_mutex_t lock; /* everything below, and stdout/stderr */
 	long long started, done, succeeded, infeasible;
+	long long lost; /* given up or settled by the server while running */
 	int running;
 	int have_best;
 	double best;
@@ -139,7 +144,10 @@ struct trial_run {
 	long long last_step;
 	double start;
 	double killed_at; /* 0: not signalled by us */
+	double last_call; /* when a call last renewed the trial's lease */
 	int early_stopped;
+	int lost; /* the trial is no longer ours: stop, do not report */
+	int warned_beat;
 	int stopped_by_signal; /* we stopped it because of Ctrl-C */
 	int reaped;
 	int status;
@@ -190,6 +198,7 @@ static void report(struct trial_run *tr, const char *line)
 			    sibyl_errname(c), sibyl_errmsg(c));
 		return;
 	}
+	tr->last_call = now();
 	int stopping = after->state == SIBYL_TRIAL_STOPPING;
 	sibyl_trial_free(after);
 	if (stopping) {
@@ -218,12 +227,60 @@ static void report(struct trial_run *tr, const char *line)
 		}
 		return;
 	}
+	tr->last_call = now();
 	if (should_stop) {
 		say(r, "trial %lld: early stopping at step %lld; stopping the command",
 		    tr->trial->id, tr->last_step);
 		tr->early_stopped = 1;
 		stop_child(tr);
 	}
+}
+
+/* Renews the trial's lease once the command has been quiet for
+ * run->heartbeat seconds. The answer says whether the trial is still ours:
+ * STOPPING (stopped through the API) stops the command as an early stop
+ * does; any other state than ACTIVE means the server gave the trial up or
+ * settled it after its lease lapsed (or it was deleted), so the command is
+ * stopped and nothing is reported for it. */
+static void heartbeat(struct trial_run *tr)
+{
+	struct run *r = tr->slot->run;
+	if (!r->heartbeat || tr->lost || interrupted || now() - tr->last_call < r->heartbeat)
+		return;
+	struct sibyl_client *c = tr->slot->client;
+	struct sibyl_trial *t = NULL;
+	/* Also after a failure: the next try comes one interval later. */
+	tr->last_call = now();
+	int rc = sibyl_trial_get_as(c, tr->trial->name, tr->slot->client_id, &t);
+	if (rc == -SIBYL_NOT_FOUND) {
+		say(r, "trial %lld: the trial is gone from the server; stopping the command",
+		    tr->trial->id);
+		tr->lost = 1;
+		stop_child(tr);
+		return;
+	}
+	if (rc != 0) {
+		if (!tr->warned_beat++)
+			say(r, "trial %lld: heartbeat failed: %s: %s", tr->trial->id,
+			    sibyl_errname(c), sibyl_errmsg(c));
+		return;
+	}
+	if (t->state == SIBYL_TRIAL_STOPPING && !tr->killed_at) {
+		say(r, "trial %lld: the trial was stopped; stopping the command", tr->trial->id);
+		tr->early_stopped = 1;
+		stop_child(tr);
+	} else if (t->state != SIBYL_TRIAL_ACTIVE && t->state != SIBYL_TRIAL_STOPPING) {
+		say(r,
+		    "trial %lld: the trial is %s on the server%s%s%s; stopping the command "
+		    "and not reporting it",
+		    tr->trial->id, sibyl_trial_state_name(t->state),
+		    t->infeasible_reason ? " (" : "",
+		    t->infeasible_reason ? t->infeasible_reason : "",
+		    t->infeasible_reason ? ")" : "");
+		tr->lost = 1;
+		stop_child(tr);
+	}
+	sibyl_trial_free(t);
 }
 
 /* Reads what the child wrote; returns 0, or -1 at EOF. */
@@ -284,6 +341,8 @@ static void supervise(struct trial_run *tr)
 			struct timespec ts = {0, POLL_MS * 1000000L};
 			nanosleep(&ts, NULL);
 		}
+		if (!tr->reaped)
+			heartbeat(tr);
 		if (interrupted && !tr->stopped_by_signal && !tr->reaped) {
 			tr->stopped_by_signal = 1;
 			stop_child(tr);
@@ -428,6 +487,7 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 	}
 	say(r, "trial %lld started (%s):%s", t->id, sl->client_id, params);
 	tr.start = now();
+	tr.last_call = tr.start; /* the suggest that handed it out renewed the lease */
 	if (run_spawn(r->cmd, t, &tr.child, err, sizeof err) != 0) {
 		/* Every trial would fail the same way: stop the run, leave the
 		 * trial ACTIVE for the next worker with this client id. */
@@ -443,6 +503,13 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 		say(r, "trial %lld: interrupted; left ACTIVE (its lease gives it back)", t->id);
 		pthread_mutex_lock(&r->lock);
 		r->running--;
+		pthread_mutex_unlock(&r->lock);
+		goto out;
+	}
+	if (tr.lost) {
+		pthread_mutex_lock(&r->lock);
+		r->running--;
+		r->lost++;
 		pthread_mutex_unlock(&r->lock);
 		goto out;
 	}
@@ -517,6 +584,10 @@ static const char run_help[] =
     "--grace seconds, default 10) and the trial completes with its last values.\n"
     "When CMD exits 0 the trial completes with the last value of each metric; when it\n"
     "fails or reports nothing, the trial is INFEASIBLE with the reason.\n"
+    "When the study has a staleTrialTimeout, the trial is renewed by a heartbeat every\n"
+    "third of it (at most once a second) while CMD runs, however long it is silent; if\n"
+    "the server gave the trial up or settled it meanwhile, CMD is stopped as above and\n"
+    "the trial is not reported.\n"
     "--parallel N runs N commands at once, with client ids ID-1 ... ID-N.\n"
     "Without --max-trials it runs until the study is complete. Ctrl-C or SIGTERM stops\n"
     "the commands and exits 130; the unfinished trials stay ACTIVE for their lease.\n";
@@ -587,6 +658,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	                .cmd = argv + optind,
 	                .max_trials = max_trials,
 	                .grace = grace,
+	                .heartbeat = run_heartbeat_every(run_lease_seconds(study)),
 	                .tty = isatty(STDERR_FILENO),
 	                .t0 = now(),
 	                .objective = -1};
@@ -643,8 +715,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	clear_progress(&r);
 	char best[256];
 	best_text(&r, best, sizeof best);
-	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible), %s\n", r.done,
-	        r.succeeded, r.infeasible, best);
+	char lost[64] = "";
+	if (r.lost)
+		snprintf(lost, sizeof lost, ", %lld given up by the server", r.lost);
+	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible)%s, %s\n", r.done,
+	        r.succeeded, r.infeasible, lost, best);
 	pthread_mutex_unlock(&r.lock);
 	rc = interrupted ? EXIT_INTERRUPTED : r.fatal;
 out:

@@ -28,6 +28,15 @@ void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len);
 /* The environment variable name for a parameter id: SIBYL_PARAM_<ID>. */
 void run_env_name(const char *id, char *buf, size_t len);
 
+/* The study's staleTrialTimeout in seconds (the spec's "600s" or
+ * "0.500s"), 0 when it has none or it cannot be read. */
+double run_lease_seconds(const struct sibyl_study *study);
+
+/* How often `sibyl run` sends the heartbeat for a lease of that many
+ * seconds: a third of it, but not more often than once a second; 0 (no
+ * heartbeat) when lease is 0. */
+double run_heartbeat_every(double lease);
+
 /* One parsed metric line. values[i] belongs to the study's metric i. */
 struct run_report {
 	size_t n_known; /* the study's metric count */

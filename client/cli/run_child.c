@@ -191,6 +191,33 @@ out:
 	return rc;
 }
 
+double run_lease_seconds(const struct sibyl_study *study)
+{
+	json_t *spec = study->spec_json ? json_loads(study->spec_json, 0, NULL) : NULL;
+	json_t *v = json_object_get(spec, "staleTrialTimeout");
+	double secs = 0;
+	if (json_is_number(v)) {
+		secs = json_number_value(v);
+	} else if (json_is_string(v)) {
+		/* The server writes durations as decimal seconds with an "s". */
+		const char *text = json_string_value(v);
+		char *end;
+		errno = 0;
+		double d = strtod(text, &end);
+		if (errno == 0 && end != text && strcmp(end, "s") == 0)
+			secs = d;
+	}
+	json_decref(spec);
+	return isfinite(secs) && secs > 0 ? secs : 0;
+}
+
+double run_heartbeat_every(double lease)
+{
+	if (lease <= 0)
+		return 0;
+	return lease / 3 > 1.0 ? lease / 3 : 1.0;
+}
+
 static int metric_index(const struct sibyl_study *s, const char *id, size_t len)
 {
 	for (size_t i = 0; i < s->n_metrics; i++)

@@ -1,6 +1,6 @@
 /* `sibyl run` against the real sibyld with tests/client/train.sh as the
  * training command: trials complete, failures are INFEASIBLE with the
- * reason, early stopping, --parallel, Ctrl-C. */
+ * reason, early stopping, --parallel, Ctrl-C, the lease heartbeat. */
 #include <stdarg.h>
 
 #include <sibyl/sibyl.h>
@@ -405,6 +405,132 @@ static void test_interrupt(void)
 	proc_free(&o);
 }
 
+/* A child that prints nothing for longer than the lease (2 s) keeps its
+ * trial: `sibyl run` sends the heartbeat while it is silent. Without it the
+ * first trial would be given up and a replacement would be in the pool. */
+static void test_heartbeat(void)
+{
+	make_study("run-hb", ",\"staleTrialTimeout\":\"2s\"");
+	struct proc_out o;
+	run(&o, "--study", "team/run-hb", "--client-id", "h", "--max-trials", "1", "--", "sh", "-c",
+	    "sleep 5; echo \"sibyl: loss=$SIBYL_PARAM_X\"", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "1 trials done (1 succeeded, 0 infeasible)") != NULL);
+	ASSERT_TRUE(strstr(o.err, "given up") == NULL);
+	struct sibyl_trial_list *l = trials("run-hb");
+	ASSERT_EQ_INT(l ? l->n : 0, 1);
+	if (l && l->n == 1) {
+		const struct sibyl_trial *t = l->trials[0];
+		ASSERT_EQ_INT(t->state, SIBYL_TRIAL_SUCCEEDED);
+		ASSERT_EQ_DBL(final_loss(t), sibyl_trial_param(t, "x")->number, 0);
+	}
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+/* Starts `sibyl run` on study with a child that says "started", stays
+ * silent for 30 s and then would report and say "finished"; waits
+ * (bounded) until trial 1 is ACTIVE. Returns the pid, or -1. */
+static pid_t start_silent(const char *ref, const char *trial)
+{
+	char *argv[] = {
+	    (char *)cli_path,
+	    "run",
+	    "--study",
+	    (char *)ref,
+	    "--client-id",
+	    "q",
+	    "--max-trials",
+	    "1",
+	    "--grace",
+	    "2",
+	    "--",
+	    "sh",
+	    "-c",
+	    "echo started; sleep 30; echo \"sibyl: loss=$SIBYL_PARAM_X\"; echo finished",
+	    NULL};
+	const char *env[] = {env_url, env_key, NULL};
+	pid_t pid = proc_start(dir, argv, env);
+	ASSERT_TRUE(pid > 0);
+	struct sibyl_trial *t = NULL;
+	for (int i = 0; pid > 0 && i < 600; i++) {
+		if (sibyl_trial_get(c, trial, &t) == 0 && t->state == SIBYL_TRIAL_ACTIVE)
+			break;
+		sibyl_trial_free(t);
+		t = NULL;
+		usleep(50000);
+	}
+	ASSERT_TRUE(t != NULL);
+	sibyl_trial_free(t);
+	return t ? pid : -1;
+}
+
+/* The worker is frozen (SIGSTOP) for longer than the lease, so no
+ * heartbeat goes out; when it resumes, its heartbeat answers the trial given
+ * up: the command is stopped and nothing is reported for the trial, whose
+ * parameters wait in the pool as trial 2. */
+static void test_given_up(void)
+{
+	make_study("run-lost", ",\"staleTrialTimeout\":\"2s\"");
+	const char *name = "owners/team/studies/run-lost/trials/1";
+	pid_t pid = start_silent("team/run-lost", name);
+	if (pid <= 0)
+		return;
+	kill(pid, SIGSTOP);
+	sleep(3);
+	kill(pid, SIGCONT);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(!proc_sanitized(&o));
+	ASSERT_TRUE(strstr(o.out, "started") != NULL);
+	ASSERT_TRUE(strstr(o.out, "finished") == NULL);
+	ASSERT_TRUE(strstr(o.err, "the trial is INFEASIBLE on the server (given up") != NULL);
+	ASSERT_TRUE(strstr(o.err, "0 trials done (0 succeeded, 0 infeasible), 1 given up by the "
+	                          "server") != NULL);
+	ASSERT_TRUE(strstr(o.err, "complete failed") == NULL);
+	struct sibyl_trial_list *l = trials("run-lost");
+	ASSERT_EQ_INT(l ? l->n : 0, 2);
+	if (l && l->n == 2) {
+		const struct sibyl_trial *t = l->trials[0], *next = l->trials[1];
+		ASSERT_EQ_INT(t->state, SIBYL_TRIAL_INFEASIBLE);
+		ASSERT_TRUE(t->infeasible_reason &&
+		            strncmp(t->infeasible_reason, "given up", 8) == 0);
+		ASSERT_EQ_INT(t->n_measurements, 0);
+		ASSERT_EQ_INT(next->state, SIBYL_TRIAL_REQUESTED);
+		ASSERT_EQ_DBL(sibyl_trial_param(next, "x")->number,
+		              sibyl_trial_param(t, "x")->number, 0);
+	}
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+/* A stop through the API while the command is silent: the heartbeat sees
+ * STOPPING and stops the command; with nothing reported the trial is
+ * INFEASIBLE with the command's end as the reason. */
+static void test_stop_silent(void)
+{
+	make_study("run-stop-quiet", ",\"staleTrialTimeout\":\"3s\"");
+	const char *name = "owners/team/studies/run-stop-quiet/trials/1";
+	pid_t pid = start_silent("team/run-stop-quiet", name);
+	if (pid <= 0)
+		return;
+	ASSERT_EQ_INT(sibyl_trial_stop(c, name, NULL), 0);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(!proc_sanitized(&o));
+	ASSERT_TRUE(strstr(o.out, "finished") == NULL);
+	ASSERT_TRUE(strstr(o.err, "the trial was stopped; stopping the command") != NULL);
+	struct sibyl_trial *t = NULL;
+	ASSERT_EQ_INT(sibyl_trial_get(c, name, &t), 0);
+	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_INFEASIBLE);
+	ASSERT_TRUE(t && t->infeasible_reason &&
+	            strstr(t->infeasible_reason, "killed by signal 15") != NULL);
+	sibyl_trial_free(t);
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
@@ -430,6 +556,9 @@ int main(void)
 	test_early_stopping();
 	test_stop_by_api();
 	test_interrupt();
+	test_heartbeat();
+	test_given_up();
+	test_stop_silent();
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
