@@ -27,6 +27,12 @@ back) are retried with exponential backoff on connection errors and on 503
 UNAVAILABLE. Other calls (create trial, measurements, suggest without a
 clientId) are sent once, so that a retry can never create a second trial.
 
+Leases: when the study's spec has a staleTrialTimeout, a trial whose worker
+makes no call on it for that long is given up. A worker that trains for a long
+time without reporting calls trial.heartbeat() (a GET naming its clientId)
+every third of that timeout, and stops training if the trial comes back in
+another state than ACTIVE or STOPPING.
+
 Connections: each thread keeps one persistent HTTP/1.1 connection per Client
 (http.client from the standard library), so a busy worker does not pay a TCP
 handshake per call. A Client may be shared between threads.
@@ -473,9 +479,21 @@ class Client:
         data = self.request("POST", self._study_path(owner_id, study_id) + "/trials", body)
         return Trial(self, data)
 
-    def get_trial(self, owner_id, study_id, trial_id):
-        """Returns one Trial."""
-        return Trial(self, self.request("GET", self._trial_path(owner_id, study_id, trial_id)))
+    def get_trial(self, owner_id, study_id, trial_id, client_id=None):
+        """Returns one Trial.
+
+        With client_id (the worker the trial was suggested to) this is the
+        worker's heartbeat: when the study has a staleTrialTimeout it renews
+        the trial's lease, so a long training run that reports nothing keeps
+        its trial. If the lease had already lapsed the answer is the trial as
+        the server settled it (state INFEASIBLE, "given up: ...", or
+        SUCCEEDED): the worker should stop and not report. Another client's
+        id only reads. An empty or over-long (1024 bytes) id raises
+        InvalidArgument."""
+        path = self._trial_path(owner_id, study_id, trial_id)
+        if client_id is not None:
+            path += "?" + urllib.parse.urlencode({"clientId": client_id})
+        return Trial(self, self.request("GET", path))
 
     def list_trials(self, owner_id, study_id, state=None, page_size=None):
         """Returns every Trial of the study (only those in state when given)."""
@@ -624,9 +642,10 @@ class Study:
         """Adds a trial by hand; see Client.create_trial."""
         return self.client.create_trial(self.owner, self.id, parameters, final_measurement, state)
 
-    def get_trial(self, trial_id):
-        """Returns one Trial by id."""
-        return self.client.get_trial(self.owner, self.id, trial_id)
+    def get_trial(self, trial_id, client_id=None):
+        """Returns one Trial by id; with client_id, the worker's heartbeat
+        (see Client.get_trial)."""
+        return self.client.get_trial(self.owner, self.id, trial_id, client_id)
 
     def list_trials(self, state=None, page_size=None):
         """Returns every Trial (only those in state when given)."""
@@ -688,6 +707,19 @@ class Trial:
         t = self.client.add_trial_measurement(self.owner, self.study_id, self.id, metrics, step,
                                               elapsed)
         self._set(t.raw)
+        return self
+
+    def heartbeat(self, client_id=None):
+        """Renews the trial's lease as its worker (client_id, by default the
+        worker it was suggested to) and reloads it; returns self. Call it
+        every staleTrialTimeout/3 or so while training without reporting.
+        Afterwards, check .state: anything other than ACTIVE or STOPPING
+        means the server gave the trial up (or settled it) and training for
+        it should stop; STOPPING means someone asked it to stop."""
+        cid = self.client_id if client_id is None else client_id
+        if not cid:
+            raise ValueError("heartbeat needs a client id: the trial has none")
+        self._set(self.client.get_trial(self.owner, self.study_id, self.id, cid).raw)
         return self
 
     def should_stop(self):

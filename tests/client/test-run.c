@@ -405,15 +405,15 @@ static void test_interrupt(void)
 	proc_free(&o);
 }
 
-/* A child that prints nothing for longer than the lease (2 s) keeps its
+/* A child that prints nothing for longer than the lease (3 s) keeps its
  * trial: `sibyl run` sends the heartbeat while it is silent. Without it the
  * first trial would be given up and a replacement would be in the pool. */
 static void test_heartbeat(void)
 {
-	make_study("run-hb", ",\"staleTrialTimeout\":\"2s\"");
+	make_study("run-hb", ",\"staleTrialTimeout\":\"3s\"");
 	struct proc_out o;
 	run(&o, "--study", "team/run-hb", "--client-id", "h", "--max-trials", "1", "--", "sh", "-c",
-	    "sleep 5; echo \"sibyl: loss=$SIBYL_PARAM_X\"", NULL);
+	    "sleep 7; echo \"sibyl: loss=$SIBYL_PARAM_X\"", NULL);
 	ASSERT_EQ_INT(o.status, 0);
 	ASSERT_TRUE(strstr(o.err, "1 trials done (1 succeeded, 0 infeasible)") != NULL);
 	ASSERT_TRUE(strstr(o.err, "given up") == NULL);

@@ -292,6 +292,41 @@ class TestTrials(DaemonCase):
         with self.assertRaises(sc.NotFound):
             c.get_trial("tm", "t", 999)
 
+    def test_heartbeat(self):
+        """get_trial(client_id=...) / Trial.heartbeat(): the worker's GET keeps
+        a 4 s lease for over 6 s; a trial only read by another client is given
+        up meanwhile. Only lower bounds of time matter (gaps of about 1.5 s)."""
+        c = self.owner("hb")
+        study = c.create_study("hb", "t", spec(staleTrialTimeout="4s"))
+        (t,) = study.suggest(1, client_id="w")
+        (u,) = study.suggest(1, client_id="lazy")
+
+        for bad in ("", "x" * 1025):
+            with self.assertRaises(sc.InvalidArgument) as cm:
+                c.get_trial("hb", "t", t.id, client_id=bad)
+            self.assertEqual(cm.exception.status, 400)
+            self.assertIn("clientId", cm.exception.message)
+        with self.assertRaises(sc.NotFound):
+            c.get_trial("hb", "t", 999, client_id="w")
+        # characters a query string must escape arrive whole: a plain read
+        other = c.get_trial("hb", "t", t.id, client_id="a b&pageSize=1/\u00e9")
+        self.assertEqual((other.state, other.client_id), ("ACTIVE", "w"))
+        with self.assertRaises(ValueError):
+            study.create_trial({"lr": 0.1, "layers": 2, "opt": "sgd"}).heartbeat()
+
+        for _ in range(4):
+            time.sleep(1.5)
+            self.assertIs(t.heartbeat(), t)
+            self.assertEqual(t.state, "ACTIVE")
+            study.get_trial(u.id, client_id="w")  # another client: only reads
+        # over 6 s without a call by its worker: its heartbeat answers it settled
+        u.heartbeat()
+        self.assertEqual(u.state, "INFEASIBLE")
+        self.assertTrue(u.infeasible_reason.startswith("given up"), u.infeasible_reason)
+        t.complete({"loss": 0.25})
+        self.assertEqual(t.state, "SUCCEEDED")
+        self.assertEqual(t.heartbeat().state, "SUCCEEDED")
+
     def test_early_stopping_check(self):
         c = self.owner("es")
         study = c.create_study("es", "t", spec())
