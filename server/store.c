@@ -218,7 +218,7 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	/* NOMUTEX: a connection is used by one thread at a time, handed over
 	 * under the pool or writer mutex. */
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
-	int rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
+	int rc = sqlite3_open_v2(st->path, &c->db, flags, store_vfs());
 	if (rc != SQLITE_OK) {
 		err_set(e, ERR_UNAVAILABLE, "store: cannot open %s: %s", st->path,
 		        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));

@@ -106,6 +106,11 @@ struct store {
 	size_t n_mig;
 };
 
+/* The name of the VFS of store_vfs.c ("sibyl"), registered on first call;
+ * NULL when it could not be (then connections use SQLite's default). */
+#define STORE_VFS_NAME "sibyl"
+const char *store_vfs(void);
+
 /* store_open with another list of migrations (tests of the migration
  * engine use it; sibyld uses the embedded list). */
 struct store *store_open_schema(const char *path, const struct store_migration *mig, size_t n_mig,
