@@ -113,9 +113,9 @@ int api_empty_body(const json_t *body, struct err *e)
 	return body ? ju_only_fields(body, "", none, e) : 0;
 }
 
-static char *dump(const json_t *v)
+/* s (malloc'd, taken) with a newline appended. */
+static char *with_newline(char *s)
 {
-	char *s = ju_dump(v, 0);
 	if (!s)
 		return NULL;
 	size_t n = strlen(s);
@@ -125,6 +125,11 @@ static char *dump(const json_t *v)
 	t[n] = '\n';
 	t[n + 1] = '\0';
 	return t;
+}
+
+static char *dump(const json_t *v)
+{
+	return with_newline(ju_dump(v, 0));
 }
 
 static void set_error(struct http_resp *resp, const struct err *e, int http_status)
@@ -160,6 +165,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	double rps = 0;
 	struct api_audit_entry audit = {.begun = 0};
 	json_t *body = NULL, *out = NULL;
+	char *text = NULL;
 	int rc, http_status = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
@@ -207,7 +213,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	}
 	if (audited)
 		api_audit_begin(&audit, &who, seen_keyid, audit_owner(&r, routed, body), req);
-	struct api_call call = {.api = api, .req = req, .r = &r, .body = body, .who = &who};
+	struct api_call call = {
+	    .api = api, .req = req, .r = &r, .body = body, .who = &who, .text = &text};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
 	case ROUTE_STUDIES_LOOKUP:
@@ -228,7 +235,11 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		rc = api_trials(&call, &out, &e);
 	}
 out:
-	if (rc == 0 && out) {
+	if (rc == 0 && !out && text) {
+		resp->status = 200;
+		resp->body = with_newline(text);
+		text = NULL;
+	} else if (rc == 0 && out) {
 		resp->status = 200;
 		resp->body = dump(out);
 		if (!resp->body) {
@@ -247,4 +258,5 @@ out:
 		              resp->status, &e);
 	json_decref(out);
 	json_decref(body);
+	free(text);
 }

@@ -27,10 +27,13 @@ struct api_call {
 	const struct route *r;
 	json_t *body;
 	const struct auth_principal *who;
+	char **text; /* a handler may answer rendered JSON here instead (malloc'd) */
 };
 
-/* Each handler returns 0 with *out set (a new reference, the 200 body) or a
- * negative enum err_code with e set. */
+/* Each handler returns 0 with *out set (a new reference, the 200 body) or
+ * with *c->text set (the 200 body as JSON text, for answers made without a
+ * tree: trial_json.h tj_trial_text), or a negative enum err_code with e
+ * set. */
 typedef int (*api_handler)(struct api_call *c, json_t **out, struct err *e);
 
 int api_studies(struct api_call *c, json_t **out, struct err *e);

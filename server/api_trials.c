@@ -15,7 +15,7 @@
 
 /* GET of a trial; with ?clientId= of the worker that holds it, the call
  * also renews the trial's lease (service_touch). */
-static int trial_get(struct api_call *c, json_t **out, struct err *e)
+static int trial_get(struct api_call *c, struct err *e)
 {
 	struct route_query q;
 	struct store_study s;
@@ -25,7 +25,7 @@ static int trial_get(struct api_call *c, json_t **out, struct err *e)
 		return rc;
 	if (q.client_id[0])
 		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial, q.client_id,
-		                     out, e);
+		                     c->text, e);
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
@@ -33,7 +33,7 @@ static int trial_get(struct api_call *c, json_t **out, struct err *e)
 	if (rc)
 		goto out0;
 	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
-		rc = service_trial_json(conn, c->r->owner, c->r->study, &t, out, e);
+		rc = service_trial_text(conn, c->r->owner, c->r->study, &t, c->text, e);
 	store_trial_clear(&t);
 	store_study_clear(&s);
 out0:
@@ -305,15 +305,15 @@ int api_trials(struct api_call *c, json_t **out, struct err *e)
 			return rc;
 		return service_optimal(c->api->sv, r->owner, r->study, out, e);
 	case ROUTE_TRIAL:
-		return strcmp(m, "DELETE") == 0 ? trial_delete(c, out, e) : trial_get(c, out, e);
+		return strcmp(m, "DELETE") == 0 ? trial_delete(c, out, e) : trial_get(c, e);
 	case ROUTE_TRIAL_VERB:
 		switch (r->verb) {
 		case VERB_ADD_MEASUREMENT:
 			return service_add_measurement(c->api->sv, r->owner, r->study, r->trial,
-			                               c->body, out, e);
+			                               c->body, c->text, e);
 		case VERB_COMPLETE:
 			return service_complete(c->api->sv, r->owner, r->study, r->trial, c->body,
-			                        out, e);
+			                        c->text, e);
 		case VERB_STOP:
 			if ((rc = api_empty_body(c->body, e)))
 				return rc;

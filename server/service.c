@@ -184,6 +184,23 @@ int service_read_study(struct service *sv, const char *owner, const char *study,
 	return rc;
 }
 
+int service_trial_text(struct store_conn *c, const char *owner, const char *study,
+                       const struct store_trial *t, char **out, struct err *e)
+{
+	char **meas = NULL;
+	size_t n = 0;
+	if (t->n_measurements > 0) {
+		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
+		if (rc)
+			return rc;
+	}
+	*out = tj_trial_text(owner, study, t, meas, n);
+	for (size_t i = 0; i < n; i++)
+		free(meas[i]);
+	free(meas);
+	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
+}
+
 int service_trial_json(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, json_t **out, struct err *e)
 {
@@ -280,7 +297,7 @@ static int check_live(struct trial_call *tc, const char *owner, const char *stud
 }
 
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
-                            const json_t *body, json_t **out, struct err *e)
+                            const json_t *body, char **out, struct err *e)
 {
 	static const char *const fields[] = {"measurement", NULL};
 	struct trial_call tc;
@@ -341,7 +358,7 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	 * one writer, and parsing the trial's measurements is the slow part. */
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n)))
+	if (rc == 0 && !(*out = tj_trial_text(owner, study, &tc.t, meas, n)))
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
@@ -354,7 +371,7 @@ out:
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
-                     const json_t *body, json_t **out, struct err *e)
+                     const json_t *body, char **out, struct err *e)
 {
 	char **meas = NULL;
 	size_t n_meas = 0;
@@ -397,7 +414,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	}
 	if (tc.t.state == TRIAL_SUCCEEDED || tc.t.state == TRIAL_INFEASIBLE) {
 		if (tc.t.complete_json && strcmp(tc.t.complete_json, text) == 0) {
-			rc = service_trial_json(tc.w, owner, study, &tc.t, out, e);
+			rc = service_trial_text(tc.w, owner, study, &tc.t, out, e);
 			goto out; /* a retry: nothing changes */
 		}
 		if (svc_given_up(&tc.t))
@@ -458,7 +475,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial(owner, study, &tc.t, meas, n_meas)))
+	if (rc == 0 && !(*out = tj_trial_text(owner, study, &tc.t, meas, n_meas)))
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 out:
 	call_end(&tc);
@@ -473,7 +490,7 @@ out0:
 }
 
 int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
-                  const char *client_id, json_t **out, struct err *e)
+                  const char *client_id, char **out, struct err *e)
 {
 	struct trial_call tc;
 	int rc = call_begin(sv, owner, study, trial, &tc, e);
@@ -492,12 +509,12 @@ int service_touch(struct service *sv, const char *owner, const char *study, int6
 		if (rc)
 			goto out;
 	}
-	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+	if ((rc = service_trial_text(tc.w, owner, study, &tc.t, out, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
 	if (rc) {
-		json_decref(*out);
+		free(*out);
 		*out = NULL;
 	}
 out:

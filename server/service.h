@@ -38,16 +38,16 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 
 /* :addTrialMeasurement with a checked, canonical measurement (borrowed). */
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
-                            const json_t *body, json_t **trial_out /* OUT */, struct err *e);
+                            const json_t *body, char **trial_text /* OUT */, struct err *e);
 /* :complete with the raw request body (borrowed; checked here). */
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
-                     const json_t *body, json_t **trial_out /* OUT */, struct err *e);
+                     const json_t *body, char **trial_text /* OUT */, struct err *e);
 /* GET of a trial by its worker (?clientId=): when client_id is the trial's
  * and it is ACTIVE or STOPPING, its lease is renewed, or, if it already
  * lapsed, the lapse is settled (service_internal.h); the answer is the
  * trial as it is then. Another client id only reads. */
 int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
-                  const char *client_id, json_t **out /* OUT */, struct err *e);
+                  const char *client_id, char **trial_text /* OUT */, struct err *e);
 
 /* :stop. */
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
@@ -79,7 +79,11 @@ int service_read_study(struct service *sv, const char *owner, const char *study,
                        struct store_conn **c /* OUT */, struct store_study *s /* OUT */,
                        struct spec *sp /* OUT */, struct err *e);
 
-/* The Trial JSON of t with its measurements read on c. */
+/* The Trial JSON of t with its measurements read on c, as a tree, or as
+ * text (malloc'd; tj_trial_text) for the answers of calls on one trial.
+ * addTrialMeasurement, complete and touch answer text (trial_text). */
+int service_trial_text(struct store_conn *c, const char *owner, const char *study,
+                       const struct store_trial *t, char **out /* OUT */, struct err *e);
 int service_trial_json(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, json_t **out /* OUT */, struct err *e);
 

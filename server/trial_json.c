@@ -305,6 +305,40 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 	return o;
 }
 
+char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
+                    char *const *meas, size_t n_meas)
+{
+	static const char key[] = ",\"measurements\":[";
+	json_t *o = tj_trial(owner, study, t, NULL, 0);
+	char *head = o ? ju_dump(o, 0) : NULL;
+	json_decref(o);
+	if (!head || n_meas == 0)
+		return head;
+	size_t hl = strlen(head), total = hl + sizeof(key) + 2;
+	for (size_t i = 0; i < n_meas; i++)
+		total += strlen(meas[i]) + 1;
+	char *out = malloc(total);
+	if (!out || hl < 2 || head[hl - 1] != '}') {
+		free(out);
+		free(head);
+		return NULL;
+	}
+	size_t n = hl - 1; /* without the closing brace */
+	memcpy(out, head, n);
+	memcpy(out + n, key, sizeof(key) - 1);
+	n += sizeof(key) - 1;
+	for (size_t i = 0; i < n_meas; i++) {
+		size_t ml = strlen(meas[i]);
+		if (i > 0)
+			out[n++] = ',';
+		memcpy(out + n, meas[i], ml);
+		n += ml;
+	}
+	memcpy(out + n, "]}", 3);
+	free(head);
+	return out;
+}
+
 json_t *tj_study(const struct store_study *s)
 {
 	char buf[600];
