@@ -445,6 +445,7 @@ struct store *store_open_schema(const char *path, const struct store_migration *
 		err_set(e, ERR_INTERNAL, "store: SQLite refused to enable foreign keys");
 		goto out;
 	}
+	store_ckpt_start(st);
 	return st;
 out:
 	store_close(st);
@@ -455,6 +456,7 @@ void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	store_ckpt_stop(st);
 	pthread_mutex_lock(&st->plock);
 	while (st->n_out > 0)
 		pthread_cond_wait(&st->pcond, &st->plock);

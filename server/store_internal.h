@@ -104,7 +104,25 @@ struct store {
 	int max_readers;
 	const struct store_migration *mig; /* sorted by version */
 	size_t n_mig;
+	/* The checkpoint thread (store_checkpoint.c). */
+	pthread_t ckpt_thread;
+	pthread_mutex_t ckpt_mu; /* guards ckpt_wanted, ckpt_stop and the counts */
+	pthread_cond_t ckpt_cv;
+	sqlite3 *ckpt_db; /* the thread's own connection */
+	int ckpt_init;    /* ckpt_mu and ckpt_cv exist */
+	int ckpt_running; /* the thread runs; written before it starts, after it ends */
+	int ckpt_wanted;  /* the log passed CKPT_PAGES */
+	int ckpt_stop;
+	int64_t ckpt_runs, ckpt_pages; /* checkpoints run, pages they copied */
 };
+
+/* Starts the checkpoint thread and hooks the writer's commits to it; when
+ * the thread cannot start, the writer keeps checkpointing as SQLite does.
+ * Stop before the writer closes (a no-op on a store never started). */
+void store_ckpt_start(struct store *st);
+void store_ckpt_stop(struct store *st);
+/* Checkpoints the thread ran so far and the pages they copied. */
+void store_ckpt_stats(struct store *st, int64_t *runs, int64_t *pages);
 
 /* The name of the VFS of store_vfs.c ("sibyl"), registered on first call;
  * NULL when it could not be (then connections use SQLite's default). */

@@ -6,7 +6,8 @@
  * and than the writer's page cache (16 MiB: SQLite then writes pages
  * early and rewrites them and their checksums in place); and a process
  * killed right after its commits leaves a log that SQLite recovers whole
- * (every frame and checksum reached the file). */
+ * (every frame and checksum reached the file). Also: the checkpoint
+ * thread of store_checkpoint.c runs once the log is long. */
 #include "store_test.h"
 
 #include <signal.h>
@@ -175,6 +176,24 @@ static void test_recovery(void)
 	              0);
 }
 
+/* Past 1000 pages of log the checkpoint thread copies the log into the
+ * database (store_checkpoint.c), without the writer. */
+static void test_checkpoint_thread(struct store *st, const char *path)
+{
+	int64_t runs = 0, pages = 0;
+	for (int i = 0; i < 500 && runs == 0; i++) {
+		store_ckpt_stats(st, &runs, &pages);
+		if (runs == 0)
+			usleep(10 * 1000);
+	}
+	ASSERT_TRUE(runs >= 1);
+	ASSERT_TRUE(pages >= 1000);
+	/* and the checkpointed database reads back whole, on SQLite's VFS */
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
+	                            "WHERE integrity_check != 'ok'"),
+	              0);
+}
+
 int main(void)
 {
 	if (store_test_setup("test-store-vfs") != 0)
@@ -189,6 +208,7 @@ int main(void)
 		ASSERT_EQ_INT(store_set_sync(st, STORE_SYNC_NORMAL, &e), 0);
 		test_small_commits(st, path);
 		test_sizes(st, path);
+		test_checkpoint_thread(st, path);
 		store_close(st);
 	}
 	test_recovery();
