@@ -113,6 +113,7 @@ struct store {
 	int ckpt_running; /* the thread runs; written before it starts, after it ends */
 	int ckpt_wanted;  /* the log passed CKPT_PAGES */
 	int ckpt_stop;
+	int ckpt_mark;                 /* log length at the last wake-up (under wlock) */
 	int64_t ckpt_runs, ckpt_pages; /* checkpoints run, pages they copied */
 };
 

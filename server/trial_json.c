@@ -305,37 +305,88 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 	return o;
 }
 
+/* Appends key and raw JSON text to the object text in buf (which ends with
+ * its closing brace at *n - 1). buf has room (see tj_trial_text). */
+static void add_raw(char *buf, size_t *n, const char *key, const char *raw)
+{
+	size_t k = strlen(key), r = strlen(raw);
+	size_t at = *n - 1; /* over the closing brace */
+	buf[at++] = ',';
+	buf[at++] = '"';
+	memcpy(buf + at, key, k);
+	at += k;
+	buf[at++] = '"';
+	buf[at++] = ':';
+	memcpy(buf + at, raw, r);
+	at += r;
+	buf[at++] = '}';
+	buf[at] = '\0';
+	*n = at;
+}
+
+static int has_text(const char *s)
+{
+	return s && *s;
+}
+
 char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
                     char *const *meas, size_t n_meas)
 {
-	static const char key[] = ",\"measurements\":[";
-	json_t *o = tj_trial(owner, study, t, NULL, 0);
-	char *head = o ? ju_dump(o, 0) : NULL;
+	/* The members with numbers in them (parameters, measurements,
+	 * suggestionInfo) are stored as canonical JSON text: copied in as they
+	 * are, since parsing and printing their numbers again was most of the
+	 * cost of an answer. Only the strings go through the encoder. */
+	char buf[600];
+	json_t *o = json_object();
+	snprintf(buf, sizeof(buf), "owners/%s/studies/%s/trials/%" PRId64, owner, study, t->id);
+	json_object_set_new(o, "name", json_string(buf));
+	snprintf(buf, sizeof(buf), "%" PRId64, t->id);
+	json_object_set_new(o, "id", json_string(buf));
+	json_object_set_new(o, "state", json_string(tj_trial_state(t->state)));
+	set_time(o, "startTime", t->start_time);
+	set_time(o, "endTime", t->end_time);
+	if (has_text(t->client_id))
+		json_object_set_new(o, "clientId", json_string(t->client_id));
+	if (has_text(t->infeasible_reason))
+		json_object_set_new(o, "infeasibleReason", json_string(t->infeasible_reason));
+	char *head = ju_dump(o, 0);
 	json_decref(o);
-	if (!head || n_meas == 0)
-		return head;
-	size_t hl = strlen(head), total = hl + sizeof(key) + 2;
+	if (!head)
+		return NULL;
+	const char *params = has_text(t->params_json) ? t->params_json : "[]";
+	size_t len = strlen(head) + strlen(params) + 32;
+	if (has_text(t->final_json))
+		len += strlen(t->final_json) + 32;
+	if (has_text(t->info_json))
+		len += strlen(t->info_json) + 32;
+	len += 32;
 	for (size_t i = 0; i < n_meas; i++)
-		total += strlen(meas[i]) + 1;
-	char *out = malloc(total);
-	if (!out || hl < 2 || head[hl - 1] != '}') {
-		free(out);
+		len += strlen(meas[i]) + 1;
+	char *out = malloc(len);
+	if (!out) {
 		free(head);
 		return NULL;
 	}
-	size_t n = hl - 1; /* without the closing brace */
-	memcpy(out, head, n);
-	memcpy(out + n, key, sizeof(key) - 1);
-	n += sizeof(key) - 1;
-	for (size_t i = 0; i < n_meas; i++) {
-		size_t ml = strlen(meas[i]);
-		if (i > 0)
-			out[n++] = ',';
-		memcpy(out + n, meas[i], ml);
-		n += ml;
-	}
-	memcpy(out + n, "]}", 3);
+	size_t n = strlen(head);
+	memcpy(out, head, n + 1);
 	free(head);
+	add_raw(out, &n, "parameters", params);
+	if (has_text(t->final_json))
+		add_raw(out, &n, "finalMeasurement", t->final_json);
+	if (has_text(t->info_json))
+		add_raw(out, &n, "suggestionInfo", t->info_json);
+	if (n_meas > 0) {
+		add_raw(out, &n, "measurements", "[");
+		n--; /* reopen: the list goes before the brace */
+		for (size_t i = 0; i < n_meas; i++) {
+			size_t ml = strlen(meas[i]);
+			if (i > 0)
+				out[n++] = ',';
+			memcpy(out + n, meas[i], ml);
+			n += ml;
+		}
+		memcpy(out + n, "]}", 3);
+	}
 	return out;
 }
 
