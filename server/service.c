@@ -25,6 +25,7 @@ struct service *service_new(struct store *st, const struct config *cfg)
 	sv->cfg = cfg;
 	pthread_mutex_init(&sv->mu, NULL);
 	pthread_mutex_init(&sv->spec_mu, NULL);
+	pthread_mutex_init(&sv->meas_mu, NULL);
 	return sv;
 }
 
@@ -56,6 +57,8 @@ void service_free(struct service *sv)
 		spec_unshare(sv->specs[i].spec);
 	}
 	pthread_mutex_destroy(&sv->spec_mu);
+	svc_meas_free(sv);
+	pthread_mutex_destroy(&sv->meas_mu);
 	pthread_mutex_destroy(&sv->mu);
 	free(sv);
 }
@@ -187,17 +190,16 @@ int service_read_study(struct service *sv, const char *owner, const char *study,
 int service_trial_text(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, char **out, struct err *e)
 {
-	char **meas = NULL;
-	size_t n = 0;
+	char *joined = NULL;
+	size_t len = 0, last = 0;
 	if (t->n_measurements > 0) {
-		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
+		int rc =
+		    store_measurement_joined(c, t->study_rowid, t->id, &joined, &len, &last, e);
 		if (rc)
 			return rc;
 	}
-	*out = tj_trial_text(owner, study, t, meas, n);
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
+	*out = tj_trial_text(owner, study, t, joined);
+	free(joined);
 	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
@@ -296,14 +298,43 @@ static int check_live(struct trial_call *tc, const char *owner, const char *stud
 	return 0;
 }
 
+/* The trial's measurements joined (the answer's list), from the cache
+ * when it holds exactly the trial's count, else from the store. */
+static int joined_measurements(struct service *sv, const struct trial_call *tc, char **joined,
+                               size_t *len, size_t *last, struct err *e)
+{
+	*joined = NULL;
+	*len = *last = 0;
+	if (tc->t.n_measurements == 0 ||
+	    svc_meas_get(sv, tc->s.rowid, tc->t.id, tc->t.n_measurements, joined, len, last))
+		return 0;
+	return store_measurement_joined(tc->w, tc->s.rowid, tc->t.id, joined, len, last, e);
+}
+
+/* Appends one measurement to a joined list (NULL-safe). */
+static int append_joined(char **joined, size_t *len, size_t *last, const char *m)
+{
+	size_t ml = strlen(m);
+	char *grown = realloc(*joined, *len + ml + 2);
+	if (!grown)
+		return -1;
+	*joined = grown;
+	if (*len > 0)
+		grown[(*len)++] = ',';
+	*last = *len;
+	memcpy(grown + *len, m, ml + 1);
+	*len += ml;
+	return 0;
+}
+
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
                             const json_t *body, char **out, struct err *e)
 {
 	static const char *const fields[] = {"measurement", NULL};
 	struct trial_call tc;
 	json_t *m = NULL;
-	char *text = NULL, **meas = NULL;
-	size_t n = 0;
+	char *text = NULL, *joined = NULL;
+	size_t len = 0, last = 0;
 	int rc = ju_only_fields(body, "", fields, e);
 	if (rc)
 		return rc;
@@ -322,14 +353,12 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	/* The list serves the answer too. Read here, under the writer, its
-	 * pages are in the writer's cache: a reader snapshot after the commit
-	 * cost more than it saved (docs/benchmarks.md section 8). */
-	if (tc.t.n_measurements > 0 &&
-	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n, e)))
+	/* The list serves the answer too; it comes from the cache when that
+	 * holds the trial's count, read under the writer otherwise. */
+	if ((rc = joined_measurements(sv, &tc, &joined, &len, &last, e)))
 		goto out;
 	/* A retried request (same body as the last measurement) adds nothing. */
-	int dup = n > 0 && strcmp(meas[n - 1], text) == 0;
+	int dup = len > 0 && strcmp(joined + last, text) == 0;
 	if (!dup) {
 		if (sv->cfg->max_measurements > 0 &&
 		    tc.t.n_measurements >= sv->cfg->max_measurements) {
@@ -342,39 +371,36 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 		if ((rc = store_measurement_add(tc.w, tc.s.rowid, trial, text, e)))
 			goto out;
 		tc.t.n_measurements++;
-		char **grown = realloc(meas, (n + 1) * sizeof(*meas));
-		if (!grown) {
+		if (append_joined(&joined, &len, &last, text)) {
 			rc = err_set(e, ERR_INTERNAL, "out of memory");
 			goto out;
 		}
-		meas = grown;
-		meas[n++] = text;
-		text = NULL;
 	}
 	svc_renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
 	/* The answer is rendered after the commit: every writer waits for the
-	 * one writer, and parsing the trial's measurements is the slow part. */
+	 * one writer. The cache is filled only once the list is committed. */
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial_text(owner, study, &tc.t, meas, n)))
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	if (rc == 0) {
+		svc_meas_put(sv, tc.s.rowid, trial, tc.t.n_measurements, joined, len, last);
+		if (!(*out = tj_trial_text(owner, study, &tc.t, joined)))
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+	}
 out:
 	call_end(&tc);
 	json_decref(m);
 	free(text);
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
+	free(joined);
 	return rc;
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
                      const json_t *body, char **out, struct err *e)
 {
-	char **meas = NULL;
-	size_t n_meas = 0;
+	char *joined = NULL;
+	size_t jlen = 0, jlast = 0;
 	static const char *const fields[] = {"finalMeasurement", "trialInfeasible",
 	                                     "infeasibleReason", NULL};
 	struct trial_call tc;
@@ -470,19 +496,19 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 		goto out;
 	/* The measurements are read in the transaction, the answer rendered
 	 * after the commit (every writer waits for the one writer). */
-	if (tc.t.n_measurements > 0 &&
-	    (rc = store_measurement_list(tc.w, tc.s.rowid, trial, &meas, &n_meas, e)))
+	if ((rc = joined_measurements(sv, &tc, &joined, &jlen, &jlast, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0 && !(*out = tj_trial_text(owner, study, &tc.t, meas, n_meas)))
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	if (rc == 0) {
+		svc_meas_drop(sv, tc.s.rowid, trial); /* no more measurements */
+		if (!(*out = tj_trial_text(owner, study, &tc.t, joined)))
+			rc = err_set(e, ERR_INTERNAL, "out of memory");
+	}
 out:
 	call_end(&tc);
 out0:
-	for (size_t i = 0; i < n_meas; i++)
-		free(meas[i]);
-	free(meas);
+	free(joined);
 	json_decref(canon);
 	json_decref(final);
 	free(text);

@@ -52,14 +52,41 @@ struct spec_slot {
 	struct spec *spec; /* one reference owned */
 };
 
+#define SVC_MEAS_SLOTS 1024
+
+/* The measurements of a trial being measured, as the answer of
+ * addTrialMeasurement needs them (service_meas.c). */
+struct meas_slot {
+	int64_t rowid, trial;
+	int64_t count; /* how many; valid while the trial row says the same */
+	char *text;    /* joined with commas (store_measurement_joined); owned */
+	size_t len, last;
+};
+
 struct service {
 	struct store *st;
 	const struct config *cfg;
 	pthread_mutex_t mu; /* guards buckets and refs, never held for long */
 	struct study_rt *buckets[SVC_BUCKETS];
+	pthread_mutex_t meas_mu;                /* guards meas */
+	struct meas_slot meas[SVC_MEAS_SLOTS];  /* direct-mapped by trial */
 	pthread_mutex_t spec_mu;                /* guards specs */
 	struct spec_slot specs[SVC_SPEC_SLOTS]; /* direct-mapped by row */
 };
+
+/* The cache of trials' measurements. A trial's measurements only ever
+ * grow (ids of trials and studies are never reused), so an entry is right
+ * exactly when its count equals the trial row's n_measurements, read in
+ * the caller's transaction; entries are put only after a commit. get
+ * copies the joined text into *text (malloc'd) and returns 1, or returns
+ * 0. put copies; texts over SVC_MEAS_MAX bytes are not kept. */
+#define SVC_MEAS_MAX (32 * 1024)
+int svc_meas_get(struct service *sv, int64_t rowid, int64_t trial, int64_t count, char **text,
+                 size_t *len, size_t *last);
+void svc_meas_put(struct service *sv, int64_t rowid, int64_t trial, int64_t count, const char *text,
+                  size_t len, size_t last);
+void svc_meas_drop(struct service *sv, int64_t rowid, int64_t trial);
+void svc_meas_free(struct service *sv);
 
 /* Finds or creates the study's state and takes a reference; NULL on
  * out-of-memory. */

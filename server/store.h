@@ -302,6 +302,11 @@ int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after
 /* ---- measurements ---- */
 int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
                           const char *measurement_json, struct err *e);
+/* The trial's measurements in insertion order as one text, joined with
+ * commas (the inside of a JSON array): *out malloc'd (NULL when there are
+ * none), *len its length, *last the offset of the last one. */
+int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t trial_id,
+                             char **out, size_t *len, size_t *last, struct err *e);
 /* The trial's measurements in insertion order: *out is a malloc'd array of
  * *n malloc'd JSON strings (free each, then the array). */
 int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,

@@ -3,6 +3,7 @@
 #include "store_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define TRIAL_COLS                                                                        \
 	"study_rowid, id, state, params_json, final_json, client_id, infeasible_reason, " \
@@ -374,6 +375,54 @@ int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t tri
 	rc = store_step(w, s, e);
 	store_done(s);
 	return rc < 0 ? rc : 0;
+}
+
+int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t trial_id,
+                             char **out, size_t *len, size_t *last, struct err *e)
+{
+	*out = NULL;
+	*len = *last = 0;
+	sqlite3_stmt *s = store_stmt(c, ST_MEASUREMENT_LIST,
+	                             "SELECT json FROM measurements "
+	                             "WHERE study_rowid = ?1 AND trial_id = ?2 ORDER BY seq",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	sqlite3_bind_int64(s, 2, trial_id);
+	size_t cap = 0;
+	int rc;
+	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
+		const char *j = (const char *)sqlite3_column_text(s, 0);
+		size_t jl = (size_t)sqlite3_column_bytes(s, 0);
+		size_t need = *len + jl + 2;
+		if (need > cap) {
+			size_t nc = cap ? cap : 1024;
+			while (nc < need)
+				nc *= 2;
+			char *grown = realloc(*out, nc);
+			if (!grown) {
+				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+				break;
+			}
+			*out = grown;
+			cap = nc;
+		}
+		if (*len > 0)
+			(*out)[(*len)++] = ',';
+		*last = *len;
+		memcpy(*out + *len, j ? j : "", jl);
+		*len += jl;
+		(*out)[*len] = '\0';
+	}
+	store_done(s);
+	if (rc < 0) {
+		free(*out);
+		*out = NULL;
+		*len = *last = 0;
+		return rc;
+	}
+	return 0;
 }
 
 int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,

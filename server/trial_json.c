@@ -330,7 +330,7 @@ static int has_text(const char *s)
 }
 
 char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
-                    char *const *meas, size_t n_meas)
+                    const char *measurements)
 {
 	/* The members with numbers in them (parameters, measurements,
 	 * suggestionInfo) are stored as canonical JSON text: copied in as they
@@ -359,9 +359,8 @@ char *tj_trial_text(const char *owner, const char *study, const struct store_tri
 		len += strlen(t->final_json) + 32;
 	if (has_text(t->info_json))
 		len += strlen(t->info_json) + 32;
-	len += 32;
-	for (size_t i = 0; i < n_meas; i++)
-		len += strlen(meas[i]) + 1;
+	if (has_text(measurements))
+		len += strlen(measurements) + 32;
 	char *out = malloc(len);
 	if (!out) {
 		free(head);
@@ -375,17 +374,12 @@ char *tj_trial_text(const char *owner, const char *study, const struct store_tri
 		add_raw(out, &n, "finalMeasurement", t->final_json);
 	if (has_text(t->info_json))
 		add_raw(out, &n, "suggestionInfo", t->info_json);
-	if (n_meas > 0) {
+	if (has_text(measurements)) {
 		add_raw(out, &n, "measurements", "[");
 		n--; /* reopen: the list goes before the brace */
-		for (size_t i = 0; i < n_meas; i++) {
-			size_t ml = strlen(meas[i]);
-			if (i > 0)
-				out[n++] = ',';
-			memcpy(out + n, meas[i], ml);
-			n += ml;
-		}
-		memcpy(out + n, "]}", 3);
+		size_t ml = strlen(measurements);
+		memcpy(out + n, measurements, ml);
+		memcpy(out + n + ml, "]}", 3);
 	}
 	return out;
 }

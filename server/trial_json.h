@@ -43,11 +43,12 @@ void tj_measurement_metrics(const json_t *m, const struct spec *sp, double *out 
 json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
                  char *const *meas, size_t n_meas);
 /* The same resource as compact JSON text (malloc'd; NULL on out of
- * memory), made without parsing the stored measurements again: they are
- * canonical JSON already and are copied into the text as they are (as the
- * last member, "measurements"). */
+ * memory), made without parsing the stored JSON members again: they are
+ * canonical JSON already and are copied in as they are. measurements: the
+ * stored measurements joined with commas (store_measurement_joined), NULL
+ * or "" for none; they come last. */
 char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
-                    char *const *meas, size_t n_meas);
+                    const char *measurements);
 /* The Study resource. New reference. */
 json_t *tj_study(const struct store_study *s);
 

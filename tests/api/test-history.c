@@ -4,7 +4,8 @@
  * complete, delete), then a restart. Each check is a suggestion whose
  * answer depends on the whole history: a stopping rule that counts
  * completed trials, and RANDOM_SEARCH's point, which is a function of the
- * seed and the highest trial id. */
+ * seed and the highest trial id. Also the measurements kept in memory
+ * for the answers of addTrialMeasurement. */
 #include "apitest.h"
 
 #define HEAD                                                                                  \
@@ -73,6 +74,42 @@ static void test_second_writer_delete(struct daemon *a, struct daemon *b)
 	json_decref(op);
 }
 
+/* The measurement list addTrialMeasurement answers (kept in memory per
+ * trial, server/service_meas.c) takes in what another process added. */
+static void test_second_writer_measurements(struct daemon *a, struct daemon *b)
+{
+	create_study(a, "ms", HEAD "}");
+	json_decref(suggest(a, "ms", 1, "w", 200));
+	const char *p = "/v1/owners/t/studies/ms/trials/1:addTrialMeasurement";
+	char body[160];
+	for (int i = 1; i <= 3; i++) {
+		snprintf(body, sizeof(body),
+		         "{\"measurement\":{\"stepCount\":\"%d\",\"metrics\":[{\"metricId\":"
+		         "\"acc\",\"value\":0.%d}]}}",
+		         i, i);
+		json_t *t = CALL(i == 2 ? b : a, "POST", p, body, 200);
+		json_t *ms = json_object_get(t, "measurements");
+		ASSERT_EQ_INT(json_array_size(ms), i);
+		for (int k = 0; k < i && k < (int)json_array_size(ms); k++) {
+			char want[8];
+			snprintf(want, sizeof(want), "%d", k + 1);
+			ASSERT_EQ_STR(jstr(json_array_get(ms, (size_t)k), "stepCount"), want);
+		}
+		json_decref(t);
+	}
+	/* b repeats the last measurement, which a added: a retry, so nothing
+	 * is added, although b's own memory of the list stops at two */
+	snprintf(body, sizeof(body),
+	         "{\"measurement\":{\"stepCount\":\"3\",\"metrics\":[{\"metricId\":"
+	         "\"acc\",\"value\":0.3}]}}");
+	json_t *t = CALL(b, "POST", p, body, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(t, "measurements")), 3);
+	json_decref(t);
+	t = CALL(a, "GET", "/v1/owners/t/studies/ms/trials/1", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(t, "measurements")), 3);
+	json_decref(t);
+}
+
 /* After a restart on a file another process changed meanwhile. */
 static void test_restart(struct daemon *a, struct daemon *b)
 {
@@ -100,6 +137,7 @@ int main(void)
 	if (b) {
 		test_second_writer_updates(a, b);
 		test_second_writer_delete(a, b);
+		test_second_writer_measurements(a, b);
 		test_restart(a, b);
 		ASSERT_EQ_INT(daemon_stop(b), 0);
 	}
