@@ -204,7 +204,7 @@ static int trial_create(struct api_call *c, json_t **out, struct err *e)
 		goto out;
 	for (size_t i = 0; i < json_array_size(meas); i++) {
 		char *txt = ju_canonical(json_array_get(meas, i));
-		rc = txt ? store_measurement_add(w, s.rowid, t.id, txt, e)
+		rc = txt ? store_measurement_add(w, s.rowid, t.id, txt, -1, e)
 		         : err_set(e, ERR_INTERNAL, "out of memory");
 		free(txt);
 		if (rc)

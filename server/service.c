@@ -368,17 +368,20 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 			             trial, tc.t.n_measurements);
 			goto out;
 		}
-		if ((rc = store_measurement_add(tc.w, tc.s.rowid, trial, text, e)))
+		svc_renew_lease(&tc.sp, &tc.t, tc.now);
+		if ((rc = store_measurement_add(tc.w, tc.s.rowid, trial, text, tc.t.lease_expiry,
+		                                e)))
 			goto out;
 		tc.t.n_measurements++;
 		if (append_joined(&joined, &len, &last, text)) {
 			rc = err_set(e, ERR_INTERNAL, "out of memory");
 			goto out;
 		}
+	} else {
+		svc_renew_lease(&tc.sp, &tc.t, tc.now);
+		if ((rc = store_trial_set_lease(tc.w, tc.s.rowid, trial, tc.t.lease_expiry, e)))
+			goto out;
 	}
-	svc_renew_lease(&tc.sp, &tc.t, tc.now);
-	if ((rc = store_trial_update(tc.w, &tc.t, e)))
-		goto out;
 	/* The answer is rendered after the commit: every writer waits for the
 	 * one writer. The cache is filled only once the list is committed. */
 	rc = store_write_commit(tc.w, e);
@@ -492,7 +495,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	text = NULL;
 	tc.t.end_time = tc.now;
 	tc.t.lease_expiry = 0;
-	if ((rc = store_trial_update(tc.w, &tc.t, e)))
+	if ((rc = store_trial_finish(tc.w, &tc.t, e)))
 		goto out;
 	/* The measurements are read in the transaction, the answer rendered
 	 * after the commit (every writer waits for the one writer). */

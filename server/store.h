@@ -257,6 +257,13 @@ int store_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struc
 /* Writes every mutable field of t (state, final_json, client_id,
  * infeasible_reason, info_json, complete_json, times, lease). */
 int store_trial_update(struct store_conn *w, const struct store_trial *t, struct err *e);
+/* Writes only what finishing a trial changes (state, final_json,
+ * infeasible_reason, complete_json, end_time, lease_expiry), or only the
+ * lease: an UPDATE rewrites the indexes of every column it names, so the
+ * hot calls name no more than they change. NOT_FOUND when absent. */
+int store_trial_finish(struct store_conn *w, const struct store_trial *t, struct err *e);
+int store_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
+                          int64_t lease_expiry, struct err *e);
 int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e);
 
 /* Trials ordered by id, id > after, at most limit (limit <= 0: all);
@@ -300,8 +307,10 @@ int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after
                         struct err *e);
 
 /* ---- measurements ---- */
+/* Appends a measurement and counts it on the trial row; lease_expiry >= 0
+ * also sets the trial's lease in the same statement (< 0: unchanged). */
 int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
-                          const char *measurement_json, struct err *e);
+                          const char *measurement_json, int64_t lease_expiry, struct err *e);
 /* The trial's measurements in insertion order as one text, joined with
  * commas (the inside of a JSON array): *out malloc'd (NULL when there are
  * none), *len its length, *last the offset of the last one. */

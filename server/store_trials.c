@@ -141,6 +141,57 @@ int store_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struc
 	return rc < 0 ? rc : 0;
 }
 
+/* One UPDATE statement of a trial, bound by the caller: the statement
+ * changed a row, or the trial is not there. */
+static int update_one(struct store_conn *w, sqlite3_stmt *s, int64_t study_rowid, int64_t id,
+                      struct err *e)
+{
+	int rc = store_step(w, s, e);
+	store_done(s);
+	if (rc < 0)
+		return rc;
+	if (sqlite3_changes(w->db) == 0)
+		return trial_not_found(w, study_rowid, id, e);
+	return 0;
+}
+
+int store_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
+                          int64_t lease_expiry, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_SET_LEASE,
+	                             "UPDATE trials SET lease_expiry = ?3 "
+	                             "WHERE study_rowid = ?1 AND id = ?2",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	sqlite3_bind_int64(s, 2, id);
+	sqlite3_bind_int64(s, 3, lease_expiry);
+	return update_one(w, s, study_rowid, id, e);
+}
+
+int store_trial_finish(struct store_conn *w, const struct store_trial *t, struct err *e)
+{
+	if (!valid_state(t->state))
+		return err_set(e, ERR_INVALID_ARGUMENT, "store: bad trial state %d", t->state);
+	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_FINISH,
+	                             "UPDATE trials SET state = ?3, final_json = ?4, "
+	                             "infeasible_reason = ?5, complete_json = ?6, end_time = ?7, "
+	                             "lease_expiry = ?8 WHERE study_rowid = ?1 AND id = ?2",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, t->study_rowid);
+	sqlite3_bind_int64(s, 2, t->id);
+	sqlite3_bind_int(s, 3, t->state);
+	store_bind_text(s, 4, t->final_json);
+	store_bind_text(s, 5, t->infeasible_reason);
+	store_bind_text(s, 6, t->complete_json);
+	sqlite3_bind_int64(s, 7, t->end_time);
+	sqlite3_bind_int64(s, 8, t->lease_expiry);
+	return update_one(w, s, t->study_rowid, t->id, e);
+}
+
 int store_trial_update(struct store_conn *w, const struct store_trial *t, struct err *e)
 {
 	if (!valid_state(t->state))
@@ -165,13 +216,7 @@ int store_trial_update(struct store_conn *w, const struct store_trial *t, struct
 	sqlite3_bind_int64(s, 9, t->start_time);
 	sqlite3_bind_int64(s, 10, t->end_time);
 	sqlite3_bind_int64(s, 11, t->lease_expiry);
-	int rc = store_step(w, s, e);
-	store_done(s);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(w->db) == 0)
-		return trial_not_found(w, t->study_rowid, t->id, e);
-	return 0;
+	return update_one(w, s, t->study_rowid, t->id, e);
 }
 
 int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e)
@@ -339,18 +384,20 @@ int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t
 }
 
 int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
-                          const char *measurement_json, struct err *e)
+                          const char *measurement_json, int64_t lease_expiry, struct err *e)
 {
 	if (!measurement_json)
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: empty measurement");
 	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_ADD_MEASUREMENT,
-	                             "UPDATE trials SET n_measurements = n_measurements + 1 "
+	                             "UPDATE trials SET n_measurements = n_measurements + 1, "
+	                             "lease_expiry = iif(?3 < 0, lease_expiry, ?3) "
 	                             "WHERE study_rowid = ?1 AND id = ?2 RETURNING n_measurements",
 	                             e);
 	if (!s)
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, study_rowid);
 	sqlite3_bind_int64(s, 2, trial_id);
+	sqlite3_bind_int64(s, 3, lease_expiry);
 	int rc = store_step(w, s, e);
 	int64_t seq = 0;
 	if (rc == SQLITE_ROW) {

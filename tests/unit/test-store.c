@@ -425,6 +425,40 @@ static void test_trials(struct store *st, const char *path)
 	store_trial_clear(&t);
 	store_release(r);
 
+	/* finish writes what completing changes and nothing else; set_lease
+	 * only the lease */
+	w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_trial_get(w, sr, 6, &t, &e), 0);
+	char *client_before = t.client_id ? strdup(t.client_id) : NULL;
+	t.state = TRIAL_SUCCEEDED;
+	free(t.complete_json);
+	t.complete_json = strdup("{\"again\":1}");
+	free(t.info_json);
+	t.info_json = strdup("{\"not\":\"written\"}");
+	t.start_time = 999; /* not written by finish */
+	t.end_time = 33;
+	t.lease_expiry = 0;
+	ASSERT_EQ_INT(store_trial_finish(w, &t, &e), 0);
+	store_trial_clear(&t);
+	ASSERT_EQ_INT(store_trial_finish(w, &ghost, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_trial_set_lease(w, sr, 6, 4242, &e), 0);
+	ASSERT_EQ_INT(store_trial_set_lease(w, sr, 99, 1, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	r = store_read(st, &e);
+	ASSERT_EQ_INT(store_trial_get(r, sr, 6, &t, &e), 0);
+	ASSERT_EQ_INT(t.state, TRIAL_SUCCEEDED);
+	ASSERT_EQ_STR(t.complete_json, "{\"again\":1}");
+	ASSERT_EQ_STR(t.info_json, "{\"algorithm\":\"RANDOM_SEARCH\"}");
+	ASSERT_EQ_INT(t.start_time, 11);
+	ASSERT_EQ_INT(t.end_time, 33);
+	ASSERT_EQ_INT(t.lease_expiry, 4242);
+	ASSERT_TRUE((client_before == NULL) == (t.client_id == NULL));
+	if (client_before && t.client_id)
+		ASSERT_EQ_STR(t.client_id, client_before);
+	free(client_before);
+	store_trial_clear(&t);
+	store_release(r);
+
 	/* leases: trial 2 (lease 5000) and 4 (9000) lapse at 9000, trial 8
 	 * (20000) does not; STOPPING and lease-less trials never do */
 	w = store_write_begin(st, &e);
@@ -452,9 +486,11 @@ static void test_trials(struct store *st, const char *path)
 	w = store_write_begin(st, &e);
 	const char *ms[] = {"{\"stepCount\":\"1\"}", "{\"stepCount\":\"2\"}",
 	                    "{\"stepCount\":\"3\"}"};
-	for (int i = 0; i < 3; i++)
-		ASSERT_EQ_INT(store_measurement_add(w, sr, 8, ms[i], &e), 0);
-	ASSERT_EQ_INT(store_measurement_add(w, sr, 3, ms[0], &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_trial_set_lease(w, sr, 8, 500, &e), 0);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ_INT(store_measurement_add(w, sr, 8, ms[i], -1, &e), 0);
+	ASSERT_EQ_INT(store_measurement_add(w, sr, 8, ms[2], 777, &e), 0);
+	ASSERT_EQ_INT(store_measurement_add(w, sr, 3, ms[0], -1, &e), -ERR_NOT_FOUND);
 	ASSERT_EQ_STR(e.msg, "trial owners/team/studies/trials/trials/3 not found");
 	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
 	r = store_read(st, &e);
@@ -468,7 +504,18 @@ static void test_trials(struct store *st, const char *path)
 	free(js);
 	ASSERT_EQ_INT(store_trial_get(r, sr, 8, &t, &e), 0);
 	ASSERT_EQ_INT(t.n_measurements, 3);
+	ASSERT_EQ_INT(t.lease_expiry, 777); /* -1 kept 500, the last set 777 */
 	store_trial_clear(&t);
+	char *joined = NULL;
+	size_t jlen = 0, jlast = 0;
+	ASSERT_EQ_INT(store_measurement_joined(r, sr, 8, &joined, &jlen, &jlast, &e), 0);
+	ASSERT_EQ_STR(joined ? joined : "",
+	              "{\"stepCount\":\"1\"},{\"stepCount\":\"2\"},{\"stepCount\":\"3\"}");
+	ASSERT_EQ_INT(jlen, strlen(joined ? joined : ""));
+	ASSERT_EQ_STR(joined ? joined + jlast : "", ms[2]);
+	free(joined);
+	ASSERT_EQ_INT(store_measurement_joined(r, sr, 1, &joined, &jlen, &jlast, &e), 0);
+	ASSERT_TRUE(joined == NULL && jlen == 0);
 	ASSERT_EQ_INT(store_measurement_list(r, sr, 1, &js, &n, &e), 0);
 	ASSERT_EQ_INT(n, 0);
 	free(js);
@@ -500,7 +547,7 @@ static void test_trials(struct store *st, const char *path)
 	struct store_trial nt = {.study_rowid = sr, .state = TRIAL_REQUESTED, .params_json = "[]"};
 	ASSERT_EQ_INT(store_trial_insert(w, &nt, &e), 0);
 	ASSERT_EQ_INT(nt.id, 9);
-	ASSERT_EQ_INT(store_measurement_add(w, sr, 9, "{}", &e), 0);
+	ASSERT_EQ_INT(store_measurement_add(w, sr, 9, "{}", -1, &e), 0);
 	ASSERT_EQ_INT(store_study_delete(w, "team", "trials-other", &e), 0);
 	store_owner_ensure(w, "rolled", 1, &e);
 	store_write_rollback(w);

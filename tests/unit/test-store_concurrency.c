@@ -36,7 +36,7 @@ static void *writer_main(void *arg)
 		struct store_trial t = {
 		    .study_rowid = wk->study, .state = TRIAL_ACTIVE, .params_json = "[]"};
 		if (store_trial_insert(w, &t, &e) != 0 ||
-		    store_measurement_add(w, wk->study, t.id, "{}", &e) != 0) {
+		    store_measurement_add(w, wk->study, t.id, "{}", -1, &e) != 0) {
 			wk->errors++;
 			store_write_rollback(w);
 			continue;
