@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 			                        .client_id = active ? client : NULL,
 			                        .lease_expiry = active ? 1000 + done : 0};
 			if (store_trial_insert(w, &t, &e) ||
-			    store_measurement_add(w, sr, t.id, final, &e))
+			    store_measurement_add(w, sr, t.id, final, -1, &e))
 				die("bulk", &e);
 		}
 		if (store_write_commit(w, &e))
