@@ -322,7 +322,10 @@ int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t tr
                            size_t *n, struct err *e);
 
 /* ---- operations ---- */
-/* Stores a done Operation's JSON; *op_id is its id (1, 2, ... per study). */
+/* Stores a done Operation's JSON; *op_id is its id (1, 2, ... per study).
+ * A study keeps its newest STORE_OPERATIONS_KEPT operations: every 100th
+ * insert deletes the older ones. */
+#define STORE_OPERATIONS_KEPT 10000
 int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
                            int64_t *op_id /* OUT */, struct err *e);
 /* *json is malloc'd. NOT_FOUND when absent. */

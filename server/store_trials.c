@@ -516,6 +516,8 @@ int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t tr
 int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
                            int64_t *op_id, struct err *e)
 {
+	/* Every suggest and early-stopping check stores one; a study keeps the
+	 * newest STORE_OPERATIONS_KEPT, older ones go every 100 inserts. */
 	if (!json)
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: empty operation");
 	int64_t id;
@@ -538,7 +540,17 @@ int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char
 	if (rc < 0)
 		return rc;
 	*op_id = id;
-	return 0;
+	if (id % 100 != 0 || id <= STORE_OPERATIONS_KEPT)
+		return 0;
+	s = store_stmt(w, ST_OPERATION_PRUNE,
+	               "DELETE FROM operations WHERE study_rowid = ?1 AND id <= ?2", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	sqlite3_bind_int64(s, 2, id - STORE_OPERATIONS_KEPT);
+	rc = store_step(w, s, e);
+	store_done(s);
+	return rc < 0 ? rc : 0;
 }
 
 int store_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id, char **json,
@@ -562,8 +574,11 @@ int store_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id
 	if (rc == SQLITE_DONE) {
 		char name[400];
 		store_study_name(c, study_rowid, name, sizeof(name));
-		return err_set(e, ERR_NOT_FOUND, "operation %s/operations/%lld not found", name,
-		               (long long)op_id);
+		return err_set(
+		    e, ERR_NOT_FOUND,
+		    "operation %s/operations/%lld not found (a study keeps its newest %d "
+		    "operations)",
+		    name, (long long)op_id, STORE_OPERATIONS_KEPT);
 	}
 	return rc < 0 ? rc : 0;
 }

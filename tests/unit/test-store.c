@@ -538,8 +538,28 @@ static void test_trials(struct store *st, const char *path)
 	ASSERT_EQ_STR(j, "{\"done\":true,\"n\":2}");
 	free(j);
 	ASSERT_EQ_INT(store_operation_get(r, sr, 3, &j, &e), -ERR_NOT_FOUND);
-	ASSERT_EQ_STR(e.msg, "operation owners/team/studies/trials/operations/3 not found");
+	ASSERT_EQ_STR(e.msg, "operation owners/team/studies/trials/operations/3 not found (a "
+	                     "study keeps its newest 10000 operations)");
 	ASSERT_TRUE(j == NULL);
+	store_release(r);
+
+	/* a study keeps its newest STORE_OPERATIONS_KEPT operations; another
+	 * study's are not touched */
+	w = store_write_begin(st, &e);
+	int64_t opn = 0;
+	for (int i = 0; i < STORE_OPERATIONS_KEPT + 298 && opn >= 0; i++)
+		if (store_operation_insert(w, sr, "{\"done\":true}", &opn, &e) != 0)
+			opn = -1;
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	ASSERT_EQ_INT(opn, STORE_OPERATIONS_KEPT + 300);
+	r = store_read(st, &e);
+	ASSERT_EQ_INT(store_operation_get(r, sr, 300, &j, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(store_operation_get(r, sr, 301, &j, &e), 0);
+	free(j);
+	ASSERT_EQ_INT(store_operation_get(r, sr, STORE_OPERATIONS_KEPT + 300, &j, &e), 0);
+	free(j);
+	ASSERT_EQ_INT(store_operation_get(r, other, 1, &j, &e), 0);
+	free(j);
 	store_release(r);
 
 	/* rollback leaves nothing, and does not consume ids */
