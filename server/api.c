@@ -251,6 +251,8 @@ out:
 			err_set(&e, ERR_INTERNAL, "handler returned no result");
 		if (e.code == ERR_OK)
 			e.code = ERR_INTERNAL;
+		if (routed)
+			api_quota_detail(api, r.owner, &e);
 		set_error(resp, &e, http_status);
 	}
 	if (audited)

@@ -2,6 +2,8 @@
  * it may make this call, its rate limit, and the audit log entry of the
  * call. api_handle() runs these around every /v1 request. */
 #include <stdio.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -187,4 +189,34 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 	if (store_audit_record(api->st, id, &x->a, &we))
 		log_error("event=audit_failed method=%s path=\"%s\" msg=\"%s\"", x->method, x->path,
 		          we.msg);
+}
+
+void api_quota_detail(struct api *api, const char *owner, struct err *e)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} quotas[] = {
+	    {"quota maxStudies ", offsetof(struct store_quota, max_studies)},
+	    {"quota maxTrialsPerStudy ", offsetof(struct store_quota, max_trials_per_study)},
+	    {"quota maxActiveTrials ", offsetof(struct store_quota, max_active_trials)},
+	};
+	if (e->code != ERR_RESOURCE_EXHAUSTED || !owner || !*owner)
+		return;
+	for (size_t i = 0; i < sizeof(quotas) / sizeof(quotas[0]); i++) {
+		if (strncmp(e->msg, quotas[i].name, strlen(quotas[i].name)) != 0)
+			continue;
+		struct err re;
+		struct store_quota q;
+		struct store_conn *c = store_read(api->st, &re);
+		int rc = c ? store_owner_quota_get(c, owner, &q, &re) : -1;
+		store_release(c);
+		if (rc != 0)
+			return;
+		int64_t limit = *(const int64_t *)((const char *)&q + quotas[i].off);
+		size_t n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, " (owner %s: %s%" PRId64 ")", owner,
+		         quotas[i].name + 6, limit);
+		return;
+	}
 }

@@ -81,6 +81,11 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
                    const char *seen_keyid, const char *owner, const struct http_req *req,
                    int status, const struct err *e);
 
+/* A quota refusal from the store ("quota maxStudies reached: ...") gets
+ * the owner's limit appended, e.g. " (owner t: maxStudies 2)". Other
+ * errors are left alone. */
+void api_quota_detail(struct api *api, const char *owner, struct err *e);
+
 /* Rejects any field in an empty-bodied call ({} expected). */
 int api_empty_body(const json_t *body, struct err *e);
 

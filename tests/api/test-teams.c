@@ -602,6 +602,10 @@ static void test_quotas(struct daemon *d)
 	REFUSE_AS(d, NULL, "POST", "/v1/owners/qt/studies",
 	          "{\"displayName\":\"more\",\"studySpec\":" SPEC_RANDOM "}", 429,
 	          "RESOURCE_EXHAUSTED", "quota maxStudies");
+	/* and the refusal says the number */
+	REFUSE_AS(d, NULL, "POST", "/v1/owners/qt/studies",
+	          "{\"displayName\":\"more\",\"studySpec\":" SPEC_RANDOM "}", 429,
+	          "RESOURCE_EXHAUSTED", "(owner qt: maxStudies 3)");
 	/* Trials of one study: 8 creates at once, 5 allowed. */
 	json_t *l = CALL(d, "GET", "/v1/owners/qt/studies", NULL, 200);
 	char study[64], path[256];
@@ -614,6 +618,9 @@ static void test_quotas(struct daemon *d)
 	              "quota maxTrialsPerStudy", 0);
 	ASSERT_EQ_INT(ok, 5);
 	ASSERT_EQ_INT(count_of(d, path, "trials"), 5);
+	REFUSE_AS(d, k.key, "POST", path,
+	          "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}", 429,
+	          "RESOURCE_EXHAUSTED", "(owner qt: maxTrialsPerStudy 5)");
 	/* ACTIVE trials over the owner's studies: 8 workers suggest at once on
 	 * a second study, 4 get a trial. */
 	l = CALL(d, "GET", "/v1/owners/qt/studies", NULL, 200);
