@@ -167,7 +167,7 @@ static json_t *metric_spec(const char *arg)
 		return NULL;
 	}
 	return json_pack("{s:s%,s:s}", "metricId", arg, (size_t)(colon - arg), "goal",
-	                 goal[3] == 'I' || strcmp(goal, "MIN") == 0 ? "MINIMIZE" : "MAXIMIZE");
+	                 strncmp(goal, "MIN", 3) == 0 ? "MINIMIZE" : "MAXIMIZE");
 }
 
 static const char *algorithm_name(const char *s)

@@ -179,6 +179,25 @@ static void test_studies(const struct daemon *d)
 	ASSERT_TRUE(strstr(o.err, "ALREADY_EXISTS") != NULL);
 	proc_free(&o);
 
+	/* each spelling of each goal becomes that goal */
+	static const char *const goals[][2] = {{"acc:maximize", "MAXIMIZE"},
+	                                       {"acc:MAX", "MAXIMIZE"},
+	                                       {"acc:minimize", "MINIMIZE"},
+	                                       {"acc:min", "MINIMIZE"}};
+	for (size_t i = 0; i < sizeof goals / sizeof goals[0]; i++) {
+		char ref[32];
+		snprintf(ref, sizeof ref, "team/goal%zu", i);
+		sibyl(&o, "--json", "study", "create", ref, "--param", "x:double:0:1", "--metric",
+		      goals[i][0], NULL);
+		ASSERT_EQ_INT(o.status, 0);
+		json_t *ms = json_object_get(json_object_get(o.json, "studySpec"), "metrics");
+		ASSERT_EQ_STR(jstr(json_array_get(ms, 0), "goal"), goals[i][1]);
+		proc_free(&o);
+		sibyl(&o, "study", "delete", ref, NULL);
+		ASSERT_EQ_INT(o.status, 0);
+		proc_free(&o);
+	}
+
 	/* from a spec file */
 	char path[512];
 	snprintf(path, sizeof path, "%s/spec.json", dir);
