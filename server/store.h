@@ -129,6 +129,8 @@ struct store_quota {
 /* NOT_FOUND when the owner is absent. */
 int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_quota *out,
                           struct err *e);
+/* ACTIVE trials over all the owner's studies (what maxActiveTrials limits). */
+int store_owner_active_count(struct store_conn *c, const char *owner, int64_t *n, struct err *e);
 /* Sets the display name (NULL: unchanged) and the quotas (NULL:
  * unchanged). NOT_FOUND when the owner is absent. */
 int store_owner_update(struct store_conn *w, const char *owner, const char *display_name,

@@ -37,6 +37,23 @@ int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_
 	return rc < 0 ? rc : 0;
 }
 
+int store_owner_active_count(struct store_conn *c, const char *owner, int64_t *n, struct err *e)
+{
+	*n = 0;
+	sqlite3_stmt *s = store_stmt(c, ST_OWNER_ACTIVE_COUNT,
+	                             "SELECT count(*) FROM trials t JOIN studies s ON "
+	                             "s.id = t.study_rowid WHERE s.owner = ? AND t.state = 2",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
+	int rc = store_step(c, s, e);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
 int store_owner_update(struct store_conn *w, const char *owner, const char *display_name,
                        const struct store_quota *q, struct err *e)
 {

@@ -420,6 +420,23 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 			goto out;
 		got++;
 	}
+	/* Under the owner's quotas (maxActiveTrials here, maxTrialsPerStudy for
+	 * new trials below) a call asks for up to count trials: it gets what
+	 * fits. With no room at all, the quota trigger refuses the first one
+	 * (429 naming the quota). */
+	struct store_quota q;
+	if ((rc = store_owner_quota_get(w, owner, &q, e)))
+		goto out;
+	if (got < count) {
+		int64_t active;
+		if (q.max_active_trials > 0) {
+			if ((rc = store_owner_active_count(w, owner, &active, e)))
+				goto out;
+			int64_t room = q.max_active_trials - active;
+			if (room < count - got && (room > 0 || got > 0))
+				count = got + (room > 0 ? room : 0);
+		}
+	}
 	/* 2. the REQUESTED pool, oldest first */
 	if (got < count) {
 		if ((rc = store_trial_list(w, s.rowid, 1u << TRIAL_REQUESTED, 0, (int)(count - got),
@@ -453,6 +470,14 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 		budget = sp.max_num_trials - total;
 		if (budget < 0)
 			budget = 0;
+	}
+	if (want > 0 && q.max_trials_per_study > 0) {
+		int64_t total;
+		if ((rc = store_trial_count(w, s.rowid, 0, &total, e)))
+			goto out;
+		int64_t room = q.max_trials_per_study - total;
+		if (room < want && (room > 0 || got > 0))
+			want = room > 0 ? room : 0;
 	}
 	if (want > 0 && budget > 0 && pl->designer_rc < 0) {
 		*e = pl->derr;

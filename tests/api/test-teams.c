@@ -656,6 +656,49 @@ static void test_quotas(struct daemon *d)
 	ok = race_all(d, k.key, "POST", path, "{\"suggestionCount\":1,\"clientId\":\"v%d\"}",
 	              "quota maxActiveTrials", 0);
 	ASSERT_EQ_INT(ok, 1);
+	/* Asking for more than fits gets what fits: complete one more, then a
+	 * call for 3 gets 1; with no room left, a call is refused. */
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials?filter=state%%3DACTIVE",
+	         study2);
+	l = CALL(d, "GET", path, NULL, 200);
+	snprintf(tid, sizeof(tid), "%s",
+	         jstr(json_array_get(json_object_get(l, "trials"), 0), "id"));
+	json_decref(l);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials/%s:complete", study2, tid);
+	json_decref(CALL_AS(
+	    d, k.key, "POST", path,
+	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 200));
+	/* on the third study, which has room for trials, not for ACTIVE ones */
+	l = CALL(d, "GET", "/v1/owners/qt/studies", NULL, 200);
+	char study3[64] = "";
+	size_t si;
+	json_t *sv;
+	json_array_foreach(json_object_get(l, "studies"), si, sv)
+	{
+		const char *name = jstr(sv, "displayName");
+		if (strcmp(name, study) != 0 && strcmp(name, study2) != 0)
+			snprintf(study3, sizeof(study3), "%s", name);
+	}
+	json_decref(l);
+	snprintf(path, sizeof(path), "/v1/owners/qt/studies/%s/trials:suggest", study3);
+	op = CALL_AS(d, k.key, "POST", path, "{\"suggestionCount\":3,\"clientId\":\"three\"}", 200);
+	ASSERT_EQ_INT(json_array_size(op_trials(op)), 1);
+	json_decref(op);
+	REFUSE_AS(d, k.key, "POST", path, "{\"suggestionCount\":2,\"clientId\":\"two\"}", 429,
+	          "RESOURCE_EXHAUSTED", "(owner qt: maxActiveTrials 4)");
+	/* The same for maxTrialsPerStudy: an owner allowed 3 trials a study
+	 * asks for 5 and gets 3, then nothing more. */
+	create_owner(d, "qp");
+	CALL_OK(d, "PATCH", "/v1/owners/qp", "{\"quota\":{\"maxTrialsPerStudy\":3}}");
+	CALL_OK(d, "POST", "/v1/owners/qp/studies",
+	        "{\"displayName\":\"p\",\"studySpec\":" SPEC_RANDOM "}");
+	op = CALL(d, "POST", "/v1/owners/qp/studies/p/trials:suggest",
+	          "{\"suggestionCount\":5,\"clientId\":\"five\"}", 200);
+	ASSERT_EQ_INT(json_array_size(op_trials(op)), 3);
+	json_decref(op);
+	REFUSE(d, "POST", "/v1/owners/qp/studies/p/trials:suggest",
+	       "{\"suggestionCount\":1,\"clientId\":\"one\"}", 429, "RESOURCE_EXHAUSTED",
+	       "(owner qp: maxTrialsPerStudy 3)");
 	/* Raising the quota lets more in at once. */
 	CALL_OK(d, "PATCH",
 	        "/v1/owners/qt?updateMask=quota.maxActiveTrials,quota.maxTrialsPerStudy",
