@@ -178,8 +178,14 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		resp->route = route_label(&r, req->method);
 	/* Authenticate before answering anything about the path, so that
 	 * nothing about the resources leaks to a caller without a key. */
-	if ((rc = api_authenticate(api, req, &who, seen_keyid, &rps, &e)))
+	if ((rc = api_authenticate(api, req, &who, seen_keyid, &rps, &e))) {
+		if (e.code == ERR_UNAUTHENTICATED &&
+		    api_throttle_failed_auth(api, req, &resp->retry_after, &e)) {
+			rc = -(int)e.code;
+			audited = 0;
+		}
 		goto out;
+	}
 	/* The rate limit counts every call of the key, refused ones too. */
 	if ((rc = api_rate_limit(api, &who, rps, &resp->retry_after, &e)))
 		goto out;

@@ -220,3 +220,24 @@ void api_quota_detail(struct api *api, const char *owner, struct err *e)
 		return;
 	}
 }
+
+int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *retry_after,
+                             struct err *e)
+{
+	double rate = api->cfg->auth_failures_per_second;
+	*retry_after = 0;
+	if (!(rate > 0) || !req->client_addr)
+		return 0;
+	char key[RATELIMIT_KEY_MAX + 1];
+	/* "ip:" keeps these buckets apart from the API keys' (hex ids). */
+	snprintf(key, sizeof(key), "ip:%s", req->client_addr);
+	int wait = ratelimit_take(api->rl, key, rate, 5 * rate, ratelimit_now());
+	if (wait == 0)
+		return 0;
+	*retry_after = wait;
+	err_set(e, ERR_RESOURCE_EXHAUSTED,
+	        "too many requests without a valid API key from %.64s (setting "
+	        "auth_failures_per_second: %g a second); retry after %d s",
+	        req->client_addr, rate, wait);
+	return 1;
+}

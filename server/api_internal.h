@@ -59,6 +59,14 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
  * when it is empty. The admin is not limited; rps <= 0 means no limit. */
 int api_rate_limit(struct api *api, const struct auth_principal *who, double rps,
                    int *retry_after /* OUT */, struct err *e);
+/* A request whose key was refused (401) takes a token from its client
+ * address's bucket (auth_failures_per_second, 5 s of burst). With none
+ * left it returns 1 with e set to RESOURCE_EXHAUSTED and *retry_after:
+ * the caller answers 429 instead, and writes no audit entry, so that a
+ * flood of bad keys costs neither the log nor the database. Requests with
+ * a valid key are never counted here. */
+int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *retry_after,
+                             struct err *e);
 /* 1 when the call goes into the audit log: every write, and every call on
  * owners, keys and the audit log (r may be NULL: an unparsable path). */
 int api_audited(const struct route *r, const char *method);

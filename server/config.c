@@ -66,6 +66,10 @@ static const struct setting settings[] = {
      "10000", "measurements per trial"},
     {"max_suggestion_count", "SIBYL_MAX_SUGGESTION_COUNT", NUM(T_INT, max_suggestion_count), 1,
      10000, "100", "suggestionCount per trials:suggest call"},
+    {"auth_failures_per_second", "SIBYL_AUTH_FAILURES_PER_SECOND",
+     NUM(T_INT, auth_failures_per_second), 0, 1000000, "10",
+     "requests without a valid key answered 401 per client address and second (5 s of burst); "
+     "more get 429; 0: no limit"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

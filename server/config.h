@@ -30,6 +30,7 @@ struct config {
 	int max_string_len;       /* ids, display names, category values, default 256 */
 	int max_measurements;     /* measurements per trial, default 10000 */
 	int max_suggestion_count; /* suggestionCount per call, default 100 */
+	int auth_failures_per_second; /* per client address; 0: no limit */
 	/* not settings: what this run was asked to do */
 	char config_file[4096]; /* --config FILE or SIBYL_CONFIG, "" when none */
 	char backup_path[4096]; /* --backup PATH: copy the database there and exit */

@@ -738,9 +738,56 @@ static void test_rate_limit(struct daemon *d)
 	ASSERT_EQ_INT(ok, THREADS);
 }
 
+/* A flood of bad keys from one address: 401 up to the allowance, then 429
+ * with Retry-After and no audit entries; a valid key is never held back. */
+static void test_auth_failures(void)
+{
+	const char *const env[] = {"SIBYL_AUTH_FAILURES_PER_SECOND=2", NULL};
+	struct daemon_opts o = {.env = env};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	create_owner(d, "fl");
+	int n401 = 0, n429 = 0, retry = 0;
+	for (int i = 0; i < 40; i++) {
+		struct reply r;
+		if (http_call(d, "POST", "/v1/owners/fl/studies:lookup", "{\"displayName\":\"x\"}",
+		              "sk_0123456789abcdef_wrongwrongwrongwrong", &r) != 0)
+			continue;
+		n401 += r.status == 401;
+		if (r.status == 429) {
+			n429++;
+			retry += atoi_safe(r.retry_after) >= 1;
+			EXPECT_IN(reply_message(&r), "auth_failures_per_second");
+		}
+		reply_free(&r);
+	}
+	/* a burst of 10 (5 s at 2 a second), plus what refilled meanwhile */
+	ASSERT_TRUE(n401 >= 10 && n401 <= 30);
+	ASSERT_TRUE(n429 >= 10);
+	ASSERT_EQ_INT(retry, n429);
+	ASSERT_EQ_INT(n401 + n429, 40);
+	/* the admin key from the same address is served */
+	json_t *j = CALL(d, "GET", "/v1/auditLog?pageSize=1000", NULL, 200);
+	int audited = 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(j, "auditEntries"), i, a)
+	{
+		audited += strcmp(jstr(a, "path"), "/v1/owners/fl/studies:lookup") == 0;
+	}
+	json_decref(j);
+	ASSERT_EQ_INT(audited, n401); /* the 429s left no entry */
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
 int main(void)
 {
-	struct daemon *d = daemon_start(NULL);
+	test_auth_failures();
+	const char *const no_limit[] = {"SIBYL_AUTH_FAILURES_PER_SECOND=0", NULL};
+	struct daemon_opts o = {.env = no_limit}; /* the matrix sends hundreds of bad keys */
+	struct daemon *d = daemon_start(&o);
 	ASSERT_TRUE(d != NULL);
 	if (!d)
 		return test_done("api-teams");

@@ -29,6 +29,7 @@ static const char *const envs[] = {
     "SIBYL_ADMIN_KEY",
     "SIBYL_SYNC",
     "SIBYL_SUGGEST_THREADS",
+    "SIBYL_AUTH_FAILURES_PER_SECOND",
 };
 #define NENVS (sizeof(envs) / sizeof(envs[0]))
 
@@ -97,6 +98,7 @@ static void test_defaults(void)
 	ASSERT_EQ_STR(c.backup_path, "");
 	ASSERT_EQ_STR(c.sync, "normal");
 	ASSERT_EQ_INT(c.suggest_threads, 64);
+	ASSERT_EQ_INT(c.auth_failures_per_second, 10);
 
 	struct config d;
 	config_defaults(&d);
@@ -192,6 +194,10 @@ static void test_bad_values(void)
 	expect_error(LOAD(&c, "--sync", "FULL"), "sync", "must be normal or full");
 	expect_error(LOAD(&c, "--suggest-threads", "0"), "suggest_threads",
 	             "out of range [1, 1024]");
+	expect_error(LOAD(&c, "--auth-failures-per-second", "-1"), "auth_failures_per_second",
+	             "out of range [0, 1000000]");
+	ASSERT_EQ_INT(LOAD(&c, "--auth-failures-per-second", "0"), 0);
+	ASSERT_EQ_INT(c.auth_failures_per_second, 0);
 	ASSERT_EQ_INT(LOAD(&c, "--sync", "full", "--suggest-threads", "8"), 0);
 	ASSERT_EQ_STR(c.sync, "full");
 	ASSERT_EQ_INT(c.suggest_threads, 8);
