@@ -87,7 +87,10 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
 	case ROUTE_AUDIT_LOG:
 		return auth_check(who, NULL, AUTH_ADMIN_ONLY, NULL, e);
 	case ROUTE_OWNER:
-		return auth_check(who, r->owner, AUTH_ADMIN_ONLY, what(r, buf, sizeof(buf)), e);
+		/* An owner's own keys may read it (its quotas); changing it is
+		 * the admin's. */
+		return auth_check(who, r->owner, read ? AUTH_READ : AUTH_ADMIN_ONLY,
+		                  what(r, buf, sizeof(buf)), e);
 	case ROUTE_API_KEYS:
 	case ROUTE_API_KEY:
 		return auth_check(who, r->owner, AUTH_MANAGE_KEYS, what(r, buf, sizeof(buf)), e);

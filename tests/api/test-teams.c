@@ -75,7 +75,7 @@ struct endpoint {
 static const struct endpoint endpoints[] = {
     {"POST", "/v1/owners", "{\"ownerId\":\"c\"}", 1, 0},
     {"GET", "/v1/owners", NULL, 1, 0},
-    {"GET", "/v1/owners/a", NULL, 1, 0},
+    {"GET", "/v1/owners/a", NULL, 0, 0}, /* an owner's keys read its quotas */
     {"PATCH", "/v1/owners/a", "{\"quota\":{\"maxStudies\":1}}", 1, 0},
     {"DELETE", "/v1/owners/a?force=true", NULL, 1, 0},
     {"GET", "/v1/auditLog", NULL, 1, 0},
@@ -346,6 +346,21 @@ static void test_owners(struct daemon *d)
 }
 
 /* Text that looks like SQL is data: stored and returned as sent. */
+/* A team reads its own quotas with its own keys, not another team's. */
+static void test_own_quotas(struct daemon *d)
+{
+	CALL_OK(d, "PATCH", "/v1/owners/a?updateMask=quota.maxStudies",
+	        "{\"quota\":{\"maxStudies\":40}}");
+	json_t *j = CALL_AS(d, ra.key, "GET", "/v1/owners/a", NULL, 200);
+	json_t *q = json_object_get(j, "quota");
+	ASSERT_TRUE(q != NULL);
+	ASSERT_EQ_STR(jstr(q, "maxStudies"), "40"); /* int64 as a string, as in Google APIs */
+	json_decref(j);
+	json_decref(CALL_AS(d, wb.key, "GET", "/v1/owners/a", NULL, 404));
+	REFUSE_AS(d, wa.key, "PATCH", "/v1/owners/a", "{\"quota\":{\"maxStudies\":1000}}", 403,
+	          "PERMISSION_DENIED", "admin");
+}
+
 static void test_sql_is_data(struct daemon *d)
 {
 	static const char evil[] = "x'); DROP TABLE studies; --";
@@ -794,6 +809,7 @@ int main(void)
 	test_auth_matrix(d);
 	test_key_lifecycle(d);
 	test_owners(d);
+	test_own_quotas(d);
 	test_sql_is_data(d);
 	test_audit(d);
 	test_audit_with_the_write(d);
