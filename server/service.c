@@ -203,20 +203,33 @@ int service_trial_text(struct store_conn *c, const char *owner, const char *stud
 	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
-int service_trial_json(struct store_conn *c, const char *owner, const char *study,
-                       const struct store_trial *t, json_t **out, struct err *e)
+int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t **out, struct err *e)
 {
-	char **meas = NULL;
-	size_t n = 0;
+	char *joined = NULL;
+	size_t len = 0, last = 0;
+	*out = NULL;
 	if (t->n_measurements > 0) {
-		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
+		int rc =
+		    store_measurement_joined(c, t->study_rowid, t->id, &joined, &len, &last, e);
 		if (rc)
 			return rc;
 	}
-	*out = tj_trial(owner, study, t, meas, n);
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
+	*out = tj_measurements(joined);
+	free(joined);
+	return *out ? 0
+	            : err_set(e, ERR_INTERNAL, "trial %" PRId64 ": stored measurements unreadable",
+	                      t->id);
+}
+
+int service_trial_json(struct store_conn *c, const char *owner, const char *study,
+                       const struct store_trial *t, json_t **out, struct err *e)
+{
+	json_t *ms;
+	int rc = svc_measurements(c, t, &ms, e);
+	if (rc)
+		return rc;
+	*out = tj_trial(owner, study, t, ms);
+	json_decref(ms);
 	return 0;
 }
 
@@ -604,35 +617,26 @@ static void to_point(const json_t *m, const struct spec *sp, size_t k, struct st
 static int load_curve(struct store_conn *c, const struct spec *sp, size_t k,
                       const struct store_trial *t, struct stopping_curve *curve, struct err *e)
 {
-	char **meas = NULL;
-	size_t n = 0;
+	json_t *ms;
 	curve->points = NULL;
 	curve->n = 0;
-	if (t->n_measurements > 0) {
-		int rc = store_measurement_list(c, t->study_rowid, t->id, &meas, &n, e);
-		if (rc)
-			return rc;
-	}
-	struct stopping_point *pts = calloc(n + 1, sizeof(*pts));
+	int rc = svc_measurements(c, t, &ms, e);
+	if (rc)
+		return rc;
+	struct stopping_point *pts = calloc(json_array_size(ms) + 1, sizeof(*pts));
 	if (!pts) {
-		for (size_t i = 0; i < n; i++)
-			free(meas[i]);
-		free(meas);
+		json_decref(ms);
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	}
-	for (size_t i = 0; i < n; i++) {
-		json_t *m = tj_load(meas[i]);
-		if (m)
-			to_point(m, sp, k, &pts[curve->n++]);
-		json_decref(m);
-		free(meas[i]);
-	}
-	free(meas);
+	size_t i;
+	json_t *m;
+	json_array_foreach(ms, i, m) to_point(m, sp, k, &pts[curve->n++]);
+	json_decref(ms);
 	if (curve->n == 0 && t->final_json) {
-		json_t *m = tj_load(t->final_json);
-		if (m)
-			to_point(m, sp, k, &pts[curve->n++]);
-		json_decref(m);
+		json_t *f = tj_load(t->final_json);
+		if (f)
+			to_point(f, sp, k, &pts[curve->n++]);
+		json_decref(f);
 	}
 	curve->points = pts;
 	return 0;

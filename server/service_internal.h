@@ -118,6 +118,11 @@ int svc_lapse(struct store_conn *w, const struct spec *sp, struct store_trial *t
 int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
                     const char *study, struct store_trial *t, int64_t now, struct err *e);
 
+/* t's measurements read on c, parsed: a JSON array in *out (new
+ * reference; empty when it has none). */
+int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t **out,
+                     struct err *e);
+
 /* Every call on an ACTIVE or STOPPING trial moves its lease to now +
  * staleTrialTimeout (in t; the caller writes t). */
 void svc_renew_lease(const struct spec *sp, struct store_trial *t, int64_t now);

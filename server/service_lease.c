@@ -150,35 +150,22 @@ static double score(const struct spec *sp, const json_t *m)
 int svc_select_final(struct store_conn *w, const struct spec *sp, const struct store_trial *t,
                      json_t **final, struct err *e)
 {
-	char **meas = NULL;
-	size_t n = 0;
+	json_t *ms, *m;
+	size_t i;
 	*final = NULL;
-	if (t->n_measurements == 0)
-		return 0;
-	int rc = store_measurement_list(w, t->study_rowid, t->id, &meas, &n, e);
+	int rc = svc_measurements(w, t, &ms, e);
 	if (rc)
 		return rc;
 	double best = -INFINITY;
-	for (size_t i = 0; i < n; i++) {
-		json_t *m = tj_load(meas[i]);
-		if (!m)
-			continue;
-		if (!sp->best_measurement) {
-			json_decref(*final);
-			*final = m;
-			continue;
-		}
-		double s = score(sp, m);
-		if (!isnan(s) && (s > best || !*final)) {
+	json_array_foreach(ms, i, m)
+	{
+		double s = sp->best_measurement ? score(sp, m) : 0;
+		if (!sp->best_measurement || (!isnan(s) && (s > best || !*final))) {
 			best = s;
-			json_decref(*final);
 			*final = m;
-		} else {
-			json_decref(m);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(meas[i]);
-	free(meas);
+	json_incref(*final);
+	json_decref(ms);
 	return 0;
 }

@@ -318,10 +318,6 @@ int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t tri
  * none), *len its length, *last the offset of the last one. */
 int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t trial_id,
                              char **out, size_t *len, size_t *last, struct err *e);
-/* The trial's measurements in insertion order: *out is a malloc'd array of
- * *n malloc'd JSON strings (free each, then the array). */
-int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,
-                           size_t *n, struct err *e);
 
 /* ---- operations ---- */
 /* Stores a done Operation's JSON; *op_id is its id (1, 2, ... per study).

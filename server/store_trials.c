@@ -472,47 +472,6 @@ int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t 
 	return 0;
 }
 
-int store_measurement_list(struct store_conn *c, int64_t study_rowid, int64_t trial_id, char ***out,
-                           size_t *n, struct err *e)
-{
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *s = store_stmt(c, ST_MEASUREMENT_LIST,
-	                             "SELECT json FROM measurements "
-	                             "WHERE study_rowid = ?1 AND trial_id = ?2 ORDER BY seq",
-	                             e);
-	if (!s)
-		return -ERR_INTERNAL;
-	sqlite3_bind_int64(s, 1, study_rowid);
-	sqlite3_bind_int64(s, 2, trial_id);
-	size_t cap = 0;
-	int rc, oom = 0;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		char **a = store_grow(*out, &cap, *n, sizeof(*a));
-		if (!a) {
-			oom = 1;
-			break;
-		}
-		*out = a;
-		char *j = store_col_dup(s, 0, &oom);
-		if (oom)
-			break;
-		(*out)[(*n)++] = j;
-	}
-	store_done(s);
-	if (oom)
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	if (rc < 0) {
-		for (size_t i = 0; i < *n; i++)
-			free((*out)[i]);
-		free(*out);
-		*out = NULL;
-		*n = 0;
-		return rc;
-	}
-	return 0;
-}
-
 int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
                            int64_t *op_id, struct err *e)
 {

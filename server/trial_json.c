@@ -269,8 +269,24 @@ static void set_time(json_t *o, const char *key, int64_t ms)
 	json_object_set_new(o, key, json_string(buf));
 }
 
+json_t *tj_measurements(const char *joined)
+{
+	if (!joined || !*joined)
+		return json_array();
+	size_t n = strlen(joined);
+	char *text = malloc(n + 3);
+	if (!text)
+		return NULL;
+	text[0] = '[';
+	memcpy(text + 1, joined, n);
+	memcpy(text + 1 + n, "]", 2);
+	json_t *a = tj_load(text);
+	free(text);
+	return json_is_array(a) ? a : (json_decref(a), NULL);
+}
+
 json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
-                 char *const *meas, size_t n_meas)
+                 const json_t *measurements)
 {
 	char buf[600];
 	json_t *o = json_object();
@@ -284,15 +300,8 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 	json_t *f = tj_load(t->final_json);
 	if (f)
 		json_object_set_new(o, "finalMeasurement", f);
-	if (n_meas > 0) {
-		json_t *ms = json_array();
-		for (size_t i = 0; i < n_meas; i++) {
-			json_t *m = tj_load(meas[i]);
-			if (m)
-				json_array_append_new(ms, m);
-		}
-		json_object_set_new(o, "measurements", ms);
-	}
+	if (json_array_size(measurements) > 0)
+		json_object_set(o, "measurements", (json_t *)measurements);
 	set_time(o, "startTime", t->start_time);
 	set_time(o, "endTime", t->end_time);
 	if (t->client_id && *t->client_id)

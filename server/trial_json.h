@@ -38,10 +38,14 @@ int tj_measurement_parse(const json_t *m, const char *path, const struct spec *s
  * absent). m may be NULL (all NAN). */
 void tj_measurement_metrics(const json_t *m, const struct spec *sp, double *out /* OUT */);
 
-/* The Trial resource. meas: the trial's stored measurements (may be NULL
- * with n_meas 0). New reference. */
+/* The Trial resource. measurements: the trial's stored measurements as a
+ * JSON array (borrowed; NULL or empty: none). New reference. */
 json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
-                 char *const *meas, size_t n_meas);
+                 const json_t *measurements);
+/* Stored measurements joined with commas (store_measurement_joined) as a
+ * JSON array; NULL or "" gives an empty one. New reference, NULL when the
+ * text does not parse or on out of memory. */
+json_t *tj_measurements(const char *joined);
 /* The same resource as compact JSON text (malloc'd; NULL on out of
  * memory), made without parsing the stored JSON members again: they are
  * canonical JSON already and are copied in as they are. measurements: the

@@ -1,7 +1,8 @@
 /* trial_json: the Trial answer rendered as text (tj_trial_text, which
  * copies the stored measurements in without parsing them) is the same
  * resource as the tree of tj_trial, for trials with and without
- * measurements, final measurement, client id, reason and suggestionInfo. */
+ * measurements, final measurement, client id, reason and suggestionInfo;
+ * and tj_measurements, the joined list parsed. */
 #include "trial_json.h"
 
 #include "json_util.h"
@@ -19,8 +20,17 @@ static void same_as_tree(const struct store_trial *t, char *const *meas, size_t 
 		at += (size_t)snprintf(joined + at, sizeof(joined) - at, "%s%s", i ? "," : "",
 		                       meas[i]);
 	char *text = tj_trial_text("team", "st", t, n ? joined : NULL);
-	json_t *tree = tj_trial("team", "st", t, meas, n);
+	/* the tree's list, each measurement parsed on its own */
 	json_error_t je;
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_loads(meas[i], 0, &je));
+	json_t *tree = tj_trial("team", "st", t, list);
+	/* and tj_measurements makes the same list from the joined text */
+	json_t *again = tj_measurements(n ? joined : NULL);
+	ASSERT_TRUE(again && json_equal(again, list));
+	json_decref(again);
+	json_decref(list);
 	json_t *parsed = text ? json_loads(text, 0, &je) : NULL;
 	test_checks++;
 	if (!parsed || !json_equal(parsed, tree)) {
@@ -83,5 +93,10 @@ int main(void)
 		ASSERT_EQ_STR(at, want);
 	}
 	free(text);
+	json_t *empty = tj_measurements("");
+	ASSERT_EQ_INT(json_array_size(empty), 0);
+	ASSERT_TRUE(json_is_array(empty));
+	json_decref(empty);
+	ASSERT_TRUE(tj_measurements("{\"metrics\":") == NULL); /* not JSON: refused */
 	return test_done("test-trial_json");
 }
