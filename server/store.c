@@ -17,8 +17,7 @@
 /* SQLite's own wait for a lock, then ours around it: a caller never sees
  * SQLITE_BUSY unless the database stayed locked (by another process) for
  * about BUSY_TOTAL_MS. */
-#define BUSY_TIMEOUT_MS 2000
-#define BUSY_TOTAL_MS   30000
+#define BUSY_TOTAL_MS 30000
 /* Readers beyond this wait for one to come back (HTTP threads are fewer). */
 #define MAX_READERS 64
 
@@ -106,7 +105,7 @@ int store_step(struct store_conn *c, sqlite3_stmt *s, struct err *e)
 		 * starting it again is equivalent. */
 		sqlite3_reset(s);
 		sleep_ms(pause);
-		waited += pause + BUSY_TIMEOUT_MS;
+		waited += pause + STORE_BUSY_TIMEOUT_MS;
 		pause = pause < 64 ? pause * 2 : 64;
 	}
 }
@@ -226,7 +225,7 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
-	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
 	/* synchronous=FULL until store_set_sync says otherwise: in WAL mode the
 	 * log is fsync'ed at every commit, so a change that was acknowledged
 	 * survives a power loss too, not only a crash of the process

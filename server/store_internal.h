@@ -112,13 +112,18 @@ struct store {
 	pthread_t ckpt_thread;
 	pthread_mutex_t ckpt_mu; /* guards ckpt_wanted, ckpt_stop and the counts */
 	pthread_cond_t ckpt_cv;
-	sqlite3 *ckpt_db; /* the thread's own connection */
-	int ckpt_init;    /* ckpt_mu and ckpt_cv exist */
-	int ckpt_running; /* the thread runs; written before it starts, after it ends */
-	int ckpt_wanted;  /* the log passed CKPT_PAGES */
+	pthread_cond_t ckpt_done; /* a checkpoint ended (ckpt_active went 0) */
+	sqlite3 *ckpt_db;         /* the thread's own connection */
+	int ckpt_init;            /* ckpt_mu and ckpt_cv exist */
+	int ckpt_running;         /* the thread runs; written before it starts, after it ends */
+	int ckpt_wanted;          /* the log passed CKPT_PAGES */
 	int ckpt_stop;
+	int ckpt_active;               /* a checkpoint runs, the thread's or the writer's */
 	int ckpt_mark;                 /* log length at the last wake-up (under wlock) */
-	int64_t ckpt_runs, ckpt_pages; /* checkpoints run, pages they copied */
+	int ckpt_force;                /* log pages past which the writer restarts it; 0: 65536 */
+	int ckpt_force_mark;           /* log length at the writer's last try (under wlock) */
+	int64_t ckpt_runs, ckpt_pages; /* the thread's checkpoints, pages they copied */
+	int64_t ckpt_restarts;         /* the writer's RESTART checkpoints */
 };
 
 /* Starts the checkpoint thread and hooks the writer's commits to it; when
@@ -126,13 +131,17 @@ struct store {
  * Stop before the writer closes (a no-op on a store never started). */
 void store_ckpt_start(struct store *st);
 void store_ckpt_stop(struct store *st);
-/* Checkpoints the thread ran so far and the pages they copied. */
-void store_ckpt_stats(struct store *st, int64_t *runs, int64_t *pages);
+/* Checkpoints the thread ran so far, the pages they copied, and the
+ * writer's RESTART checkpoints of a long log. */
+void store_ckpt_stats(struct store *st, int64_t *runs, int64_t *pages, int64_t *restarts);
 
 /* The name of the VFS of store_vfs.c ("sibyl"), registered on first call;
  * NULL when it could not be (then connections use SQLite's default). */
 #define STORE_VFS_NAME "sibyl"
 const char *store_vfs(void);
+
+/* SQLite's own wait for a lock on a store connection. */
+#define STORE_BUSY_TIMEOUT_MS 2000
 
 /* store_open with another list of migrations (tests of the migration
  * engine use it; sibyld uses the embedded list). */

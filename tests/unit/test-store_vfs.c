@@ -7,10 +7,12 @@
  * early and rewrites them and their checksums in place); and a process
  * killed right after its commits leaves a log that SQLite recovers whole
  * (every frame and checksum reached the file). Also: the checkpoint
- * thread of store_checkpoint.c runs once the log is long. */
+ * thread of store_checkpoint.c runs once the log is long, and the log
+ * starts again past its limit under writes that never pause. */
 #include "store_test.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "store_internal.h"
@@ -180,9 +182,9 @@ static void test_recovery(void)
  * database (store_checkpoint.c), without the writer. */
 static void test_checkpoint_thread(struct store *st, const char *path)
 {
-	int64_t runs = 0, pages = 0;
+	int64_t runs = 0, pages = 0, restarts = 0;
 	for (int i = 0; i < 500 && runs == 0; i++) {
-		store_ckpt_stats(st, &runs, &pages);
+		store_ckpt_stats(st, &runs, &pages, &restarts);
 		if (runs == 0)
 			usleep(10 * 1000);
 	}
@@ -192,6 +194,39 @@ static void test_checkpoint_thread(struct store *st, const char *path)
 	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
 	                            "WHERE integrity_check != 'ok'"),
 	              0);
+}
+
+/* Under writes that never pause, the log still starts again past its
+ * limit (set low here): it does not grow with everything ever written. */
+static void test_log_bounded(void)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s", db_path("bounded.db"));
+	struct err e;
+	struct store *st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	ASSERT_EQ_INT(store_set_sync(st, STORE_SYNC_NORMAL, &e), 0);
+	st->ckpt_force = 3000; /* pages; the daemon's is 65536 */
+	int64_t study = make_study(st, "team", "bounded");
+	static int64_t ids[4];
+	int failed = 0;
+	for (int i = 0; i < 120; i++) /* 120 x 4 x 64 KiB: about 7,700 pages */
+		failed += write_batch(st, study, 4, 65536, i * 10, ids) != 0;
+	ASSERT_EQ_INT(failed, 0);
+	int64_t runs, pages, restarts;
+	store_ckpt_stats(st, &runs, &pages, &restarts);
+	ASSERT_TRUE(restarts >= 1);
+	char wal[340];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	struct stat sb;
+	ASSERT_EQ_INT(stat(wal, &sb), 0);
+	/* the limit plus what one more round of commits added, far below the
+	 * 30 MiB written (without the restart: 30 MiB) */
+	ASSERT_TRUE(sb.st_size < (off_t)20 * 1024 * 1024);
+	ASSERT_EQ_INT(raw_bytes(path, study), 480 * (65536 + 3));
+	store_close(st);
 }
 
 int main(void)
@@ -212,6 +247,7 @@ int main(void)
 		store_close(st);
 	}
 	test_recovery();
+	test_log_bounded();
 	store_test_cleanup();
 	return test_done("test-store_vfs");
 }
