@@ -187,17 +187,26 @@ int service_read_study(struct service *sv, const char *owner, const char *study,
 	return rc;
 }
 
+/* t's measurements joined (store_measurement_joined), read on c only when
+ * the trial row counts some; *joined NULL when none. */
+static int read_joined(struct store_conn *c, const struct store_trial *t, char **joined,
+                       size_t *len, size_t *last, struct err *e)
+{
+	*joined = NULL;
+	*len = *last = 0;
+	if (t->n_measurements == 0)
+		return 0;
+	return store_measurement_joined(c, t->study_rowid, t->id, joined, len, last, e);
+}
+
 int service_trial_text(struct store_conn *c, const char *owner, const char *study,
                        const struct store_trial *t, char **out, struct err *e)
 {
-	char *joined = NULL;
-	size_t len = 0, last = 0;
-	if (t->n_measurements > 0) {
-		int rc =
-		    store_measurement_joined(c, t->study_rowid, t->id, &joined, &len, &last, e);
-		if (rc)
-			return rc;
-	}
+	char *joined;
+	size_t len, last;
+	int rc = read_joined(c, t, &joined, &len, &last, e);
+	if (rc)
+		return rc;
 	*out = tj_trial_text(owner, study, t, joined);
 	free(joined);
 	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
@@ -205,15 +214,12 @@ int service_trial_text(struct store_conn *c, const char *owner, const char *stud
 
 int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t **out, struct err *e)
 {
-	char *joined = NULL;
-	size_t len = 0, last = 0;
+	char *joined;
+	size_t len, last;
 	*out = NULL;
-	if (t->n_measurements > 0) {
-		int rc =
-		    store_measurement_joined(c, t->study_rowid, t->id, &joined, &len, &last, e);
-		if (rc)
-			return rc;
-	}
+	int rc = read_joined(c, t, &joined, &len, &last, e);
+	if (rc)
+		return rc;
 	*out = tj_measurements(joined);
 	free(joined);
 	return *out ? 0
@@ -316,12 +322,10 @@ static int check_live(struct trial_call *tc, const char *owner, const char *stud
 static int joined_measurements(struct service *sv, const struct trial_call *tc, char **joined,
                                size_t *len, size_t *last, struct err *e)
 {
-	*joined = NULL;
-	*len = *last = 0;
-	if (tc->t.n_measurements == 0 ||
+	if (tc->t.n_measurements > 0 &&
 	    svc_meas_get(sv, tc->s.rowid, tc->t.id, tc->t.n_measurements, joined, len, last))
 		return 0;
-	return store_measurement_joined(tc->w, tc->s.rowid, tc->t.id, joined, len, last, e);
+	return read_joined(tc->w, &tc->t, joined, len, last, e);
 }
 
 /* Appends one measurement to a joined list (NULL-safe). */
