@@ -285,8 +285,14 @@ json_t *tj_measurements(const char *joined)
 	return json_is_array(a) ? a : (json_decref(a), NULL);
 }
 
-json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
-                 const json_t *measurements)
+static int has_text(const char *s)
+{
+	return s && *s;
+}
+
+/* The Trial's members that are strings (name, id, state, times, clientId,
+ * infeasibleReason): what both renderings encode. New reference. */
+static json_t *trial_strings(const char *owner, const char *study, const struct store_trial *t)
 {
 	char buf[600];
 	json_t *o = json_object();
@@ -295,6 +301,19 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 	snprintf(buf, sizeof(buf), "%" PRId64, t->id);
 	json_object_set_new(o, "id", json_string(buf));
 	json_object_set_new(o, "state", json_string(tj_trial_state(t->state)));
+	set_time(o, "startTime", t->start_time);
+	set_time(o, "endTime", t->end_time);
+	if (has_text(t->client_id))
+		json_object_set_new(o, "clientId", json_string(t->client_id));
+	if (has_text(t->infeasible_reason))
+		json_object_set_new(o, "infeasibleReason", json_string(t->infeasible_reason));
+	return o;
+}
+
+json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
+                 const json_t *measurements)
+{
+	json_t *o = trial_strings(owner, study, t);
 	json_t *p = tj_load(t->params_json);
 	json_object_set_new(o, "parameters", p ? p : json_array());
 	json_t *f = tj_load(t->final_json);
@@ -302,12 +321,6 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 		json_object_set_new(o, "finalMeasurement", f);
 	if (json_array_size(measurements) > 0)
 		json_object_set(o, "measurements", (json_t *)measurements);
-	set_time(o, "startTime", t->start_time);
-	set_time(o, "endTime", t->end_time);
-	if (t->client_id && *t->client_id)
-		json_object_set_new(o, "clientId", json_string(t->client_id));
-	if (t->infeasible_reason && *t->infeasible_reason)
-		json_object_set_new(o, "infeasibleReason", json_string(t->infeasible_reason));
 	json_t *info = tj_load(t->info_json);
 	if (info)
 		json_object_set_new(o, "suggestionInfo", info);
@@ -333,11 +346,6 @@ static void add_raw(char *buf, size_t *n, const char *key, const char *raw)
 	*n = at;
 }
 
-static int has_text(const char *s)
-{
-	return s && *s;
-}
-
 char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
                     const char *measurements)
 {
@@ -345,19 +353,7 @@ char *tj_trial_text(const char *owner, const char *study, const struct store_tri
 	 * suggestionInfo) are stored as canonical JSON text: copied in as they
 	 * are, since parsing and printing their numbers again was most of the
 	 * cost of an answer. Only the strings go through the encoder. */
-	char buf[600];
-	json_t *o = json_object();
-	snprintf(buf, sizeof(buf), "owners/%s/studies/%s/trials/%" PRId64, owner, study, t->id);
-	json_object_set_new(o, "name", json_string(buf));
-	snprintf(buf, sizeof(buf), "%" PRId64, t->id);
-	json_object_set_new(o, "id", json_string(buf));
-	json_object_set_new(o, "state", json_string(tj_trial_state(t->state)));
-	set_time(o, "startTime", t->start_time);
-	set_time(o, "endTime", t->end_time);
-	if (has_text(t->client_id))
-		json_object_set_new(o, "clientId", json_string(t->client_id));
-	if (has_text(t->infeasible_reason))
-		json_object_set_new(o, "infeasibleReason", json_string(t->infeasible_reason));
+	json_t *o = trial_strings(owner, study, t);
 	char *head = ju_dump(o, 0);
 	json_decref(o);
 	if (!head)
