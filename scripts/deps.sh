@@ -1,5 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages that sibyl needs to build, run and test.
+# Waits up to 10 minutes for another apt/dpkg run to release its lock
+# instead of failing at once.
 set -e
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev \
@@ -13,6 +15,17 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends $missing
+	LOCK="-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3"
+	# apt-get update does not honour DPkg::Lock::Timeout for its lists lock.
+	tries=0
+	until out=$(apt-get $LOCK update -qq 2>&1); do
+		tries=$((tries + 1))
+		if ! echo "$out" | grep -q "Could not get lock" || [ "$tries" -ge 120 ]; then
+			echo "$out" >&2
+			exit 1
+		fi
+		[ "$tries" -eq 1 ] && echo "deps.sh: another apt/dpkg run holds the lock; waiting" >&2
+		sleep 5
+	done
+	apt-get $LOCK install -y -qq --no-install-recommends $missing
 fi
