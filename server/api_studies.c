@@ -1,4 +1,5 @@
-/* Studies: create-or-load, get, list, delete, lookup. */
+/* Studies: create-or-load, get, list, delete, lookup, and PATCH of their
+ * metadata. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,9 @@
 #include "api_internal.h"
 #include "config.h"
 #include "json_util.h"
+#include "metadata.h"
 #include "spec.h"
+#include "spec_diff.h"
 #include "trial_json.h"
 
 static int study_get(struct api *api, const char *owner, const char *study, json_t **out,
@@ -26,12 +29,29 @@ static int study_get(struct api *api, const char *owner, const char *study, json
 	return 0;
 }
 
+/* Create-or-load found the study: the same spec (parameters, metrics and
+ * categorical values in any order: spec_diff.h) loads it, with its stored
+ * metadata (a create's metadata takes no part); another is
+ * ALREADY_EXISTS naming the first difference. */
+static int load_existing(const struct store_study *s, const char *canon, json_t **out,
+                         struct err *e)
+{
+	char why[512];
+	if (spec_diff(s->spec_json, canon, why, sizeof(why)) != 0)
+		return err_set(e, ERR_ALREADY_EXISTS,
+		               "study owners/%s/studies/%s already exists with a different "
+		               "studySpec: %s",
+		               s->owner, s->study_id, why);
+	*out = tj_study(s);
+	return 0;
+}
+
 static int create(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const fields[] = {"displayName", "studySpec", NULL};
+	static const char *const fields[] = {"displayName", "studySpec", "metadata", NULL};
 	const char *owner = c->r->owner, *id;
 	struct spec sp;
-	char *canon = NULL;
+	char *canon = NULL, *md = NULL;
 	struct store_study s = {0};
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
@@ -49,22 +69,20 @@ static int create(struct api_call *c, json_t **out, struct err *e)
 	if ((rc = spec_parse(spv, "studySpec", c->api->cfg, &sp, &canon, e)))
 		return rc;
 	spec_free(&sp);
+	if ((rc = md_create(json_object_get(c->body, "metadata"), c->api->cfg, &md, e))) {
+		free(canon);
+		return rc;
+	}
 	int64_t now = ju_now_ms();
 	struct store_conn *w = store_write_begin(c->api->st, e);
 	if (!w) {
-		free(canon);
-		return -(int)e->code;
+		rc = -(int)e->code;
+		goto done;
 	}
 	rc = store_study_get(w, owner, id, &s, e);
 	if (rc == 0) {
 		/* create-or-load: many workers create the same study at start-up */
-		if (strcmp(s.spec_json, canon) != 0)
-			rc = err_set(e, ERR_ALREADY_EXISTS,
-			             "study owners/%s/studies/%s already exists with a different "
-			             "studySpec",
-			             owner, id);
-		else
-			*out = tj_study(&s);
+		rc = load_existing(&s, canon, out, e);
 		store_write_rollback(w);
 		goto done;
 	}
@@ -83,8 +101,12 @@ static int create(struct api_call *c, json_t **out, struct err *e)
 	}
 	if ((rc = store_study_insert(w, owner, id, canon, now, &s, e)))
 		goto fail;
+	if (md && (rc = store_study_set_metadata(w, s.rowid, md, e)))
+		goto fail;
 	if ((rc = store_write_commit(w, e)))
 		goto done;
+	s.metadata_json = md;
+	md = NULL;
 	*out = tj_study(&s);
 	goto done;
 fail:
@@ -92,6 +114,38 @@ fail:
 done:
 	store_study_clear(&s);
 	free(canon);
+	free(md);
+	return rc;
+}
+
+/* PATCH ?updateMask=metadata: merges the body's metadata into the
+ * study's (metadata.h). */
+static int patch(struct api_call *c, json_t **out, struct err *e)
+{
+	const json_t *p;
+	struct store_study s = {0};
+	char *md = NULL;
+	int rc = md_patch_request(c->req->query, c->body, &p, e);
+	if (rc)
+		return rc;
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w)
+		return -(int)e->code;
+	if ((rc = store_study_get(w, c->r->owner, c->r->study, &s, e)) ||
+	    (rc = md_merge(s.metadata_json, p, c->api->cfg, &md, e)) ||
+	    (rc = store_study_set_metadata(w, s.rowid, md, e))) {
+		store_write_rollback(w);
+		goto out;
+	}
+	if ((rc = store_write_commit(w, e)))
+		goto out;
+	free(s.metadata_json);
+	s.metadata_json = md;
+	md = NULL;
+	*out = tj_study(&s);
+out:
+	store_study_clear(&s);
+	free(md);
 	return rc;
 }
 
@@ -176,6 +230,8 @@ int api_studies(struct api_call *c, json_t **out, struct err *e)
 	case ROUTE_STUDY:
 		if (strcmp(m, "DELETE") == 0)
 			return delete (c, out, e);
+		if (strcmp(m, "PATCH") == 0)
+			return patch(c, out, e);
 		return study_get(c->api, c->r->owner, c->r->study, out, e);
 	default:
 		return err_set(e, ERR_NOT_FOUND, "no such path");

@@ -1,4 +1,5 @@
-/* Trials: create, get, list, delete, and the custom methods (suggest,
+/* Trials: create, get, list, delete, PATCH of their metadata, and the
+ * custom methods (suggest,
  * addTrialMeasurement, complete, stop, checkTrialEarlyStoppingState,
  * listOptimalTrials), which go to the service. */
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include "api_internal.h"
 #include "config.h"
 #include "json_util.h"
+#include "metadata.h"
 #include "spec.h"
 #include "trial_json.h"
 
@@ -87,8 +89,8 @@ out0:
  * imports a known result. */
 static int trial_create(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const fields[] = {"parameters", "state", "finalMeasurement",
-	                                     "measurements", NULL};
+	static const char *const fields[] = {"parameters",   "state",    "finalMeasurement",
+	                                     "measurements", "metadata", NULL};
 	struct store_study s;
 	struct spec sp;
 	struct store_trial t = {0};
@@ -97,12 +99,18 @@ static int trial_create(struct api_call *c, json_t **out, struct err *e)
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
+	if ((rc =
+	         md_create(json_object_get(c->body, "metadata"), c->api->cfg, &t.metadata_json, e)))
+		return rc;
 	int64_t now = ju_now_ms();
 	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
+	if (!w) {
+		store_trial_clear(&t);
 		return -(int)e->code;
+	}
 	if ((rc = service_load_study(c->api->sv, w, c->r->owner, c->r->study, &s, &sp, e))) {
 		store_write_rollback(w);
+		store_trial_clear(&t);
 		return rc;
 	}
 	int state = TRIAL_REQUESTED;
@@ -252,6 +260,44 @@ static int trial_delete(struct api_call *c, json_t **out, struct err *e)
 	return 0;
 }
 
+/* PATCH ?updateMask=metadata: merges the body's metadata into the
+ * trial's (metadata.h), in any state; nothing else of the trial changes. */
+static int trial_patch(struct api_call *c, struct err *e)
+{
+	const json_t *p;
+	struct store_study s = {0};
+	struct store_trial t = {0};
+	char *md = NULL;
+	int rc = md_patch_request(c->req->query, c->body, &p, e);
+	if (rc)
+		return rc;
+	struct store_conn *w = store_write_begin(c->api->st, e);
+	if (!w)
+		return -(int)e->code;
+	if ((rc = store_study_get(w, c->r->owner, c->r->study, &s, e)) ||
+	    (rc = store_trial_get(w, s.rowid, c->r->trial, &t, e)) ||
+	    (rc = md_merge(t.metadata_json, p, c->api->cfg, &md, e)) ||
+	    (rc = store_trial_set_metadata(w, s.rowid, t.id, md, e)))
+		goto fail;
+	free(t.metadata_json);
+	t.metadata_json = md;
+	md = NULL;
+	if ((rc = service_trial_text(w, c->r->owner, c->r->study, &t, c->text, e)))
+		goto fail;
+	if ((rc = store_write_commit(w, e))) {
+		free(*c->text);
+		*c->text = NULL;
+	}
+	goto out;
+fail:
+	store_write_rollback(w);
+out:
+	store_trial_clear(&t);
+	store_study_clear(&s);
+	free(md);
+	return rc;
+}
+
 static int suggest(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"suggestionCount", "clientId", NULL};
@@ -305,6 +351,8 @@ int api_trials(struct api_call *c, json_t **out, struct err *e)
 			return rc;
 		return service_optimal(c->api->sv, r->owner, r->study, out, e);
 	case ROUTE_TRIAL:
+		if (strcmp(m, "PATCH") == 0)
+			return trial_patch(c, e);
 		return strcmp(m, "DELETE") == 0 ? trial_delete(c, out, e) : trial_get(c, e);
 	case ROUTE_TRIAL_VERB:
 		switch (r->verb) {

@@ -70,6 +70,14 @@ static const struct setting settings[] = {
      NUM(T_INT, auth_failures_per_second), 0, 1000000, "10",
      "requests without a valid key answered 401 per client address and second (5 s of burst); "
      "more get 429; 0: no limit"},
+    {"max_metadata_keys", "SIBYL_MAX_METADATA_KEYS", NUM(T_INT, max_metadata_keys), 1, 100000, "64",
+     "keys in the metadata of one study or trial"},
+    {"max_metadata_key_bytes", "SIBYL_MAX_METADATA_KEY_BYTES", NUM(T_INT, max_metadata_key_bytes),
+     1, 65536, "256", "longest metadata key, in bytes"},
+    {"max_metadata_value_bytes", "SIBYL_MAX_METADATA_VALUE_BYTES",
+     NUM(T_INT, max_metadata_value_bytes), 1, 1048576, "4096", "longest metadata value, in bytes"},
+    {"max_metadata_bytes", "SIBYL_MAX_METADATA_BYTES", NUM(T_INT, max_metadata_bytes), 1, 16777216,
+     "65536", "the keys and values of one study's or trial's metadata together, in bytes"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -31,6 +31,11 @@ struct config {
 	int max_measurements;     /* measurements per trial, default 10000 */
 	int max_suggestion_count; /* suggestionCount per call, default 100 */
 	int auth_failures_per_second; /* per client address; 0: no limit */
+	/* metadata of a study or trial (docs/api.md) */
+	int max_metadata_keys;        /* keys per object, default 64 */
+	int max_metadata_key_bytes;   /* default 256 */
+	int max_metadata_value_bytes; /* default 4096 */
+	int max_metadata_bytes;       /* keys and values together, default 65536 */
 	/* not settings: what this run was asked to do */
 	char config_file[4096]; /* --config FILE or SIBYL_CONFIG, "" when none */
 	char backup_path[4096]; /* --backup PATH: copy the database there and exit */

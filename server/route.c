@@ -208,7 +208,7 @@ const char *route_methods(enum route_kind k)
 		return "GET, POST";
 	case ROUTE_STUDY:
 	case ROUTE_TRIAL:
-		return "GET, DELETE";
+		return "GET, PATCH, DELETE";
 	case ROUTE_OPERATION:
 	case ROUTE_AUDIT_LOG:
 		return "GET";
@@ -251,7 +251,7 @@ const char *route_label(const struct route *r, const char *method)
 	case ROUTE_STUDIES_LOOKUP:
 		return "studies.lookup";
 	case ROUTE_STUDY:
-		return del ? "studies.delete" : "studies.get";
+		return del ? "studies.delete" : get ? "studies.get" : "studies.patch";
 	case ROUTE_TRIALS:
 		return get ? "trials.list" : "trials.create";
 	case ROUTE_TRIALS_SUGGEST:
@@ -259,7 +259,7 @@ const char *route_label(const struct route *r, const char *method)
 	case ROUTE_TRIALS_OPTIMAL:
 		return "trials.listOptimalTrials";
 	case ROUTE_TRIAL:
-		return del ? "trials.delete" : "trials.get";
+		return del ? "trials.delete" : get ? "trials.get" : "trials.patch";
 	case ROUTE_TRIAL_VERB:
 		switch (r->verb) {
 		case VERB_ADD_MEASUREMENT:

@@ -86,6 +86,7 @@ struct store_study {
 	char *inactive_reason;
 	int64_t create_time;
 	int64_t last_progress_time; /* for maxDurationNoProgress */
+	char *metadata_json;        /* canonical {key: value} object, NULL when empty */
 };
 void store_study_clear(struct store_study *s);            /* NULL-safe */
 void store_studies_free(struct store_study *a, size_t n); /* clears each, frees array */
@@ -221,6 +222,10 @@ int store_study_delete(struct store_conn *w, const char *owner, const char *stud
 int store_study_set_state(struct store_conn *w, int64_t rowid, int state, const char *reason,
                           struct err *e);
 int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, struct err *e);
+/* Replaces the study's metadata (canonical JSON object text; NULL: none).
+ * NOT_FOUND when absent. */
+int store_study_set_metadata(struct store_conn *w, int64_t rowid, const char *metadata_json,
+                             struct err *e);
 
 /* ---- trials ---- */
 enum store_trial_state {
@@ -246,12 +251,14 @@ struct store_trial {
 	int64_t end_time;
 	int64_t lease_expiry; /* ACTIVE trials: when the lease lapses; 0 = never */
 	int64_t n_measurements;
+	char *metadata_json; /* canonical {key: value} object, NULL when empty */
 };
 void store_trial_clear(struct store_trial *t);           /* NULL-safe */
 void store_trials_free(struct store_trial *a, size_t n); /* clears each, frees array */
 
 /* Inserts with the next id of the study (t->id is set on return); t's
- * study_rowid, state, params_json and optional fields are written. */
+ * study_rowid, state, params_json and optional fields (metadata_json
+ * too) are written. */
 int store_trial_insert(struct store_conn *w, struct store_trial *t /* IN/OUT */, struct err *e);
 /* NOT_FOUND when absent. */
 int store_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struct store_trial *out,
@@ -267,6 +274,11 @@ int store_trial_finish(struct store_conn *w, const struct store_trial *t, struct
 int store_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
                           int64_t lease_expiry, struct err *e);
 int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e);
+/* Replaces the trial's metadata (canonical JSON object text; NULL: none).
+ * Nothing else of the row changes (no history bump). NOT_FOUND when
+ * absent. */
+int store_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
+                             const char *metadata_json, struct err *e);
 
 /* Trials ordered by id, id > after, at most limit (limit <= 0: all);
  * state_mask: bit (1 << state) for each wanted state, 0 for all. */

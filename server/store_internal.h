@@ -74,6 +74,9 @@ enum store_stmt_id {
 	ST_AUDIT_UPDATE,
 	ST_AUDIT_LIST,
 	ST_AUDIT_LIST_OWNER,
+	/* metadata (0004_metadata.sql) */
+	ST_STUDY_SET_METADATA,
+	ST_TRIAL_SET_METADATA,
 	ST_COUNT
 };
 

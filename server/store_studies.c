@@ -6,7 +6,7 @@
 
 #define STUDY_COLS                                                              \
 	"id, owner, study_id, spec_json, state, inactive_reason, create_time, " \
-	"last_progress_time"
+	"last_progress_time, metadata_json"
 
 void store_study_clear(struct store_study *s)
 {
@@ -16,6 +16,7 @@ void store_study_clear(struct store_study *s)
 	free(s->study_id);
 	free(s->spec_json);
 	free(s->inactive_reason);
+	free(s->metadata_json);
 	*s = (struct store_study){0};
 }
 
@@ -38,6 +39,7 @@ static int read_study(sqlite3_stmt *s, struct store_study *out)
 	out->inactive_reason = store_col_dup(s, 5, &oom);
 	out->create_time = sqlite3_column_int64(s, 6);
 	out->last_progress_time = sqlite3_column_int64(s, 7);
+	out->metadata_json = store_col_dup(s, 8, &oom);
 	return oom;
 }
 
@@ -253,6 +255,20 @@ int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, 
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, rowid);
 	sqlite3_bind_int64(s, 2, when);
+	int rc = store_step(w, s, e);
+	store_done(s);
+	return updated(w, rc, rowid, e);
+}
+
+int store_study_set_metadata(struct store_conn *w, int64_t rowid, const char *metadata_json,
+                             struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(w, ST_STUDY_SET_METADATA,
+	                             "UPDATE studies SET metadata_json = ?2 WHERE id = ?1", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, rowid);
+	store_bind_text(s, 2, metadata_json);
 	int rc = store_step(w, s, e);
 	store_done(s);
 	return updated(w, rc, rowid, e);

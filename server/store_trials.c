@@ -7,7 +7,8 @@
 
 #define TRIAL_COLS                                                                        \
 	"study_rowid, id, state, params_json, final_json, client_id, infeasible_reason, " \
-	"info_json, complete_json, start_time, end_time, lease_expiry, n_measurements"
+	"info_json, complete_json, start_time, end_time, lease_expiry, n_measurements, "  \
+	"metadata_json"
 
 void store_trial_clear(struct store_trial *t)
 {
@@ -19,6 +20,7 @@ void store_trial_clear(struct store_trial *t)
 	free(t->infeasible_reason);
 	free(t->info_json);
 	free(t->complete_json);
+	free(t->metadata_json);
 	*t = (struct store_trial){0};
 }
 
@@ -45,6 +47,7 @@ static int read_trial(sqlite3_stmt *s, struct store_trial *t)
 	t->end_time = sqlite3_column_int64(s, 10);
 	t->lease_expiry = sqlite3_column_int64(s, 11);
 	t->n_measurements = sqlite3_column_int64(s, 12);
+	t->metadata_json = store_col_dup(s, 13, &oom);
 	return oom;
 }
 
@@ -94,7 +97,7 @@ int store_trial_insert(struct store_conn *w, struct store_trial *t, struct err *
 		return rc;
 	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_INSERT,
 	                             "INSERT INTO trials(" TRIAL_COLS ") VALUES "
-	                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0)",
+	                             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13)",
 	                             e);
 	if (!s)
 		return -ERR_INTERNAL;
@@ -110,6 +113,7 @@ int store_trial_insert(struct store_conn *w, struct store_trial *t, struct err *
 	sqlite3_bind_int64(s, 10, t->start_time);
 	sqlite3_bind_int64(s, 11, t->end_time);
 	sqlite3_bind_int64(s, 12, t->lease_expiry);
+	store_bind_text(s, 13, t->metadata_json);
 	rc = store_step(w, s, e);
 	store_done(s);
 	if (rc < 0)
@@ -234,6 +238,21 @@ int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, st
 	if (sqlite3_changes(w->db) == 0)
 		return trial_not_found(w, study_rowid, id, e);
 	return 0;
+}
+
+int store_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
+                             const char *metadata_json, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_SET_METADATA,
+	                             "UPDATE trials SET metadata_json = ?3 "
+	                             "WHERE study_rowid = ?1 AND id = ?2",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, study_rowid);
+	sqlite3_bind_int64(s, 2, id);
+	store_bind_text(s, 3, metadata_json);
+	return update_one(w, s, study_rowid, id, e);
 }
 
 /* Binds the states of mask to parameters first..first+4 (0 = no state). */

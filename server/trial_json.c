@@ -324,6 +324,9 @@ json_t *tj_trial(const char *owner, const char *study, const struct store_trial 
 	json_t *info = tj_load(t->info_json);
 	if (info)
 		json_object_set_new(o, "suggestionInfo", info);
+	json_t *md = tj_load(t->metadata_json);
+	if (md)
+		json_object_set_new(o, "metadata", md);
 	return o;
 }
 
@@ -364,6 +367,8 @@ char *tj_trial_text(const char *owner, const char *study, const struct store_tri
 		len += strlen(t->final_json) + 32;
 	if (has_text(t->info_json))
 		len += strlen(t->info_json) + 32;
+	if (has_text(t->metadata_json))
+		len += strlen(t->metadata_json) + 32;
 	if (has_text(measurements))
 		len += strlen(measurements) + 32;
 	char *out = malloc(len);
@@ -379,6 +384,8 @@ char *tj_trial_text(const char *owner, const char *study, const struct store_tri
 		add_raw(out, &n, "finalMeasurement", t->final_json);
 	if (has_text(t->info_json))
 		add_raw(out, &n, "suggestionInfo", t->info_json);
+	if (has_text(t->metadata_json))
+		add_raw(out, &n, "metadata", t->metadata_json);
 	if (has_text(measurements)) {
 		add_raw(out, &n, "measurements", "[");
 		n--; /* reopen: the list goes before the brace */
@@ -402,5 +409,8 @@ json_t *tj_study(const struct store_study *s)
 	set_time(o, "createTime", s->create_time);
 	if (s->inactive_reason && *s->inactive_reason)
 		json_object_set_new(o, "inactiveReason", json_string(s->inactive_reason));
+	json_t *md = tj_load(s->metadata_json);
+	if (md)
+		json_object_set_new(o, "metadata", md);
 	return o;
 }

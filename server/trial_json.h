@@ -38,8 +38,8 @@ int tj_measurement_parse(const json_t *m, const char *path, const struct spec *s
  * absent). m may be NULL (all NAN). */
 void tj_measurement_metrics(const json_t *m, const struct spec *sp, double *out /* OUT */);
 
-/* The Trial resource. measurements: the trial's stored measurements as a
- * JSON array (borrowed; NULL or empty: none). New reference. */
+/* The Trial resource (with "metadata" when it has some). measurements: the trial's stored
+ * measurements as a JSON array (borrowed; NULL or empty: none). New reference. */
 json_t *tj_trial(const char *owner, const char *study, const struct store_trial *t,
                  const json_t *measurements);
 /* Stored measurements joined with commas (store_measurement_joined) as a
@@ -53,7 +53,7 @@ json_t *tj_measurements(const char *joined);
  * or "" for none; they come last. */
 char *tj_trial_text(const char *owner, const char *study, const struct store_trial *t,
                     const char *measurements);
-/* The Study resource. New reference. */
+/* The Study resource (with "metadata" when it has some). New reference. */
 json_t *tj_study(const struct store_study *s);
 
 /* Parses stored JSON text (trusted); NULL on failure. New reference. */

@@ -122,4 +122,24 @@ char *cli_study_name(const char *ref);
  * alone (id NULL). Free with free(). NULL after a usage message. */
 char *cli_trial_name(const char *ref, const char *id);
 
+/* Metadata on the command line (cmd_metadata.c). Keys are copies, values
+ * point into argv (NULL: delete the key). */
+struct cli_md {
+	size_t n;
+	char **keys;
+	const char **values;
+};
+/* "KEY=VALUE" (VALUE may be empty); EXIT_USAGE after a message when
+ * malformed. */
+int cli_md_add(struct cli_md *m, const char *arg);
+/* KEY to delete. */
+int cli_md_delete(struct cli_md *m, const char *key);
+void cli_md_free(struct cli_md *m);
+/* One "LABELkey=value" line per entry. */
+void cli_print_metadata(const char *label, const struct sibyl_metadata_entry *m, size_t n);
+/* `sibyl study|trial set-metadata NAME KEY=VALUE... [--delete KEY]...`;
+ * actions: the group's table, with its "set-metadata" row. */
+int cli_set_metadata(struct cli *cli, int argc, char **argv, const char *group,
+                     const struct cli_action *actions);
+
 #endif

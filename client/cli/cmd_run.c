@@ -168,8 +168,33 @@ static void stop_child(struct trial_run *tr)
 	}
 }
 
+/* A `sibyl: attr KEY=VALUE` line: the key set in the trial's metadata.
+ * Returns 1 when the line was one (handled, or refused with a warning). */
+static int attach_attr(struct trial_run *tr, const char *line)
+{
+	struct run *r = tr->slot->run;
+	char key[512], err[256];
+	const char *value;
+	size_t vlen;
+	int rc = run_parse_attr(line, key, sizeof key, &value, &vlen, err, sizeof err);
+	if (rc < 0)
+		say(r, "trial %lld: ignored attr line: %s", tr->trial->id, err);
+	if (rc <= 0 || tr->lost)
+		return rc != 0;
+	char *v = strndup(value, vlen);
+	const char *keys[] = {key}, *values[] = {v};
+	struct sibyl_client *c = tr->slot->client;
+	if (v && sibyl_trial_set_metadata(c, tr->trial->name, keys, values, 1, NULL) != 0)
+		say(r, "trial %lld: attr %s not recorded: %s: %s", tr->trial->id, key,
+		    sibyl_errname(c), sibyl_errmsg(c));
+	free(v);
+	return 1;
+}
+
 static void report(struct trial_run *tr, const char *line)
 {
+	if (attach_attr(tr, line))
+		return;
 	struct run *r = tr->slot->run;
 	char err[256];
 	int rc = run_parse_line(line, r->study, &tr->rep, err, sizeof err);

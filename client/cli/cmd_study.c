@@ -1,4 +1,5 @@
-/* sibyl study: create (from a spec file or flags), list, show, delete. */
+/* sibyl study: create (from a spec file or flags), list, show, delete,
+ * set-metadata. */
 #include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -10,12 +11,14 @@ static int study_create(struct cli *cli, int argc, char **argv);
 static int study_list(struct cli *cli, int argc, char **argv);
 static int study_show(struct cli *cli, int argc, char **argv);
 static int study_delete(struct cli *cli, int argc, char **argv);
+static int study_set_metadata(struct cli *cli, int argc, char **argv);
 
 static const struct cli_action actions[] = {
     {"create", study_create,
      "create OWNER/STUDY [--spec FILE|-] [--param SPEC]... [--metric ID:GOAL]...\n"
      "       [--algorithm ALG] [--max-trials N] [--seed N] [--median-stopping]\n"
-     "       [--noise LOW|HIGH] [--measurement-selection LAST|BEST] [--stale-timeout SECONDS]",
+     "       [--noise LOW|HIGH] [--measurement-selection LAST|BEST] [--stale-timeout SECONDS]\n"
+     "       [--metadata KEY=VALUE]...",
      "Creates the study, or loads it when one of that name has the same spec\n"
      "(so every worker may run this at start-up); a different spec exits 6.\n"
      "--spec FILE reads a StudySpec JSON object (or {\"studySpec\": ...}); the flags\n"
@@ -23,10 +26,15 @@ static const struct cli_action actions[] = {
      "  ID:double:MIN:MAX[:log|:reverselog]   ID:int:MIN:MAX[:log]\n"
      "  ID:categorical:A,B,C                  ID:discrete:V1,V2,...[:log]\n"
      "--metric ID:minimize or ID:maximize. --algorithm: gp (default), random,\n"
-     "quasirandom, grid, or the API's name (GAUSSIAN_PROCESS_EI...)."},
+     "quasirandom, grid, or the API's name (GAUSSIAN_PROCESS_EI...).\n"
+     "--metadata KEY=VALUE attaches metadata to a new study (an existing one keeps its\n"
+     "own; change it with set-metadata)."},
     {"list", study_list, "list OWNER", "Lists OWNER's studies."},
     {"show", study_show, "show OWNER/STUDY", "Shows a study: state, metrics, parameters."},
     {"delete", study_delete, "delete OWNER/STUDY", "Deletes a study and all its trials."},
+    {"set-metadata", study_set_metadata, "set-metadata OWNER/STUDY KEY=VALUE... [--delete KEY]...",
+     "Sets these metadata keys of the study (the other keys stay) and deletes the\n"
+     "keys named by --delete; prints the study's metadata as it is then."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -229,7 +237,9 @@ static int study_create(struct cli *cli, int argc, char **argv)
 	    {"noise", required_argument, NULL, 'N'},
 	    {"measurement-selection", required_argument, NULL, 'L'},
 	    {"stale-timeout", required_argument, NULL, 'T'},
+	    {"metadata", required_argument, NULL, 'D'},
 	    {NULL, 0, NULL, 0}};
+	struct cli_md md = {0};
 	json_t *spec = json_object();
 	int rc = EXIT_USAGE, ch;
 	long long ll;
@@ -304,6 +314,10 @@ static int study_create(struct cli *cli, int argc, char **argv)
 			snprintf(buf, sizeof buf, "%gs", d);
 			json_object_set_new(spec, "staleTrialTimeout", json_string(buf));
 			continue;
+		case 'D':
+			if (cli_md_add(&md, optarg))
+				goto out;
+			continue;
 		default:
 			goto out;
 		}
@@ -328,7 +342,8 @@ static int study_create(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	struct sibyl_study *s;
-	if (sibyl_study_create(cli->client, owner, display, text, &s)) {
+	if (sibyl_study_create_with_metadata(cli->client, owner, display, text,
+	                                     (const char *const *)md.keys, md.values, md.n, &s)) {
 		rc = cli_fail(cli, "study create");
 	} else {
 		if (cli->json)
@@ -342,6 +357,7 @@ static int study_create(struct cli *cli, int argc, char **argv)
 	sibyl_free(name);
 out:
 	json_decref(spec);
+	cli_md_free(&md);
 	return rc;
 }
 
@@ -412,6 +428,7 @@ static int study_show(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < s->n_parameters; i++)
 			printf("parameter:  %s\n", s->parameter_ids[i]);
 		printf("spec:       %s\n", s->spec_json ? s->spec_json : "{}");
+		cli_print_metadata("metadata:   ", s->metadata, s->n_metadata);
 	}
 	sibyl_study_free(s);
 	return EXIT_OK;
@@ -430,6 +447,11 @@ static int study_delete(struct cli *cli, int argc, char **argv)
 		cli_print_json("{}");
 	sibyl_free(name);
 	return rc;
+}
+
+static int study_set_metadata(struct cli *cli, int argc, char **argv)
+{
+	return cli_set_metadata(cli, argc, argv, "study", actions);
 }
 
 int cmd_study(struct cli *cli, int argc, char **argv)

@@ -1,4 +1,5 @@
-/* sibyl trial: suggest, list, show, measure, complete, stop, delete, optimal. */
+/* sibyl trial: suggest, list, show, measure, complete, stop, delete, optimal,
+ * add, set-metadata. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ static int trial_stop(struct cli *cli, int argc, char **argv);
 static int trial_delete(struct cli *cli, int argc, char **argv);
 static int trial_optimal(struct cli *cli, int argc, char **argv);
 static int trial_add(struct cli *cli, int argc, char **argv);
+static int trial_set_metadata(struct cli *cli, int argc, char **argv);
 
 /* TRIAL below is "OWNER/STUDY ID" or a full name owners/O/studies/S/trials/N. */
 static const struct cli_action actions[] = {
@@ -36,6 +38,9 @@ static const struct cli_action actions[] = {
     {"add", trial_add, "add OWNER/STUDY PARAM=VALUE... [--result METRIC=VALUE]...",
      "Adds a trial by hand: REQUESTED (the next worker to ask gets it), or with\n"
      "--result SUCCEEDED, to import a result known from elsewhere."},
+    {"set-metadata", trial_set_metadata, "set-metadata TRIAL KEY=VALUE... [--delete KEY]...",
+     "Sets these metadata keys of the trial (the other keys stay) and deletes the\n"
+     "keys named by --delete; prints the trial's metadata as it is then."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -116,6 +121,7 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 		printf("started:     %s\n", t->start_time);
 	if (t->end_time)
 		printf("ended:       %s\n", t->end_time);
+	cli_print_metadata("metadata:    ", t->metadata, t->n_metadata);
 }
 
 /* One page of trials into out (its token too). */
@@ -497,6 +503,11 @@ out:
 	free(params);
 	free(results);
 	return rc;
+}
+
+static int trial_set_metadata(struct cli *cli, int argc, char **argv)
+{
+	return cli_set_metadata(cli, argc, argv, "trial", actions);
 }
 
 int cmd_trial(struct cli *cli, int argc, char **argv)

@@ -53,4 +53,12 @@ struct run_report {
 int run_parse_line(const char *line, const struct sibyl_study *study, struct run_report *r,
                    char *err, size_t errlen);
 
+/* Reads line as `sibyl: attr KEY=VALUE` (run_attr.c): metadata for the
+ * trial. Returns 1 with the key copied into key (keylen bytes) and the
+ * value at *value (into line, *valuelen bytes: the rest of the line
+ * without trailing blanks; may be empty), 0 when it is not such a line,
+ * -1 when it is one but malformed (message in err). */
+int run_parse_attr(const char *line, char *key, size_t keylen, const char **value, size_t *valuelen,
+                   char *err, size_t errlen);
+
 #endif

@@ -200,6 +200,7 @@ void sibyl_trial_free(struct sibyl_trial *t)
 	free(t->client_id);
 	free(t->infeasible_reason);
 	free(t->json);
+	codec_metadata_free(t->n_metadata, t->metadata);
 	free(t);
 }
 
@@ -302,6 +303,8 @@ int codec_trial(struct sibyl_client *c, json_t *j, struct sibyl_trial **out)
 		if ((rc = measurement(json_array_get(ms, i), &t->measurements[i], &why)) != 0)
 			goto out;
 	}
+	if ((rc = codec_metadata(j, &t->n_metadata, &t->metadata)) != 0)
+		why = "metadata is not an object of strings";
 out:
 	if (rc) {
 		sibyl_trial_free(t);
@@ -368,6 +371,7 @@ void sibyl_study_free(struct sibyl_study *s)
 	free(s->parameter_ids);
 	free(s->algorithm);
 	free(s->json);
+	codec_metadata_free(s->n_metadata, s->metadata);
 	free(s);
 }
 
@@ -451,6 +455,8 @@ int codec_study(struct sibyl_client *c, json_t *j, struct sibyl_study **out)
 			goto out;
 		}
 	}
+	if ((rc = codec_metadata(j, &s->n_metadata, &s->metadata)) != 0)
+		why = "metadata is not an object of strings";
 out:
 	if (rc) {
 		sibyl_study_free(s);

@@ -63,6 +63,16 @@ int codec_page_token(struct sibyl_client *c, json_t *j, char **tok);
 json_t *codec_measurement_json(struct sibyl_client *c, const struct sibyl_measurement *m);
 json_t *codec_parameters_json(struct sibyl_client *c, const struct sibyl_parameter *p, size_t n);
 
+/* metadata.c: j's "metadata" object into *n entries sorted by key (*out
+ * NULL when none); -SIBYL_EPROTOCOL when it is not an object of strings,
+ * -SIBYL_ENOMEM. Nothing is left to free on failure. */
+int codec_metadata(json_t *j, size_t *n, struct sibyl_metadata_entry **out);
+void codec_metadata_free(size_t n, struct sibyl_metadata_entry *m);
+/* {key: value} of n pairs (a NULL value becomes null when nulls, else
+ * EUSAGE). A new object, or NULL with the handle's error set. */
+json_t *codec_metadata_json(struct sibyl_client *c, const char *const *keys,
+                            const char *const *values, size_t n, int nulls);
+
 /* strdup that returns NULL for NULL. *ok is cleared on OOM. */
 char *codec_strdup(const char *s, int *ok);
 

@@ -55,6 +55,15 @@ static int get_study(struct sibyl_client *c, const char *method, const char *pat
 int sibyl_study_create(struct sibyl_client *c, const char *owner, const char *display_name,
                        const char *spec_json, struct sibyl_study **out)
 {
+	return sibyl_study_create_with_metadata(c, owner, display_name, spec_json, NULL, NULL, 0,
+	                                        out);
+}
+
+int sibyl_study_create_with_metadata(struct sibyl_client *c, const char *owner,
+                                     const char *display_name, const char *spec_json,
+                                     const char *const *keys, const char *const *values, size_t n,
+                                     struct sibyl_study **out)
+{
 	char path[512];
 	json_error_t je;
 	int rc;
@@ -74,6 +83,14 @@ int sibyl_study_create(struct sibyl_client *c, const char *owner, const char *di
 	json_t *body = json_pack("{s:s,s:o}", "displayName", display_name, "studySpec", spec);
 	if (!body)
 		return client_fail(c, SIBYL_ENOMEM, "out of memory");
+	if (n) {
+		json_t *md = codec_metadata_json(c, keys, values, n, 0);
+		if (!md || json_object_set_new(body, "metadata", md)) {
+			json_decref(body);
+			return md ? client_fail(c, SIBYL_ENOMEM, "out of memory")
+			          : -sibyl_errcode(c);
+		}
+	}
 	snprintf(path, sizeof path, "owners/%s/studies", owner);
 	rc = get_study(c, "POST", path, body, CLIENT_IDEMPOTENT, out);
 	json_decref(body);

@@ -411,11 +411,15 @@ class Client:
     def _study_path(self, owner_id, study_id):
         return "/v1/owners/%s/studies/%s" % (_quote(owner_id), _quote(study_id))
 
-    def create_study(self, owner_id, display_name, spec):
+    def create_study(self, owner_id, display_name, spec, metadata=None):
         """Create-or-load: returns the Study named display_name, creating it from
         spec (a StudySpec dict) when new. Many workers may call this at once;
-        the same spec gives the same study, a different one AlreadyExists."""
+        the same spec gives the same study, a different one AlreadyExists.
+        metadata ({key: value}, strings) is attached to a new study; an
+        existing one comes back with its own (see set_study_metadata)."""
         body = {"displayName": display_name, "studySpec": spec}
+        if metadata:
+            body["metadata"] = dict(metadata)
         data = self.request("POST", "/v1/owners/%s/studies" % _quote(owner_id), body,
                             idempotent=True)
         return Study(self, data)
@@ -443,6 +447,18 @@ class Client:
         """Deletes a study and its trials."""
         return self.request("DELETE", self._study_path(owner_id, study_id))
 
+    def _patch_metadata(self, path, metadata):
+        # A merge of the same keys gives the same object: safe to retry.
+        return self.request("PATCH", path + "?updateMask=metadata",
+                            {"metadata": dict(metadata)}, idempotent=True)
+
+    def set_study_metadata(self, owner_id, study_id, metadata):
+        """Merges {key: value} into the study's metadata: a string sets the
+        key, None deletes it, keys not named stay. Returns the Study. The
+        server bounds keys and sizes (InvalidArgument naming the limit); a
+        READER key gets PermissionDenied."""
+        return Study(self, self._patch_metadata(self._study_path(owner_id, study_id), metadata))
+
     # -- trials
 
     def _trial_path(self, owner_id, study_id, trial_id):
@@ -466,11 +482,14 @@ class Client:
         return [Trial(self, t) for t in resp.get("trials", [])]
 
     def create_trial(self, owner_id, study_id, parameters, final_measurement=None,
-                     state=None):
+                     state=None, metadata=None):
         """Adds a trial by hand. parameters: {parameterId: value}. Without a
         final measurement it is REQUESTED (the next suggest hands it out);
-        with final_measurement ({metric: value}) it is imported as SUCCEEDED."""
+        with final_measurement ({metric: value}) it is imported as SUCCEEDED.
+        metadata: {key: value} strings attached to the trial."""
         body = {"parameters": [{"parameterId": k, "value": v} for k, v in parameters.items()]}
+        if metadata:
+            body["metadata"] = dict(metadata)
         if final_measurement is not None:
             body["state"] = state or "SUCCEEDED"
             body["finalMeasurement"] = _measurement(final_measurement)
@@ -494,6 +513,12 @@ class Client:
         if client_id is not None:
             path += "?" + urllib.parse.urlencode({"clientId": client_id})
         return Trial(self, self.request("GET", path))
+
+    def set_trial_metadata(self, owner_id, study_id, trial_id, metadata):
+        """Merges {key: value} into the trial's metadata (None deletes a key),
+        in any state of the trial. Returns the Trial."""
+        return Trial(self, self._patch_metadata(
+            self._trial_path(owner_id, study_id, trial_id), metadata))
 
     def list_trials(self, owner_id, study_id, state=None, page_size=None):
         """Returns every Trial of the study (only those in state when given)."""
@@ -590,8 +615,9 @@ class Client:
 # ---------------------------------------------------------------- resources
 
 class Study:
-    """A study: .name, .owner, .id, .display_name, .spec, .state, .raw (the
-    JSON dict). Methods act through the client that made it."""
+    """A study: .name, .owner, .id, .display_name, .spec, .state, .metadata
+    ({key: value}), .raw (the JSON dict). Methods act through the client
+    that made it."""
 
     def __init__(self, client, data):
         self.client = client
@@ -604,6 +630,7 @@ class Study:
         self.display_name = data.get("displayName", self.id)
         self.spec = data.get("studySpec", {})
         self.state = data.get("state")
+        self.metadata = dict(data.get("metadata", {}))
 
     def __repr__(self):
         return "<Study %s %s>" % (self.name, self.state)
@@ -638,9 +665,17 @@ class Study:
             handed += 1
             yield got[0]
 
-    def create_trial(self, parameters, final_measurement=None, state=None):
+    def create_trial(self, parameters, final_measurement=None, state=None, metadata=None):
         """Adds a trial by hand; see Client.create_trial."""
-        return self.client.create_trial(self.owner, self.id, parameters, final_measurement, state)
+        return self.client.create_trial(self.owner, self.id, parameters, final_measurement, state,
+                                        metadata)
+
+    def set_metadata(self, metadata=None, **kv):
+        """Merges metadata ({key: value}, or keyword arguments) into the
+        study's: None deletes a key. Updates and returns self."""
+        self._set(self.client.set_study_metadata(self.owner, self.id,
+                                                 dict(metadata or {}, **kv)).raw)
+        return self
 
     def get_trial(self, trial_id, client_id=None):
         """Returns one Trial by id; with client_id, the worker's heartbeat
@@ -664,7 +699,7 @@ class Study:
 class Trial:
     """A trial: .name, .id (int), .state, .parameters ({parameterId: value}),
     .final_measurement ({metric: value} or None), .measurements, .client_id,
-    .raw (the JSON dict)."""
+    .metadata ({key: value}), .raw (the JSON dict)."""
 
     def __init__(self, client, data):
         self.client = client
@@ -684,6 +719,7 @@ class Trial:
         self.client_id = data.get("clientId")
         self.infeasible_reason = data.get("infeasibleReason")
         self.suggestion_info = data.get("suggestionInfo")
+        self.metadata = dict(data.get("metadata", {}))
 
     def __repr__(self):
         return "<Trial %s %s %r>" % (self.name, self.state, self.parameters)
@@ -720,6 +756,14 @@ class Trial:
         if not cid:
             raise ValueError("heartbeat needs a client id: the trial has none")
         self._set(self.client.get_trial(self.owner, self.study_id, self.id, cid).raw)
+        return self
+
+    def set_metadata(self, metadata=None, **kv):
+        """Merges metadata ({key: value}, or keyword arguments) into the
+        trial's, e.g. trial.set_metadata(checkpoint="/ck/7"): None deletes a
+        key. Updates and returns self."""
+        self._set(self.client.set_trial_metadata(self.owner, self.study_id, self.id,
+                                                 dict(metadata or {}, **kv)).raw)
         return self
 
     def should_stop(self):

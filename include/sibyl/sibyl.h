@@ -159,6 +159,13 @@ enum sibyl_trial_state {
 /* The state's name as the API spells it ("ACTIVE"); static storage. */
 const char *sibyl_trial_state_name(enum sibyl_trial_state s);
 
+/* One entry of the metadata of a study or trial (free-form key/values a
+ * user attaches: the git commit, the machine, a checkpoint path). */
+struct sibyl_metadata_entry {
+	char *key;
+	char *value;
+};
+
 /* A trial. String members are NULL when the server did not send them. */
 struct sibyl_trial {
 	char *name; /* "owners/a/studies/s/trials/3" */
@@ -174,6 +181,8 @@ struct sibyl_trial {
 	char *client_id;
 	char *infeasible_reason;
 	char *json; /* the trial exactly as the server sent it, compact JSON */
+	size_t n_metadata;
+	struct sibyl_metadata_entry *metadata; /* sorted by key; NULL when none */
 };
 
 /* The parameter of that id in t, or NULL. The pointer is into t. */
@@ -223,6 +232,8 @@ struct sibyl_study {
 	char **parameter_ids; /* top-level parameters' ids */
 	char *algorithm;      /* NULL when the spec does not name one */
 	char *json;           /* the study as the server sent it */
+	size_t n_metadata;
+	struct sibyl_metadata_entry *metadata; /* sorted by key; NULL when none */
 };
 void sibyl_study_free(struct sibyl_study *s);
 
@@ -420,6 +431,36 @@ int sibyl_api_key_list(struct sibyl_client *c, const char *owner, int page_size,
                        const char *page_token, struct sibyl_api_key_list **out /* OUT */);
 /* name: "owners/a/apiKeys/k1". */
 int sibyl_api_key_delete(struct sibyl_client *c, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Metadata of studies and trials                                     */
+/* ------------------------------------------------------------------ */
+
+/* The value of key in the study's or trial's metadata, or NULL. The
+ * pointer is into s or t. */
+const char *sibyl_study_metadata(const struct sibyl_study *s, const char *key);
+const char *sibyl_trial_metadata(const struct sibyl_trial *t, const char *key);
+
+/* sibyl_study_create with metadata: n keys and their values (strings;
+ * n 0: none). The metadata takes no part in create-or-load: an existing
+ * study comes back with its own. A NULL key or value is -SIBYL_EUSAGE. */
+int sibyl_study_create_with_metadata(struct sibyl_client *c, const char *owner,
+                                     const char *display_name, const char *spec_json,
+                                     const char *const *keys, const char *const *values, size_t n,
+                                     struct sibyl_study **out /* OUT */);
+
+/* Changes the metadata of the study or trial `name` (PATCH
+ * ?updateMask=metadata): each of the n keys is set to its value, or
+ * deleted when its value is NULL; the other keys stay. The server bounds
+ * the keys and their sizes (INVALID_ARGUMENT naming the limit); a READER
+ * key is -SIBYL_PERMISSION_DENIED. Safe to repeat, so retried like a GET.
+ * out may be NULL. */
+int sibyl_study_set_metadata(struct sibyl_client *c, const char *name, const char *const *keys,
+                             const char *const *values, size_t n,
+                             struct sibyl_study **out /* OUT, may be NULL */);
+int sibyl_trial_set_metadata(struct sibyl_client *c, const char *name, const char *const *keys,
+                             const char *const *values, size_t n,
+                             struct sibyl_trial **out /* OUT, may be NULL */);
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */

@@ -180,7 +180,8 @@ static void test_routing(struct daemon *d)
 	REJECT(d, "POST", "/v1/owners/t/studies/s1/trials/1:explode", "{}", 404, "NOT_FOUND",
 	       ":explode");
 	REJECT(d, "POST", "/v1/owners/t/studies:explode", "{}", 404, "NOT_FOUND", ":explode");
-	REJECT(d, "PUT", "/v1/owners/t/studies/s1", "{}", 405, "UNIMPLEMENTED", "GET, DELETE");
+	REJECT(d, "PUT", "/v1/owners/t/studies/s1", "{}", 405, "UNIMPLEMENTED",
+	       "GET, PATCH, DELETE");
 	REJECT(d, "GET", "/v1/owners/t/studies/s1/trials:suggest", NULL, 405, "UNIMPLEMENTED",
 	       "POST");
 	REJECT(d, "DELETE", "/v1/owners/t/studies", NULL, 405, "UNIMPLEMENTED", "GET, POST");

@@ -99,10 +99,17 @@ static void test_migration_engine(void)
 	char path[320];
 	snprintf(path, sizeof(path), "%s", db_path("engine.db"));
 	struct err e = {0};
-	/* The engine on its own: 0001 and then migrations of this test, so
-	 * that it does not depend on how many the binary embeds. */
+	/* The engine on its own: 0001 (with 0004_metadata, whose columns the
+	 * store's statements read) and then migrations of this test, so that
+	 * it does not depend on how many the binary embeds. */
 	const struct store_migration base = store_migrations[0];
-	struct store *st = store_open_schema(path, &base, 1, &e);
+	struct store_migration md = {0};
+	for (size_t i = 0; i < store_n_migrations; i++)
+		if (strcmp(store_migrations[i].name, "metadata") == 0)
+			md = store_migrations[i];
+	ASSERT_EQ_INT(md.version, 4);
+	const struct store_migration pair[] = {base, md};
+	struct store *st = store_open_schema(path, pair, 2, &e);
 	ASSERT_TRUE(st != NULL);
 	if (!st)
 		return;
@@ -111,13 +118,13 @@ static void test_migration_engine(void)
 
 	/* a failing script: named in the error, nothing changed */
 	struct store_migration bad[] = {
-	    base, {2, "bad", "CREATE TABLE half(x); INSERT INTO half VALUES (1); NOT SQL;"}};
+	    base, md, {5, "bad", "CREATE TABLE half(x); INSERT INTO half VALUES (1); NOT SQL;"}};
 	char *before = dump(path);
-	st = store_open_schema(path, bad, 2, &e);
+	st = store_open_schema(path, bad, 3, &e);
 	ASSERT_TRUE(st == NULL);
 	store_close(st);
 	ASSERT_EQ_INT(e.code, ERR_INTERNAL);
-	ASSERT_TRUE(strstr(e.msg, "migration 0002_bad") != NULL);
+	ASSERT_TRUE(strstr(e.msg, "migration 0005_bad") != NULL);
 	ASSERT_TRUE(strstr(e.msg, "syntax error") != NULL);
 	char *after = dump(path);
 	ASSERT_EQ_STR(after, before);
@@ -125,10 +132,11 @@ static void test_migration_engine(void)
 
 	/* a script that leaves a dangling foreign key is refused */
 	struct store_migration fk[] = {base,
-	                               {2, "fk",
+	                               md,
+	                               {5, "fk",
 	                                "INSERT INTO trials(study_rowid, id, state, params_json) "
 	                                "VALUES (999, 1, 1, '[]');"}};
-	st = store_open_schema(path, fk, 2, &e);
+	st = store_open_schema(path, fk, 3, &e);
 	ASSERT_TRUE(st == NULL);
 	store_close(st);
 	ASSERT_TRUE(strstr(e.msg, "foreign key") != NULL);
@@ -140,9 +148,10 @@ static void test_migration_engine(void)
 	/* two new ones at once, in order, in one go; then nothing more */
 	struct store_migration more[] = {
 	    base,
+	    md,
 	    {100, "extra", "CREATE TABLE extra(x INTEGER NOT NULL); INSERT INTO extra VALUES (2);"},
 	    {101, "extra_more", "INSERT INTO extra SELECT x + 1 FROM extra;"}};
-	st = store_open_schema(path, more, 3, &e);
+	st = store_open_schema(path, more, 4, &e);
 	ASSERT_TRUE(st != NULL);
 	if (st) {
 		struct store_conn *r = store_read(st, &e);
@@ -154,11 +163,11 @@ static void test_migration_engine(void)
 	store_close(st);
 	ASSERT_EQ_INT(raw_int(path, "SELECT group_concat(version, '') FROM "
 	                            "(SELECT version FROM schema_migrations ORDER BY rowid)"),
-	              1100101);
-	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM schema_migrations"), 3);
+	              14100101);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM schema_migrations"), 4);
 	ASSERT_EQ_INT(raw_int(path, "SELECT sum(x) FROM extra"), 5);
 	before = dump(path);
-	st = store_open_schema(path, more, 3, &e);
+	st = store_open_schema(path, more, 4, &e);
 	ASSERT_TRUE(st != NULL);
 	store_close(st);
 	after = dump(path);
