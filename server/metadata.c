@@ -130,20 +130,27 @@ int md_merge(const char *stored, const json_t *v, const struct config *cfg, char
 	return rc;
 }
 
-/* The updateMask of the query: 0 with *mask NULL when there is none. */
+/* The updateMask of the query: 0 with *mask NULL when there is none. Any
+ * other parameter, or updateMask twice, is INVALID_ARGUMENT. */
 static int update_mask(const char *query, const char **mask, struct err *e)
 {
 	static const char key[] = "updateMask=";
 	*mask = NULL;
-	if (!query || !*query)
-		return 0;
-	if (strncmp(query, key, sizeof(key) - 1) != 0 || strchr(query, '&')) {
-		size_t n = strcspn(query, "=&");
-		return err_set(e, ERR_INVALID_ARGUMENT,
-		               "unknown query parameter %.*s (PATCH takes updateMask=metadata)",
-		               (int)(n > 60 ? 60 : n), query);
+	for (const char *p = query; p && *p; p += strcspn(p, "&"), p += *p == '&') {
+		size_t n = strcspn(p, "&");
+		if (n == 0)
+			continue;
+		if (strncmp(p, key, sizeof(key) - 1) != 0) {
+			size_t k = strcspn(p, "=&");
+			return err_set(
+			    e, ERR_INVALID_ARGUMENT,
+			    "unknown query parameter %.*s (PATCH takes updateMask=metadata)",
+			    (int)(k > 60 ? 60 : k), p);
+		}
+		if (*mask)
+			return err_set(e, ERR_INVALID_ARGUMENT, "updateMask is given twice");
+		*mask = p + sizeof(key) - 1;
 	}
-	*mask = query + sizeof(key) - 1;
 	return 0;
 }
 
@@ -153,11 +160,12 @@ int md_patch_request(const char *query, const json_t *body, const json_t **patch
 	int rc = update_mask(query, &mask, e);
 	if (rc)
 		return rc;
-	if (mask && strcmp(mask, "metadata") != 0)
+	size_t mlen = mask ? strcspn(mask, "&") : 0;
+	if (mask && (mlen != 8 || strncmp(mask, "metadata", 8) != 0))
 		return err_set(e, ERR_INVALID_ARGUMENT,
-		               "updateMask \"%.60s\" is not supported: metadata is the only field "
+		               "updateMask \"%.*s\" is not supported: metadata is the only field "
 		               "PATCH changes (updateMask=metadata)",
-		               mask);
+		               (int)(mlen > 60 ? 60 : mlen), mask);
 	const char *k;
 	const json_t *x;
 	json_object_foreach((json_t *)body, k, x)

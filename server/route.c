@@ -245,13 +245,14 @@ int route_allows(enum route_kind k, const char *method)
 const char *route_label(const struct route *r, const char *method)
 {
 	int get = strcmp(method, "GET") == 0, del = strcmp(method, "DELETE") == 0;
+	int patch = strcmp(method, "PATCH") == 0;
 	switch (r->kind) {
 	case ROUTE_STUDIES:
 		return get ? "studies.list" : "studies.create";
 	case ROUTE_STUDIES_LOOKUP:
 		return "studies.lookup";
 	case ROUTE_STUDY:
-		return del ? "studies.delete" : get ? "studies.get" : "studies.patch";
+		return del ? "studies.delete" : patch ? "studies.patch" : "studies.get";
 	case ROUTE_TRIALS:
 		return get ? "trials.list" : "trials.create";
 	case ROUTE_TRIALS_SUGGEST:
@@ -259,7 +260,7 @@ const char *route_label(const struct route *r, const char *method)
 	case ROUTE_TRIALS_OPTIMAL:
 		return "trials.listOptimalTrials";
 	case ROUTE_TRIAL:
-		return del ? "trials.delete" : get ? "trials.get" : "trials.patch";
+		return del ? "trials.delete" : patch ? "trials.patch" : "trials.get";
 	case ROUTE_TRIAL_VERB:
 		switch (r->verb) {
 		case VERB_ADD_MEASUREMENT:

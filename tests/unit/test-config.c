@@ -30,6 +30,10 @@ static const char *const envs[] = {
     "SIBYL_SYNC",
     "SIBYL_SUGGEST_THREADS",
     "SIBYL_AUTH_FAILURES_PER_SECOND",
+    "SIBYL_MAX_METADATA_KEYS",
+    "SIBYL_MAX_METADATA_KEY_BYTES",
+    "SIBYL_MAX_METADATA_VALUE_BYTES",
+    "SIBYL_MAX_METADATA_BYTES",
 };
 #define NENVS (sizeof(envs) / sizeof(envs[0]))
 
@@ -99,6 +103,10 @@ static void test_defaults(void)
 	ASSERT_EQ_STR(c.sync, "normal");
 	ASSERT_EQ_INT(c.suggest_threads, 64);
 	ASSERT_EQ_INT(c.auth_failures_per_second, 10);
+	ASSERT_EQ_INT(c.max_metadata_keys, 64);
+	ASSERT_EQ_INT(c.max_metadata_key_bytes, 256);
+	ASSERT_EQ_INT(c.max_metadata_value_bytes, 4096);
+	ASSERT_EQ_INT(c.max_metadata_bytes, 65536);
 
 	struct config d;
 	config_defaults(&d);
@@ -277,6 +285,10 @@ static void test_help(void)
 	    "--max-string-len",
 	    "--max-measurements",
 	    "--max-suggestion-count",
+	    "--max-metadata-keys",
+	    "--max-metadata-key-bytes",
+	    "--max-metadata-value-bytes",
+	    "--max-metadata-bytes",
 	    "--config",
 	    "--backup",
 	    "--help",
@@ -314,6 +326,31 @@ static void test_help(void)
 	ASSERT_TRUE(strncmp(out, "sibyld ", 7) == 0);
 }
 
+/* The metadata limits: a config file line, the environment over it, a
+ * flag over both, and a value out of range named. */
+static void test_metadata_limits(void)
+{
+	struct config c;
+	char file[512], arg[600];
+	snprintf(file, sizeof(file), "%s/md.conf", dir);
+	write_file(file, "max_metadata_keys = 10\nmax-metadata-bytes = 1000\n");
+	snprintf(arg, sizeof(arg), "--config=%s", file);
+	clear_env();
+	ASSERT_EQ_INT(LOAD(&c, arg), 0);
+	ASSERT_EQ_INT(c.max_metadata_keys, 10);
+	ASSERT_EQ_INT(c.max_metadata_bytes, 1000);
+	setenv("SIBYL_MAX_METADATA_KEYS", "20", 1);
+	ASSERT_EQ_INT(LOAD(&c, arg), 0);
+	ASSERT_EQ_INT(c.max_metadata_keys, 20);
+	ASSERT_EQ_INT(LOAD(&c, arg, "--max-metadata-keys", "30", "--max-metadata-value-bytes=9"),
+	              0);
+	ASSERT_EQ_INT(c.max_metadata_keys, 30);
+	ASSERT_EQ_INT(c.max_metadata_value_bytes, 9);
+	expect_error(LOAD(&c, "--max-metadata-key-bytes", "0"), "--max-metadata-key-bytes",
+	             "out of range [1, 65536]");
+	clear_env();
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -325,6 +362,7 @@ int main(void)
 	test_listen();
 	test_bad_values();
 	test_help();
+	test_metadata_limits();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

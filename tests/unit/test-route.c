@@ -127,6 +127,15 @@ static void test_methods(void)
 	ASSERT_TRUE(!route_allows(ROUTE_STUDIES, "ET"));
 	ASSERT_TRUE(route_allows(ROUTE_TRIAL, "DELETE"));
 	ASSERT_TRUE(!route_allows(ROUTE_TRIAL_VERB, "GET"));
+	/* metadata PATCH on a study and a trial, labelled apart in /metrics */
+	ASSERT_TRUE(route_allows(ROUTE_STUDY, "PATCH"));
+	ASSERT_TRUE(route_allows(ROUTE_TRIAL, "PATCH"));
+	ASSERT_TRUE(!route_allows(ROUTE_STUDIES, "PATCH"));
+	struct route rs = {.kind = ROUTE_STUDY}, rt = {.kind = ROUTE_TRIAL};
+	ASSERT_EQ_STR(route_label(&rs, "PATCH"), "studies.patch");
+	ASSERT_EQ_STR(route_label(&rs, "GET"), "studies.get");
+	ASSERT_EQ_STR(route_label(&rt, "PATCH"), "trials.patch");
+	ASSERT_EQ_STR(route_label(&rt, "DELETE"), "trials.delete");
 	ASSERT_TRUE(!route_allows(ROUTE_OPERATION, ""));
 }
 
