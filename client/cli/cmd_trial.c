@@ -84,7 +84,12 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 	fputc('\n', stdout);
 	for (size_t i = 0; i < t->n_measurements; i++) {
 		const struct sibyl_measurement *m = &t->measurements[i];
-		printf("measurement: step=%lld elapsed=%.3gs ", m->step_count, m->elapsed_seconds);
+		fputs("measurement:", stdout);
+		if (m->step_count >= 0)
+			printf(" step=%lld", m->step_count);
+		if (m->elapsed_seconds >= 0)
+			printf(" elapsed=%.3gs", m->elapsed_seconds);
+		fputc(' ', stdout);
 		print_metrics(m);
 		fputc('\n', stdout);
 	}

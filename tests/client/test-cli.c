@@ -35,7 +35,7 @@ static void test_help(void)
 	ASSERT_TRUE(strstr(o.out, "Exit codes") != NULL);
 	proc_free(&o);
 	static const char *const groups[][10] = {
-	    {"study", "create", "list", "show", "delete", NULL},
+	    {"study", "create", "list", "show", "delete", "importance", NULL},
 	    {"trial", "suggest", "list", "show", "measure", "complete", "stop", "delete",
 	     "optimal"},
 	    {"owner", "create", "list", "show", "delete", NULL},
