@@ -178,8 +178,13 @@ static void report(struct trial_run *tr, const char *line)
 	int rc = run_parse_line(line, r->study, &tr->rep, err, sizeof err);
 	if (rc == -1)
 		say(r, "trial %lld: ignored metric line: %s", tr->trial->id, err);
-	if (rc == -2 && !r->warned_json++) /* once: it may be every line of a log */
-		say(r, "trial %lld: ignored: %s (said once)", tr->trial->id, err);
+	if (rc == -2) { /* said once: it may be every line of a log */
+		pthread_mutex_lock(&r->lock);
+		int first = !r->warned_json++;
+		pthread_mutex_unlock(&r->lock);
+		if (first)
+			say(r, "trial %lld: ignored: %s (said once)", tr->trial->id, err);
+	}
 	if (rc <= 0 || tr->killed_at)
 		return;
 	struct sibyl_metric ms[64];

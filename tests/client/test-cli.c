@@ -246,6 +246,33 @@ static void test_json_verbatim(void)
 	proc_free(&o);
 }
 
+/* libsibyl's text access the CLI is built on: the last answer's body as
+ * sent, and a GET of any path as text. */
+static void test_raw_calls(const struct daemon *d)
+{
+	struct sibyl_client *c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
+	char *text = NULL;
+	ASSERT_EQ_STR(sibyl_last_body(c), "");
+	ASSERT_EQ_INT(sibyl_get_text(c, "/owners/team", &text), -SIBYL_EUSAGE);
+	ASSERT_TRUE(text == NULL);
+	ASSERT_EQ_INT(sibyl_get_text(c, "owners/team/studies/s/trials?alt=nope", &text),
+	              -SIBYL_INVALID_ARGUMENT);
+	ASSERT_TRUE(text == NULL);
+	ASSERT_EQ_INT(sibyl_get_text(c, "owners/team/studies/s", &text), 0);
+	ASSERT_TRUE(text && strstr(text, "\"minValue\":1e-05") != NULL);
+	ASSERT_EQ_STR(sibyl_last_body(c), text);
+	sibyl_free(text);
+	/* a failure leaves the last successful answer's body */
+	struct sibyl_study *s = NULL;
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/team/studies/nope", &s), -SIBYL_NOT_FOUND);
+	ASSERT_TRUE(strstr(sibyl_last_body(c), "\"name\":\"owners/team/studies/s\"") != NULL);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/team/studies/s", &s), 0);
+	ASSERT_TRUE(s &&
+	            strncmp(sibyl_last_body(c), "{\"name\":\"owners/team/studies/s\"", 31) == 0);
+	sibyl_study_free(s);
+	sibyl_client_free(c);
+}
+
 /* With no key the error says how to give one, not the HTTP header. */
 static void test_no_key(void)
 {
@@ -754,6 +781,7 @@ int main(void)
 	test_param_errors(d);
 	test_studies(d);
 	test_json_verbatim();
+	test_raw_calls(d);
 	test_trials();
 	test_tables(d);
 	test_admin();
