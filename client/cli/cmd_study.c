@@ -251,9 +251,18 @@ static const char *goal_name(enum sibyl_goal g)
 	return g == SIBYL_GOAL_MAXIMIZE ? "MAXIMIZE" : g == SIBYL_GOAL_MINIMIZE ? "MINIMIZE" : "?";
 }
 
-static void study_header(void)
+/* One study as a row of tab (STUDY STATE ALGORITHM CREATED). */
+static int study_row(struct table *tab, const struct sibyl_study *s)
 {
-	printf("%-40s %-10s %-22s %s\n", "STUDY", "STATE", "ALGORITHM", "CREATED");
+	if (table_row(tab) != 0)
+		return -1;
+	return table_set(tab, 0, "%s", s->name) ||
+	               table_set(tab, 1, "%s", sibyl_study_state_name(s->state)) ||
+	               table_set(tab, 2, "%s",
+	                         s->algorithm ? s->algorithm : "GAUSSIAN_PROCESS_EI") ||
+	               table_set(tab, 3, "%s", s->create_time ? s->create_time : "")
+	           ? -1
+	           : 0;
 }
 
 static int study_list(struct cli *cli, int argc, char **argv)
@@ -262,25 +271,30 @@ static int study_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	cli_list_open(&out, cli, study_header, "studies");
-	rc = EXIT_OK;
-	do {
+	struct table tab;
+	table_init(&tab);
+	cli_list_open(&out, cli, NULL, "studies");
+	rc = table_col(&tab, "STUDY") < 0 || table_col(&tab, "STATE") < 0 ||
+	             table_col(&tab, "ALGORITHM") < 0 || table_col(&tab, "CREATED") < 0
+	         ? cli_usage("out of memory")
+	         : EXIT_OK;
+	while (rc == EXIT_OK) {
 		struct sibyl_study_list *l;
 		if (sibyl_study_list(cli->client, argv[optind], 0, out.token, &l)) {
 			rc = cli_fail(cli, "study list");
 			break;
 		}
 		cli_list_page(&out, l->next_page_token);
-		for (size_t i = 0; i < l->n; i++) {
-			const struct sibyl_study *s = l->studies[i];
-			if (cli_list_rows(&out))
-				printf("%-40s %-10s %-22s %s\n", s->name,
-				       sibyl_study_state_name(s->state),
-				       s->algorithm ? s->algorithm : "GAUSSIAN_PROCESS_EI",
-				       s->create_time ? s->create_time : "");
-		}
+		for (size_t i = 0; rc == EXIT_OK && cli_list_rows(&out) && i < l->n; i++)
+			if (study_row(&tab, l->studies[i]) != 0)
+				rc = cli_usage("out of memory");
 		sibyl_study_list_free(l);
-	} while (out.token);
+		if (!out.token)
+			break;
+	}
+	if (rc == EXIT_OK && cli_list_rows(&out))
+		table_print(&tab, stdout);
+	table_free(&tab);
 	return cli_list_close(&out, rc);
 }
 

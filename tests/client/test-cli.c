@@ -366,7 +366,6 @@ static const char *line_of(const char *out, int n, char *buf, size_t len)
  * shows the best; `trial list --csv` exports what the JSON says. */
 static void test_tables(const struct daemon *d)
 {
-	(void)d;
 	test_conditional();
 	struct proc_out o;
 	sibyl(&o, "trial", "suggest", "team/tab", "--client-id", "c", NULL);
@@ -459,6 +458,32 @@ static void test_tables(const struct daemon *d)
 	ASSERT_EQ_INT(o.status, 0);
 	ASSERT_TRUE(strncmp(line_of(o.out, 1, row, sizeof row), "3,INFEASIBLE,", 13) == 0);
 	ASSERT_EQ_STR(line_of(o.out, 2, row, sizeof row), "");
+	proc_free(&o);
+	/* values with a comma or a quote are quoted (RFC 4180) */
+	struct sibyl_client *c = sibyl_client_new(d->url, HARNESS_ADMIN_KEY);
+	struct sibyl_study *st = NULL;
+	ASSERT_EQ_INT(
+	    sibyl_study_create(c, "team", "quoted",
+	                       "{\"metrics\":[{\"metricId\":\"acc\",\"goal\":\"MAXIMIZE\"}],"
+	                       "\"parameters\":[{\"parameterId\":\"w\",\"categoricalValueSpec\":"
+	                       "{\"values\":[\"a,b\",\"say \\\"hi\\\"\"]}}]}",
+	                       &st),
+	    0);
+	sibyl_study_free(st);
+	struct sibyl_parameter qp[] = {
+	    {.parameter_id = "w", .type = SIBYL_VALUE_STRING, .string = "a,b"},
+	    {.parameter_id = "w", .type = SIBYL_VALUE_STRING, .string = "say \"hi\""}};
+	for (int i = 0; i < 2; i++) {
+		struct sibyl_trial *t = NULL;
+		ASSERT_EQ_INT(
+		    sibyl_trial_create(c, "owners/team/studies/quoted", &qp[i], 1, NULL, &t), 0);
+		sibyl_trial_free(t);
+	}
+	sibyl_client_free(c);
+	sibyl(&o, "trial", "list", "team/quoted", "--csv", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "\r\n1,REQUESTED,\"a,b\",,,,\r\n") != NULL);
+	ASSERT_TRUE(strstr(o.out, "\r\n2,REQUESTED,\"say \"\"hi\"\"\",,,,\r\n") != NULL);
 	proc_free(&o);
 	sibyl(&o, "trial", "list", "team/tab", "--csv", "--json", NULL);
 	ASSERT_EQ_INT(o.status, 1);

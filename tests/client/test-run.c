@@ -219,6 +219,8 @@ static void test_json_wrong_key(void)
 	const char *w = strstr(o.err, warn);
 	ASSERT_TRUE(w != NULL);
 	ASSERT_TRUE(w && strstr(w + sizeof warn - 1, "names no metric") == NULL); /* said once */
+	ASSERT_TRUE(strstr(o.err, "ignored metric line: the value of \"loss\" is not a finite "
+	                          "number") != NULL);
 	struct sibyl_trial_list *l = trials("run-jsonkey");
 	ASSERT_EQ_INT(l ? l->n : 0, 1);
 	if (l && l->n == 1) {
