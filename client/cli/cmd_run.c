@@ -38,13 +38,14 @@ struct run {
 	const struct sibyl_study *study;
 	const char *study_name;
 	char *const *cmd;
-	long long max_trials;   /* 0: until the study is done */
-	double grace;           /* seconds between SIGTERM and SIGKILL */
-	double heartbeat;       /* seconds between heartbeats; 0: the study has no lease */
-	int tty;                /* stderr is a terminal: one progress line */
-	long long max_failures; /* consecutive INFEASIBLE trials that end the run; 0: no limit */
+	long long max_trials; /* 0: until the study is done */
+	double grace;         /* seconds between SIGTERM and SIGKILL */
+	double heartbeat;     /* seconds between heartbeats; 0: the study has no lease */
+	int tty;              /* stderr is a terminal: one progress line */
 	double t0;
 	int objective; /* index into study->metrics, -1 when none */
+	/* INFEASIBLE trials in a row that end the run (--max-failures); 0: no limit */
+	long long max_failures;
 
 	pthread_mutex_t lock; /* everything below, and stdout/stderr */
 	long long started, done, succeeded, infeasible;
@@ -529,10 +530,8 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 	if (tr.stopped_by_signal) {
 		if (r->heartbeat)
 			say(r,
-			    "trial %lld: interrupted; left ACTIVE: run again with --client-id %s "
-			    "to "
-			    "resume it, or the study's staleTrialTimeout gives it to another "
-			    "worker",
+			    "trial %lld: interrupted; left ACTIVE: resume it with --client-id %s, "
+			    "or its staleTrialTimeout gives it to another worker",
 			    t->id, sl->client_id);
 		else
 			say(r,

@@ -661,6 +661,25 @@ static void test_stop_silent(void)
 	proc_free(&o);
 }
 
+/* SIGTERM on a study with a staleTrialTimeout: the message says how the
+ * trial comes back (resumed, or given to another worker by its lease). */
+static void test_interrupt_lease(void)
+{
+	make_study("run-int-lease", ",\"staleTrialTimeout\":\"30s\"");
+	pid_t pid =
+	    start_silent("team/run-int-lease", "owners/team/studies/run-int-lease/trials/1");
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 130);
+	ASSERT_TRUE(strstr(o.err,
+	                   "trial 1: interrupted; left ACTIVE: resume it with --client-id q, "
+	                   "or its staleTrialTimeout gives it to another worker") != NULL);
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
@@ -692,6 +711,7 @@ int main(void)
 	test_heartbeat();
 	test_given_up();
 	test_stop_silent();
+	test_interrupt_lease();
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
