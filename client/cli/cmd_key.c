@@ -42,7 +42,7 @@ static int key_create(struct cli *cli, int argc, char **argv)
 	if (sibyl_api_key_create(cli->client, argv[optind], role, display, &k))
 		return cli_fail(cli, "key create");
 	if (cli->json)
-		cli_print_json(k->json);
+		cli_print_body(cli);
 	else
 		printf("%s %s\nkey: %s\n", k->name, k->role ? k->role : "", k->key ? k->key : "");
 	sibyl_api_key_free(k);
@@ -55,7 +55,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	cli_list_open(&out, cli, NULL);
+	cli_list_open(&out, cli, NULL, "apiKeys");
 	rc = EXIT_OK;
 	do {
 		struct sibyl_api_key_list *l;
@@ -66,7 +66,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
 		cli_list_page(&out, l->next_page_token);
 		for (size_t i = 0; i < l->n; i++) {
 			const struct sibyl_api_key *k = l->keys[i];
-			if (cli_list_item(&out, k->json))
+			if (cli_list_rows(&out))
 				printf("%-40s %-7s %s\n", k->name, k->role ? k->role : "",
 				       k->display_name ? k->display_name : "");
 		}

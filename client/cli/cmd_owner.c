@@ -21,7 +21,7 @@ static const struct cli_action actions[] = {
 static void print_owner(struct cli *cli, const struct sibyl_owner *o)
 {
 	if (cli->json) {
-		cli_print_json(o->json);
+		cli_print_body(cli);
 		return;
 	}
 	printf("%-24s %s\n", o->owner_id ? o->owner_id : o->name,
@@ -60,7 +60,7 @@ static int owner_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	cli_list_open(&out, cli, NULL);
+	cli_list_open(&out, cli, NULL, "owners");
 	rc = EXIT_OK;
 	do {
 		struct sibyl_owner_list *l;
@@ -70,7 +70,7 @@ static int owner_list(struct cli *cli, int argc, char **argv)
 		}
 		cli_list_page(&out, l->next_page_token);
 		for (size_t i = 0; i < l->n; i++)
-			if (cli_list_item(&out, l->owners[i]->json))
+			if (cli_list_rows(&out))
 				print_owner(cli, l->owners[i]);
 		sibyl_owner_list_free(l);
 	} while (out.token);

@@ -44,6 +44,8 @@ struct run {
 	int tty;              /* stderr is a terminal: one progress line */
 	double t0;
 	int objective; /* index into study->metrics, -1 when none */
+	/* INFEASIBLE trials in a row that end the run (--max-failures); 0: no limit */
+	long long max_failures;
 
 	pthread_mutex_t lock; /* everything below, and stdout/stderr */
 	long long started, done, succeeded, infeasible;
@@ -56,6 +58,8 @@ struct run {
 	int study_done;        /* suggest said the study is complete */
 	int no_early_stopping; /* the server answered UNIMPLEMENTED */
 	int progress_shown;
+	long long failures_in_row; /* INFEASIBLE trials since the last SUCCEEDED */
+	int warned_json;           /* a JSON line with no metric of the study was reported */
 };
 
 struct slot {
@@ -198,8 +202,15 @@ static void report(struct trial_run *tr, const char *line)
 	struct run *r = tr->slot->run;
 	char err[256];
 	int rc = run_parse_line(line, r->study, &tr->rep, err, sizeof err);
-	if (rc < 0)
+	if (rc == -1)
 		say(r, "trial %lld: ignored metric line: %s", tr->trial->id, err);
+	if (rc == -2) { /* said once: it may be every line of a log */
+		pthread_mutex_lock(&r->lock);
+		int first = !r->warned_json++;
+		pthread_mutex_unlock(&r->lock);
+		if (first)
+			say(r, "trial %lld: ignored: %s (said once)", tr->trial->id, err);
+	}
 	if (rc <= 0 || tr->killed_at)
 		return;
 	struct sibyl_metric ms[64];
@@ -406,6 +417,21 @@ static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
 		snprintf(buf, len, "the command ended with wait status %d", tr->status);
 }
 
+/* With run->lock held: one more INFEASIBLE trial in a row; at
+ * --max-failures the run stops (a broken command or environment would
+ * otherwise mark every trial of the study infeasible). */
+static void count_failure(struct run *r, const char *reason)
+{
+	if (++r->failures_in_row < r->max_failures || !r->max_failures || r->fatal)
+		return;
+	r->fatal = EXIT_FAILURES;
+	clear_progress(r);
+	fprintf(stderr,
+	        "sibyl: stopping: %lld trials in a row were INFEASIBLE (the last: %s); fix the "
+	        "command, or raise --max-failures (0: no limit)\n",
+	        r->failures_in_row, reason[0] ? reason : "see above");
+}
+
 static void finish(struct trial_run *tr)
 {
 	struct run *r = tr->slot->run;
@@ -468,8 +494,10 @@ static void finish(struct trial_run *tr)
 				r->best_id = done->id;
 			}
 		}
+		r->failures_in_row = 0;
 	} else if (done->state == SIBYL_TRIAL_INFEASIBLE) {
 		r->infeasible++;
+		count_failure(r, reason);
 	}
 	best_text(r, best, sizeof best);
 	char max[32] = "";
@@ -525,7 +553,17 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 	}
 	supervise(&tr);
 	if (tr.stopped_by_signal) {
-		say(r, "trial %lld: interrupted; left ACTIVE (its lease gives it back)", t->id);
+		if (r->heartbeat)
+			say(r,
+			    "trial %lld: interrupted; left ACTIVE: resume it with --client-id %s, "
+			    "or its staleTrialTimeout gives it to another worker",
+			    t->id, sl->client_id);
+		else
+			say(r,
+			    "trial %lld: interrupted; left ACTIVE until it is resumed (run again "
+			    "with --client-id %s), completed or stopped (sibyl trial complete %s "
+			    "--infeasible REASON): the study has no staleTrialTimeout",
+			    t->id, sl->client_id, t->name);
 		pthread_mutex_lock(&r->lock);
 		r->running--;
 		pthread_mutex_unlock(&r->lock);
@@ -599,7 +637,7 @@ static void *slot_main(void *arg)
 
 static const char run_help[] =
     "usage: sibyl run --study OWNER/STUDY --client-id ID [--max-trials N] [--parallel N]\n"
-    "                 [--grace SECONDS] -- CMD [ARGS...]\n\n"
+    "                 [--grace SECONDS] [--max-failures N] -- CMD [ARGS...]\n\n"
     "For each trial: suggest, run CMD with the parameters as environment variables\n"
     "SIBYL_PARAM_<ID> (ID upper-cased, other characters as _), SIBYL_TRIAL_ID and\n"
     "SIBYL_TRIAL_NAME, and {ID} in ARGS replaced by the value. CMD's stdout is passed\n"
@@ -614,8 +652,12 @@ static const char run_help[] =
     "the server gave the trial up or settled it meanwhile, CMD is stopped as above and\n"
     "the trial is not reported.\n"
     "--parallel N runs N commands at once, with client ids ID-1 ... ID-N.\n"
-    "Without --max-trials it runs until the study is complete. Ctrl-C or SIGTERM stops\n"
-    "the commands and exits 130; the unfinished trials stay ACTIVE for their lease.\n";
+    "Without --max-trials it runs until the study is complete. --max-failures N\n"
+    "(default 5; 0: no limit) stops the run after N INFEASIBLE trials in a row; the\n"
+    "run exits 8 then, or when trials ended and none succeeded. Ctrl-C or SIGTERM\n"
+    "stops the commands and exits 130; their trials stay ACTIVE: run again with the\n"
+    "same --client-id to resume them (or the study's staleTrialTimeout gives them\n"
+    "to another worker).\n";
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
@@ -624,9 +666,10 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	                                     {"max-trials", required_argument, NULL, 'n'},
 	                                     {"parallel", required_argument, NULL, 'p'},
 	                                     {"grace", required_argument, NULL, 'g'},
+	                                     {"max-failures", required_argument, NULL, 'F'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *study_ref = NULL, *client_id = NULL;
-	long long max_trials = 0, parallel = 1;
+	long long max_trials = 0, parallel = 1, max_failures = 5;
 	double grace = 10;
 	int ch;
 	optind = 0;
@@ -654,6 +697,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		case 'g':
 			if (cli_parse_double(optarg, &grace) || grace < 0)
 				return cli_usage("bad --grace \"%s\"", optarg);
+			break;
+		case 'F':
+			if (cli_parse_ll(optarg, &max_failures) || max_failures < 0)
+				return cli_usage(
+				    "bad --max-failures \"%s\": a count, 0 for no limit", optarg);
 			break;
 		default:
 			fputs(run_help, stderr);
@@ -685,9 +733,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	                .grace = grace,
 	                .heartbeat = run_heartbeat_every(run_lease_seconds(study)),
 	                .tty = isatty(STDERR_FILENO),
+	                .max_failures = max_failures,
 	                .t0 = now(),
 	                .objective = -1};
 	pthread_mutex_init(&r.lock, NULL);
+	char warn[2600];
+	if (run_check_placeholders(r.cmd, study, warn, sizeof warn))
+		say(&r, "warning: %s", warn);
 	for (size_t i = 0; i < study->n_metrics; i++)
 		if (!study->metrics[i].is_constraint) {
 			r.objective = (int)i;
@@ -745,8 +797,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		snprintf(lost, sizeof lost, ", %lld given up by the server", r.lost);
 	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible)%s, %s\n", r.done,
 	        r.succeeded, r.infeasible, lost, best);
-	pthread_mutex_unlock(&r.lock);
 	rc = interrupted ? EXIT_INTERRUPTED : r.fatal;
+	if (rc == EXIT_OK && r.infeasible > 0 && r.succeeded == 0) {
+		fprintf(stderr, "sibyl: no trial succeeded\n");
+		rc = EXIT_FAILURES;
+	}
+	pthread_mutex_unlock(&r.lock);
 out:
 	for (long long i = 0; slots && i < parallel; i++)
 		sibyl_client_free(slots[i].client);

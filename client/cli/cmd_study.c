@@ -12,6 +12,7 @@ static int study_list(struct cli *cli, int argc, char **argv);
 static int study_show(struct cli *cli, int argc, char **argv);
 static int study_delete(struct cli *cli, int argc, char **argv);
 static int study_set_metadata(struct cli *cli, int argc, char **argv);
+static int study_importance(struct cli *cli, int argc, char **argv);
 
 static const struct cli_action actions[] = {
     {"create", study_create,
@@ -23,18 +24,27 @@ static const struct cli_action actions[] = {
      "(so every worker may run this at start-up); a different spec exits 6.\n"
      "--spec FILE reads a StudySpec JSON object (or {\"studySpec\": ...}); the flags\n"
      "add to it. --param SPEC is one of\n"
-     "  ID:double:MIN:MAX[:log|:reverselog]   ID:int:MIN:MAX[:log]\n"
-     "  ID:categorical:A,B,C                  ID:discrete:V1,V2,...[:log]\n"
+     "  ID:double:MIN:MAX[:SCALE]     ID:int:MIN:MAX[:SCALE]\n"
+     "  ID:categorical:A,B,C          ID:discrete:V1,V2,...[:SCALE]\n"
+     "SCALE: linear (the default), log or reverselog. A conditional parameter, active\n"
+     "only for some values of a categorical, int or discrete parent given before it:\n"
+     "  --param kernel:categorical:linear,rbf --param gamma:double:1e-4:1:log@kernel=rbf\n"
      "--metric ID:minimize or ID:maximize. --algorithm: gp (default), random,\n"
      "quasirandom, grid, or the API's name (GAUSSIAN_PROCESS_EI...).\n"
      "--metadata KEY=VALUE attaches metadata to a new study (an existing one keeps its\n"
      "own; change it with set-metadata)."},
     {"list", study_list, "list OWNER", "Lists OWNER's studies."},
-    {"show", study_show, "show OWNER/STUDY", "Shows a study: state, metrics, parameters."},
+    {"show", study_show, "show OWNER/STUDY",
+     "Shows a study: state, metrics, parameters, its trials by state and the best\n"
+     "one. With --json: the study as the server sent it."},
     {"delete", study_delete, "delete OWNER/STUDY", "Deletes a study and all its trials."},
     {"set-metadata", study_set_metadata, "set-metadata OWNER/STUDY KEY=VALUE... [--delete KEY]...",
      "Sets these metadata keys of the study (the other keys stay) and deletes the\n"
      "keys named by --delete; prints the study's metadata as it is then."},
+    {"importance", study_importance, "importance OWNER/STUDY [--metric ID]",
+     "Shows how much each parameter explains the objective (the study's first one,\n"
+     "or --metric ID), computed by the server from the completed trials, the most\n"
+     "important first; the importances sum to 1."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -42,121 +52,6 @@ static void upcase(char *s)
 {
 	for (; *s; s++)
 		*s = (char)toupper((unsigned char)*s);
-}
-
-/* Splits "a,b,c" into a JSON array of strings or numbers. */
-static json_t *value_list(const char *s, int numbers)
-{
-	json_t *arr = json_array();
-	char *copy = strdup(s);
-	if (!arr || !copy)
-		goto bad;
-	for (char *tok = copy, *next; tok; tok = next) {
-		json_t *v;
-		if ((next = strchr(tok, ',')))
-			*next++ = '\0';
-		if (numbers) {
-			double d;
-			if (cli_parse_double(tok, &d) != 0) {
-				cli_usage("bad number \"%s\" in a discrete list", tok);
-				goto bad;
-			}
-			v = json_real(d);
-		} else {
-			v = json_string(tok);
-		}
-		if (!v || json_array_append_new(arr, v) != 0)
-			goto bad;
-	}
-	free(copy);
-	if (json_array_size(arr) == 0) {
-		json_decref(arr);
-		cli_usage("empty value list \"%s\"", s);
-		return NULL;
-	}
-	return arr;
-bad:
-	free(copy);
-	json_decref(arr);
-	return NULL;
-}
-
-static const char *scale_name(const char *s)
-{
-	if (!s || strcmp(s, "linear") == 0)
-		return "UNIT_LINEAR_SCALE";
-	if (strcmp(s, "log") == 0)
-		return "UNIT_LOG_SCALE";
-	if (strcmp(s, "reverselog") == 0)
-		return "UNIT_REVERSE_LOG_SCALE";
-	return NULL;
-}
-
-/* --param ID:TYPE:...; returns a new ParameterSpec or NULL after a message. */
-static json_t *param_spec(const char *arg)
-{
-	char *copy = strdup(arg);
-	char *f[6] = {0};
-	int n = 0;
-	json_t *p = NULL;
-	if (!copy)
-		return NULL;
-	/* Split on ':' into at most 6 fields, keeping empty ones visible. */
-	for (char *s = copy; n < 6;) {
-		f[n++] = s;
-		char *colon = strchr(s, ':');
-		if (!colon)
-			break;
-		*colon = '\0';
-		s = colon + 1;
-	}
-	if (n < 3 || !*f[0])
-		goto usage;
-	if (strcmp(f[1], "double") == 0 || strcmp(f[1], "int") == 0 ||
-	    strcmp(f[1], "integer") == 0) {
-		double lo, hi;
-		if (n < 4 || n > 5 || cli_parse_double(f[2], &lo) || cli_parse_double(f[3], &hi))
-			goto usage;
-		const char *scale = scale_name(n == 5 ? f[4] : NULL);
-		if (!scale)
-			goto usage;
-		int is_double = strcmp(f[1], "double") == 0;
-		json_t *range = is_double ? json_pack("{s:f,s:f}", "minValue", lo, "maxValue", hi)
-		                          : json_pack("{s:I,s:I}", "minValue", (json_int_t)lo,
-		                                      "maxValue", (json_int_t)hi);
-		p = json_pack("{s:s,s:o,s:s}", "parameterId", f[0],
-		              is_double ? "doubleValueSpec" : "integerValueSpec", range,
-		              "scaleType", scale);
-	} else if (strcmp(f[1], "categorical") == 0) {
-		if (n != 3)
-			goto usage;
-		json_t *vals = value_list(f[2], 0);
-		if (!vals)
-			goto out;
-		p = json_pack("{s:s,s:{s:o}}", "parameterId", f[0], "categoricalValueSpec",
-		              "values", vals);
-	} else if (strcmp(f[1], "discrete") == 0) {
-		if (n < 3 || n > 4)
-			goto usage;
-		const char *scale = scale_name(n == 4 ? f[3] : NULL);
-		json_t *vals = scale ? value_list(f[2], 1) : NULL;
-		if (!scale)
-			goto usage;
-		if (!vals)
-			goto out;
-		p = json_pack("{s:s,s:{s:o},s:s}", "parameterId", f[0], "discreteValueSpec",
-		              "values", vals, "scaleType", scale);
-	} else {
-		goto usage;
-	}
-	goto out;
-usage:
-	cli_usage("bad --param \"%s\": want ID:double:MIN:MAX[:log], ID:int:MIN:MAX[:log], "
-	          "ID:categorical:A,B or ID:discrete:V1,V2",
-	          arg);
-out:
-	free(copy);
-	return p;
 }
 
 static json_t *metric_spec(const char *arg)
@@ -264,11 +159,17 @@ static int study_create(struct cli *cli, int argc, char **argv)
 		case 's': /* read above */
 			continue;
 		case 'p':
-		case 'm':
-			v = ch == 'p' ? param_spec(optarg) : metric_spec(optarg);
-			arr = array_member(spec, ch == 'p' ? "parameters" : "metrics");
-			if (!v || !arr)
+			if (!(arr = array_member(spec, "parameters")) ||
+			    pspec_add(arr, optarg) != 0)
 				goto out;
+			continue;
+		case 'm':
+			v = metric_spec(optarg);
+			arr = array_member(spec, "metrics");
+			if (!v || !arr) {
+				json_decref(v);
+				goto out;
+			}
 			json_array_append_new(arr, v);
 			continue;
 		case 'a':
@@ -347,7 +248,7 @@ static int study_create(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, "study create");
 	} else {
 		if (cli->json)
-			cli_print_json(s->json);
+			cli_print_body(cli);
 		else
 			printf("%s %s\n", s->name, sibyl_study_state_name(s->state));
 		sibyl_study_free(s);
@@ -366,9 +267,18 @@ static const char *goal_name(enum sibyl_goal g)
 	return g == SIBYL_GOAL_MAXIMIZE ? "MAXIMIZE" : g == SIBYL_GOAL_MINIMIZE ? "MINIMIZE" : "?";
 }
 
-static void study_header(void)
+/* One study as a row of tab (STUDY STATE ALGORITHM CREATED). */
+static int study_row(struct table *tab, const struct sibyl_study *s)
 {
-	printf("%-40s %-10s %-22s %s\n", "STUDY", "STATE", "ALGORITHM", "CREATED");
+	if (table_row(tab) != 0)
+		return -1;
+	return table_set(tab, 0, "%s", s->name) ||
+	               table_set(tab, 1, "%s", sibyl_study_state_name(s->state)) ||
+	               table_set(tab, 2, "%s",
+	                         s->algorithm ? s->algorithm : "GAUSSIAN_PROCESS_EI") ||
+	               table_set(tab, 3, "%s", s->create_time ? s->create_time : "")
+	           ? -1
+	           : 0;
 }
 
 static int study_list(struct cli *cli, int argc, char **argv)
@@ -377,26 +287,83 @@ static int study_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
-	cli_list_open(&out, cli, study_header);
-	rc = EXIT_OK;
-	do {
+	struct table tab;
+	table_init(&tab);
+	cli_list_open(&out, cli, NULL, "studies");
+	rc = table_col(&tab, "STUDY") < 0 || table_col(&tab, "STATE") < 0 ||
+	             table_col(&tab, "ALGORITHM") < 0 || table_col(&tab, "CREATED") < 0
+	         ? cli_usage("out of memory")
+	         : EXIT_OK;
+	while (rc == EXIT_OK) {
 		struct sibyl_study_list *l;
 		if (sibyl_study_list(cli->client, argv[optind], 0, out.token, &l)) {
 			rc = cli_fail(cli, "study list");
 			break;
 		}
 		cli_list_page(&out, l->next_page_token);
-		for (size_t i = 0; i < l->n; i++) {
-			const struct sibyl_study *s = l->studies[i];
-			if (cli_list_item(&out, s->json))
-				printf("%-40s %-10s %-22s %s\n", s->name,
-				       sibyl_study_state_name(s->state),
-				       s->algorithm ? s->algorithm : "GAUSSIAN_PROCESS_EI",
-				       s->create_time ? s->create_time : "");
-		}
+		for (size_t i = 0; rc == EXIT_OK && cli_list_rows(&out) && i < l->n; i++)
+			if (study_row(&tab, l->studies[i]) != 0)
+				rc = cli_usage("out of memory");
 		sibyl_study_list_free(l);
-	} while (out.token);
+		if (!out.token)
+			break;
+	}
+	if (rc == EXIT_OK && cli_list_rows(&out))
+		table_print(&tab, stdout);
+	table_free(&tab);
 	return cli_list_close(&out, rc);
+}
+
+static void print_param(const char *id, void *ud)
+{
+	(void)ud;
+	printf("parameter:  %s\n", id);
+}
+
+/* "trials:" (how many in each state) and "best:" (the optimal trial's
+ * final metrics, or the size of the Pareto front) of study s. */
+static int show_trials(struct cli *cli, const struct sibyl_study *s)
+{
+	long long count[SIBYL_TRIAL_INFEASIBLE + 1] = {0}, total = 0;
+	char *token = NULL;
+	do {
+		struct sibyl_trial_list *l;
+		if (sibyl_trial_list(cli->client, s->name, NULL, 0, token, &l)) {
+			free(token);
+			return cli_fail(cli, "study show");
+		}
+		free(token);
+		token = l->next_page_token ? strdup(l->next_page_token) : NULL;
+		for (size_t i = 0; i < l->n; i++, total++)
+			count[l->trials[i]->state <= SIBYL_TRIAL_INFEASIBLE ? l->trials[i]->state
+			                                                    : 0]++;
+		sibyl_trial_list_free(l);
+	} while (token);
+	printf("trials:     %lld", total);
+	for (int st = SIBYL_TRIAL_REQUESTED; st <= SIBYL_TRIAL_INFEASIBLE; st++)
+		if (count[st])
+			printf(", %lld %s", count[st], sibyl_trial_state_name(st));
+	fputc('\n', stdout);
+	struct sibyl_trial_list *best;
+	if (sibyl_trial_list_optimal(cli->client, s->name, &best))
+		return cli_fail(cli, "study show");
+	if (best->n == 1) {
+		const struct sibyl_measurement *m = best->trials[0]->final_measurement;
+		printf("best:       trial %lld", best->trials[0]->id);
+		for (size_t i = 0; m && i < m->n_metrics; i++) {
+			char v[32];
+			cli_fmt_number(v, sizeof v, m->metrics[i].value);
+			printf(" %s=%s", m->metrics[i].metric_id, v);
+		}
+		fputc('\n', stdout);
+	} else if (best->n > 1) {
+		printf("best:       %zu trials on the Pareto front (sibyl trial optimal %s)\n",
+		       best->n, s->name);
+	} else {
+		printf("best:       none yet (no trial succeeded)\n");
+	}
+	sibyl_trial_list_free(best);
+	return EXIT_OK;
 }
 
 static int study_show(struct cli *cli, int argc, char **argv)
@@ -413,8 +380,9 @@ static int study_show(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, "study show");
 	}
 	sibyl_free(name);
+	rc = EXIT_OK;
 	if (cli->json) {
-		cli_print_json(s->json);
+		cli_print_body(cli);
 	} else {
 		printf("name:       %s\nstate:      %s\ncreated:    %s\nalgorithm:  %s\n", s->name,
 		       sibyl_study_state_name(s->state), s->create_time ? s->create_time : "",
@@ -425,13 +393,15 @@ static int study_show(struct cli *cli, int argc, char **argv)
 			printf("metric:     %s %s%s\n", s->metrics[i].metric_id,
 			       goal_name(s->metrics[i].goal),
 			       s->metrics[i].is_constraint ? " (constraint)" : "");
-		for (size_t i = 0; i < s->n_parameters; i++)
-			printf("parameter:  %s\n", s->parameter_ids[i]);
-		printf("spec:       %s\n", s->spec_json ? s->spec_json : "{}");
+		cli_each_param(s->spec_json, print_param, NULL);
+		/* as the server wrote it (1e-05, not 1.0000000000000001e-5) */
+		const char *spec = rawjson_get(sibyl_last_body(cli->client), "studySpec");
+		printf("spec:       %.*s\n", spec ? (int)rawjson_len(spec) : 2, spec ? spec : "{}");
 		cli_print_metadata("metadata:   ", s->metadata, s->n_metadata);
+		rc = show_trials(cli, s);
 	}
 	sibyl_study_free(s);
-	return EXIT_OK;
+	return rc;
 }
 
 static int study_delete(struct cli *cli, int argc, char **argv)
@@ -457,4 +427,78 @@ static int study_set_metadata(struct cli *cli, int argc, char **argv)
 int cmd_study(struct cli *cli, int argc, char **argv)
 {
 	return cli_dispatch(cli, "study", actions, argc, argv);
+}
+
+/* The importances of the answer text as a table with a bar each. */
+static int print_importance(const char *text)
+{
+	json_t *root = json_loads(text, 0, NULL);
+	json_t *list = json_object_get(root, "importances");
+	struct table tab;
+	int rc = json_is_array(list) ? 0 : -1;
+	table_init(&tab);
+	int cp = table_col(&tab, "PARAMETER"), ci = table_col(&tab, "IMPORTANCE"),
+	    cb = table_col(&tab, "");
+	for (size_t i = 0; rc == 0 && i < json_array_size(list); i++) {
+		json_t *one = json_array_get(list, i);
+		const char *id = json_string_value(json_object_get(one, "parameterId"));
+		double v = json_number_value(json_object_get(one, "importance"));
+		int bar = v > 0 && v <= 1 ? (int)(v * 40 + 0.5) : 0;
+		rc = table_row(&tab) || table_set(&tab, cp, "%s", id ? id : "?") ||
+		     table_set(&tab, ci, "%.3f", v) ||
+		     table_set(&tab, cb, "%.*s", bar, "########################################");
+	}
+	if (rc == 0) {
+		table_print(&tab, stdout);
+		const char *method = json_string_value(json_object_get(root, "method"));
+		json_t *n = json_object_get(root, "trialCount");
+		printf("method: %s, from %lld trials\n", method ? method : "?",
+		       (long long)json_number_value(n));
+	}
+	table_free(&tab);
+	json_decref(root);
+	return rc ? cli_usage("study importance: an answer without importances: %.200s", text)
+	          : EXIT_OK;
+}
+
+static int study_importance(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {{"metric", required_argument, NULL, 'm'},
+	                                     {NULL, 0, NULL, 0}};
+	const char *metric = NULL;
+	int ch;
+	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
+		if (ch == 'h')
+			return cli_action_help("study", &actions[5]);
+		if (ch != 'm')
+			return EXIT_USAGE;
+		metric = optarg;
+	}
+	if (argc - optind != 1)
+		return cli_usage("usage: sibyl study %s", actions[5].usage);
+	if (cli_connect(cli))
+		return EXIT_USAGE;
+	char *name = cli_study_name(argv[optind]);
+	if (!name)
+		return EXIT_USAGE;
+	char path[1024], esc[300] = "";
+	if (metric)
+		cli_escape(metric, esc, sizeof esc);
+	snprintf(path, sizeof path, "%s:importance%s%s", name, metric ? "?metricId=" : "", esc);
+	sibyl_free(name);
+	char *text = NULL;
+	int rc;
+	if (sibyl_get_text(cli->client, path, &text) != 0) {
+		if (strstr(sibyl_errmsg(cli->client), "no custom method"))
+			fprintf(stderr, "sibyl: study importance: this server has no importance "
+			                "method (an older sibyld)\n");
+		rc = cli_fail(cli, "study importance");
+	} else if (cli->json) {
+		cli_print_body(cli);
+		rc = EXIT_OK;
+	} else {
+		rc = print_importance(text);
+	}
+	sibyl_free(text);
+	return rc;
 }

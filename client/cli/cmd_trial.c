@@ -22,9 +22,11 @@ static const struct cli_action actions[] = {
     {"suggest", trial_suggest, "suggest OWNER/STUDY --client-id ID [--count N]",
      "Asks for N (default 1) trials for worker ID. A worker that asks again gets\n"
      "its own ACTIVE trials back first."},
-    {"list", trial_list, "list OWNER/STUDY [--state STATE]",
+    {"list", trial_list, "list OWNER/STUDY [--state STATE] [--csv]",
      "Lists the study's trials, or only those in STATE (REQUESTED, ACTIVE, STOPPING,\n"
-     "SUCCEEDED, INFEASIBLE)."},
+     "SUCCEEDED, INFEASIBLE): a column per parameter and per final metric.\n"
+     "--csv prints CSV instead: id, state, each parameter, each metric, startTime,\n"
+     "endTime, clientId."},
     {"show", trial_show, "show TRIAL", "Shows a trial with its parameters and measurements."},
     {"measure", trial_measure, "measure TRIAL METRIC=VALUE... [--step N] [--elapsed SECONDS]",
      "Reports an intermediate measurement."},
@@ -64,38 +66,19 @@ static void print_metrics(const struct sibyl_measurement *m)
 	}
 }
 
-static void table_header(void)
-{
-	printf("%-5s %-10s %-14s %-40s %s\n", "ID", "STATE", "CLIENT", "PARAMETERS", "FINAL");
-}
-
-static void table_row(const struct sibyl_trial *t)
-{
-	printf("%-5lld %-10s %-14s ", t->id, sibyl_trial_state_name(t->state),
-	       t->client_id && *t->client_id ? t->client_id : "-");
-	print_params(t);
-	fputs("  ", stdout);
-	print_metrics(t->final_measurement);
-	if (t->state == SIBYL_TRIAL_INFEASIBLE && t->infeasible_reason)
-		printf("(%s)", t->infeasible_reason);
-	fputc('\n', stdout);
-}
-
-/* One trial: its JSON, or a one-row table. */
+/* One trial: its JSON as the server sent it, or a one-row table. */
 static void print_row(struct cli *cli, const struct sibyl_trial *t)
 {
-	if (cli->json) {
-		cli_print_json(t->json);
-		return;
-	}
-	table_header();
-	table_row(t);
+	if (cli->json)
+		cli_print_body(cli);
+	else
+		ttab_print_one(t);
 }
 
 static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 {
 	if (cli->json) {
-		cli_print_json(t->json);
+		cli_print_body(cli);
 		return;
 	}
 	printf("name:        %s\nstate:       %s\n", t->name, sibyl_trial_state_name(t->state));
@@ -106,7 +89,12 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 	fputc('\n', stdout);
 	for (size_t i = 0; i < t->n_measurements; i++) {
 		const struct sibyl_measurement *m = &t->measurements[i];
-		printf("measurement: step=%lld elapsed=%.3gs ", m->step_count, m->elapsed_seconds);
+		fputs("measurement:", stdout);
+		if (m->step_count >= 0)
+			printf(" step=%lld", m->step_count);
+		if (m->elapsed_seconds >= 0)
+			printf(" elapsed=%.3gs", m->elapsed_seconds);
+		fputc(' ', stdout);
 		print_metrics(m);
 		fputc('\n', stdout);
 	}
@@ -124,13 +112,26 @@ static void print_trial(struct cli *cli, const struct sibyl_trial *t)
 	cli_print_metadata("metadata:    ", t->metadata, t->n_metadata);
 }
 
-/* One page of trials into out (its token too). */
-static void print_list(struct cli_list *out, const struct sibyl_trial_list *l)
+/* One page of trials: its token into out; its items kept with --json (by
+ * out), else into k for the table. */
+static int take_page(struct cli_list *out, struct ttab *k, struct sibyl_trial_list *l)
 {
 	cli_list_page(out, l->next_page_token);
-	for (size_t i = 0; i < l->n; i++)
-		if (cli_list_item(out, l->trials[i]->json))
-			table_row(l->trials[i]);
+	if (!cli_list_rows(out)) {
+		sibyl_trial_list_free(l);
+		return EXIT_OK;
+	}
+	return ttab_keep(k, l) ? cli_usage("out of memory") : EXIT_OK;
+}
+
+/* Prints the table when rc is EXIT_OK and rows are wanted; frees k and
+ * out; returns the exit code. */
+static int finish_list(struct cli_list *out, struct ttab *k, int rc)
+{
+	if (rc == EXIT_OK && cli_list_rows(out))
+		rc = ttab_print(k);
+	ttab_free(k);
+	return cli_list_close(out, rc);
 }
 
 /* The trial named by argv[optind] (and argv[optind+1] unless it is a full
@@ -198,32 +199,36 @@ static int trial_suggest(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	struct sibyl_trial_list *l;
 	struct cli_list out;
-	int rc = EXIT_OK;
-	cli_list_open(&out, cli, table_header);
-	if (sibyl_trial_suggest(cli->client, study, (int)count, client_id, &l)) {
+	struct ttab k = {0};
+	int rc;
+	cli_list_open(&out, cli, NULL, "response.trials");
+	if (sibyl_trial_suggest(cli->client, study, (int)count, client_id, &l))
 		rc = cli_fail(cli, "trial suggest");
-	} else {
-		print_list(&out, l);
-		sibyl_trial_list_free(l);
-	}
+	else
+		rc = take_page(&out, &k, l);
 	sibyl_free(study);
-	return cli_list_close(&out, rc);
+	return finish_list(&out, &k, rc);
 }
 
 static int trial_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
+	                                     {"csv", no_argument, NULL, 'C'},
 	                                     {NULL, 0, NULL, 0}};
 	char filter[64] = "";
-	int ch;
+	int ch, csv = 0;
 	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		if (ch == 'h')
 			return cli_action_help("trial", &actions[1]);
 		if (ch == 's')
 			snprintf(filter, sizeof filter, "state=%s", optarg);
+		else if (ch == 'C')
+			csv = 1;
 		else
 			return EXIT_USAGE;
 	}
+	if (csv && cli->json)
+		return cli_usage("--csv and --json: choose one");
 	if (argc - optind != 1)
 		return cli_usage("usage: sibyl trial %s", actions[1].usage);
 	if (cli_connect(cli))
@@ -231,9 +236,15 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 	char *study = cli_study_name(argv[optind]);
 	if (!study)
 		return EXIT_USAGE;
+	if (csv) {
+		int rc = ttab_csv(cli, study, filter[0] ? filter : NULL);
+		sibyl_free(study);
+		return rc;
+	}
 	struct cli_list out;
+	struct ttab k = {0};
 	int rc = EXIT_OK;
-	cli_list_open(&out, cli, table_header);
+	cli_list_open(&out, cli, NULL, "trials");
 	do {
 		struct sibyl_trial_list *l;
 		if (sibyl_trial_list(cli->client, study, filter[0] ? filter : NULL, 0, out.token,
@@ -241,11 +252,10 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 			rc = cli_fail(cli, "trial list");
 			break;
 		}
-		print_list(&out, l);
-		sibyl_trial_list_free(l);
-	} while (out.token);
+		rc = take_page(&out, &k, l);
+	} while (rc == EXIT_OK && out.token);
 	sibyl_free(study);
-	return cli_list_close(&out, rc);
+	return finish_list(&out, &k, rc);
 }
 
 static int trial_show(struct cli *cli, int argc, char **argv)
@@ -308,7 +318,7 @@ static int trial_measure(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (cli->json)
-		cli_print_json(t->json);
+		cli_print_body(cli);
 	else
 		printf("%s %s (%zu measurements)\n", t->name, sibyl_trial_state_name(t->state),
 		       t->n_measurements);
@@ -407,16 +417,14 @@ static int trial_optimal(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	struct sibyl_trial_list *l;
 	struct cli_list out;
-	cli_list_open(&out, cli, table_header);
-	if (sibyl_trial_list_optimal(cli->client, study, &l)) {
+	struct ttab k = {0};
+	cli_list_open(&out, cli, NULL, "optimalTrials");
+	if (sibyl_trial_list_optimal(cli->client, study, &l))
 		rc = cli_fail(cli, "trial optimal");
-	} else {
-		print_list(&out, l);
-		sibyl_trial_list_free(l);
-		rc = EXIT_OK;
-	}
+	else
+		rc = take_page(&out, &k, l);
 	sibyl_free(study);
-	return cli_list_close(&out, rc);
+	return finish_list(&out, &k, rc);
 }
 
 /* Whether the study's parameter `id` is categorical (its values are strings). */

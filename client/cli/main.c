@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const struct cli_cmd commands[] = {
-    {"study", cmd_study, "create, list, show and delete studies"},
+    {"study", cmd_study, "create, list, show and delete studies; parameter importance"},
     {"trial", cmd_trial,
      "suggest, add, list, show, measure, complete, stop, delete trials; optimal ones"},
     {"run", cmd_run, "run a training command as a worker: suggest, run, report, repeat"},
@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n`sibyl COMMAND --help` tells more. Exit codes: 0 ok, 1 usage, 2 connection,\n"
 	           "3 not found, 4 invalid argument, 5 authentication, 6 precondition,\n"
-	           "7 other server error, 130 interrupted.\n");
+	           "7 other server error, 8 `run`: no trial succeeded, 130 interrupted.\n");
 }
 
 int main(int argc, char **argv)

@@ -49,7 +49,10 @@ struct run_report {
  * object `{"m": v, "step": N}`. Returns 1 when it set at least one of the
  * study's metrics (filling r, whose arrays the caller sizes), 0 when it is
  * not a metric line, -1 when it is a `sibyl:` line that is malformed or
- * names an unknown metric (message in err). */
+ * names an unknown metric, or a JSON line whose metric is not a number
+ * (message in err), -2 when it is a JSON object that looks like metrics
+ * (a "step", or only numbers) but names none of the study's (message in
+ * err: the keys and the study's metrics). */
 int run_parse_line(const char *line, const struct sibyl_study *study, struct run_report *r,
                    char *err, size_t errlen);
 
@@ -60,5 +63,12 @@ int run_parse_line(const char *line, const struct sibyl_study *study, struct run
  * -1 when it is one but malformed (message in err). */
 int run_parse_attr(const char *line, char *key, size_t keylen, const char **value, size_t *valuelen,
                    char *err, size_t errlen);
+
+/* Checks the {placeholders} of argv against the study's parameter ids
+ * (conditional children included; "${...}" is left to the shell). Returns
+ * how many name no parameter, with a message in err naming the first and
+ * listing the parameter ids. */
+int run_check_placeholders(char *const *argv, const struct sibyl_study *study, char *err,
+                           size_t errlen);
 
 #endif

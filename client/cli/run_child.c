@@ -26,17 +26,43 @@ void run_env_name(const char *id, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len)
+/* v in the fewest significant digits that read back exactly, written as a
+ * person would: plain decimals when the exponent is within [-5, 15] (50,
+ * 100, 0.001, 0.00001, 3.14159), else exponent form (1e-07, 1e+20). */
+static void format_number(double v, char *buf, size_t len)
 {
-	if (p->type == SIBYL_VALUE_STRING) {
-		snprintf(buf, len, "%s", p->string ? p->string : "");
+	char e[40];
+	int prec = 1;
+	if (!isfinite(v)) {
+		snprintf(buf, len, "%g", v);
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, len, "%.*g", prec, p->number);
-		if (strtod(buf, NULL) == p->number)
+	if (v == 0) {
+		snprintf(buf, len, "0");
+		return;
+	}
+	for (; prec < 17; prec++) {
+		snprintf(e, sizeof e, "%.*e", prec - 1, v);
+		if (strtod(e, NULL) == v)
+			break;
+	}
+	snprintf(e, sizeof e, "%.*e", prec - 1, v);
+	int exp10 = (int)strtol(strchr(e, 'e') + 1, NULL, 10);
+	if (exp10 >= -5 && exp10 <= 15) {
+		int decimals = prec - 1 - exp10;
+		snprintf(buf, len, "%.*f", decimals > 0 ? decimals : 0, v);
+		if (strtod(buf, NULL) == v)
 			return;
 	}
+	snprintf(buf, len, "%.*g", prec, v);
+}
+
+void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len)
+{
+	if (p->type == SIBYL_VALUE_STRING)
+		snprintf(buf, len, "%s", p->string ? p->string : "");
+	else
+		format_number(p->number, buf, len);
 }
 
 /* arg with every {id} of t's parameters replaced; a new string or NULL. */
@@ -227,10 +253,39 @@ static int metric_index(const struct sibyl_study *s, const char *id, size_t len)
 	return -1;
 }
 
-static int parse_json_line(const char *line, const struct sibyl_study *study, struct run_report *r)
+/* "loss, acc": the study's metric ids, for messages. */
+static void metric_ids(const struct sibyl_study *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_metrics && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "",
+		                      s->metrics[i].metric_id);
+}
+
+/* Whether a JSON object with no metric of the study looks like a metric
+ * line all the same (a "step", or only numbers: {"los": 0.5}), rather than
+ * a log line ({"msg": "epoch done", "lr": 0.1}). */
+static int looks_like_metrics(json_t *o)
+{
+	const char *key;
+	json_t *v;
+	if (json_object_get(o, "step"))
+		return 1;
+	json_object_foreach(o, key, v)
+	{
+		if (!json_is_number(v))
+			return 0;
+	}
+	return json_object_size(o) > 0;
+}
+
+static int parse_json_line(const char *line, const struct sibyl_study *study, struct run_report *r,
+                           char *err, size_t errlen)
 {
 	json_t *o = json_loads(line, JSON_DECODE_ANY, NULL);
 	int found = 0;
+	char ids[512];
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return 0;
@@ -244,11 +299,31 @@ static int parse_json_line(const char *line, const struct sibyl_study *study, st
 			continue;
 		}
 		int i = metric_index(study, key, strlen(key));
-		if (i >= 0 && json_is_number(v) && isfinite(json_number_value(v))) {
-			r->values[i] = json_number_value(v);
-			r->has[i] = 1;
-			found = 1;
+		if (i < 0)
+			continue;
+		if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+			snprintf(err, errlen, "the value of \"%s\" is not a finite number", key);
+			json_decref(o);
+			return -1;
 		}
+		r->values[i] = json_number_value(v);
+		r->has[i] = 1;
+		found = 1;
+	}
+	if (!found && looks_like_metrics(o)) {
+		size_t n = 0;
+		char keys[256] = "";
+		json_object_foreach(o, key, v)
+		{
+			if (n < sizeof keys)
+				n += (size_t)snprintf(keys + n, sizeof keys - n, "%s\"%s\"",
+				                      n ? ", " : "", key);
+		}
+		metric_ids(study, ids, sizeof ids);
+		snprintf(err, errlen,
+		         "a JSON line with %s names no metric of the study (its metrics: %s)", keys,
+		         ids);
+		found = -2;
 	}
 	json_decref(o);
 	return found;
@@ -263,7 +338,7 @@ int run_parse_line(const char *line, const struct sibyl_study *study, struct run
 	while (*line == ' ' || *line == '\t')
 		line++;
 	if (*line == '{')
-		return parse_json_line(line, study, r);
+		return parse_json_line(line, study, r, err, errlen);
 	if (strncmp(line, "sibyl:", 6) != 0)
 		return 0;
 	int found = 0;
@@ -293,8 +368,11 @@ int run_parse_line(const char *line, const struct sibyl_study *study, struct run
 			int i = metric_index(study, p, (size_t)(eq - p));
 			double v;
 			if (i < 0) {
-				snprintf(err, errlen, "\"%.*s\" is not a metric of the study",
-				         (int)(eq - p), p);
+				char ids[512];
+				metric_ids(study, ids, sizeof ids);
+				snprintf(err, errlen,
+				         "\"%.*s\" is not a metric of the study (its metrics: %s)",
+				         (int)(eq - p), p, ids);
 				return -1;
 			}
 			if (cli_parse_double(num, &v) != 0) {
@@ -313,4 +391,56 @@ int run_parse_line(const char *line, const struct sibyl_study *study, struct run
 		return -1;
 	}
 	return 1;
+}
+
+struct id_list {
+	char buf[2048];
+	size_t n;
+};
+
+static void add_id(const char *id, void *ud)
+{
+	struct id_list *l = ud;
+	if (l->n < sizeof l->buf)
+		l->n += (size_t)snprintf(l->buf + l->n, sizeof l->buf - l->n, "%s%s",
+		                         l->n ? ", " : "", id);
+}
+
+/* Whether name (len bytes) is one of the ids in list ("a, b, c"). */
+static int in_list(const char *list, const char *name, size_t len)
+{
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		if (n == len && strncmp(p, name, len) == 0)
+			return 1;
+		p += n;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+int run_check_placeholders(char *const *argv, const struct sibyl_study *study, char *err,
+                           size_t errlen)
+{
+	struct id_list l = {.n = 0};
+	const char *ids = l.buf;
+	int bad = 0;
+	cli_each_param(study->spec_json, add_id, &l);
+	for (char *const *a = argv; *a; a++) {
+		for (const char *p = strchr(*a, '{'); p; p = strchr(p + 1, '{')) {
+			size_t len =
+			    strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			                  "0123456789_.-");
+			if (len == 0 || p[len + 1] != '}' || (p > *a && p[-1] == '$') ||
+			    in_list(ids, p + 1, len))
+				continue;
+			if (!bad++)
+				snprintf(err, errlen,
+				         "{%.*s} in the command names no parameter of the study "
+				         "(its parameters: %s); it is passed as written",
+				         (int)len, p + 1, ids);
+		}
+	}
+	return bad;
 }

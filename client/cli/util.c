@@ -38,6 +38,15 @@ int cli_fail(struct cli *cli, const char *what)
 {
 	const struct sibyl_client *c = cli->client;
 	int status = sibyl_errstatus(c);
+	if (sibyl_errcode(c) == SIBYL_UNAUTHENTICATED && (!cli->key || !*cli->key)) {
+		/* The server speaks of its Authorization header; the user of the
+		 * CLI gives a key another way. */
+		fprintf(stderr,
+		        "sibyl: %s: %s (HTTP %d): no API key was given: set SIBYL_KEY or pass "
+		        "--key KEY\n",
+		        what, sibyl_errname(c), status);
+		return EXIT_AUTH;
+	}
 	if (status)
 		fprintf(stderr, "sibyl: %s: %s (HTTP %d): %s\n", what, sibyl_errname(c), status,
 		        sibyl_errmsg(c));
@@ -117,11 +126,19 @@ int cli_args(struct cli *cli, int argc, char **argv, const char *group, const st
 	return cli_connect(cli) ? EXIT_USAGE : -1;
 }
 
-void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void))
+void cli_list_open(struct cli_list *l, struct cli *cli, void (*header)(void), const char *member)
 {
-	*l = (struct cli_list){.cli = cli, .header = header};
+	*l = (struct cli_list){.cli = cli, .header = header, .member = member};
 	if (cli->json)
 		l->json = open_memstream(&l->buf, &l->len);
+}
+
+static void list_add(const char *item, size_t len, void *ud)
+{
+	struct cli_list *l = ud;
+	if (l->items++)
+		fputc(',', l->json);
+	fwrite(item, 1, len, l->json);
 }
 
 void cli_list_page(struct cli_list *l, const char *next_page_token)
@@ -130,15 +147,13 @@ void cli_list_page(struct cli_list *l, const char *next_page_token)
 	l->token = next_page_token ? strdup(next_page_token) : NULL;
 	if (l->pages++ == 0 && !l->cli->json && l->header)
 		l->header();
+	if (l->cli->json && l->json)
+		rawjson_each(sibyl_last_body(l->cli->client), l->member, list_add, l);
 }
 
-int cli_list_item(struct cli_list *l, const char *json)
+int cli_list_rows(const struct cli_list *l)
 {
-	if (!l->cli->json)
-		return 1;
-	if (l->json)
-		fprintf(l->json, "%s%s", ftell(l->json) ? "," : "", json ? json : "null");
-	return 0;
+	return !l->cli->json;
 }
 
 int cli_list_close(struct cli_list *l, int rc)
@@ -214,6 +229,16 @@ void cli_print_json(const char *json)
 	fputc('\n', stdout);
 }
 
+void cli_print_body(struct cli *cli)
+{
+	const char *body = sibyl_last_body(cli->client);
+	size_t n = strlen(body);
+	while (n > 0 && (body[n - 1] == '\n' || body[n - 1] == '\r'))
+		n--;
+	fwrite(body, 1, n, stdout);
+	fputc('\n', stdout);
+}
+
 void cli_fmt_number(char *buf, size_t len, double v)
 {
 	snprintf(buf, len, "%.6g", v);
@@ -250,4 +275,46 @@ char *cli_trial_name(const char *ref, const char *id)
 		snprintf(name, len, "%s/trials/%lld", study, n);
 	sibyl_free(study);
 	return name;
+}
+
+static void each_param(json_t *params, void (*fn)(const char *id, void *ud), void *ud)
+{
+	for (size_t i = 0; i < json_array_size(params); i++) {
+		json_t *p = json_array_get(params, i);
+		const char *id = json_string_value(json_object_get(p, "parameterId"));
+		if (id)
+			fn(id, ud);
+		json_t *kids = json_object_get(p, "conditionalParameterSpecs");
+		for (size_t k = 0; k < json_array_size(kids); k++) {
+			json_t *spec = json_object_get(json_array_get(kids, k), "parameterSpec");
+			json_t *one = spec ? json_pack("[O]", spec) : NULL;
+			each_param(one, fn, ud);
+			json_decref(one);
+		}
+	}
+}
+
+void cli_each_param(const char *spec_json, void (*fn)(const char *id, void *ud), void *ud)
+{
+	json_t *spec = spec_json ? json_loads(spec_json, 0, NULL) : NULL;
+	each_param(json_object_get(spec, "parameters"), fn, ud);
+	json_decref(spec);
+}
+
+void cli_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	for (; *s && n + 4 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
+			buf[n++] = (char)ch;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 15];
+		}
+	}
+	buf[n] = '\0';
 }

@@ -29,6 +29,9 @@ struct sibyl_client {
 	int status;
 	int attempts;
 	char msg[MSG_LEN];
+	/* the body of the last 2xx answer as sent (sibyl_last_body) */
+	char *body;
+	int raw; /* sibyl_get_text: keep the body, do not parse it */
 };
 
 static const struct {
@@ -144,6 +147,17 @@ struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 	return c;
 }
 
+/* Replaces the kept body with body (owned; NULL: none), wiping the old one:
+ * it may hold a key's secret. */
+static void keep_body(struct sibyl_client *c, char *body)
+{
+	if (c->body) {
+		memset(c->body, 0, strlen(c->body));
+		free(c->body);
+	}
+	c->body = body;
+}
+
 void sibyl_client_free(struct sibyl_client *c)
 {
 	if (!c)
@@ -152,6 +166,7 @@ void sibyl_client_free(struct sibyl_client *c)
 		curl_easy_cleanup(c->curl);
 	free(c->url);
 	free(c->auth);
+	keep_body(c, NULL);
 	free(c);
 }
 
@@ -449,9 +464,20 @@ int client_call(struct sibyl_client *c, const char *method, const char *path, js
 				maybe_applied = 1;
 		} else if (status >= 200 && status < 300) {
 			json_t *root = NULL;
+			keep_body(c, b.data ? b.data : strdup(""));
+			b.data = NULL;
+			if (!c->body) {
+				ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (c->raw) {
+				client_ok(c);
+				ret = 0;
+				goto out;
+			}
 			if (b.len > 0) {
 				json_error_t je;
-				root = json_loadb(b.data, b.len, 0, &je);
+				root = json_loadb(c->body, b.len, 0, &je);
 				if (!root) {
 					ret = client_fail(c, SIBYL_EPROTOCOL,
 					                  "%s %s: answer is not JSON: %s", method,
@@ -500,4 +526,22 @@ out:
 	free(url);
 	free(text);
 	return ret;
+}
+
+const char *sibyl_last_body(const struct sibyl_client *c)
+{
+	return c && c->body ? c->body : "";
+}
+
+int sibyl_get_text(struct sibyl_client *c, const char *path, char **out)
+{
+	*out = NULL;
+	if (!path || !*path || path[0] == '/' || strpbrk(path, " \t\r\n"))
+		return client_fail(c, SIBYL_EUSAGE, "bad path \"%s\"", path ? path : "");
+	c->raw = 1;
+	int rc = client_call(c, "GET", path, NULL, CLIENT_IDEMPOTENT, NULL);
+	c->raw = 0;
+	if (rc == 0 && !(*out = strdup(c->body)))
+		rc = client_fail(c, SIBYL_ENOMEM, "out of memory");
+	return rc;
 }

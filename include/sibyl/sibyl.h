@@ -466,6 +466,20 @@ int sibyl_trial_set_metadata(struct sibyl_client *c, const char *name, const cha
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The body of the last successful (2xx) answer on c exactly as the server
+ * sent it (its numbers as the server wrote them), or "" when there was
+ * none. For a call that made several requests (suggest waiting for its
+ * operation), the last one's. Valid until the next call on c. */
+const char *sibyl_last_body(const struct sibyl_client *c);
+
+/* GET /v1/path (path as the server spells it, already escaped, with its
+ * query if any: "owners/a/studies/s:importance?metricId=loss") and the
+ * answer's body as the server sent it, whatever its type (JSON, CSV), in
+ * *out (free with sibyl_free()). For methods the library has no function
+ * for yet. Retried like any GET; a non-2xx answer is an error as for every
+ * call. */
+int sibyl_get_text(struct sibyl_client *c, const char *path, char **out /* OUT */);
+
 /* "owners/OWNER/studies/STUDY" from "OWNER/STUDY" (or the full name, copied
  * unchanged). Returns a new string (free with sibyl_free()), or NULL when
  * ref is malformed or memory runs out. */

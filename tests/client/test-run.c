@@ -103,8 +103,10 @@ static void test_infeasible(void)
 	for (size_t i = 0; i < 3; i++) {
 		run(&o, "--study", "team/run-fail", "--client-id", cases[i].mode, "--max-trials",
 		    "1", "--", train, cases[i].mode, "{x}", NULL);
-		ASSERT_EQ_INT(o.status, 0);
+		/* no trial succeeded: exit 8 */
+		ASSERT_EQ_INT(o.status, 8);
 		ASSERT_TRUE(strstr(o.err, "INFEASIBLE") != NULL);
+		ASSERT_TRUE(strstr(o.err, "sibyl: no trial succeeded") != NULL);
 		proc_free(&o);
 	}
 	struct sibyl_trial_list *l = trials("run-fail");
@@ -151,7 +153,7 @@ static void test_infeasible(void)
 	sibyl_study_free(two);
 	run(&o, "--study", "team/run-two", "--client-id", "two", "--max-trials", "1", "--", train,
 	    "ok", "{x}", NULL);
-	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(o.status, 8);
 	proc_free(&o);
 	l = trials("run-two");
 	ASSERT_EQ_INT(l ? l->n : 0, 1);
@@ -184,7 +186,10 @@ static void test_mixed(void)
 	run(&o, "--study", "team/run-mixed", "--client-id", "m", "--max-trials", "1", "--", train,
 	    "mixed", "{x}", NULL);
 	ASSERT_EQ_INT(o.status, 0);
-	ASSERT_TRUE(strstr(o.err, "\"accuracy\" is not a metric of the study") != NULL);
+	ASSERT_TRUE(
+	    strstr(o.err, "\"accuracy\" is not a metric of the study (its metrics: loss)") != NULL);
+	/* a JSON log line is output, not a metric line gone wrong */
+	ASSERT_TRUE(strstr(o.err, "names no metric") == NULL);
 	ASSERT_TRUE(strstr(o.err, "\"loss\" is not METRIC=VALUE") != NULL);
 	ASSERT_TRUE(strstr(o.out, "{\"msg\": \"epoch done\"") != NULL);
 	struct sibyl_trial_list *l = trials("run-mixed");
@@ -197,6 +202,127 @@ static void test_mixed(void)
 		ASSERT_EQ_DBL(final_loss(t), sibyl_trial_param(t, "x")->number, 0);
 	}
 	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+/* A JSON line that looks like metrics but names none of the study's is
+ * warned about (once), and the run goes on. */
+static void test_json_wrong_key(void)
+{
+	make_study("run-jsonkey", "");
+	struct proc_out o;
+	run(&o, "--study", "team/run-jsonkey", "--client-id", "j", "--max-trials", "1", "--", train,
+	    "jsonkey", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	static const char warn[] =
+	    "a JSON line with \"los\", \"step\" names no metric of the study (its metrics: loss)";
+	const char *w = strstr(o.err, warn);
+	ASSERT_TRUE(w != NULL);
+	ASSERT_TRUE(w && strstr(w + sizeof warn - 1, "names no metric") == NULL); /* said once */
+	ASSERT_TRUE(strstr(o.err, "ignored metric line: the value of \"loss\" is not a finite "
+	                          "number") != NULL);
+	struct sibyl_trial_list *l = trials("run-jsonkey");
+	ASSERT_EQ_INT(l ? l->n : 0, 1);
+	if (l && l->n == 1) {
+		ASSERT_EQ_INT(l->trials[0]->state, SIBYL_TRIAL_SUCCEEDED);
+		ASSERT_EQ_INT(l->trials[0]->n_measurements, 1);
+	}
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+}
+
+/* Values reach the command as a person writes them: an INTEGER 50 as "50"
+ * (not "5e+01"), doubles 100, 1e-07, 0.001, 0.00001, discrete 100; in
+ * {placeholders} and SIBYL_PARAM_* alike. */
+static void test_values(void)
+{
+	struct sibyl_study *s = NULL;
+	ASSERT_EQ_INT(
+	    sibyl_study_create(
+	        c, "team", "run-values",
+	        "{\"metrics\":[{\"metricId\":\"loss\",\"goal\":\"MINIMIZE\"}],\"parameters\":["
+	        "{\"parameterId\":\"n\",\"integerValueSpec\":{\"minValue\":1,\"maxValue\":1000}},"
+	        "{\"parameterId\":\"d\",\"doubleValueSpec\":{\"minValue\":0,\"maxValue\":1000}},"
+	        "{\"parameterId\":\"lr\",\"doubleValueSpec\":{\"minValue\":1e-9,\"maxValue\":1},"
+	        "\"scaleType\":\"UNIT_LOG_SCALE\"},"
+	        "{\"parameterId\":\"k\",\"discreteValueSpec\":{\"values\":[1,10,100]}}]}",
+	        &s),
+	    0);
+	sibyl_study_free(s);
+	static const double vals[][4] = {
+	    {50, 100, 1e-7, 100}, {7, 3.14159, 0.001, 10}, {1000, 0.1, 1e-5, 1}};
+	for (int i = 0; i < 3; i++) {
+		struct sibyl_parameter p[4] = {{.parameter_id = "n", .number = vals[i][0]},
+		                               {.parameter_id = "d", .number = vals[i][1]},
+		                               {.parameter_id = "lr", .number = vals[i][2]},
+		                               {.parameter_id = "k", .number = vals[i][3]}};
+		struct sibyl_trial *t = NULL;
+		ASSERT_EQ_INT(
+		    sibyl_trial_create(c, "owners/team/studies/run-values", p, 4, NULL, &t), 0);
+		sibyl_trial_free(t);
+	}
+	struct proc_out o;
+	run(&o, "--study", "team/run-values", "--client-id", "v", "--max-trials", "3", "--", "sh",
+	    "-c",
+	    "echo \"args=$1 env=$SIBYL_PARAM_N,$SIBYL_PARAM_D,$SIBYL_PARAM_LR,$SIBYL_PARAM_K\"; "
+	    "echo 'sibyl: loss=1'",
+	    "sh", "{n},{d},{lr},{k}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	static const char *const want[] = {"args=50,100,1e-07,100 env=50,100,1e-07,100\n",
+	                                   "args=7,3.14159,0.001,10 env=7,3.14159,0.001,10\n",
+	                                   "args=1000,0.1,0.00001,1 env=1000,0.1,0.00001,1\n"};
+	for (int i = 0; i < 3; i++)
+		if (!strstr(o.out, want[i]))
+			TEST_FAIL("want \"%s\" in:\n%s", want[i], o.out);
+	ASSERT_TRUE(strstr(o.err, "started (v): n=50 d=100 lr=1e-07 k=100") != NULL);
+	proc_free(&o);
+}
+
+/* A broken command does not mark the whole study infeasible: the run stops
+ * after --max-failures INFEASIBLE trials in a row (default 5) and exits 8;
+ * 0 means no limit. A {placeholder} that names no parameter is warned
+ * about at the start. */
+static void test_max_failures(void)
+{
+	make_study("run-broken", "");
+	struct proc_out o;
+	run(&o, "--study", "team/run-broken", "--client-id", "b", "--max-failures", "3",
+	    "--max-trials", "10", "--", train, "fail", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 8);
+	ASSERT_TRUE(strstr(o.err, "stopping: 3 trials in a row were INFEASIBLE (the last: the "
+	                          "command exited with status 3)") != NULL);
+	ASSERT_TRUE(strstr(o.err, "3 trials done (0 succeeded, 3 infeasible)") != NULL);
+	struct sibyl_trial_list *l = trials("run-broken");
+	ASSERT_EQ_INT(l ? l->n : 0, 3);
+	sibyl_trial_list_free(l);
+	proc_free(&o);
+	/* the default is 5 */
+	run(&o, "--study", "team/run-broken", "--client-id", "b2", "--max-trials", "10", "--",
+	    train, "fail", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 8);
+	ASSERT_TRUE(strstr(o.err, "5 trials done (0 succeeded, 5 infeasible)") != NULL);
+	proc_free(&o);
+	/* 0: no limit (here --max-trials ends it), still exit 8: none succeeded */
+	run(&o, "--study", "team/run-broken", "--client-id", "b3", "--max-failures", "0",
+	    "--max-trials", "6", "--", train, "fail", "{x}", NULL);
+	ASSERT_EQ_INT(o.status, 8);
+	ASSERT_TRUE(strstr(o.err, "6 trials done (0 succeeded, 6 infeasible)") != NULL);
+	ASSERT_TRUE(strstr(o.err, "in a row") == NULL);
+	proc_free(&o);
+	run(&o, "--study", "team/run-broken", "--client-id", "b", "--max-failures", "-1", "--",
+	    train, NULL);
+	ASSERT_EQ_INT(o.status, 1);
+	ASSERT_TRUE(strstr(o.err, "bad --max-failures") != NULL);
+	proc_free(&o);
+
+	/* {X} for x: warned at the start, with the parameter ids; ${X} is the shell's */
+	make_study("run-typo", "");
+	run(&o, "--study", "team/run-typo", "--client-id", "t", "--max-trials", "1", "--", "sh",
+	    "-c", "echo \"sibyl: loss=$SIBYL_PARAM_X\"", "{X}", "${HOME}", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "warning: {X} in the command names no parameter of the study "
+	                          "(its parameters: x)") != NULL);
+	ASSERT_TRUE(strstr(o.err, "{HOME}") == NULL);
 	proc_free(&o);
 }
 
@@ -381,6 +507,10 @@ static void test_interrupt(void)
 	proc_finish(dir, pid, &o);
 	ASSERT_EQ_INT(o.status, 130);
 	ASSERT_TRUE(strstr(o.err, "interrupted") != NULL);
+	/* no staleTrialTimeout: no lease to speak of; how to take it back */
+	ASSERT_TRUE(strstr(o.err, "lease") == NULL);
+	ASSERT_TRUE(strstr(o.err, "the study has no staleTrialTimeout") != NULL);
+	ASSERT_TRUE(strstr(o.err, "run again with --client-id i") != NULL);
 	ASSERT_EQ_INT(sibyl_trial_get(c, "owners/team/studies/run-int/trials/1", &t), 0);
 	ASSERT_EQ_INT(t ? (int)t->state : -1, SIBYL_TRIAL_ACTIVE);
 	sibyl_trial_free(t);
@@ -518,7 +648,7 @@ static void test_stop_silent(void)
 	ASSERT_EQ_INT(sibyl_trial_stop(c, name, NULL), 0);
 	struct proc_out o;
 	proc_finish(dir, pid, &o);
-	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(o.status, 8); /* its only trial is INFEASIBLE */
 	ASSERT_TRUE(!proc_sanitized(&o));
 	ASSERT_TRUE(strstr(o.out, "finished") == NULL);
 	ASSERT_TRUE(strstr(o.err, "the trial was stopped; stopping the command") != NULL);
@@ -528,6 +658,25 @@ static void test_stop_silent(void)
 	ASSERT_TRUE(t && t->infeasible_reason &&
 	            strstr(t->infeasible_reason, "killed by signal 15") != NULL);
 	sibyl_trial_free(t);
+	proc_free(&o);
+}
+
+/* SIGTERM on a study with a staleTrialTimeout: the message says how the
+ * trial comes back (resumed, or given to another worker by its lease). */
+static void test_interrupt_lease(void)
+{
+	make_study("run-int-lease", ",\"staleTrialTimeout\":\"30s\"");
+	pid_t pid =
+	    start_silent("team/run-int-lease", "owners/team/studies/run-int-lease/trials/1");
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	struct proc_out o;
+	proc_finish(dir, pid, &o);
+	ASSERT_EQ_INT(o.status, 130);
+	ASSERT_TRUE(strstr(o.err,
+	                   "trial 1: interrupted; left ACTIVE: resume it with --client-id q, "
+	                   "or its staleTrialTimeout gives it to another worker") != NULL);
 	proc_free(&o);
 }
 
@@ -551,6 +700,9 @@ int main(void)
 	test_ok("json");
 	test_infeasible();
 	test_mixed();
+	test_json_wrong_key();
+	test_values();
+	test_max_failures();
 	test_study_complete();
 	test_parallel();
 	test_early_stopping();
@@ -559,6 +711,7 @@ int main(void)
 	test_heartbeat();
 	test_given_up();
 	test_stop_silent();
+	test_interrupt_lease();
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);

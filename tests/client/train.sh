@@ -11,6 +11,8 @@
 #   long    up to 200 lines with loss = x, 0.05 s apart (early stopping cuts it)
 #   mixed   lines that are not measurements (an unknown metric, a malformed
 #           line, a JSON log line), then one good line; exit 0
+#   jsonkey two JSON metric lines with a misspelt key, one whose value is a
+#           string, then one good line; exit 0
 #   barrier waits until $3 holds 4 files (one per concurrent trial), then as ok
 #   pidfile writes its pid to $3/pid.$SIBYL_TRIAL_ID, then as long
 set -eu
@@ -40,6 +42,11 @@ mixed)
 	echo "sibyl: loss"
 	echo '{"msg": "epoch done", "lr": 0.1}'
 	echo "sibyl: loss=$x step=7" ;;
+jsonkey)
+	echo '{"los": 0.5, "step": 1}'
+	echo '{"los": 0.25, "step": 2}'
+	echo '{"loss": "high", "step": 2}'
+	echo "sibyl: loss=$x step=3" ;;
 steps)
 	for n in 1 2 3 4 5; do echo "sibyl: loss=$x step=$n"; done ;;
 long|pidfile)
