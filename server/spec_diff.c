@@ -201,24 +201,37 @@ static int is_set_of_values(const char *path)
 	return 0;
 }
 
+/* o's member k, where an absent scaleType means what the API says it
+ * means: UNIT_LINEAR_SCALE (so a spec that names the default equals one
+ * that leaves it out). */
+static const json_t *member(const json_t *o, const char *k, json_t *linear)
+{
+	const json_t *v = json_object_get(o, k);
+	return v || strcmp(k, "scaleType") != 0 ? v : linear;
+}
+
 static int diff_object(struct diff *d, const json_t *a, const json_t *b, const char *path)
 {
 	const char *k;
 	const json_t *x;
 	char sub[400];
+	json_t *linear = json_string("UNIT_LINEAR_SCALE");
+	int rc = 0;
 	json_object_foreach((json_t *)a, k, x)
 	{
 		join(sub, sizeof(sub), path, k);
-		if (diff_value(d, x, json_object_get(b, k), sub, k))
-			return 1;
+		if ((rc = diff_value(d, x, member(b, k, linear), sub, k)))
+			goto out;
 	}
 	json_object_foreach((json_t *)b, k, x)
 	{
 		join(sub, sizeof(sub), path, k);
-		if (!json_object_get(a, k))
-			return differ(d, sub, NULL, x);
+		if (!json_object_get(a, k) && (rc = diff_value(d, member(a, k, linear), x, sub, k)))
+			goto out;
 	}
-	return 0;
+out:
+	json_decref(linear);
+	return rc;
 }
 
 /* a and b at path; key is the member they are the value of ("" at the

@@ -282,8 +282,8 @@ static void test_recreate(struct daemon *d)
 	               "study owners/t/studies/order already exists with a different studySpec: "
 	               "parameter \"lr\" doubleValueSpec.maxValue 1 (existing) vs 2 (requested)");
 	REFUSE_VARIANT(d, ",\"scaleType\":\"UNIT_LOG_SCALE\"", "",
-	               "parameter \"lr\" scaleType UNIT_LOG_SCALE (existing) vs not set "
-	               "(requested)");
+	               "parameter \"lr\" scaleType UNIT_LOG_SCALE (existing) vs "
+	               "UNIT_LINEAR_SCALE (requested)");
 	REFUSE_VARIANT(d, "\"parameterId\":\"lr\"", "\"parameterId\":\"rate\"",
 	               "parameter \"lr\" is in the existing spec, not in the requested one");
 	REFUSE_VARIANT(d, "[\"adam\",\"sgd\"]},\"cond", "[\"adam\",\"sgd\",\"rms\"]},\"cond",

@@ -86,6 +86,17 @@ static void test_same(void)
 	SAME("{" M1S ",'parameters':[{'parameterId':'lr','doubleValueSpec':{'minValue':1e-3,"
 	     "'maxValue':1.0},'scaleType':'UNIT_LOG_SCALE'}," P_N "," P_D "," P_OPT
 	     "],'seed':7,'algorithm':'ALGORITHM_UNSPECIFIED'}");
+	/* the default scale named (the old CLI sent it) or left out */
+	SAME("{" M1S ",'parameters':[" P_LR ",{'parameterId':'n','integerValueSpec':{'minValue':1,"
+	     "'maxValue':8},'scaleType':'UNIT_LINEAR_SCALE'}," P_D "," P_OPT "],'seed':'7'}");
+}
+
+static void test_scale(void)
+{
+	DIFF(
+	    "{" M1S ",'parameters':[" P_LR ",{'parameterId':'n','integerValueSpec':{'minValue':1,"
+	    "'maxValue':8},'scaleType':'UNIT_LOG_SCALE'}," P_D "," P_OPT "],'seed':'7'}",
+	    "parameter \"n\" scaleType UNIT_LINEAR_SCALE (existing) vs UNIT_LOG_SCALE (requested)");
 }
 
 static void test_differences(void)
@@ -151,6 +162,7 @@ int main(void)
 {
 	test_same();
 	test_differences();
+	test_scale();
 	test_objective_order();
 	return test_done("unit-spec_diff");
 }
