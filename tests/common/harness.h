@@ -99,8 +99,9 @@ const char *reply_message(const struct reply *r);
 char *db_dump(const char *db_path);
 
 /* db_dump without the audit log (the tables audit_log and audit_counts,
- * and its AUTOINCREMENT counter): every write is recorded there, refused ones too, so "a refused
- * request changed nothing" compares this. malloc'd; NULL on failure. */
+ * and its AUTOINCREMENT counter): every write is recorded there, refused
+ * ones too, so "a refused request changed nothing" compares this.
+ * malloc'd; NULL on failure. */
 char *db_dump_data(const char *db_path);
 
 #endif
