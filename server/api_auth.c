@@ -230,8 +230,8 @@ static void add_counts(struct api *api, const struct refusal_count *c, size_t n)
 	}
 }
 
-/* A refusal of a valid key: a new entry for the first of a window, a count
- * for the repeats (refusals.h). */
+/* A refusal of an owner's key: a new entry for the first of a window, a
+ * count for the repeats (refusals.h). */
 static void budgeted(struct api *api, struct api_audit_entry *x)
 {
 	char key[REFUSALS_KEY_MAX + 1];
@@ -272,7 +272,10 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 		return; /* written with the call's own commit */
 	x->a.status = status;
 	x->a.error = (char *)(ok ? "" : err_status_name(e->code));
-	if (id == 0 && !ok && who && who->role != AUTH_ROLE_NONE) {
+	/* An owner's key refused: the refusal budget (the admin's refusals,
+	 * rare and its own, are each recorded). */
+	if (id == 0 && !ok && who &&
+	    (who->role == AUTH_ROLE_READER || who->role == AUTH_ROLE_WRITER)) {
 		budgeted(api, x);
 		return;
 	}

@@ -91,7 +91,7 @@ int api_audited(const struct route *r, const char *method, const struct api_quer
  * the entry in a transaction of its own. who may be NULL or
  * unauthenticated; then the key id the token named, if any, is recorded.
  * The entry is filed under the caller's owner (a key's own; the path's
- * for the admin; "" without a valid key), and a refusal of a valid key
+ * for the admin; "" without a valid key), and a refusal of an owner's key
  * goes through the refusal budget (refusals.h): repeats within a minute
  * add to one entry. label: the route's (route_label), set by the caller.
  * Failures are logged, never returned: the answer is already decided. */

@@ -121,8 +121,9 @@ int refusals_note(struct refusals *r, const char *key, int64_t now,
 	*n = 0;
 	pthread_mutex_lock(&r->mu);
 	struct window *w = find(r, k);
-	/* A window whose entry is still being written goes on counting. */
-	if (w && (w->id == 0 || now - w->start < r->window_ms)) {
+	/* A window whose entry is still being written goes on counting; a
+	 * clock that went back ends the window. */
+	if (w && (w->id == 0 || (now >= w->start && now - w->start < r->window_ms))) {
 		w->pending++;
 		if (now > w->last)
 			w->last = now;

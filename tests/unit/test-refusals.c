@@ -48,6 +48,10 @@ static void test_window(void)
 	refusals_written(r, "k|POST|a|403", 9);
 	ASSERT_EQ_INT(refusals_note(r, "k|POST|a|403", 61001, c, &n), 0);
 	ASSERT_EQ_INT(refusals_note(r, "k|POST|a|404", 62700, c, &n), 1); /* its window ended */
+	refusals_written(r, "k|POST|a|404", 11);
+	/* a clock that went back ends the window */
+	ASSERT_EQ_INT(refusals_note(r, "k|POST|a|404", 500, c, &n), 1);
+	refusals_written(r, "k|POST|a|404", 10);
 	size_t dn = 0;
 	struct refusal_count *d = refusals_drain(r, &dn);
 	ASSERT_EQ_INT(sum(d, dn, 9), 1);
