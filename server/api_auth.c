@@ -127,17 +127,30 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
 	}
 }
 
+/* The owner's bucket: one for all its keys ("o:" keeps these apart from
+ * the client addresses' "ip:" buckets). */
+static void rate_key(const char *owner, char key[RATELIMIT_KEY_MAX + 1])
+{
+	snprintf(key, RATELIMIT_KEY_MAX + 1, "o:%s", owner);
+}
+
+void api_rate_forget(struct api *api, const char *owner)
+{
+	char key[RATELIMIT_KEY_MAX + 1];
+	rate_key(owner, key);
+	ratelimit_forget(api->rl, key);
+}
+
 int api_rate_limit(struct api *api, const struct auth_principal *who, double rps, int *retry_after,
                    struct err *e)
 {
 	*retry_after = 0;
 	if (who->role == AUTH_ROLE_ADMIN || !(rps > 0))
 		return 0;
-	/* One bucket per owner, whatever key it uses ("o:" keeps these apart
-	 * from the client addresses' "ip:" buckets); it holds one second of
+	/* One bucket per owner, whatever key it uses; it holds one second of
 	 * requests, and at least one. */
 	char key[RATELIMIT_KEY_MAX + 1];
-	snprintf(key, sizeof(key), "o:%s", who->owner);
+	rate_key(who->owner, key);
 	int wait = ratelimit_take(api->rl, key, rps, rps < 1 ? 1 : rps, ratelimit_now());
 	if (wait == 0)
 		return 0;

@@ -71,6 +71,8 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
  * when it is empty. The admin is not limited; rps <= 0 means no limit. */
 int api_rate_limit(struct api *api, const struct auth_principal *who, double rps,
                    int *retry_after /* OUT */, struct err *e);
+/* Drops the owner's bucket (the owner was deleted). */
+void api_rate_forget(struct api *api, const char *owner);
 /* A request whose key was refused (401) takes a token from its client
  * address's bucket (auth_failures_per_second, 5 s of burst). With none
  * left it returns 1 with e set to RESOURCE_EXHAUSTED and *retry_after:

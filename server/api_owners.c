@@ -384,6 +384,7 @@ static int owner_delete(struct api_call *c, json_t **out, struct err *e)
 		goto done;
 	for (size_t i = 0; i < n; i++)
 		service_forget_study(c->api->sv, s[i].rowid);
+	api_rate_forget(c->api, c->r->owner); /* an owner made again starts afresh */
 	*out = json_object();
 	goto done;
 fail:

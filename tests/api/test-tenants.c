@@ -132,6 +132,15 @@ static void test_rate_limit_per_owner(struct daemon *d)
 	ASSERT_EQ_INT(ok + limited, 20);
 	fprintf(stderr, "20 keys of one owner at 1/s: %d served, %d refused in %.2f s\n", ok,
 	        limited, took);
+	/* An owner deleted and made again starts with a full bucket. */
+	CALL_OK(d, "PATCH", "/v1/owners/many", "{\"quota\":{\"requestsPerSecond\":0.001}}");
+	json_decref(CALL_AS(d, k[0].key, "GET", "/v1/owners/many/studies", NULL, 429));
+	CALL_OK(d, "DELETE", "/v1/owners/many", NULL);
+	CALL_OK(d, "POST", "/v1/owners",
+	        "{\"ownerId\":\"many\",\"quota\":{\"requestsPerSecond\":0.001}}");
+	make_key(d, "many", "READER", &k[0]);
+	json_decref(CALL_AS(d, k[0].key, "GET", "/v1/owners/many/studies", NULL, 200));
+	json_decref(CALL_AS(d, k[0].key, "GET", "/v1/owners/many/studies", NULL, 429));
 }
 
 /* maxApiKeys: a default, settable by the admin, binding everyone; revoked
