@@ -227,16 +227,19 @@ static int owner_create(struct api_call *c, json_t **out, struct err *e)
 		return -(int)e->code;
 	/* The quotas not given keep the table's defaults. */
 	if ((rc = store_owner_insert(w, id, dn, ju_now_ms(), e)) ||
-	    (rc = store_owner_quota_get(w, id, &q, e)) || (quota_apply(&q, &body_q, set), 0) ||
-	    (rc = store_owner_update(w, id, NULL, &q, e)) ||
-	    (rc = owner_read(c->api, w, id, out, e))) {
-		store_write_rollback(w);
-		return rc;
-	}
+	    (rc = store_owner_quota_get(w, id, &q, e)))
+		goto fail;
+	quota_apply(&q, &body_q, set);
+	if ((rc = store_owner_update(w, id, NULL, &q, e)) ||
+	    (rc = owner_read(c->api, w, id, out, e)))
+		goto fail;
 	if ((rc = store_write_commit(w, e))) {
 		json_decref(*out);
 		*out = NULL;
 	}
+	return rc;
+fail:
+	store_write_rollback(w);
 	return rc;
 }
 
