@@ -38,14 +38,16 @@ struct api *api_new(const struct config *cfg, struct err *e)
 		return NULL;
 	}
 	api->sv = service_new(api->st, cfg);
-	/* Buckets of the keys used recently; idle ones are dropped. */
+	/* Buckets of the owners seen recently; idle ones are dropped. */
 	api->rl = ratelimit_new(100000);
-	if (!api->sv || !api->rl) {
+	if (!api->sv || !api->rl || api_auth_init(api, e) != 0) {
+		if (!api->sv || !api->rl)
+			err_set(e, ERR_INTERNAL, "out of memory");
+		api_auth_free(api);
 		service_free(api->sv);
 		ratelimit_free(api->rl);
 		store_close(api->st);
 		free(api);
-		err_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
 	return api;
@@ -55,6 +57,7 @@ void api_free(struct api *api)
 {
 	if (!api)
 		return;
+	api_auth_free(api);
 	service_free(api->sv);
 	ratelimit_free(api->rl);
 	store_close(api->st);
@@ -160,6 +163,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct api *api = ctx;
 	struct err e = {ERR_OK, ""}, route_err = {ERR_OK, ""};
 	struct route r;
+	struct api_query q;
 	struct auth_principal who;
 	char seen_keyid[AUTH_KEYID_HEX + 1] = "";
 	double rps = 0;
@@ -173,9 +177,14 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	resp->body = NULL;
 	memset(&who, 0, sizeof(who));
 	int routed = route_parse(req->path, &r, &route_err) == 0;
-	int audited = api_audited(routed ? &r : NULL, req->method);
+	/* Parsed now, refused (400) only once the caller may see this path. */
+	struct err query_err = {ERR_OK, ""};
+	int queried =
+	    routed && api_query_parse(r.kind, req->method, req->query, &q, &query_err) == 0;
+	int audited = api_audited(routed ? &r : NULL, req->method, queried ? &q : NULL);
 	if (routed)
 		resp->route = route_label(&r, req->method);
+	audit.label = resp->route;
 	/* Authenticate before answering anything about the path, so that
 	 * nothing about the resources leaks to a caller without a key. */
 	if ((rc = api_authenticate(api, req, &who, seen_keyid, &rps, &e))) {
@@ -194,13 +203,18 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		rc = -(int)e.code;
 		goto out;
 	}
-	if ((rc = api_authorize(&who, &r, req->method, &e)))
+	if ((rc = api_authorize(&who, &r, req->method, queried ? &q : NULL, &e)))
 		goto out;
 	if (!route_allows(r.kind, req->method)) {
 		rc = err_set(&e, ERR_UNIMPLEMENTED,
 		             "method %.16s is not allowed on %.200s (allowed: %s)", req->method,
 		             req->path, route_methods(r.kind));
 		http_status = 405;
+		goto out;
+	}
+	if (!queried) {
+		e = query_err;
+		rc = -(int)e.code;
 		goto out;
 	}
 	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
@@ -220,7 +234,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	if (audited)
 		api_audit_begin(&audit, &who, seen_keyid, audit_owner(&r, routed, body), req);
 	struct api_call call = {
-	    .api = api, .req = req, .r = &r, .body = body, .who = &who, .text = &text};
+	    .api = api, .req = req, .r = &r, .body = body, .who = &who, .q = &q, .text = &text};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
 	case ROUTE_STUDIES_LOOKUP:

@@ -1,9 +1,11 @@
 /* api_auth: who is calling (the admin key or an owner's API key), whether
  * it may make this call, its rate limit, and the audit log entry of the
  * call. api_handle() runs these around every /v1 request. */
-#include <stdio.h>
 #include <inttypes.h>
+#include <sodium.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -77,12 +79,37 @@ static const char *what(const struct route *r, char *buf, size_t cap)
 	}
 }
 
+/* GET of a trial with clientId renews the lease of the worker that holds
+ * it and settles a lapsed one (gives it up, makes a new trial): a write. */
+static int heartbeat(const struct auth_principal *who, const struct route *r, const char *what,
+                     struct err *e)
+{
+	int rc = auth_check(who, r->owner, AUTH_WRITE, what, e);
+	if (rc && e->code == ERR_PERMISSION_DENIED) {
+		size_t n = strlen(e->msg);
+		snprintf(
+		    e->msg + n, sizeof(e->msg) - n,
+		    " (GET with clientId is a worker's heartbeat: it renews the trial's lease; "
+		    "a READER key reads the trial without clientId)");
+	}
+	return rc;
+}
+
 int api_authorize(const struct auth_principal *who, const struct route *r, const char *method,
-                  struct err *e)
+                  const struct api_query *q, struct err *e)
 {
 	char buf[320];
 	int read = strcmp(method, "GET") == 0;
 	switch (r->kind) {
+	case ROUTE_STUDIES_LOOKUP:
+	case ROUTE_TRIALS_OPTIMAL:
+		/* custom methods that only read, POST as in Vizier */
+		return auth_check(who, r->owner, AUTH_READ, what(r, buf, sizeof(buf)), e);
+	case ROUTE_TRIAL:
+		if (read && q && q->client_id[0])
+			return heartbeat(who, r, what(r, buf, sizeof(buf)), e);
+		return auth_check(who, r->owner, read ? AUTH_READ : AUTH_WRITE,
+		                  what(r, buf, sizeof(buf)), e);
 	case ROUTE_OWNERS:
 	case ROUTE_AUDIT_LOG:
 		return auth_check(who, NULL, AUTH_ADMIN_ONLY, NULL, e);
@@ -100,28 +127,47 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
 	}
 }
 
+/* The owner's bucket: one for all its keys ("o:" keeps these apart from
+ * the client addresses' "ip:" buckets). */
+static void rate_key(const char *owner, char key[RATELIMIT_KEY_MAX + 1])
+{
+	snprintf(key, RATELIMIT_KEY_MAX + 1, "o:%s", owner);
+}
+
+void api_rate_forget(struct api *api, const char *owner)
+{
+	char key[RATELIMIT_KEY_MAX + 1];
+	rate_key(owner, key);
+	ratelimit_forget(api->rl, key);
+}
+
 int api_rate_limit(struct api *api, const struct auth_principal *who, double rps, int *retry_after,
                    struct err *e)
 {
 	*retry_after = 0;
 	if (who->role == AUTH_ROLE_ADMIN || !(rps > 0))
 		return 0;
-	/* A bucket holds one second of requests, and at least one. */
-	int wait = ratelimit_take(api->rl, who->keyid, rps, rps < 1 ? 1 : rps, ratelimit_now());
+	/* One bucket per owner, whatever key it uses; it holds one second of
+	 * requests, and at least one. */
+	char key[RATELIMIT_KEY_MAX + 1];
+	rate_key(who->owner, key);
+	int wait = ratelimit_take(api->rl, key, rps, rps < 1 ? 1 : rps, ratelimit_now());
 	if (wait == 0)
 		return 0;
 	*retry_after = wait;
 	return err_set(e, ERR_RESOURCE_EXHAUSTED,
-	               "rate limit of owner %s exceeded: %g requests a second per key "
-	               "(quota requestsPerSecond); retry after %d s",
+	               "rate limit of owner %s exceeded: %g requests a second for all its keys "
+	               "together (quota requestsPerSecond); retry after %d s",
 	               who->owner, rps, wait);
 }
 
-int api_audited(const struct route *r, const char *method)
+int api_audited(const struct route *r, const char *method, const struct api_query *q)
 {
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return 1;
 	switch (r ? r->kind : ROUTE_NONE) {
+	case ROUTE_TRIAL:
+		return q && q->client_id[0]; /* a heartbeat */
 	case ROUTE_OWNERS:
 	case ROUTE_OWNER:
 	case ROUTE_API_KEYS:
@@ -150,8 +196,22 @@ static void audit_fill(struct api_audit_entry *x, const struct auth_principal *w
 {
 	clip(x->method, sizeof(x->method), req->method);
 	clip(x->path, sizeof(x->path), req->path);
-	clip(x->owner, sizeof(x->owner), owner);
-	if (who && who->role != AUTH_ROLE_NONE)
+	/* with its query: a heartbeat's clientId, a refused parameter */
+	size_t n = strlen(x->path);
+	if (req->query && req->query[0] && n + 2 < sizeof(x->path)) {
+		x->path[n] = '?';
+		clip(x->path + n + 1, sizeof(x->path) - n - 1, req->query);
+	}
+	/* Filed under the caller: an owner's key under its owner (whatever
+	 * path it tried), the admin under the path's owner, and a request
+	 * without a valid key under no owner, so that nobody can fill another
+	 * owner's history. */
+	int role = who ? who->role : AUTH_ROLE_NONE;
+	clip(x->owner, sizeof(x->owner),
+	     role == AUTH_ROLE_ADMIN  ? owner
+	     : role == AUTH_ROLE_NONE ? ""
+	                              : who->owner);
+	if (role != AUTH_ROLE_NONE)
 		clip(x->keyid, sizeof(x->keyid), who->keyid);
 	else
 		clip(x->keyid, sizeof(x->keyid), seen_keyid);
@@ -163,7 +223,44 @@ static void audit_fill(struct api_audit_entry *x, const struct auth_principal *w
 	    .path = x->path,
 	    .status = 200,
 	    .error = (char *)"",
+	    .count = 1,
 	};
+}
+
+static void audit_failed(const struct api_audit_entry *x, const struct err *we)
+{
+	log_error("event=audit_failed method=%s path=\"%s\" msg=\"%s\"", x->method, x->path,
+	          we->msg);
+}
+
+static void add_counts(struct api *api, const struct refusal_count *c, size_t n)
+{
+	struct err we;
+	for (size_t i = 0; i < n; i++) {
+		if (store_audit_add_count(api->st, c[i].id, c[i].n, c[i].last, &we))
+			log_error("event=audit_failed what=refusal_count id=%" PRId64 " msg=\"%s\"",
+			          c[i].id, we.msg);
+	}
+}
+
+/* A refusal of an owner's key: a new entry for the first of a window, a
+ * count for the repeats (refusals.h). */
+static void budgeted(struct api *api, struct api_audit_entry *x)
+{
+	char key[REFUSALS_KEY_MAX + 1];
+	struct refusal_count c[REFUSALS_MAX_COUNTS];
+	size_t n = 0;
+	struct err we;
+	snprintf(key, sizeof(key), "%s|%s|%.40s|%d", x->keyid, x->method, x->label ? x->label : "",
+	         x->a.status);
+	int fresh = refusals_note(api->refusals, key, x->a.time, c, &n);
+	add_counts(api, c, n);
+	if (!fresh)
+		return;
+	int64_t id = 0;
+	if (store_audit_record(api->st, 0, &x->a, &id, &we))
+		audit_failed(x, &we);
+	refusals_written(api->refusals, key, id);
 }
 
 void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who,
@@ -188,10 +285,24 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 		return; /* written with the call's own commit */
 	x->a.status = status;
 	x->a.error = (char *)(ok ? "" : err_status_name(e->code));
+	/* An owner's key refused: the refusal budget (the admin's refusals,
+	 * rare and its own, are each recorded). */
+	if (id == 0 && !ok && who &&
+	    (who->role == AUTH_ROLE_READER || who->role == AUTH_ROLE_WRITER)) {
+		budgeted(api, x);
+		return;
+	}
 	struct err we;
-	if (store_audit_record(api->st, id, &x->a, &we))
-		log_error("event=audit_failed method=%s path=\"%s\" msg=\"%s\"", x->method, x->path,
-		          we.msg);
+	if (store_audit_record(api->st, id, &x->a, NULL, &we))
+		audit_failed(x, &we);
+}
+
+void api_audit_flush(struct api *api)
+{
+	size_t n = 0;
+	struct refusal_count *c = api->refusals ? refusals_drain(api->refusals, &n) : NULL;
+	add_counts(api, c, n);
+	free(c);
 }
 
 void api_quota_detail(struct api *api, const char *owner, struct err *e)
@@ -203,6 +314,7 @@ void api_quota_detail(struct api *api, const char *owner, struct err *e)
 	    {"quota maxStudies ", offsetof(struct store_quota, max_studies)},
 	    {"quota maxTrialsPerStudy ", offsetof(struct store_quota, max_trials_per_study)},
 	    {"quota maxActiveTrials ", offsetof(struct store_quota, max_active_trials)},
+	    {"quota maxApiKeys ", offsetof(struct store_quota, max_api_keys)},
 	};
 	if (e->code != ERR_RESOURCE_EXHAUSTED || !owner || !*owner)
 		return;
@@ -243,4 +355,33 @@ int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *r
 	        "auth_failures_per_second: %g a second); retry after %d s",
 	        req->client_addr, rate, wait);
 	return 1;
+}
+
+/* A minute of identical refusals shares one entry; 16,384 windows (about
+ * 2.5 MB) at once. */
+#define REFUSAL_WINDOW_MS 60000
+#define REFUSAL_WINDOWS   16384
+
+int api_auth_init(struct api *api, struct err *e)
+{
+	unsigned char fresh[API_TOKEN_KEY_BYTES];
+	randombytes_buf(fresh, sizeof(fresh));
+	int rc = store_secret(api->st, "page_token", fresh, sizeof(fresh), api->token_key, e);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (rc)
+		return rc;
+	api->refusals = refusals_new(REFUSAL_WINDOWS, REFUSAL_WINDOW_MS);
+	if (!api->refusals)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+void api_auth_free(struct api *api)
+{
+	if (!api->refusals)
+		return;
+	api_audit_flush(api);
+	refusals_free(api->refusals);
+	api->refusals = NULL;
+	sodium_memzero(api->token_key, sizeof(api->token_key));
 }

@@ -5,8 +5,10 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "api_query.h"
 #include "auth.h"
 #include "ratelimit.h"
+#include "refusals.h"
 #include "route.h"
 #include "service.h"
 #include "store.h"
@@ -15,7 +17,9 @@ struct api {
 	const struct config *cfg;
 	struct store *st;
 	struct service *sv;
-	struct ratelimit *rl; /* requests a second per API key */
+	struct ratelimit *rl;      /* requests a second per owner (all its keys) */
+	struct refusals *refusals; /* the audit log's budget for refusals */
+	unsigned char token_key[API_TOKEN_KEY_BYTES]; /* seals page tokens (the store's) */
 };
 
 /* One request, as the handlers see it. body is the parsed JSON object of a
@@ -27,7 +31,8 @@ struct api_call {
 	const struct route *r;
 	json_t *body;
 	const struct auth_principal *who;
-	char **text; /* a handler may answer rendered JSON here instead (malloc'd) */
+	const struct api_query *q; /* the query parameters, checked against the call */
+	char **text;               /* a handler may answer rendered JSON here instead (malloc'd) */
 };
 
 /* Each handler returns 0 with *out set (a new reference, the 200 body) or
@@ -43,6 +48,11 @@ int api_operations(struct api_call *c, json_t **out, struct err *e);
 int api_owners(struct api_call *c, json_t **out, struct err *e);
 
 /* ---- api_auth.c: around every call ---- */
+/* What api_new adds for these: the page-token key (from the store, made on
+ * the first start) and the refusal budget. api_auth_free hands the
+ * refusals still counted in memory to the audit log. */
+int api_auth_init(struct api *api, struct err *e);
+void api_auth_free(struct api *api);
 /* Who sends req: the admin key or an owner's API key (looked up by its key
  * id and checked against its salted hash). seen_keyid gets the key id the
  * token names, even when it fails (for the audit log); rps the owner's
@@ -52,13 +62,17 @@ int api_authenticate(struct api *api, const struct http_req *req, struct auth_pr
                      char seen_keyid[AUTH_KEYID_HEX + 1] /* OUT */, double *rps /* OUT */,
                      struct err *e);
 /* Whether who may make method on route r (auth_check with the action the
- * route and method need). */
+ * route and method need). q (NULL when the query did not parse): a GET of
+ * a trial with clientId is a heartbeat, a write. */
 int api_authorize(const struct auth_principal *who, const struct route *r, const char *method,
-                  struct err *e);
-/* Takes a token of who's bucket; RESOURCE_EXHAUSTED with *retry_after set
+                  const struct api_query *q, struct err *e);
+/* Takes a token of the bucket of who's owner (all its keys share it);
+ * RESOURCE_EXHAUSTED with *retry_after set
  * when it is empty. The admin is not limited; rps <= 0 means no limit. */
 int api_rate_limit(struct api *api, const struct auth_principal *who, double rps,
                    int *retry_after /* OUT */, struct err *e);
+/* Drops the owner's bucket (the owner was deleted). */
+void api_rate_forget(struct api *api, const char *owner);
 /* A request whose key was refused (401) takes a token from its client
  * address's bucket (auth_failures_per_second, 5 s of burst). With none
  * left it returns 1 with e set to RESOURCE_EXHAUSTED and *retry_after:
@@ -67,9 +81,10 @@ int api_rate_limit(struct api *api, const struct auth_principal *who, double rps
  * a valid key are never counted here. */
 int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *retry_after,
                              struct err *e);
-/* 1 when the call goes into the audit log: every write, and every call on
- * owners, keys and the audit log (r may be NULL: an unparsable path). */
-int api_audited(const struct route *r, const char *method);
+/* 1 when the call goes into the audit log: every write (a heartbeat, GET
+ * of a trial with clientId, too), and every call on owners, keys and the
+ * audit log (r may be NULL: an unparsable path; q NULL: no query). */
+int api_audited(const struct route *r, const char *method, const struct api_query *q);
 /* The audit log entry of one call. api_audit_begin fills it before the
  * call runs, as a success, and attaches it to this thread's next commit
  * (store_audit_attach), so that a write and its entry share a transaction.
@@ -77,9 +92,14 @@ int api_audited(const struct route *r, const char *method);
  * commit wrote it and the call succeeded; otherwise it corrects or writes
  * the entry in a transaction of its own. who may be NULL or
  * unauthenticated; then the key id the token named, if any, is recorded.
+ * The entry is filed under the caller's owner (a key's own; the path's
+ * for the admin; "" without a valid key), and a refusal of an owner's key
+ * goes through the refusal budget (refusals.h): repeats within a minute
+ * add to one entry. label: the route's (route_label), set by the caller.
  * Failures are logged, never returned: the answer is already decided. */
 struct api_audit_entry {
 	char method[17], path[1025], keyid[AUTH_KEYID_HEX + 1], owner[129];
+	const char *label;
 	struct store_audit a;
 	int begun;
 };
@@ -88,6 +108,9 @@ void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who
 void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth_principal *who,
                    const char *seen_keyid, const char *owner, const struct http_req *req,
                    int status, const struct err *e);
+/* Adds every refusal still counted in memory to its entry (before the log
+ * is read). */
+void api_audit_flush(struct api *api);
 
 /* A quota refusal from the store ("quota maxStudies reached: ...") gets
  * the owner's limit appended, e.g. " (owner t: maxStudies 2)". Other

@@ -3,7 +3,6 @@
  * the call (auth_check); these handlers validate and store. */
 #include <inttypes.h>
 #include <math.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +22,17 @@ enum {
 	Q_MAX_TRIALS = 1 << 1,
 	Q_MAX_ACTIVE = 1 << 2,
 	Q_RPS = 1 << 3,
-	Q_ALL = 15,
+	Q_MAX_KEYS = 1 << 4,
+	Q_ALL = 31,
 };
 
 static const struct {
 	const char *name;
 	unsigned bit;
 } quota_fields[] = {
-    {"maxStudies", Q_MAX_STUDIES},
-    {"maxTrialsPerStudy", Q_MAX_TRIALS},
-    {"maxActiveTrials", Q_MAX_ACTIVE},
-    {"requestsPerSecond", Q_RPS},
+    {"maxStudies", Q_MAX_STUDIES},     {"maxTrialsPerStudy", Q_MAX_TRIALS},
+    {"maxActiveTrials", Q_MAX_ACTIVE}, {"requestsPerSecond", Q_RPS},
+    {"maxApiKeys", Q_MAX_KEYS},
 };
 #define N_QUOTA_FIELDS (sizeof(quota_fields) / sizeof(quota_fields[0]))
 
@@ -58,6 +57,7 @@ static json_t *quota_json(const struct store_quota *q)
 	json_object_set_new(o, "maxTrialsPerStudy", int64_json(q->max_trials_per_study));
 	json_object_set_new(o, "maxActiveTrials", int64_json(q->max_active_trials));
 	json_object_set_new(o, "requestsPerSecond", json_real(q->requests_per_second));
+	json_object_set_new(o, "maxApiKeys", int64_json(q->max_api_keys));
 	return o;
 }
 
@@ -93,8 +93,9 @@ static json_t *key_json(const struct store_key *k)
 static int quota_parse(const json_t *v, const char *path, struct store_quota *q, unsigned *set,
                        struct err *e)
 {
-	static const char *const allowed[] = {"maxStudies", "maxTrialsPerStudy", "maxActiveTrials",
-	                                      "requestsPerSecond", NULL};
+	static const char *const allowed[] = {"maxStudies",      "maxTrialsPerStudy",
+	                                      "maxActiveTrials", "requestsPerSecond",
+	                                      "maxApiKeys",      NULL};
 	char fp[96];
 	int rc = ju_object(v, path, e);
 	if (rc || (rc = ju_only_fields(v, path, allowed, e)))
@@ -128,154 +129,45 @@ static int quota_parse(const json_t *v, const char *path, struct store_quota *q,
 			q->max_studies = n;
 		else if (quota_fields[i].bit == Q_MAX_TRIALS)
 			q->max_trials_per_study = n;
+		else if (quota_fields[i].bit == Q_MAX_KEYS)
+			q->max_api_keys = n;
 		else
 			q->max_active_trials = n;
 	}
 	return 0;
 }
 
-/* ---- query strings ---- */
-
-/* Decodes %XX and '+' of s in place; -1 on a malformed escape or a NUL. */
-static int url_decode(char *s)
+/* Sets the fields of q named in mask from from. */
+static void quota_apply(struct store_quota *q, const struct store_quota *from, unsigned mask)
 {
-	char *o = s;
-	for (char *p = s; *p; p++) {
-		if (*p == '+') {
-			*o++ = ' ';
-			continue;
-		}
-		if (*p != '%') {
-			*o++ = *p;
-			continue;
-		}
-		char h[3] = {p[1], p[1] ? p[2] : '\0', '\0'};
-		unsigned char c = 0;
-		size_t n = 0;
-		if (!h[0] || !h[1] || sodium_hex2bin(&c, 1, h, 2, NULL, &n, NULL) != 0 || n != 1 ||
-		    c == 0)
-			return -1;
-		*o++ = (char)c;
-		p += 2;
-	}
-	*o = '\0';
-	return 0;
+	if (mask & Q_MAX_STUDIES)
+		q->max_studies = from->max_studies;
+	if (mask & Q_MAX_TRIALS)
+		q->max_trials_per_study = from->max_trials_per_study;
+	if (mask & Q_MAX_ACTIVE)
+		q->max_active_trials = from->max_active_trials;
+	if (mask & Q_RPS)
+		q->requests_per_second = from->requests_per_second;
+	if (mask & Q_MAX_KEYS)
+		q->max_api_keys = from->max_api_keys;
 }
 
-struct query {
-	int page_size;
-	char page_token[256];
-	char filter[256];
-	char update_mask[512];
-	int force;
-};
+/* ---- page tokens ---- */
 
-/* Parses the query parameters named in allowed (a NULL-terminated list of
- * pageSize, pageToken, filter, updateMask, force); any other is
- * INVALID_ARGUMENT. */
-static int query_parse(const char *query, const char *const *allowed, struct query *q,
-                       struct err *e)
+/* Owner lists page by owner id (the payload); the others by row id. */
+static int owner_token_open(struct api *api, const char *tok, char *id /* 129 */, struct err *e)
 {
-	char buf[2048];
-	memset(q, 0, sizeof(*q));
-	q->page_size = 100;
-	size_t len = query ? strlen(query) : 0;
-	if (len >= sizeof(buf))
-		return err_set(e, ERR_INVALID_ARGUMENT, "query string is longer than %zu bytes",
-		               sizeof(buf) - 1);
-	memcpy(buf, query ? query : "", len + 1);
-	char *p = buf;
-	while (*p) {
-		char *amp = strchr(p, '&');
-		if (amp)
-			*amp = '\0';
-		char *eq = strchr(p, '=');
-		char *val = eq ? eq + 1 : p + strlen(p);
-		if (eq)
-			*eq = '\0';
-		if (*p == '\0' && !eq)
-			goto next; /* "a&&b" */
-		if (url_decode(p) || url_decode(val))
-			return err_set(e, ERR_INVALID_ARGUMENT,
-			               "malformed percent-escape in query");
-		int known = 0;
-		for (size_t i = 0; allowed[i]; i++)
-			known |= strcmp(p, allowed[i]) == 0;
-		if (!known)
-			return err_set(e, ERR_INVALID_ARGUMENT, "unknown query parameter %.60s", p);
-		if (strcmp(p, "pageSize") == 0) {
-			char *end;
-			long v = strtol(val, &end, 10);
-			if (!*val || *end || v < 0 || v > 1000000)
-				return err_set(e, ERR_INVALID_ARGUMENT,
-				               "pageSize must be a non-negative integer");
-			/* AIP-158: above the maximum is coerced to it; 0 is the default */
-			q->page_size = v == 0 ? 100 : v > 1000 ? 1000 : (int)v;
-		} else if (strcmp(p, "pageToken") == 0 || strcmp(p, "filter") == 0 ||
-		           strcmp(p, "updateMask") == 0) {
-			char *dst = p[0] == 'p'   ? q->page_token
-			            : p[0] == 'f' ? q->filter
-			                          : q->update_mask;
-			size_t cap = p[0] == 'p'   ? sizeof(q->page_token)
-			             : p[0] == 'f' ? sizeof(q->filter)
-			                           : sizeof(q->update_mask);
-			size_t n = strlen(val);
-			if (n >= cap)
-				return err_set(e, ERR_INVALID_ARGUMENT,
-				               "%s is longer than %zu bytes", p, cap - 1);
-			memcpy(dst, val, n + 1);
-		} else if (strcmp(p, "force") == 0) {
-			if (strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
-				q->force = 1;
-			else if (strcmp(val, "false") == 0 || strcmp(val, "0") == 0 || !*val)
-				q->force = 0;
-			else
-				return err_set(e, ERR_INVALID_ARGUMENT,
-				               "force must be true or false");
-		}
-	next:
-		if (!amp)
-			break;
-		p = amp + 1;
-	}
-	return 0;
-}
-
-/* Owner page tokens carry the last owner id (owners are listed by id). */
-static void owner_token(const char *id, char *buf, size_t cap)
-{
-	char raw[160];
-	int n = snprintf(raw, sizeof(raw), "owner:%s", id);
-	sodium_bin2base64(buf, cap, (const unsigned char *)raw, (size_t)n,
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-}
-
-static int owner_token_decode(const char *tok, char *id /* 129 */, struct err *e)
-{
-	unsigned char raw[160];
 	size_t n = 0;
-	if (sodium_base642bin(raw, sizeof(raw) - 1, tok, strlen(tok), NULL, &n, NULL,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    n < 7 || memcmp(raw, "owner:", 6) != 0 || n - 6 > 128)
-		goto bad;
-	raw[n] = '\0';
-	if (!ju_is_id((const char *)raw + 6))
-		goto bad;
-	memcpy(id, raw + 6, n - 6 + 1);
-	return 0;
-bad:
-	return err_set(e, ERR_INVALID_ARGUMENT, "pageToken is not a token this server issued");
-}
-
-static int int_token_decode(const char *tok, int64_t *after, struct err *e)
-{
-	if (!*tok) {
-		*after = 0;
+	id[0] = '\0';
+	if (!*tok)
 		return 0;
-	}
-	if (route_page_token_decode(tok, after) != 0)
+	int rc = api_token_open(api->token_key, "owners", tok, id, 128, &n, e);
+	if (rc)
+		return rc;
+	id[n] = '\0';
+	if (!ju_is_id(id))
 		return err_set(e, ERR_INVALID_ARGUMENT,
-		               "pageToken is not a token this server issued");
+		               "pageToken is not a token this server issued for this list");
 	return 0;
 }
 
@@ -315,7 +207,7 @@ static int owner_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"ownerId", "displayName", "quota", NULL};
 	const char *id, *dn = NULL;
-	struct store_quota q = {0};
+	struct store_quota body_q = {0}, q;
 	unsigned set = 0;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
@@ -328,40 +220,44 @@ static int owner_create(struct api_call *c, json_t **out, struct err *e)
 	    (rc = display_name(c->body, c->api->cfg, &dn, e)))
 		return rc;
 	const json_t *qv = json_object_get(c->body, "quota");
-	if (qv && (rc = quota_parse(qv, "quota", &q, &set, e)))
+	if (qv && (rc = quota_parse(qv, "quota", &body_q, &set, e)))
 		return rc;
 	struct store_conn *w = store_write_begin(c->api->st, e);
 	if (!w)
 		return -(int)e->code;
+	/* The quotas not given keep the table's defaults. */
 	if ((rc = store_owner_insert(w, id, dn, ju_now_ms(), e)) ||
-	    (rc = store_owner_update(w, id, NULL, &q, e)) ||
-	    (rc = owner_read(c->api, w, id, out, e))) {
-		store_write_rollback(w);
-		return rc;
-	}
+	    (rc = store_owner_quota_get(w, id, &q, e)))
+		goto fail;
+	quota_apply(&q, &body_q, set);
+	if ((rc = store_owner_update(w, id, NULL, &q, e)) ||
+	    (rc = owner_read(c->api, w, id, out, e)))
+		goto fail;
 	if ((rc = store_write_commit(w, e))) {
 		json_decref(*out);
 		*out = NULL;
 	}
 	return rc;
+fail:
+	store_write_rollback(w);
+	return rc;
 }
 
 static int owner_list(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const params[] = {"pageSize", "pageToken", NULL};
-	struct query q;
+	const struct api_query *q = c->q;
 	char after[129] = "";
 	struct store_owner *o = NULL;
 	size_t n = 0;
-	int rc = query_parse(c->req->query, params, &q, e);
-	if (rc || (q.page_token[0] && (rc = owner_token_decode(q.page_token, after, e))))
+	int rc = owner_token_open(c->api, q->page_token, after, e);
+	if (rc)
 		return rc;
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
-	rc = store_owner_list(conn, after, q.page_size + 1, &o, &n, e);
+	rc = store_owner_list(conn, after, q->page_size + 1, &o, &n, e);
 	json_t *arr = json_array();
-	for (size_t i = 0; rc == 0 && i < n && i < (size_t)q.page_size; i++) {
+	for (size_t i = 0; rc == 0 && i < n && i < (size_t)q->page_size; i++) {
 		json_t *j = NULL;
 		if ((rc = owner_read(c->api, conn, o[i].id, &j, e)) == 0)
 			json_array_append_new(arr, j);
@@ -370,9 +266,12 @@ static int owner_list(struct api_call *c, json_t **out, struct err *e)
 	if (rc == 0) {
 		*out = json_object();
 		json_object_set_new(*out, "owners", arr);
-		if (n > (size_t)q.page_size) {
-			char tok[256];
-			owner_token(o[q.page_size - 1].id, tok, sizeof(tok));
+		if (n > (size_t)q->page_size) {
+			char tok[API_TOKEN_CHARS];
+			const char *last = o[q->page_size - 1].id;
+			if (api_token_seal(c->api->token_key, "owners", last, strlen(last), tok,
+			                   sizeof(tok)) != 0)
+				tok[0] = '\0';
 			json_object_set_new(*out, "nextPageToken", json_string(tok));
 		}
 	} else {
@@ -386,15 +285,14 @@ static int owner_list(struct api_call *c, json_t **out, struct err *e)
  * ones to their default); without updateMask, every field the body has. */
 static int owner_patch(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const params[] = {"updateMask", NULL};
 	static const char *const fields[] = {"name", "displayName", "createTime", "quota", NULL};
 	const char *owner = c->r->owner, *dn = NULL;
-	struct query qp;
+	struct api_query qp = *c->q; /* updateMask is cut up in place */
 	struct store_quota body_q = {0}, q;
 	unsigned body_set = 0, qmask = 0;
 	int dn_mask = 0;
-	int rc = query_parse(c->req->query, params, &qp, e);
-	if (rc || (rc = ju_only_fields(c->body, "", fields, e)))
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc)
 		return rc;
 	const json_t *name = json_object_get(c->body, "name");
 	if (name) {
@@ -448,14 +346,7 @@ static int owner_patch(struct api_call *c, json_t **out, struct err *e)
 		return -(int)e->code;
 	if ((rc = store_owner_quota_get(w, owner, &q, e)))
 		goto fail;
-	if (qmask & Q_MAX_STUDIES)
-		q.max_studies = body_q.max_studies;
-	if (qmask & Q_MAX_TRIALS)
-		q.max_trials_per_study = body_q.max_trials_per_study;
-	if (qmask & Q_MAX_ACTIVE)
-		q.max_active_trials = body_q.max_active_trials;
-	if (qmask & Q_RPS)
-		q.requests_per_second = body_q.requests_per_second;
+	quota_apply(&q, &body_q, qmask);
 	if ((rc = store_owner_update(w, owner, dn_mask ? (dn ? dn : "") : NULL, &q, e)) ||
 	    (rc = owner_read(c->api, w, owner, out, e)))
 		goto fail;
@@ -471,22 +362,19 @@ fail:
 
 static int owner_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const params[] = {"force", NULL};
-	struct query q;
+	const struct api_query *q = c->q;
 	struct store_study *s = NULL;
 	size_t n = 0;
-	int rc = query_parse(c->req->query, params, &q, e);
-	if (rc)
-		return rc;
+	int rc;
 	struct store_conn *w = store_write_begin(c->api->st, e);
 	if (!w)
 		return -(int)e->code;
 	/* The studies that go with a forced delete, so that the service can
 	 * drop what it keeps of them once they are gone. */
-	if (q.force && (rc = store_study_list(w, c->r->owner, 0, 0, &s, &n, e)))
+	if (q->force && (rc = store_study_list(w, c->r->owner, 0, 0, &s, &n, e)))
 		goto fail;
-	rc = q.force ? store_owner_delete_all(w, c->r->owner, e)
-	             : store_owner_delete(w, c->r->owner, e);
+	rc = q->force ? store_owner_delete_all(w, c->r->owner, e)
+	              : store_owner_delete(w, c->r->owner, e);
 	if (rc) {
 		if (e->code == ERR_FAILED_PRECONDITION) {
 			size_t len = strlen(e->msg);
@@ -499,6 +387,7 @@ static int owner_delete(struct api_call *c, json_t **out, struct err *e)
 		goto done;
 	for (size_t i = 0; i < n; i++)
 		service_forget_study(c->api->sv, s[i].rowid);
+	api_rate_forget(c->api, c->r->owner); /* an owner made again starts afresh */
 	*out = json_object();
 	goto done;
 fail:
@@ -564,13 +453,14 @@ static int key_create(struct api_call *c, json_t **out, struct err *e)
 
 static int key_list(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const params[] = {"pageSize", "pageToken", NULL};
-	struct query q;
+	const struct api_query *q = c->q;
 	int64_t after = 0;
 	struct store_key *k = NULL;
 	size_t n = 0;
-	int rc = query_parse(c->req->query, params, &q, e);
-	if (rc || (rc = int_token_decode(q.page_token, &after, e)))
+	char ctx[160];
+	snprintf(ctx, sizeof(ctx), "apiKeys|%s", c->r->owner);
+	int rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e);
+	if (rc)
 		return rc;
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
@@ -579,18 +469,18 @@ static int key_list(struct api_call *c, json_t **out, struct err *e)
 	rc = store_owner_get(conn, c->r->owner, &o, e);
 	store_owner_clear(&o);
 	if (rc == 0)
-		rc = store_key_list(conn, c->r->owner, after, q.page_size + 1, &k, &n, e);
+		rc = store_key_list(conn, c->r->owner, after, q->page_size + 1, &k, &n, e);
 	store_release(conn);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n && i < (size_t)q.page_size; i++)
+	for (size_t i = 0; i < n && i < (size_t)q->page_size; i++)
 		json_array_append_new(arr, key_json(&k[i]));
 	*out = json_object();
 	json_object_set_new(*out, "apiKeys", arr);
-	if (n > (size_t)q.page_size) {
-		char tok[64];
-		route_page_token(k[q.page_size - 1].seq, tok, sizeof(tok));
+	if (n > (size_t)q->page_size) {
+		char tok[API_TOKEN_CHARS];
+		api_token_int(c->api->token_key, ctx, k[q->page_size - 1].seq, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	store_keys_free(k, n);
@@ -626,7 +516,6 @@ static int key_delete(struct api_call *c, json_t **out, struct err *e)
 	}
 	if ((rc = store_write_commit(w, e)))
 		return rc;
-	ratelimit_forget(c->api->rl, c->r->key);
 	*out = json_object();
 	return 0;
 }
@@ -644,20 +533,22 @@ static json_t *audit_json(const struct store_audit *a)
 	json_object_set_new(j, "status", json_integer(a->status));
 	if (a->error && a->error[0])
 		json_object_set_new(j, "error", json_string(a->error));
+	if (a->count > 1) {
+		json_object_set_new(j, "count", int64_json(a->count));
+		json_object_set_new(j, "lastTime", time_json(a->last_time));
+	}
 	return j;
 }
 
 static int audit_list(struct api_call *c, json_t **out, struct err *e)
 {
-	static const char *const params[] = {"pageSize", "pageToken", "filter", NULL};
-	struct query q;
+	struct api_query q = *c->q; /* the filter is cut up in place */
 	int64_t before = 0;
 	const char *owner = NULL;
 	struct store_audit *a = NULL;
 	size_t n = 0;
-	int rc = query_parse(c->req->query, params, &q, e);
-	if (rc || (rc = int_token_decode(q.page_token, &before, e)))
-		return rc;
+	char ctx[160];
+	int rc;
 	if (q.filter[0]) {
 		const char *f = q.filter;
 		while (*f == ' ')
@@ -678,6 +569,11 @@ static int audit_list(struct api_call *c, json_t **out, struct err *e)
 			goto bad_filter;
 		owner = f;
 	}
+	snprintf(ctx, sizeof(ctx), "auditLog|%s", owner ? owner : "*");
+	if ((rc = api_token_int_open(c->api->token_key, ctx, q.page_token, &before, e)))
+		return rc;
+	/* Refusals still counted in memory reach their entries first. */
+	api_audit_flush(c->api);
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
@@ -691,8 +587,8 @@ static int audit_list(struct api_call *c, json_t **out, struct err *e)
 	*out = json_object();
 	json_object_set_new(*out, "auditEntries", arr);
 	if (n > (size_t)q.page_size) {
-		char tok[64];
-		route_page_token(a[q.page_size - 1].id, tok, sizeof(tok));
+		char tok[API_TOKEN_CHARS];
+		api_token_int(c->api->token_key, ctx, a[q.page_size - 1].id, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	store_audits_free(a, n);

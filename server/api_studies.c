@@ -151,27 +151,30 @@ out:
 
 static int list(struct api_call *c, json_t **out, struct err *e)
 {
-	struct route_query q;
+	const struct api_query *q = c->q;
 	struct store_study *s = NULL;
 	size_t n = 0;
-	int rc = route_query_parse(c->req->query, 0, tj_trial_state_names, &q, e);
+	int64_t after = 0;
+	char ctx[160];
+	snprintf(ctx, sizeof(ctx), "studies|%s", c->r->owner);
+	int rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e);
 	if (rc)
 		return rc;
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
-	rc = store_study_list(conn, c->r->owner, q.page_after, q.page_size + 1, &s, &n, e);
+	rc = store_study_list(conn, c->r->owner, after, q->page_size + 1, &s, &n, e);
 	store_release(conn);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n && i < (size_t)q.page_size; i++)
+	for (size_t i = 0; i < n && i < (size_t)q->page_size; i++)
 		json_array_append_new(arr, tj_study(&s[i]));
 	*out = json_object();
 	json_object_set_new(*out, "studies", arr);
-	if (n > (size_t)q.page_size) {
-		char tok[64];
-		route_page_token(s[q.page_size - 1].rowid, tok, sizeof(tok));
+	if (n > (size_t)q->page_size) {
+		char tok[API_TOKEN_CHARS];
+		api_token_int(c->api->token_key, ctx, s[q->page_size - 1].rowid, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	for (size_t i = 0; i < n; i++)

@@ -16,22 +16,19 @@
 #include "trial_json.h"
 
 /* GET of a trial; with ?clientId= of the worker that holds it, the call
- * also renews the trial's lease (service_touch). */
+ * also renews the trial's lease (service_touch; api_authorize let only a
+ * WRITER key send clientId). */
 static int trial_get(struct api_call *c, struct err *e)
 {
-	struct route_query q;
 	struct store_study s;
 	struct store_trial t = {0};
-	int rc = route_query_parse(c->req->query, ROUTE_Q_CLIENT, tj_trial_state_names, &q, e);
-	if (rc)
-		return rc;
-	if (q.client_id[0])
-		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial, q.client_id,
-		                     c->text, e);
+	if (c->q->client_id[0])
+		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial,
+		                     c->q->client_id, c->text, e);
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
-	rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
+	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
 	if (rc)
 		goto out0;
 	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
@@ -43,13 +40,23 @@ out0:
 	return rc;
 }
 
+/* Page tokens of a trial list belong to the study (its row id: a study
+ * made again under the same name is another list). */
+static void list_context(const struct api_call *c, int64_t study_rowid, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "trials|%s|%s|%" PRId64, c->r->owner, c->r->study, study_rowid);
+}
+
 static int trial_list(struct api_call *c, json_t **out, struct err *e)
 {
-	struct route_query q;
+	const struct api_query *q = c->q;
 	struct store_study s;
 	struct store_trial *t = NULL;
 	size_t n = 0;
-	int rc = route_query_parse(c->req->query, ROUTE_Q_FILTER, tj_trial_state_names, &q, e);
+	unsigned mask = 0;
+	int64_t after = 0;
+	char ctx[320];
+	int rc = q->filter[0] ? api_query_states(q->filter, tj_trial_state_names, &mask, e) : 0;
 	if (rc)
 		return rc;
 	struct store_conn *conn = store_read(c->api->st, e);
@@ -57,20 +64,21 @@ static int trial_list(struct api_call *c, json_t **out, struct err *e)
 		return -(int)e->code;
 	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
 		goto out0;
-	if ((rc = store_trial_list(conn, s.rowid, q.state_mask, q.page_after, q.page_size + 1, &t,
-	                           &n, e)))
+	list_context(c, s.rowid, ctx, sizeof(ctx));
+	if ((rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e)) ||
+	    (rc = store_trial_list(conn, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
 		goto out;
 	json_t *arr = json_array();
-	for (size_t i = 0; i < n && i < (size_t)q.page_size && rc == 0; i++) {
+	for (size_t i = 0; i < n && i < (size_t)q->page_size && rc == 0; i++) {
 		json_t *tj;
 		if ((rc = service_trial_json(conn, c->r->owner, c->r->study, &t[i], &tj, e)) == 0)
 			json_array_append_new(arr, tj);
 	}
 	*out = json_object();
 	json_object_set_new(*out, "trials", arr);
-	if (n > (size_t)q.page_size) {
-		char tok[64];
-		route_page_token(t[q.page_size - 1].id, tok, sizeof(tok));
+	if (n > (size_t)q->page_size) {
+		char tok[API_TOKEN_CHARS];
+		api_token_int(c->api->token_key, ctx, t[q->page_size - 1].id, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	if (rc) {

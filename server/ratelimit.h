@@ -1,4 +1,4 @@
-/* ratelimit: one token bucket per API key (requests per second plus a
+/* ratelimit: one token bucket per key, e.g. an owner (requests per second plus a
  * burst), shared by all HTTP threads.
  *
  * A bucket starts full (burst tokens), refills at rate tokens a second up to
@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#define RATELIMIT_KEY_MAX 64 /* longer keys are cut (key ids are 16 characters) */
+#define RATELIMIT_KEY_MAX 136 /* longer keys are cut ("o:" and an owner id: 130) */
 
 struct ratelimit;
 

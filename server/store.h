@@ -125,7 +125,8 @@ struct store_quota {
 	int64_t max_studies;          /* studies of the owner */
 	int64_t max_trials_per_study; /* trials of one study, any state */
 	int64_t max_active_trials;    /* ACTIVE trials over all the owner's studies */
-	double requests_per_second;   /* per key of the owner (the api's rate limit) */
+	double requests_per_second;   /* all the owner's keys together (the api's rate limit) */
+	int64_t max_api_keys;         /* ACTIVE keys of the owner (0005_abuse_limits.sql) */
 };
 /* NOT_FOUND when the owner is absent. */
 int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_quota *out,
@@ -176,14 +177,24 @@ struct store_audit {
 	char *owner; /* the {owner} of the path or "" */
 	char *method;
 	char *path;
-	int status;  /* HTTP status of the answer */
-	char *error; /* google.rpc status name, "" on success */
+	int status;        /* HTTP status of the answer */
+	char *error;       /* google.rpc status name, "" on success */
+	int64_t count;     /* identical refusals this entry stands for (>= 1) */
+	int64_t last_time; /* the last of them (0 when count is 1) */
 };
 void store_audit_clear(struct store_audit *a);           /* NULL-safe */
 void store_audits_free(struct store_audit *a, size_t n); /* clears each, frees array */
-/* Appends an entry (a->id is not read). The log keeps the newest million
- * entries. */
+/* Appends an entry (a->id and a->count are not read: count starts at 1).
+ * The log keeps each owner's newest STORE_AUDIT_KEEP entries (the owner
+ * "" of requests without a valid key counts as one more), so that a flood
+ * from one owner only pushes out its own history. */
+#define STORE_AUDIT_KEEP 100000
 int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e);
+/* Drops the oldest entries of owner until it has at most keep. */
+int store_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct err *e);
+/* Adds n identical refusals to entry id, the last at time last (ms), in a
+ * transaction of its own; an entry already pruned is no error. */
+int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e);
 /* The entry of the request this thread serves, written inside the
  * request's own transaction: after store_audit_attach(a), this thread's
  * next store_write_commit inserts a (with a->status and a->error as they
@@ -194,12 +205,19 @@ void store_audit_attach(const struct store_audit *a);
 int64_t store_audit_detach(void);
 /* Records a in its own transaction: updates row id (the entry an attached
  * commit wrote, when the answer turned out different) or, id 0 or gone,
- * inserts it. */
-int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, struct err *e);
+ * inserts it. *written (may be NULL) gets the row id. */
+int store_audit_record(struct store *st, int64_t id, const struct store_audit *a,
+                       int64_t *written /* OUT */, struct err *e);
 /* Entries newest first, id < before (0: from the newest), of one owner (NULL:
  * all), at most limit; free with store_audits_free. */
 int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
                      struct store_audit **out, size_t *n, struct err *e);
+
+/* The server secret called name (len bytes) into out: the stored one, or,
+ * when there is none yet, fresh (len random bytes from the caller), stored
+ * first. Every sibyld on the file thus ends up with the same secret. */
+int store_secret(struct store *st, const char *name, const unsigned char *fresh, size_t len,
+                 unsigned char *out /* OUT */, struct err *e);
 
 /* Inserts; ALREADY_EXISTS if (owner, study_id) exists, NOT_FOUND if the
  * owner row does not. out may be NULL. */

@@ -77,6 +77,10 @@ enum store_stmt_id {
 	/* metadata (0004_metadata.sql) */
 	ST_STUDY_SET_METADATA,
 	ST_TRIAL_SET_METADATA,
+	ST_AUDIT_ADD_COUNT,
+	ST_AUDIT_OWNER_COUNT,
+	ST_SECRET_INSERT,
+	ST_SECRET_GET,
 	ST_COUNT
 };
 

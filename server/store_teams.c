@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The audit log keeps this many entries; older ones are dropped in
- * batches, so that a flood of requests cannot fill the disk. */
-#define AUDIT_MAX_ROWS    1000000
-#define AUDIT_PRUNE_EVERY 1000
+/* An owner's oldest audit entries are dropped in batches of this many once
+ * it has STORE_AUDIT_KEEP + AUDIT_PRUNE_BATCH, so that a flood of requests
+ * cannot fill the disk and pruning costs little per entry. */
+#define AUDIT_PRUNE_BATCH 1000
 
 /* ---- owners: quotas, display name, forced delete ---- */
 
@@ -19,7 +19,7 @@ int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_
 {
 	sqlite3_stmt *s = store_stmt(c, ST_OWNER_QUOTA_GET,
 	                             "SELECT max_studies, max_trials_per_study, max_active_trials, "
-	                             "requests_per_second FROM owners WHERE id = ?",
+	                             "requests_per_second, max_api_keys FROM owners WHERE id = ?",
 	                             e);
 	if (!s)
 		return -ERR_INTERNAL;
@@ -30,6 +30,7 @@ int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_
 		out->max_trials_per_study = sqlite3_column_int64(s, 1);
 		out->max_active_trials = sqlite3_column_int64(s, 2);
 		out->requests_per_second = sqlite3_column_double(s, 3);
+		out->max_api_keys = sqlite3_column_int64(s, 4);
 	} else if (rc == SQLITE_DONE) {
 		rc = err_set(e, ERR_NOT_FOUND, "owner owners/%s not found", owner);
 	}
@@ -62,8 +63,8 @@ int store_owner_update(struct store_conn *w, const char *owner, const char *disp
 	                             "max_studies = coalesce(?3, max_studies), "
 	                             "max_trials_per_study = coalesce(?4, max_trials_per_study), "
 	                             "max_active_trials = coalesce(?5, max_active_trials), "
-	                             "requests_per_second = coalesce(?6, requests_per_second) "
-	                             "WHERE id = ?1",
+	                             "requests_per_second = coalesce(?6, requests_per_second), "
+	                             "max_api_keys = coalesce(?7, max_api_keys) WHERE id = ?1",
 	                             e);
 	if (!s)
 		return -ERR_INTERNAL;
@@ -74,6 +75,7 @@ int store_owner_update(struct store_conn *w, const char *owner, const char *disp
 		sqlite3_bind_int64(s, 4, q->max_trials_per_study);
 		sqlite3_bind_int64(s, 5, q->max_active_trials);
 		sqlite3_bind_double(s, 6, q->requests_per_second);
+		sqlite3_bind_int64(s, 7, q->max_api_keys);
 	}
 	int rc = store_step(w, s, e);
 	store_done(s);
@@ -282,8 +284,41 @@ void store_audits_free(struct store_audit *a, size_t n)
 	free(a);
 }
 
+/* Entries owner has now (audit_counts, kept by triggers). */
+static int audit_owner_count(struct store_conn *w, const char *owner, int64_t *n, struct err *e)
+{
+	sqlite3_stmt *s =
+	    store_stmt(w, ST_AUDIT_OWNER_COUNT, "SELECT n FROM audit_counts WHERE owner = ?", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
+	int rc = store_step(w, s, e);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct err *e)
+{
+	/* The owner's (keep + 1)-th newest entry and all older ones go; the
+	 * index audit_log(owner, id) finds it without reading the others. */
+	sqlite3_stmt *s = store_stmt(w, ST_AUDIT_PRUNE,
+	                             "DELETE FROM audit_log WHERE owner = ?1 AND id <= "
+	                             "(SELECT id FROM audit_log WHERE owner = ?1 "
+	                             "ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+	                             e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, keep > 0 ? keep : 0);
+	int rc = store_step(w, s, e);
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
 int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e)
 {
+	const char *owner = a->owner ? a->owner : "";
 	sqlite3_stmt *s = store_stmt(w, ST_AUDIT_INSERT,
 	                             "INSERT INTO audit_log(time, keyid, owner, method, path, "
 	                             "status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -292,7 +327,7 @@ int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, a->time);
 	sqlite3_bind_text(s, 2, a->keyid ? a->keyid : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, a->owner ? a->owner : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, owner, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, a->method ? a->method : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, a->path ? a->path : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 6, a->status);
@@ -301,20 +336,47 @@ int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct
 	store_done(s);
 	if (rc < 0)
 		return rc;
-	int64_t id = sqlite3_last_insert_rowid(w->db);
-	if (id % AUDIT_PRUNE_EVERY != 0 || id <= AUDIT_MAX_ROWS)
-		return 0;
-	s = store_stmt(w, ST_AUDIT_PRUNE, "DELETE FROM audit_log WHERE id <= ?", e);
-	if (!s)
-		return -ERR_INTERNAL;
-	sqlite3_bind_int64(s, 1, id - AUDIT_MAX_ROWS);
-	rc = store_step(w, s, e);
-	store_done(s);
-	return rc < 0 ? rc : 0;
+	/* The trigger's UPDATE of audit_counts ran after the INSERT: the
+	 * entry's own row id is what the caller reads afterwards. */
+	sqlite3_int64 id = sqlite3_last_insert_rowid(w->db);
+	int64_t n;
+	if ((rc = audit_owner_count(w, owner, &n, e)) == 0 &&
+	    n > STORE_AUDIT_KEEP + AUDIT_PRUNE_BATCH)
+		rc = store_audit_prune(w, owner, STORE_AUDIT_KEEP, e);
+	sqlite3_set_last_insert_rowid(w->db, id);
+	return rc;
 }
 
-int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, struct err *e)
+int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e)
 {
+	struct store_conn *w = store_write_begin(st, e);
+	if (!w)
+		return -(int)e->code;
+	sqlite3_stmt *s = store_stmt(w, ST_AUDIT_ADD_COUNT,
+	                             "UPDATE audit_log SET count = count + ?2, "
+	                             "last_time = max(last_time, ?3) WHERE id = ?1",
+	                             e);
+	if (!s) {
+		store_write_rollback(w);
+		return -ERR_INTERNAL;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_int64(s, 3, last);
+	int rc = store_step(w, s, e);
+	store_done(s);
+	if (rc < 0) {
+		store_write_rollback(w);
+		return rc;
+	}
+	return store_write_commit(w, e);
+}
+
+int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, int64_t *written,
+                       struct err *e)
+{
+	if (written)
+		*written = 0;
 	struct store_conn *w = store_write_begin(st, e);
 	if (!w)
 		return -(int)e->code;
@@ -334,13 +396,17 @@ int store_audit_record(struct store *st, int64_t id, const struct store_audit *a
 		store_done(s);
 		changed = rc >= 0 && sqlite3_changes(w->db) > 0;
 	}
-	if (rc >= 0 && !changed)
+	if (rc >= 0 && !changed) {
 		rc = store_audit_insert(w, a, e);
+		id = sqlite3_last_insert_rowid(w->db);
+	}
 	if (rc < 0) {
 		store_write_rollback(w);
 		return rc;
 	}
-	return store_write_commit(w, e);
+	if ((rc = store_write_commit(w, e)) == 0 && written)
+		*written = id;
+	return rc;
 }
 
 int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
@@ -350,14 +416,16 @@ int store_audit_list(struct store_conn *c, const char *owner, int64_t before, in
 	*n = 0;
 	sqlite3_stmt *s =
 	    owner ? store_stmt(c, ST_AUDIT_LIST_OWNER,
-	                       "SELECT id, time, keyid, owner, method, path, status, error "
-	                       "FROM audit_log WHERE owner = ?3 AND id < ?1 ORDER BY id DESC "
+	                       "SELECT id, time, keyid, owner, method, path, status, error, "
+	                       "count, last_time FROM audit_log WHERE owner = ?3 AND id < ?1 ORDER "
+	                       "BY id DESC "
 	                       "LIMIT ?2",
 	                       e)
-	          : store_stmt(c, ST_AUDIT_LIST,
-	                       "SELECT id, time, keyid, owner, method, path, status, error "
-	                       "FROM audit_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
-	                       e);
+	          : store_stmt(
+	                c, ST_AUDIT_LIST,
+	                "SELECT id, time, keyid, owner, method, path, status, error, "
+	                "count, last_time FROM audit_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+	                e);
 	if (!s)
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, before > 0 ? before : INT64_MAX);
@@ -383,6 +451,8 @@ int store_audit_list(struct store_conn *c, const char *owner, int64_t before, in
 		a->path = store_col_dup(s, 5, &oom);
 		a->status = sqlite3_column_int(s, 6);
 		a->error = store_col_dup(s, 7, &oom);
+		a->count = sqlite3_column_int64(s, 8);
+		a->last_time = sqlite3_column_int64(s, 9);
 		if (oom) {
 			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
 			break;
@@ -396,4 +466,44 @@ int store_audit_list(struct store_conn *c, const char *owner, int64_t before, in
 		return rc;
 	}
 	return 0;
+}
+
+/* ---- server secrets ---- */
+
+int store_secret(struct store *st, const char *name, const unsigned char *fresh, size_t len,
+                 unsigned char *out, struct err *e)
+{
+	struct store_conn *w = store_write_begin(st, e);
+	if (!w)
+		return -(int)e->code;
+	sqlite3_stmt *s = store_stmt(w, ST_SECRET_INSERT,
+	                             "INSERT INTO secrets(name, value) VALUES (?, ?) "
+	                             "ON CONFLICT(name) DO NOTHING",
+	                             e);
+	int rc = s ? 0 : -ERR_INTERNAL;
+	if (s) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(s, 2, fresh, (int)len, SQLITE_TRANSIENT);
+		rc = store_step(w, s, e);
+		store_done(s);
+	}
+	if (rc >= 0) {
+		s = store_stmt(w, ST_SECRET_GET, "SELECT value FROM secrets WHERE name = ?", e);
+		rc = s ? 0 : -ERR_INTERNAL;
+	}
+	if (rc >= 0) {
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+		rc = store_step(w, s, e);
+		if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == (int)len)
+			memcpy(out, sqlite3_column_blob(s, 0), len);
+		else if (rc >= 0)
+			rc = err_set(e, ERR_INTERNAL, "store: secret %s is not %zu bytes", name,
+			             len);
+		store_done(s);
+	}
+	if (rc < 0) {
+		store_write_rollback(w);
+		return rc;
+	}
+	return store_write_commit(w, e);
 }

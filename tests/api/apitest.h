@@ -136,4 +136,55 @@ static inline json_t *complete(struct daemon *d, const char *study, const char *
 	return call_expect(d, "POST", path, body, want, __LINE__);
 }
 
+/* ---- owners' API keys (test-teams.c, test-tenants.c) ---- */
+
+/* A key made by make_key: the secret and its id. */
+struct key {
+	char key[128];
+	char id[32];
+};
+
+static inline json_t *call_as(struct daemon *d, const char *key, const char *method,
+                              const char *path, const char *body, long want, int line)
+{
+	struct reply r;
+	test_checks++;
+	if (http_call(d, method, path, body, key, &r) != 0) {
+		TEST_FAIL("line %d: transport error", line);
+		return NULL;
+	}
+	if (r.status != want)
+		TEST_FAIL("line %d: %s %s %s: status %ld, want %ld: %s", line, method, path,
+		          body ? body : "", r.status, want, r.body);
+	json_t *j = r.json ? json_incref(r.json) : NULL;
+	reply_free(&r);
+	return j;
+}
+#define CALL_AS(d, k, m, p, b, want) call_as((d), (k), (m), (p), (b), (want), __LINE__)
+
+static inline void make_key(struct daemon *d, const char *owner, const char *role, struct key *k)
+{
+	char path[256], body[128];
+	snprintf(path, sizeof(path), "/v1/owners/%s/apiKeys", owner);
+	snprintf(body, sizeof(body), "{\"role\":\"%s\",\"displayName\":\"test %s\"}", role, role);
+	json_t *j = CALL(d, "POST", path, body, 200);
+	snprintf(k->key, sizeof(k->key), "%s", jstr(j, "key"));
+	const char *name = jstr(j, "name");
+	const char *slash = strrchr(name, '/');
+	snprintf(k->id, sizeof(k->id), "%s", slash ? slash + 1 : "");
+	ASSERT_EQ_STR(jstr(j, "role"), role);
+	ASSERT_EQ_STR(jstr(j, "state"), "ACTIVE");
+	ASSERT_TRUE(strncmp(k->key, "sk_", 3) == 0);
+	ASSERT_EQ_INT(strlen(k->id), 16);
+	json_decref(j);
+}
+
+/* A Retry-After value as a number; 0 when absent or not a number. */
+static inline long atoi_safe(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	return end == s || *end ? 0 : v;
+}
+
 #endif

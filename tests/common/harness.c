@@ -708,7 +708,7 @@ char *db_dump_data(const char *db_path)
 		char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
 		if (strncmp(p, "table ", 6) == 0)
-			in_audit = strncmp(p, "table audit_log ", 16) == 0;
+			in_audit = strncmp(p, "table audit_", 12) == 0; /* the log, its counts */
 		int skip = in_audit || strncmp(p, "'audit_log'|", 12) == 0;
 		if (!skip) {
 			memmove(o, p, n);

@@ -98,9 +98,10 @@ const char *reply_message(const struct reply *r);
  * request. NULL on error (printed). Free with free(). */
 char *db_dump(const char *db_path);
 
-/* db_dump without the audit log (table audit_log and its AUTOINCREMENT
- * counter): every write is recorded there, refused ones too, so "a refused
- * request changed nothing" compares this. malloc'd; NULL on failure. */
+/* db_dump without the audit log (the tables audit_log and audit_counts,
+ * and its AUTOINCREMENT counter): every write is recorded there, refused
+ * ones too, so "a refused request changed nothing" compares this.
+ * malloc'd; NULL on failure. */
 char *db_dump_data(const char *db_path);
 
 #endif

@@ -204,6 +204,24 @@ static void test_threads(void)
 	ratelimit_free(rl);
 }
 
+/* Owner buckets are "o:" and an owner id of up to 128 characters: two
+ * long ids that differ only at the end are two buckets. */
+static void test_long_keys(void)
+{
+	struct ratelimit *rl = ratelimit_new(16);
+	char a[140], b[140];
+	memset(a, 'x', 130);
+	memcpy(a, "o:", 2);
+	a[130] = '\0';
+	memcpy(b, a, sizeof(a));
+	b[129] = 'y';
+	ASSERT_EQ_INT(ratelimit_take(rl, a, 1, 1, 100), 0);
+	ASSERT_EQ_INT(ratelimit_take(rl, b, 1, 1, 100), 0); /* its own bucket */
+	ASSERT_EQ_INT(ratelimit_take(rl, a, 1, 1, 100), 1);
+	ASSERT_EQ_INT(ratelimit_size(rl), 2);
+	ratelimit_free(rl);
+}
+
 int main(void)
 {
 	double t0 = ratelimit_now();
@@ -215,5 +233,6 @@ int main(void)
 	test_edges();
 	test_bounded();
 	test_threads();
+	test_long_keys();
 	return test_done("test-ratelimit");
 }

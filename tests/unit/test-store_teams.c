@@ -232,18 +232,200 @@ static void test_audit(struct store *st)
 	store_release(r);
 }
 
+/* 0005 on a database with an audit log: the per-owner counts start right,
+ * and owners get the default key quota. */
+static void test_migration_0005(void)
+{
+	char path[320];
+	struct err e = {0};
+	snprintf(path, sizeof(path), "%s", db_path("pre5.db"));
+	struct store *st = store_open_schema(path, &store_migrations[0], 3, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	store_close(st);
+	/* rows as the schema of 0003 holds them (the store's statements of today
+	 * read columns that later migrations add) */
+	raw_exec(path, "INSERT INTO owners(id, create_time) VALUES ('old', 1)");
+	raw_exec(path, "INSERT INTO audit_log(time, keyid, owner, method, path, status, error) "
+	               "VALUES (1, 'admin', 'old', 'POST', '/p', 200, ''), "
+	               "(2, 'admin', 'old', 'POST', '/p', 200, ''), "
+	               "(3, '', '', 'POST', '/p', 401, 'UNAUTHENTICATED')");
+	st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	store_close(st);
+	ASSERT_EQ_INT(raw_int(path, "SELECT n FROM audit_counts WHERE owner = 'old'"), 2);
+	ASSERT_EQ_INT(raw_int(path, "SELECT n FROM audit_counts WHERE owner = ''"), 1);
+	ASSERT_EQ_INT(raw_int(path, "SELECT max_api_keys FROM owners WHERE id = 'old'"), 100);
+	ASSERT_EQ_INT(raw_int(path, "SELECT min(count) FROM audit_log"), 1);
+}
+
+static int insert_key(struct store *st, const char *owner, struct auth_new_key *nk)
+{
+	struct err e = {0};
+	if (auth_key_generate(nk, &e) != 0)
+		return -1;
+	struct store_key k = {.owner = (char *)owner, .role = AUTH_ROLE_READER, .create_time = 1};
+	memcpy(k.keyid, nk->keyid, sizeof(k.keyid));
+	memcpy(k.salt, nk->salt, sizeof(k.salt));
+	memcpy(k.hash, nk->hash, sizeof(k.hash));
+	struct store_conn *w = store_write_begin(st, &e);
+	int rc = store_key_insert(w, &k, &e);
+	if (rc) {
+		if (!strstr(e.msg, "quota maxApiKeys"))
+			TEST_FAIL("key insert: %s", e.msg);
+		store_write_rollback(w);
+	} else {
+		rc = store_write_commit(w, &e);
+	}
+	return rc;
+}
+
+/* maxApiKeys: active keys only, enforced by the database. */
+static void test_key_quota(struct store *st)
+{
+	struct err e = {0};
+	struct auth_new_key k1, k2, k3;
+	make_study(st, "kq", "s");
+	struct store_quota q;
+	struct store_conn *r = store_read(st, &e);
+	ASSERT_EQ_INT(store_owner_quota_get(r, "kq", &q, &e), 0);
+	store_release(r);
+	ASSERT_EQ_INT(q.max_api_keys, 100); /* the default */
+	q.max_api_keys = 2;
+	ASSERT_EQ_INT(quota_set(st, "kq", &q), 0);
+	ASSERT_EQ_INT(insert_key(st, "kq", &k1), 0);
+	ASSERT_EQ_INT(insert_key(st, "kq", &k2), 0);
+	ASSERT_EQ_INT(insert_key(st, "kq", &k3), -ERR_RESOURCE_EXHAUSTED);
+	ASSERT_EQ_INT(
+	    raw_int(db_path("teams.db"), "SELECT count(*) FROM api_keys WHERE owner='kq'"), 2);
+	struct store_conn *w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_key_revoke(w, "kq", k1.keyid, 5, &e), 0);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	ASSERT_EQ_INT(insert_key(st, "kq", &k3), 0);
+	q.max_api_keys = 0; /* no limit */
+	ASSERT_EQ_INT(quota_set(st, "kq", &q), 0);
+	ASSERT_EQ_INT(insert_key(st, "kq", &k1), 0);
+}
+
+static void audit_add(struct store_conn *w, const char *owner, int64_t time)
+{
+	struct err e = {0};
+	struct store_audit a = {.time = time,
+	                        .keyid = "0123456789abcdef",
+	                        .owner = (char *)owner,
+	                        .method = "POST",
+	                        .path = "/v1/p",
+	                        .status = 403,
+	                        .error = "PERMISSION_DENIED"};
+	if (store_audit_insert(w, &a, &e) != 0)
+		TEST_FAIL("audit insert: %s", e.msg);
+}
+
+static int64_t owner_entries(const char *owner)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE owner = '%s'", owner);
+	return raw_int(db_path("teams.db"), sql);
+}
+
+/* One owner's flood pushes out its own oldest entries, not another's. */
+static void test_audit_retention(struct store *st)
+{
+	struct err e = {0};
+	struct store_conn *w = store_write_begin(st, &e);
+	for (int i = 0; i < 5; i++)
+		audit_add(w, "quiet", i);
+	for (int64_t i = 0; i <= STORE_AUDIT_KEEP + 1000; i++)
+		audit_add(w, "flood", 1000 + i);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	ASSERT_EQ_INT(owner_entries("flood"), STORE_AUDIT_KEEP);
+	ASSERT_EQ_INT(owner_entries("quiet"), 5);
+	/* the newest were kept */
+	ASSERT_EQ_INT(
+	    raw_int(db_path("teams.db"), "SELECT min(time) FROM audit_log WHERE owner = 'flood'"),
+	    1000 + 1001);
+	ASSERT_EQ_INT(
+	    raw_int(db_path("teams.db"), "SELECT n FROM audit_counts WHERE owner = 'flood'"),
+	    STORE_AUDIT_KEEP);
+	/* pruning one owner by hand */
+	w = store_write_begin(st, &e);
+	ASSERT_EQ_INT(store_audit_prune(w, "quiet", 2, &e), 0);
+	ASSERT_EQ_INT(store_audit_prune(w, "nobody", 2, &e), 0);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	ASSERT_EQ_INT(owner_entries("quiet"), 2);
+	ASSERT_EQ_INT(
+	    raw_int(db_path("teams.db"), "SELECT min(time) FROM audit_log WHERE owner = 'quiet'"),
+	    3);
+	ASSERT_EQ_INT(owner_entries("flood"), STORE_AUDIT_KEEP);
+	raw_exec(db_path("teams.db"), "DELETE FROM audit_log WHERE owner IN ('flood', 'quiet')");
+	ASSERT_EQ_INT(
+	    raw_int(db_path("teams.db"), "SELECT n FROM audit_counts WHERE owner = 'flood'"), 0);
+}
+
+/* An entry written alone gives its id; repeats add to its count. */
+static void test_audit_count(struct store *st)
+{
+	struct err e = {0};
+	struct store_audit a = {.time = 50,
+	                        .keyid = "k",
+	                        .owner = "counted",
+	                        .method = "POST",
+	                        .path = "/v1/c",
+	                        .status = 403,
+	                        .error = "PERMISSION_DENIED"};
+	int64_t id = 0;
+	ASSERT_EQ_INT(store_audit_record(st, 0, &a, &id, &e), 0);
+	ASSERT_TRUE(id > 0);
+	ASSERT_EQ_INT(store_audit_add_count(st, id, 5, 70, &e), 0);
+	ASSERT_EQ_INT(store_audit_add_count(st, id, 2, 60, &e), 0);        /* late: keeps 70 */
+	ASSERT_EQ_INT(store_audit_add_count(st, id + 1000, 2, 60, &e), 0); /* gone: no error */
+	struct store_conn *r = store_read(st, &e);
+	struct store_audit *l = NULL;
+	size_t n = 0;
+	ASSERT_EQ_INT(store_audit_list(r, "counted", 0, 10, &l, &n, &e), 0);
+	store_release(r);
+	ASSERT_EQ_INT(n, 1);
+	if (n == 1) {
+		ASSERT_EQ_INT(l[0].count, 8);
+		ASSERT_EQ_INT(l[0].last_time, 70);
+	}
+	store_audits_free(l, n);
+}
+
+/* The first secret stored stays: every daemon on the file agrees. */
+static void test_secret(struct store *st)
+{
+	struct err e = {0};
+	unsigned char a[32], b[32], out[32];
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	ASSERT_EQ_INT(store_secret(st, "page_token", a, sizeof(a), out, &e), 0);
+	ASSERT_TRUE(memcmp(out, a, sizeof(a)) == 0);
+	ASSERT_EQ_INT(store_secret(st, "page_token", b, sizeof(b), out, &e), 0);
+	ASSERT_TRUE(memcmp(out, a, sizeof(a)) == 0);
+	ASSERT_EQ_INT(store_secret(st, "page_token", b, 16, out, &e), -ERR_INTERNAL);
+	ASSERT_EQ_INT(store_secret(st, "other", b, sizeof(b), out, &e), 0);
+	ASSERT_TRUE(memcmp(out, b, sizeof(b)) == 0);
+}
+
 int main(void)
 {
 	struct err e = {0};
 	if (store_test_setup("teams") != 0)
 		return 1;
 	test_migration();
+	test_migration_0005();
 	struct store *st = store_open(db_path("teams.db"), &e);
 	ASSERT_TRUE(st != NULL);
 	if (st) {
 		test_quotas(st);
 		test_keys(st);
 		test_audit(st);
+		test_key_quota(st);
+		test_audit_retention(st);
+		test_audit_count(st);
+		test_secret(st);
 		store_close(st);
 	}
 	store_test_cleanup();

@@ -1,0 +1,149 @@
+/* api_query: one table of the parameters each call takes; unknown,
+ * repeated and bad parameters refused naming them; the trial list's state
+ * filter; page tokens that show nothing and open only for their own list
+ * and key. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_query.h"
+#include "test.h"
+#include "trial_json.h"
+
+static int refused(enum route_kind k, const char *method, const char *query, const char *says)
+{
+	struct api_query q;
+	struct err e = {0};
+	int rc = api_query_parse(k, method, query, &q, &e);
+	if (rc != -ERR_INVALID_ARGUMENT || !strstr(e.msg, says)) {
+		TEST_FAIL("%s ?%s: rc %d \"%s\", want INVALID_ARGUMENT saying \"%s\"", method,
+		          query, rc, e.msg, says);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_parse(void)
+{
+	struct api_query q;
+	struct err e = {0};
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET",
+	                              "pageSize=5000&filter=state%3DACTIVE+OR+state%3DSTOPPING&&",
+	                              &q, &e),
+	              0);
+	ASSERT_EQ_INT(q.page_size, 1000);
+	ASSERT_EQ_STR(q.filter, "state=ACTIVE OR state=STOPPING");
+	ASSERT_EQ_INT(q.present, API_Q_PAGE_SIZE | API_Q_FILTER);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDIES, "GET", "", &q, &e), 0);
+	ASSERT_EQ_INT(q.page_size, 100);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIAL, "GET", "clientId=w%2F1", &q, &e), 0);
+	ASSERT_EQ_STR(q.client_id, "w/1");
+	ASSERT_EQ_INT(api_query_parse(ROUTE_OWNER, "DELETE", "force=true", &q, &e), 0);
+	ASSERT_EQ_INT(q.force, 1);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_OWNER, "PATCH", "updateMask=quota", &q, &e), 0);
+	ASSERT_EQ_STR(q.update_mask, "quota");
+
+	refused(ROUTE_STUDY, "GET", "view=FULL",
+	        "unknown query parameter view: GET on this path "
+	        "takes no query parameters");
+	refused(ROUTE_TRIALS, "GET", "clientId=w", "takes pageSize, pageToken, filter");
+	refused(ROUTE_TRIAL, "DELETE", "clientId=w", "unknown query parameter clientId");
+	refused(ROUTE_TRIALS_SUGGEST, "POST", "pageSize=1", "takes no query parameters");
+	refused(ROUTE_OWNER, "GET", "force=true", "unknown query parameter force");
+	refused(ROUTE_STUDIES, "GET", "pageSize=1&pageSize=1", "pageSize is given twice");
+	refused(ROUTE_STUDIES, "GET", "pageSize=-1", "pageSize must be a non-negative integer");
+	refused(ROUTE_STUDIES, "GET", "pageSize=9999999999999999999999", "pageSize");
+	refused(ROUTE_STUDIES, "GET", "pageSize=%zz", "malformed percent-escape");
+	refused(ROUTE_STUDIES, "GET", "pageSize=%00", "malformed percent-escape");
+	refused(ROUTE_TRIAL, "GET", "clientId=", "clientId must not be empty");
+	refused(ROUTE_OWNER, "DELETE", "force=maybe", "force must be true or false");
+	char longq[2100];
+	memset(longq, 'a', sizeof(longq) - 1);
+	longq[sizeof(longq) - 1] = '\0';
+	refused(ROUTE_STUDIES, "GET", longq, "longer than 2047 bytes");
+	char longtok[300] = "pageToken=";
+	memset(longtok + 10, 'A', 280);
+	longtok[290] = '\0';
+	refused(ROUTE_STUDIES, "GET", longtok, "pageToken is longer than 255 bytes");
+}
+
+static void test_states(void)
+{
+	unsigned mask;
+	struct err e = {0};
+	ASSERT_EQ_INT(
+	    api_query_states("state=ACTIVE OR state = SUCCEEDED", tj_trial_state_names, &mask, &e),
+	    0);
+	ASSERT_EQ_INT(mask, (1u << 2) | (1u << 4));
+	ASSERT_EQ_INT(api_query_states("state=active", tj_trial_state_names, &mask, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "unknown state \"active\"") != NULL);
+	ASSERT_EQ_INT(api_query_states("color=red", tj_trial_state_names, &mask, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "the form is state=SUCCEEDED") != NULL);
+	ASSERT_EQ_INT(
+	    api_query_states("state=ACTIVE AND state=STOPPING", tj_trial_state_names, &mask, &e),
+	    -ERR_INVALID_ARGUMENT);
+}
+
+static void test_tokens(void)
+{
+	unsigned char key[API_TOKEN_KEY_BYTES], other[API_TOKEN_KEY_BYTES];
+	char tok[API_TOKEN_CHARS], tok2[API_TOKEN_CHARS];
+	struct err e = {0};
+	int64_t after = -1;
+	memset(key, 1, sizeof(key));
+	memset(other, 2, sizeof(other));
+	api_token_int(key, "trials|t|s|7", 12345, tok, sizeof(tok));
+	api_token_int(key, "trials|t|s|7", 12345, tok2, sizeof(tok2));
+	ASSERT_TRUE(strcmp(tok, tok2) != 0); /* a fresh nonce each time */
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|7", tok, &after, &e), 0);
+	ASSERT_EQ_INT(after, 12345);
+	/* the position is nowhere in the token's bytes */
+	unsigned char raw[API_TOKEN_CHARS];
+	size_t n = 0;
+	ASSERT_EQ_INT(sodium_base642bin(raw, sizeof(raw), tok, strlen(tok), NULL, &n, NULL,
+	                                sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	              0);
+	unsigned char plain[8] = {0x39, 0x30, 0, 0, 0, 0, 0, 0}; /* 12345 little-endian */
+	ASSERT_TRUE(memmem(raw, n, plain, 4) == NULL);
+	/* another list, another key, altered, truncated, garbage */
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|8", tok, &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "not a token this server issued for this list") != NULL);
+	ASSERT_EQ_INT(api_token_int_open(other, "trials|t|s|7", tok, &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	tok2[0] = '\0';
+	snprintf(tok2, sizeof(tok2), "%s", tok);
+	tok2[20] = tok2[20] == 'A' ? 'B' : 'A';
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|7", tok2, &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	tok2[0] = '\0';
+	snprintf(tok2, sizeof(tok2), "%.30s", tok);
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|7", tok2, &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|7", "c2lieWw6MTIzNDU", &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(api_token_int_open(key, "trials|t|s|7", "!!", &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(api_token_int_open(key, "x", "", &after, &e), 0);
+	ASSERT_EQ_INT(after, 0);
+	/* a string payload: the longest owner id */
+	char id[129], back[API_TOKEN_MAX + 1];
+	memset(id, 'o', 128);
+	id[128] = '\0';
+	ASSERT_EQ_INT(api_token_seal(key, "owners", id, 128, tok, sizeof(tok)), 0);
+	ASSERT_TRUE(strlen(tok) < 256); /* fits the query's pageToken */
+	ASSERT_EQ_INT(api_token_open(key, "owners", tok, back, sizeof(back) - 1, &n, &e), 0);
+	back[n] = '\0';
+	ASSERT_EQ_STR(back, id);
+	ASSERT_EQ_INT(api_token_seal(key, "owners", id, API_TOKEN_MAX + 1, tok, sizeof(tok)), -1);
+}
+
+int main(void)
+{
+	test_parse();
+	test_states();
+	test_tokens();
+	return test_done("test-api_query");
+}
