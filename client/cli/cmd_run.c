@@ -8,6 +8,7 @@
  * that a long silent training step does not lose its trial.
  * Signal handlers only set a flag; every slot polls it and stops its child. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -47,7 +48,8 @@ struct run {
 
 	pthread_mutex_t lock; /* everything below, and stdout/stderr */
 	long long started, done, succeeded, infeasible;
-	long long lost; /* given up or settled by the server while running */
+	long long lost;        /* given up or settled by the server while running */
+	long long undelivered; /* results printed because complete failed */
 	int running;
 	int have_best;
 	double best;
@@ -130,6 +132,17 @@ static void pass_through(struct run *r, const char *line, size_t len)
 	fflush(stdout);
 	show_progress(r);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* A slot's wait hook: says that a call waits for the server (through the
+ * progress line's lock), and ends the wait on Ctrl-C or SIGTERM. */
+static int run_wait(const struct sibyl_wait *w, void *ud)
+{
+	struct slot *sl = ud;
+	char msg[1024];
+	if (sibyl_wait_describe(w, msg, sizeof msg))
+		say(sl->run, "%s (%s)", msg, sl->client_id);
+	return interrupted != 0;
 }
 
 /* What happened to one trial's child. */
@@ -381,6 +394,67 @@ static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
 		snprintf(buf, len, "the command ended with wait status %d", tr->status);
 }
 
+/* The complete body of a result as JSON text (with the trial's name), for
+ * a user to deliver by hand; malloc'd, or NULL when out of memory. */
+static char *result_json(const struct trial_run *tr, const struct sibyl_measurement *final,
+                         const char *reason)
+{
+	json_t *o = json_pack("{s:s}", "name", tr->trial->name);
+	if (final) {
+		json_t *ms = json_array(), *m = json_object();
+		for (size_t i = 0; ms && i < final->n_metrics; i++)
+			json_array_append_new(ms, json_pack("{s:s,s:f}", "metricId",
+			                                    final->metrics[i].metric_id, "value",
+			                                    final->metrics[i].value));
+		json_object_set_new(m, "metrics", ms);
+		if (final->step_count >= 0) {
+			char step[32];
+			snprintf(step, sizeof step, "%lld", final->step_count);
+			json_object_set_new(m, "stepCount", json_string(step));
+		}
+		json_object_set_new(o, "finalMeasurement", m);
+	} else {
+		json_object_set_new(o, "trialInfeasible", json_true());
+		json_object_set_new(o, "infeasibleReason", json_string(reason));
+	}
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(o);
+	return text;
+}
+
+/* complete failed even after the retry window: the result must not be
+ * lost, so it goes to stderr as JSON (and as the command that delivers
+ * it). When the server is unreachable or failing, the run stops. */
+static void undelivered(struct trial_run *tr, const struct sibyl_measurement *final,
+                        const char *reason)
+{
+	struct run *r = tr->slot->run;
+	struct sibyl_client *c = tr->slot->client;
+	int code = sibyl_errcode(c), down = code == SIBYL_ECONNECT || sibyl_errstatus(c) >= 500;
+	char *json = result_json(tr, final, reason);
+	char cmd[1024];
+	size_t n = (size_t)snprintf(cmd, sizeof cmd, "sibyl trial complete %s", tr->trial->name);
+	for (size_t i = 0; final && i < final->n_metrics && n < sizeof cmd; i++)
+		n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s=%.17g",
+		                      final->metrics[i].metric_id, final->metrics[i].value);
+	if (!final)
+		snprintf(cmd + n, n < sizeof cmd ? sizeof cmd - n : 0, " --infeasible '%s'",
+		         reason);
+	say(r,
+	    "trial %lld: the result was not delivered: %s: %s\n"
+	    "sibyl: trial %lld: result %s\n"
+	    "sibyl: trial %lld: to deliver it later: %s",
+	    tr->trial->id, sibyl_errname(c), sibyl_errmsg(c), tr->trial->id,
+	    json ? json : "(out of memory)", tr->trial->id, cmd);
+	free(json);
+	pthread_mutex_lock(&r->lock);
+	r->running--;
+	r->undelivered++;
+	if (down && !r->fatal)
+		r->fatal = cli_exit_code(code);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void finish(struct trial_run *tr)
 {
 	struct run *r = tr->slot->run;
@@ -412,11 +486,7 @@ static void finish(struct trial_run *tr)
 		rc = sibyl_trial_complete(c, tr->trial->name, NULL, 1, reason, &done);
 	}
 	if (rc != 0) {
-		say(r, "trial %lld: complete failed: %s: %s", tr->trial->id, sibyl_errname(c),
-		    sibyl_errmsg(c));
-		pthread_mutex_lock(&r->lock);
-		r->running--;
-		pthread_mutex_unlock(&r->lock);
+		undelivered(tr, feasible ? &final : NULL, reason);
 		return;
 	}
 	char result[512] = "", best[256];
@@ -459,6 +529,29 @@ static void finish(struct trial_run *tr)
 	sibyl_trial_free(done);
 }
 
+/* A trial handed back to its worker (same client id) after a restart
+ * already has measurements: number the new ones after its last step, and
+ * start from its last value of each metric. */
+static void resume(struct trial_run *tr)
+{
+	const struct sibyl_trial *t = tr->trial;
+	const struct sibyl_study *s = tr->slot->run->study;
+	if (t->n_measurements == 0)
+		return;
+	tr->last_step = run_last_step(t);
+	tr->steps = tr->last_step;
+	for (size_t k = 0; k < t->n_measurements; k++)
+		for (size_t j = 0; j < t->measurements[k].n_metrics; j++)
+			for (size_t i = 0; i < s->n_metrics; i++)
+				if (strcmp(t->measurements[k].metrics[j].metric_id,
+				           s->metrics[i].metric_id) == 0) {
+					tr->last[i] = t->measurements[k].metrics[j].value;
+					tr->seen[i] = 1;
+				}
+	say(tr->slot->run, "trial %lld: resumed after step %lld (%zu measurements reported before)",
+	    t->id, tr->last_step, t->n_measurements);
+}
+
 static void run_one(struct slot *sl, const struct sibyl_trial *t)
 {
 	struct run *r = sl->run;
@@ -486,6 +579,7 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 		                      t->parameters[i].parameter_id, v);
 	}
 	say(r, "trial %lld started (%s):%s", t->id, sl->client_id, params);
+	resume(&tr);
 	tr.start = now();
 	tr.last_call = tr.start; /* the suggest that handed it out renewed the lease */
 	if (run_spawn(r->cmd, t, &tr.child, err, sizeof err) != 0) {
@@ -692,11 +786,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		else
 			snprintf(slots[i].client_id, sizeof slots[i].client_id, "%s-%lld",
 			         client_id, i + 1);
-		slots[i].client = sibyl_client_new(cli->url, cli->key);
+		slots[i].client = cli_client_new(cli);
 		if (!slots[i].client) {
 			rc = cli_usage("cannot make a client for %s", cli->url);
 			goto out;
 		}
+		sibyl_client_set_wait_hook(slots[i].client, run_wait, &slots[i]);
 	}
 	for (long long i = 0; i < parallel; i++) {
 		if (pthread_create(&threads[i], NULL, slot_main, &slots[i]) != 0) {
@@ -715,9 +810,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	clear_progress(&r);
 	char best[256];
 	best_text(&r, best, sizeof best);
-	char lost[64] = "";
+	char lost[128] = "";
 	if (r.lost)
 		snprintf(lost, sizeof lost, ", %lld given up by the server", r.lost);
+	if (r.undelivered)
+		snprintf(lost + strlen(lost), sizeof lost - strlen(lost),
+		         ", %lld not delivered (printed above)", r.undelivered);
 	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible)%s, %s\n", r.done,
 	        r.succeeded, r.infeasible, lost, best);
 	pthread_mutex_unlock(&r.lock);

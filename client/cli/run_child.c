@@ -26,6 +26,19 @@ void run_env_name(const char *id, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
+long long run_last_step(const struct sibyl_trial *t)
+{
+	long long last = 0;
+	int any = 0;
+	for (size_t i = 0; i < t->n_measurements; i++)
+		if (t->measurements[i].step_count >= 0) {
+			any = 1;
+			if (t->measurements[i].step_count > last)
+				last = t->measurements[i].step_count;
+		}
+	return any ? last : (long long)t->n_measurements;
+}
+
 void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len)
 {
 	if (p->type == SIBYL_VALUE_STRING) {
@@ -110,7 +123,7 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	while (environ[nenv])
 		nenv++;
 	args = calloc(nargs + 1, sizeof *args);
-	env = calloc(nenv + t->n_parameters + 3, sizeof *env);
+	env = calloc(nenv + t->n_parameters + 5, sizeof *env);
 	if (!args || !env)
 		goto oom;
 	for (size_t i = 0; i < nargs; i++)
@@ -119,7 +132,9 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	/* Our own variables replace any the caller had. */
 	for (size_t i = 0; i < nenv; i++) {
 		if (strncmp(environ[i], "SIBYL_PARAM_", 12) == 0 ||
-		    strncmp(environ[i], "SIBYL_TRIAL_", 12) == 0)
+		    strncmp(environ[i], "SIBYL_TRIAL_", 12) == 0 ||
+		    strncmp(environ[i], "SIBYL_LAST_STEP=", 16) == 0 ||
+		    strncmp(environ[i], "SIBYL_STEP_START=", 17) == 0)
 			continue;
 		if (!(env[k++] = strdup(environ[i])))
 			goto oom;
@@ -139,6 +154,17 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	}
 	k++;
 	if (asprintf(&env[k], "SIBYL_TRIAL_NAME=%s", t->name) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	long long last = run_last_step(t);
+	if (asprintf(&env[k], "SIBYL_LAST_STEP=%lld", last) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	if (asprintf(&env[k], "SIBYL_STEP_START=%lld", last + 1) < 0) {
 		env[k] = NULL;
 		goto oom;
 	}
