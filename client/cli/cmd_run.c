@@ -682,6 +682,11 @@ static const char run_help[] =
     "third of it (at most once a second) while CMD runs, however long it is silent; if\n"
     "the server gave the trial up or settled it meanwhile, CMD is stopped as above and\n"
     "the trial is not reported.\n"
+    "A trial handed back to the same client id goes on from its last step: CMD gets\n"
+    "SIBYL_LAST_STEP and SIBYL_STEP_START, and lines without step= are numbered from there.\n"
+    "While the server is down or restarting, calls are retried for the retry window\n"
+    "(sibyl --retry-window SECONDS run ..., or SIBYL_RETRY_WINDOW; default 300 s); a result\n"
+    "that could not be delivered in it is printed on stderr as JSON, and the run exits 2.\n"
     "--parallel N runs N commands at once, with client ids ID-1 ... ID-N.\n"
     "Without --max-trials it runs until the study is complete. Ctrl-C or SIGTERM stops\n"
     "the commands and exits 130; the unfinished trials stay ACTIVE for their lease.\n";

@@ -163,7 +163,8 @@ int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len);
  * sibyl_errname: its status name ("NOT_FOUND"), "OK" after a success;
  * sibyl_errstatus: the HTTP status of the answer, 0 when there was none;
  * sibyl_errmsg: the server's message, or the client's for a client-side
- *   error ("connect to http://127.0.0.1:1: Connection refused (5 attempts)");
+ *   error ("GET http://127.0.0.1:1/v1/owners: Connection refused (5 attempts over
+ *   2.4s)");
  *   "" after a success.
  * sibyl_errattempts: how many attempts the last call made (1 when it was
  *   not retried). */
