@@ -6,7 +6,10 @@ PKGS="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-
 libsqlite3-dev sqlite3 libgsl-dev libopenblas-dev libcurl4-openssl-dev libsodium-dev \
 curl python3 clang clang-format"
 if [ "${1:-}" = "--test" ]; then
-	PKGS="$PKGS python3-sklearn python3-pandas openssl"
+	PKGS="$PKGS python3-sklearn openssl"
+fi
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS python3-pandas" # Study.to_dataframe() in tests/python
 fi
 missing=""
 for p in $PKGS; do

@@ -381,19 +381,6 @@ static void supervise(struct trial_run *tr)
 	free(buf);
 }
 
-static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
-{
-	if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0)
-		snprintf(buf, len, "the command exited with status 0 without reporting a metric");
-	else if (WIFEXITED(tr->status))
-		snprintf(buf, len, "the command exited with status %d", WEXITSTATUS(tr->status));
-	else if (WIFSIGNALED(tr->status))
-		snprintf(buf, len, "the command was killed by signal %d (%s)", WTERMSIG(tr->status),
-		         strsignal(WTERMSIG(tr->status)));
-	else
-		snprintf(buf, len, "the command ended with wait status %d", tr->status);
-}
-
 /* The complete body of a result as JSON text (with the trial's name), for
  * a user to deliver by hand; malloc'd, or NULL when out of memory. */
 static char *result_json(const struct trial_run *tr, const struct sibyl_measurement *final,
@@ -453,6 +440,19 @@ static void undelivered(struct trial_run *tr, const struct sibyl_measurement *fi
 	if (down && !r->fatal)
 		r->fatal = cli_exit_code(code);
 	pthread_mutex_unlock(&r->lock);
+}
+
+static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
+{
+	if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0)
+		snprintf(buf, len, "the command exited with status 0 without reporting a metric");
+	else if (WIFEXITED(tr->status))
+		snprintf(buf, len, "the command exited with status %d", WEXITSTATUS(tr->status));
+	else if (WIFSIGNALED(tr->status))
+		snprintf(buf, len, "the command was killed by signal %d (%s)", WTERMSIG(tr->status),
+		         strsignal(WTERMSIG(tr->status)));
+	else
+		snprintf(buf, len, "the command ended with wait status %d", tr->status);
 }
 
 static void finish(struct trial_run *tr)

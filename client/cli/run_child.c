@@ -26,19 +26,6 @@ void run_env_name(const char *id, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-long long run_last_step(const struct sibyl_trial *t)
-{
-	long long last = 0;
-	int any = 0;
-	for (size_t i = 0; i < t->n_measurements; i++)
-		if (t->measurements[i].step_count >= 0) {
-			any = 1;
-			if (t->measurements[i].step_count > last)
-				last = t->measurements[i].step_count;
-		}
-	return any ? last : (long long)t->n_measurements;
-}
-
 void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len)
 {
 	if (p->type == SIBYL_VALUE_STRING) {
@@ -242,6 +229,19 @@ double run_heartbeat_every(double lease)
 	if (lease <= 0)
 		return 0;
 	return lease / 3 > 1.0 ? lease / 3 : 1.0;
+}
+
+long long run_last_step(const struct sibyl_trial *t)
+{
+	long long last = 0;
+	int any = 0;
+	for (size_t i = 0; i < t->n_measurements; i++)
+		if (t->measurements[i].step_count >= 0) {
+			any = 1;
+			if (t->measurements[i].step_count > last)
+				last = t->measurements[i].step_count;
+		}
+	return any ? last : (long long)t->n_measurements;
 }
 
 static int metric_index(const struct sibyl_study *s, const char *id, size_t len)

@@ -866,7 +866,7 @@ def _all_parameters(specs):
 class Trial:
     """A trial: .name, .id (int), .state, .parameters ({parameterId: value}),
     .final_measurement ({metric: value} or None), .measurements, .client_id,
-    .start_time, .end_time, .infeasible_reason, .raw (the JSON dict)."""
+    .raw (the JSON dict)."""
 
     def __init__(self, client, data):
         self.client = client
@@ -884,7 +884,7 @@ class Trial:
             {m["metricId"]: m.get("value") for m in fm.get("metrics", [])} if fm else None)
         self.measurements = data.get("measurements", [])
         self.client_id = data.get("clientId")
-        self.start_time = data.get("startTime")
+        self.start_time = data.get("startTime")  # RFC 3339 text, or None
         self.end_time = data.get("endTime")
         self.infeasible_reason = data.get("infeasibleReason")
         self.suggestion_info = data.get("suggestionInfo")
