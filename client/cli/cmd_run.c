@@ -8,7 +8,6 @@
  * that a long silent training step does not lose its trial.
  * Signal handlers only set a flag; every slot polls it and stops its child. */
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -381,34 +380,6 @@ static void supervise(struct trial_run *tr)
 	free(buf);
 }
 
-/* The complete body of a result as JSON text (with the trial's name), for
- * a user to deliver by hand; malloc'd, or NULL when out of memory. */
-static char *result_json(const struct trial_run *tr, const struct sibyl_measurement *final,
-                         const char *reason)
-{
-	json_t *o = json_pack("{s:s}", "name", tr->trial->name);
-	if (final) {
-		json_t *ms = json_array(), *m = json_object();
-		for (size_t i = 0; ms && i < final->n_metrics; i++)
-			json_array_append_new(ms, json_pack("{s:s,s:f}", "metricId",
-			                                    final->metrics[i].metric_id, "value",
-			                                    final->metrics[i].value));
-		json_object_set_new(m, "metrics", ms);
-		if (final->step_count >= 0) {
-			char step[32];
-			snprintf(step, sizeof step, "%lld", final->step_count);
-			json_object_set_new(m, "stepCount", json_string(step));
-		}
-		json_object_set_new(o, "finalMeasurement", m);
-	} else {
-		json_object_set_new(o, "trialInfeasible", json_true());
-		json_object_set_new(o, "infeasibleReason", json_string(reason));
-	}
-	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-	json_decref(o);
-	return text;
-}
-
 /* complete failed even after the retry window: the result must not be
  * lost, so it goes to stderr as JSON (and as the command that delivers
  * it). When the server is unreachable or failing, the run stops. */
@@ -418,15 +389,9 @@ static void undelivered(struct trial_run *tr, const struct sibyl_measurement *fi
 	struct run *r = tr->slot->run;
 	struct sibyl_client *c = tr->slot->client;
 	int code = sibyl_errcode(c), down = code == SIBYL_ECONNECT || sibyl_errstatus(c) >= 500;
-	char *json = result_json(tr, final, reason);
+	char *json = run_result_json(tr->trial->name, final, reason);
 	char cmd[1024];
-	size_t n = (size_t)snprintf(cmd, sizeof cmd, "sibyl trial complete %s", tr->trial->name);
-	for (size_t i = 0; final && i < final->n_metrics && n < sizeof cmd; i++)
-		n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s=%.17g",
-		                      final->metrics[i].metric_id, final->metrics[i].value);
-	if (!final)
-		snprintf(cmd + n, n < sizeof cmd ? sizeof cmd - n : 0, " --infeasible '%s'",
-		         reason);
+	run_result_command(cmd, sizeof cmd, tr->trial->name, final, reason);
 	say(r,
 	    "trial %lld: the result was not delivered: %s: %s\n"
 	    "sibyl: trial %lld: result %s\n"
@@ -535,19 +500,11 @@ static void finish(struct trial_run *tr)
 static void resume(struct trial_run *tr)
 {
 	const struct sibyl_trial *t = tr->trial;
-	const struct sibyl_study *s = tr->slot->run->study;
 	if (t->n_measurements == 0)
 		return;
 	tr->last_step = run_last_step(t);
 	tr->steps = tr->last_step;
-	for (size_t k = 0; k < t->n_measurements; k++)
-		for (size_t j = 0; j < t->measurements[k].n_metrics; j++)
-			for (size_t i = 0; i < s->n_metrics; i++)
-				if (strcmp(t->measurements[k].metrics[j].metric_id,
-				           s->metrics[i].metric_id) == 0) {
-					tr->last[i] = t->measurements[k].metrics[j].value;
-					tr->seen[i] = 1;
-				}
+	run_last_values(t, tr->slot->run->study, tr->last, tr->seen);
 	say(tr->slot->run, "trial %lld: resumed after step %lld (%zu measurements reported before)",
 	    t->id, tr->last_step, t->n_measurements);
 }

@@ -27,6 +27,20 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
  * their number when none has one; 0 when it has none. */
 long long run_last_step(const struct sibyl_trial *t);
 
+/* The last value of each of the study's metrics in t's measurements, into
+ * last[i] (seen[i] set to 1) for the study's metric i; both sized by the
+ * caller to study->n_metrics. */
+void run_last_values(const struct sibyl_trial *t, const struct sibyl_study *s, double *last,
+                     int *seen);
+
+/* A result that complete could not deliver, for the user to deliver later:
+ * the complete call's body with the trial's name as JSON text (malloc'd;
+ * NULL when out of memory), and the `sibyl trial complete` command line
+ * that sends it (into buf). final NULL: infeasible with reason. */
+char *run_result_json(const char *name, const struct sibyl_measurement *final, const char *reason);
+void run_result_command(char *buf, size_t len, const char *name,
+                        const struct sibyl_measurement *final, const char *reason);
+
 /* A value as the child sees it: the shortest text that reads back the same
  * number, or the string. Writes into buf. */
 void run_format_value(const struct sibyl_parameter *p, char *buf, size_t len);
