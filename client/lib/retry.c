@@ -133,11 +133,13 @@ void retry_end(struct retry_run *r)
 		tell(r, SIBYL_WAIT_BACK, retry_now());
 }
 
-/* "4m50s", "12s", "1h2m" */
+/* "4m50s", "12s", "0.3s", "1h02m" */
 static void fmt_duration(char *buf, size_t len, double s)
 {
 	long n = (long)(s + 0.5);
-	if (n < 60)
+	if (s < 1)
+		snprintf(buf, len, "%.1fs", s);
+	else if (n < 60)
 		snprintf(buf, len, "%lds", n);
 	else if (n < 3600)
 		snprintf(buf, len, "%ldm%02lds", n / 60, n % 60);

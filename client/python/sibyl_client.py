@@ -245,8 +245,10 @@ def _retry_window(value):
 
 
 def _duration(seconds):
-    """4m50s, 12s, 1h02m: as the C client writes it."""
+    """4m50s, 12s, 0.3s, 1h02m: as the C client writes it."""
     n = int(seconds + 0.5)
+    if seconds < 1:
+        return "%.1fs" % seconds
     if n < 60:
         return "%ds" % n
     if n < 3600:

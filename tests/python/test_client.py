@@ -1,7 +1,9 @@
 """The Python client against the real sibyld: every method, every error class
 that a user can reach, and the retry policy."""
 
+import contextlib
 import http.server
+import io
 import os
 import socket
 import sys
@@ -617,8 +619,16 @@ class TestRetries(unittest.TestCase):
         self.assertGreaterEqual(time.monotonic() - t0, 0.6)
         self.assertGreater(c.sent, 3)
         self.assertEqual(len(lines), 2, lines)
-        self.assertIn("retrying for up to 1s", lines[0])
+        self.assertIn("retrying for up to 0.6s", lines[0])
         self.assertIn("giving up", lines[1])
+        # by default the lines go to stderr
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            with self.assertRaises(sc.ConnectionFailed):
+                sc.Client(url, "k", retry_window=0.3, backoff=0.05).healthz()
+        self.assertRegex(err.getvalue(), r"^sibyl: server http://127\.0\.0\.1:\d+ unreachable "
+                                         r"\(Connection refused\); retrying for up to 0\.3s\n"
+                                         r"sibyl: server .* giving up\n$")
         # window 0: one attempt, nothing said
         lines.clear()
         c = CountingClient(url, "k", retry_window=0, on_wait=lines.append)
