@@ -10,6 +10,9 @@ curl python3 clang clang-format"
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS python3-sklearn openssl"
 fi
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS python3-pandas" # Study.to_dataframe() in tests/python
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

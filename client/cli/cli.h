@@ -27,6 +27,7 @@ struct cli {
 	const char *key;
 	int json; /* --json: machine-readable output */
 	struct sibyl_client *client;
+	double retry_window; /* --retry-window or SIBYL_RETRY_WINDOW seconds; < 0: default */
 };
 
 /* A subcommand group: argv[0] is the group's name ("study"). */
@@ -51,6 +52,11 @@ int cli_exit_code(int code);
 
 /* Prints a usage error to stderr and returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A new client for cli's server and key, with its retry window and a wait
+ * hook that says on stderr when a call waits for the server; NULL when out
+ * of memory. */
+struct sibyl_client *cli_client_new(const struct cli *cli);
 
 /* Makes cli->client when not made yet; returns 0, or EXIT_USAGE after
  * printing why (no URL). */

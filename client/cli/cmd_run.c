@@ -49,7 +49,8 @@ struct run {
 
 	pthread_mutex_t lock; /* everything below, and stdout/stderr */
 	long long started, done, succeeded, infeasible;
-	long long lost; /* given up or settled by the server while running */
+	long long lost;        /* given up or settled by the server while running */
+	long long undelivered; /* results printed because complete failed */
 	int running;
 	int have_best;
 	double best;
@@ -134,6 +135,17 @@ static void pass_through(struct run *r, const char *line, size_t len)
 	fflush(stdout);
 	show_progress(r);
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* A slot's wait hook: says that a call waits for the server (through the
+ * progress line's lock), and ends the wait on Ctrl-C or SIGTERM. */
+static int run_wait(const struct sibyl_wait *w, void *ud)
+{
+	struct slot *sl = ud;
+	char msg[1024];
+	if (sibyl_wait_describe(w, msg, sizeof msg))
+		say(sl->run, "%s (%s)", msg, sl->client_id);
+	return interrupted != 0;
 }
 
 /* What happened to one trial's child. */
@@ -404,6 +416,33 @@ static void supervise(struct trial_run *tr)
 	free(buf);
 }
 
+/* complete failed even after the retry window: the result must not be
+ * lost, so it goes to stderr as JSON (and as the command that delivers
+ * it). When the server is unreachable or failing, the run stops. */
+static void undelivered(struct trial_run *tr, const struct sibyl_measurement *final,
+                        const char *reason)
+{
+	struct run *r = tr->slot->run;
+	struct sibyl_client *c = tr->slot->client;
+	int code = sibyl_errcode(c), down = code == SIBYL_ECONNECT || sibyl_errstatus(c) >= 500;
+	char *json = run_result_json(tr->trial->name, final, reason);
+	char cmd[1024];
+	run_result_command(cmd, sizeof cmd, tr->trial->name, final, reason);
+	say(r,
+	    "trial %lld: the result was not delivered: %s: %s\n"
+	    "sibyl: trial %lld: result %s\n"
+	    "sibyl: trial %lld: to deliver it later: %s",
+	    tr->trial->id, sibyl_errname(c), sibyl_errmsg(c), tr->trial->id,
+	    json ? json : "(out of memory)", tr->trial->id, cmd);
+	free(json);
+	pthread_mutex_lock(&r->lock);
+	r->running--;
+	r->undelivered++;
+	if (down && !r->fatal)
+		r->fatal = cli_exit_code(code);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
 {
 	if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0)
@@ -463,11 +502,7 @@ static void finish(struct trial_run *tr)
 		rc = sibyl_trial_complete(c, tr->trial->name, NULL, 1, reason, &done);
 	}
 	if (rc != 0) {
-		say(r, "trial %lld: complete failed: %s: %s", tr->trial->id, sibyl_errname(c),
-		    sibyl_errmsg(c));
-		pthread_mutex_lock(&r->lock);
-		r->running--;
-		pthread_mutex_unlock(&r->lock);
+		undelivered(tr, feasible ? &final : NULL, reason);
 		return;
 	}
 	char result[512] = "", best[256];
@@ -512,6 +547,21 @@ static void finish(struct trial_run *tr)
 	sibyl_trial_free(done);
 }
 
+/* A trial handed back to its worker (same client id) after a restart
+ * already has measurements: number the new ones after its last step, and
+ * start from its last value of each metric. */
+static void resume(struct trial_run *tr)
+{
+	const struct sibyl_trial *t = tr->trial;
+	if (t->n_measurements == 0)
+		return;
+	tr->last_step = run_last_step(t);
+	tr->steps = tr->last_step;
+	run_last_values(t, tr->slot->run->study, tr->last, tr->seen);
+	say(tr->slot->run, "trial %lld: resumed after step %lld (%zu measurements reported before)",
+	    t->id, tr->last_step, t->n_measurements);
+}
+
 static void run_one(struct slot *sl, const struct sibyl_trial *t)
 {
 	struct run *r = sl->run;
@@ -539,6 +589,7 @@ static void run_one(struct slot *sl, const struct sibyl_trial *t)
 		                      t->parameters[i].parameter_id, v);
 	}
 	say(r, "trial %lld started (%s):%s", t->id, sl->client_id, params);
+	resume(&tr);
 	tr.start = now();
 	tr.last_call = tr.start; /* the suggest that handed it out renewed the lease */
 	if (run_spawn(r->cmd, t, &tr.child, err, sizeof err) != 0) {
@@ -651,6 +702,11 @@ static const char run_help[] =
     "third of it (at most once a second) while CMD runs, however long it is silent; if\n"
     "the server gave the trial up or settled it meanwhile, CMD is stopped as above and\n"
     "the trial is not reported.\n"
+    "A trial handed back to the same client id goes on from its last step: CMD gets\n"
+    "SIBYL_LAST_STEP and SIBYL_STEP_START, and lines without step= are numbered from there.\n"
+    "While the server is down or restarting, calls are retried for the retry window\n"
+    "(sibyl --retry-window SECONDS run ..., or SIBYL_RETRY_WINDOW; default 300 s); a result\n"
+    "that could not be delivered in it is printed on stderr as JSON, and the run exits 2.\n"
     "--parallel N runs N commands at once, with client ids ID-1 ... ID-N.\n"
     "Without --max-trials it runs until the study is complete. --max-failures N\n"
     "(default 5; 0: no limit) stops the run after N INFEASIBLE trials in a row; the\n"
@@ -769,11 +825,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		else
 			snprintf(slots[i].client_id, sizeof slots[i].client_id, "%s-%lld",
 			         client_id, i + 1);
-		slots[i].client = sibyl_client_new(cli->url, cli->key);
+		slots[i].client = cli_client_new(cli);
 		if (!slots[i].client) {
 			rc = cli_usage("cannot make a client for %s", cli->url);
 			goto out;
 		}
+		sibyl_client_set_wait_hook(slots[i].client, run_wait, &slots[i]);
 	}
 	for (long long i = 0; i < parallel; i++) {
 		if (pthread_create(&threads[i], NULL, slot_main, &slots[i]) != 0) {
@@ -792,9 +849,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	clear_progress(&r);
 	char best[256];
 	best_text(&r, best, sizeof best);
-	char lost[64] = "";
+	char lost[128] = "";
 	if (r.lost)
 		snprintf(lost, sizeof lost, ", %lld given up by the server", r.lost);
+	if (r.undelivered)
+		snprintf(lost + strlen(lost), sizeof lost - strlen(lost),
+		         ", %lld not delivered (printed above)", r.undelivered);
 	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible)%s, %s\n", r.done,
 	        r.succeeded, r.infeasible, lost, best);
 	rc = interrupted ? EXIT_INTERRUPTED : r.fatal;

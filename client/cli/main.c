@@ -16,8 +16,11 @@ static const struct cli_cmd commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sibyl [--url URL] [--key KEY] [--json] COMMAND [ARGS...]\n\n"
+	fprintf(f, "usage: sibyl [--url URL] [--key KEY] [--json] [--retry-window SECONDS] COMMAND "
+	           "[ARGS...]\n\n"
 	           "The server and key come from --url/--key or SIBYL_URL/SIBYL_KEY.\n"
+	           "A call that finds the server down or restarting is retried for\n"
+	           "--retry-window seconds (or SIBYL_RETRY_WINDOW; default 300).\n"
 	           "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
@@ -26,13 +29,27 @@ static void usage(FILE *f)
 	           "7 other server error, 8 `run`: no trial succeeded, 130 interrupted.\n");
 }
 
+/* --retry-window and SIBYL_RETRY_WINDOW: seconds, 0 to a week. */
+static int parse_window(const char *text, double *out)
+{
+	double v;
+	if (cli_parse_double(text, &v) != 0 || !(v >= 0 && v <= 604800))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {.url = getenv("SIBYL_URL"), .key = getenv("SIBYL_KEY")};
-	static const struct option opts[] = {
-	    {"url", required_argument, NULL, 'u'}, {"key", required_argument, NULL, 'k'},
-	    {"json", no_argument, NULL, 'J'},      {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},   {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"url", required_argument, NULL, 'u'},
+	                                     {"key", required_argument, NULL, 'k'},
+	                                     {"json", no_argument, NULL, 'J'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {"retry-window", required_argument, NULL, 'R'},
+	                                     {NULL, 0, NULL, 0}};
+	cli.retry_window = -1; /* the library's default */
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -46,6 +63,11 @@ int main(int argc, char **argv)
 		case 'J':
 			cli.json = 1;
 			break;
+		case 'R':
+			if (parse_window(optarg, &cli.retry_window) != 0)
+				return cli_usage("bad --retry-window \"%s\": seconds, 0 to 604800",
+				                 optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -57,6 +79,10 @@ int main(int argc, char **argv)
 			return cli_usage("unknown option %s", argv[optind - 1]);
 		}
 	}
+	const char *env_window = getenv("SIBYL_RETRY_WINDOW");
+	if (cli.retry_window < 0 && env_window && *env_window &&
+	    parse_window(env_window, &cli.retry_window) != 0)
+		return cli_usage("bad SIBYL_RETRY_WINDOW \"%s\": seconds, 0 to 604800", env_window);
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -15,11 +15,31 @@ struct run_child {
 
 /* Starts argv (argv[0] found on PATH) for trial t: environment
  * SIBYL_PARAM_<ID> for every parameter (ID upper-cased, other than [A-Z0-9]
- * turned into '_'), SIBYL_TRIAL_ID and SIBYL_TRIAL_NAME, "{parameterId}" in
+ * turned into '_'), SIBYL_TRIAL_ID, SIBYL_TRIAL_NAME, SIBYL_LAST_STEP (the
+ * trial's run_last_step(), 0 for a new trial) and SIBYL_STEP_START (one
+ * more), "{parameterId}" in
  * argv replaced by the value; its stdout into a pipe, in its own process
  * group, signals at their defaults. Returns 0, or -1 with err filled. */
 int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *child, char *err,
               size_t errlen);
+
+/* The step a trial's measurements reached: the largest stepCount, or
+ * their number when none has one; 0 when it has none. */
+long long run_last_step(const struct sibyl_trial *t);
+
+/* The last value of each of the study's metrics in t's measurements, into
+ * last[i] (seen[i] set to 1) for the study's metric i; both sized by the
+ * caller to study->n_metrics. */
+void run_last_values(const struct sibyl_trial *t, const struct sibyl_study *s, double *last,
+                     int *seen);
+
+/* A result that complete could not deliver, for the user to deliver later:
+ * the complete call's body with the trial's name as JSON text (malloc'd;
+ * NULL when out of memory), and the `sibyl trial complete` command line
+ * that sends it (into buf). final NULL: infeasible with reason. */
+char *run_result_json(const char *name, const struct sibyl_measurement *final, const char *reason);
+void run_result_command(char *buf, size_t len, const char *name,
+                        const struct sibyl_measurement *final, const char *reason);
 
 /* A value as the child sees it: the shortest text that reads back the same
  * number, or the string. Writes into buf. */

@@ -136,7 +136,7 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	while (environ[nenv])
 		nenv++;
 	args = calloc(nargs + 1, sizeof *args);
-	env = calloc(nenv + t->n_parameters + 3, sizeof *env);
+	env = calloc(nenv + t->n_parameters + 5, sizeof *env);
 	if (!args || !env)
 		goto oom;
 	for (size_t i = 0; i < nargs; i++)
@@ -145,7 +145,9 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	/* Our own variables replace any the caller had. */
 	for (size_t i = 0; i < nenv; i++) {
 		if (strncmp(environ[i], "SIBYL_PARAM_", 12) == 0 ||
-		    strncmp(environ[i], "SIBYL_TRIAL_", 12) == 0)
+		    strncmp(environ[i], "SIBYL_TRIAL_", 12) == 0 ||
+		    strncmp(environ[i], "SIBYL_LAST_STEP=", 16) == 0 ||
+		    strncmp(environ[i], "SIBYL_STEP_START=", 17) == 0)
 			continue;
 		if (!(env[k++] = strdup(environ[i])))
 			goto oom;
@@ -165,6 +167,17 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	}
 	k++;
 	if (asprintf(&env[k], "SIBYL_TRIAL_NAME=%s", t->name) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	long long last = run_last_step(t);
+	if (asprintf(&env[k], "SIBYL_LAST_STEP=%lld", last) < 0) {
+		env[k] = NULL;
+		goto oom;
+	}
+	k++;
+	if (asprintf(&env[k], "SIBYL_STEP_START=%lld", last + 1) < 0) {
 		env[k] = NULL;
 		goto oom;
 	}
@@ -242,6 +255,68 @@ double run_heartbeat_every(double lease)
 	if (lease <= 0)
 		return 0;
 	return lease / 3 > 1.0 ? lease / 3 : 1.0;
+}
+
+long long run_last_step(const struct sibyl_trial *t)
+{
+	long long last = 0;
+	int any = 0;
+	for (size_t i = 0; i < t->n_measurements; i++)
+		if (t->measurements[i].step_count >= 0) {
+			any = 1;
+			if (t->measurements[i].step_count > last)
+				last = t->measurements[i].step_count;
+		}
+	return any ? last : (long long)t->n_measurements;
+}
+
+void run_last_values(const struct sibyl_trial *t, const struct sibyl_study *s, double *last,
+                     int *seen)
+{
+	for (size_t k = 0; k < t->n_measurements; k++)
+		for (size_t j = 0; j < t->measurements[k].n_metrics; j++)
+			for (size_t i = 0; i < s->n_metrics; i++)
+				if (strcmp(t->measurements[k].metrics[j].metric_id,
+				           s->metrics[i].metric_id) == 0) {
+					last[i] = t->measurements[k].metrics[j].value;
+					seen[i] = 1;
+				}
+}
+
+char *run_result_json(const char *name, const struct sibyl_measurement *final, const char *reason)
+{
+	json_t *o = json_pack("{s:s}", "name", name);
+	if (final) {
+		json_t *ms = json_array(), *m = json_object();
+		for (size_t i = 0; ms && i < final->n_metrics; i++)
+			json_array_append_new(ms, json_pack("{s:s,s:f}", "metricId",
+			                                    final->metrics[i].metric_id, "value",
+			                                    final->metrics[i].value));
+		json_object_set_new(m, "metrics", ms);
+		if (final->step_count >= 0) {
+			char step[32];
+			snprintf(step, sizeof step, "%lld", final->step_count);
+			json_object_set_new(m, "stepCount", json_string(step));
+		}
+		json_object_set_new(o, "finalMeasurement", m);
+	} else {
+		json_object_set_new(o, "trialInfeasible", json_true());
+		json_object_set_new(o, "infeasibleReason", json_string(reason));
+	}
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(o);
+	return text;
+}
+
+void run_result_command(char *buf, size_t len, const char *name,
+                        const struct sibyl_measurement *final, const char *reason)
+{
+	size_t n = (size_t)snprintf(buf, len, "sibyl trial complete %s", name);
+	for (size_t i = 0; final && i < final->n_metrics && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " %s=%.17g", final->metrics[i].metric_id,
+		                      final->metrics[i].value);
+	if (!final && n < len)
+		snprintf(buf + n, len - n, " --infeasible '%s'", reason);
 }
 
 static int metric_index(const struct sibyl_study *s, const char *id, size_t len)

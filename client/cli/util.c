@@ -66,13 +66,35 @@ int cli_usage(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* Says on stderr that a call waits for the server (every event but POLL). */
+static int say_wait(const struct sibyl_wait *w, void *ud)
+{
+	char msg[1024];
+	(void)ud;
+	if (sibyl_wait_describe(w, msg, sizeof msg))
+		fprintf(stderr, "sibyl: %s\n", msg);
+	return 0;
+}
+
+struct sibyl_client *cli_client_new(const struct cli *cli)
+{
+	struct sibyl_client *c = sibyl_client_new(cli->url, cli->key);
+	if (c && cli->retry_window >= 0 && sibyl_client_set_retry_window(c, cli->retry_window)) {
+		sibyl_client_free(c);
+		return NULL;
+	}
+	if (c)
+		sibyl_client_set_wait_hook(c, say_wait, NULL);
+	return c;
+}
+
 int cli_connect(struct cli *cli)
 {
 	if (cli->client)
 		return 0;
 	if (!cli->url || !*cli->url)
 		return cli_usage("no server: set SIBYL_URL or pass --url");
-	cli->client = sibyl_client_new(cli->url, cli->key);
+	cli->client = cli_client_new(cli);
 	if (!cli->client)
 		return cli_usage("cannot make a client for %s", cli->url);
 	return 0;

@@ -21,9 +21,7 @@ struct sibyl_client {
 	char *auth; /* "Authorization: Bearer KEY", or NULL */
 	CURL *curl;
 	long connect_ms, total_ms;
-	int max_attempts;
-	long base_delay_ms, max_delay_ms;
-	unsigned seed; /* backoff jitter */
+	struct retry_policy retry;
 	/* last error */
 	int code;
 	int status;
@@ -140,10 +138,7 @@ struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 	}
 	c->connect_ms = 5000;
 	c->total_ms = 60000;
-	c->max_attempts = 5;
-	c->base_delay_ms = 100;
-	c->max_delay_ms = 5000;
-	c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
+	retry_policy_init(&c->retry, (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c);
 	return c;
 }
 
@@ -183,16 +178,33 @@ int sibyl_client_set_timeout(struct sibyl_client *c, long connect_ms, long total
 int sibyl_client_set_retries(struct sibyl_client *c, int max_attempts, long base_delay_ms,
                              long max_delay_ms)
 {
-	if (max_attempts < 1 || max_attempts > 100 || base_delay_ms < 0 ||
+	if (max_attempts < 0 || max_attempts > 100000 || base_delay_ms < 0 ||
 	    max_delay_ms < base_delay_ms)
 		return client_fail(c, SIBYL_EUSAGE,
-		                   "retries: need 1 <= max_attempts <= 100 and "
+		                   "retries: need 0 <= max_attempts <= 100000 and "
 		                   "0 <= base_delay_ms <= max_delay_ms");
-	c->max_attempts = max_attempts;
-	c->base_delay_ms = base_delay_ms;
-	c->max_delay_ms = max_delay_ms;
+	c->retry.max_attempts = max_attempts;
+	c->retry.base_delay_ms = base_delay_ms;
+	c->retry.max_delay_ms = max_delay_ms;
 	client_ok(c);
 	return 0;
+}
+
+int sibyl_client_set_retry_window(struct sibyl_client *c, double seconds)
+{
+	if (!(seconds >= 0 && seconds <= RETRY_MAX_WINDOW_S))
+		return client_fail(c, SIBYL_EUSAGE, "retry window must be 0 to 604800 seconds");
+	c->retry.window_s = seconds;
+	client_ok(c);
+	return 0;
+}
+
+void sibyl_client_set_wait_hook(struct sibyl_client *c, sibyl_wait_fn fn, void *ud)
+{
+	if (!c)
+		return;
+	c->retry.hook = fn;
+	c->retry.hook_ud = fn ? ud : NULL;
 }
 
 int sibyl_errcode(const struct sibyl_client *c)
@@ -331,11 +343,17 @@ void client_sleep_ms(long ms)
 		;
 }
 
-/* Curl failures where the request cannot have reached the server. */
-static int never_sent(CURLcode rc)
+/* Curl failures where the request cannot have reached the server: no
+ * connection was made. */
+static int never_sent(CURL *h, CURLcode rc)
 {
-	return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-	       rc == CURLE_COULDNT_RESOLVE_PROXY;
+	curl_off_t connected = 0;
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return 1;
+	return rc == CURLE_OPERATION_TIMEDOUT &&
+	       curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK &&
+	       connected == 0;
 }
 
 /* Sets the handle's error from a non-2xx answer. */
@@ -416,13 +434,107 @@ out:
 	return rc;
 }
 
+/* What to do after an attempt. */
+enum outcome { DONE, RETRY, FAIL };
+
+/* A transport failure: the handle's error, and whether a retry is safe. */
+static enum outcome transport_failure(struct sibyl_client *c, CURLcode rc, const struct buf *b,
+                                      const char *method, const char *url, const char *path,
+                                      enum client_retry retry, struct retry_run *run)
+{
+	if (b->too_big) {
+		client_fail(c, SIBYL_EPROTOCOL, "%s %s: answer larger than %u bytes", method, path,
+		            MAX_BODY);
+		return FAIL;
+	}
+	if (rc == CURLE_OUT_OF_MEMORY || rc == CURLE_WRITE_ERROR) {
+		client_fail(c, SIBYL_ENOMEM, "out of memory reading the answer");
+		return FAIL;
+	}
+	long oserr = 0;
+	curl_easy_getinfo(c->curl, CURLINFO_OS_ERRNO, &oserr);
+	const char *why =
+	    rc == CURLE_COULDNT_CONNECT && oserr ? strerror((int)oserr) : curl_easy_strerror(rc);
+	client_fail(c, SIBYL_ECONNECT, "%s %s: %s", method, url, why);
+	snprintf(run->reason, sizeof run->reason, "%s", why);
+	run->answered = 0;
+	if (never_sent(c->curl, rc))
+		return RETRY;
+	run->maybe_applied = 1;
+	return retry == CLIENT_IDEMPOTENT ? RETRY : FAIL;
+}
+
+/* A non-2xx answer: the handle's error, and whether a retry is safe. */
+static enum outcome error_answer(struct sibyl_client *c, long status, const struct buf *b,
+                                 const char *method, long retry_after, enum client_retry retry,
+                                 struct retry_run *run)
+{
+	int code = http_error(c, status, b);
+	if (code == -SIBYL_NOT_FOUND && run->maybe_applied && strcmp(method, "DELETE") == 0) {
+		/* The earlier attempt deleted it; the answer was lost. */
+		client_ok(c);
+		return DONE;
+	}
+	snprintf(run->reason, sizeof run->reason, "%ld %s: %.200s", status, sibyl_errname(c),
+	         c->msg);
+	run->answered = 1;
+	/* A rate limit with Retry-After: the server did nothing yet. */
+	if (status == 429 && retry_after >= 0)
+		return RETRY;
+	if ((status == 502 || status == 503 || status == 504) && retry == CLIENT_IDEMPOTENT)
+		return RETRY;
+	return FAIL;
+}
+
+/* A 2xx answer: kept as sent (sibyl_last_body), and parsed into *out
+ * unless the handle wants the text only (sibyl_get_text). */
+static int success(struct sibyl_client *c, struct buf *b, const char *method, const char *path,
+                   json_t **out)
+{
+	json_t *root = NULL;
+	keep_body(c, b->data ? b->data : strdup(""));
+	b->data = NULL;
+	if (!c->body)
+		return client_fail(c, SIBYL_ENOMEM, "out of memory");
+	if (c->raw) {
+		client_ok(c);
+		return 0;
+	}
+	if (b->len > 0) {
+		json_error_t je;
+		root = json_loadb(c->body, b->len, 0, &je);
+		if (!root)
+			return client_fail(c, SIBYL_EPROTOCOL, "%s %s: answer is not JSON: %s",
+			                   method, path, je.text);
+	} else if (!(root = json_object())) {
+		return client_fail(c, SIBYL_ENOMEM, "out of memory");
+	}
+	client_ok(c);
+	if (out)
+		*out = root;
+	else
+		json_decref(root);
+	return 0;
+}
+
+/* " (N attempts over Ts)" after a failure that was retried. */
+static void note_attempts(struct sibyl_client *c, const struct retry_run *run)
+{
+	if (c->code != SIBYL_ECONNECT || (c->attempts <= 1 && !run->cancelled))
+		return; /* never into the server's message */
+	size_t len = strlen(c->msg);
+	double t = run->first_fail > 0 ? retry_now() - run->first_fail : 0;
+	snprintf(c->msg + len, sizeof c->msg - len, " (%d attempts over %.1fs%s)", c->attempts, t,
+	         run->cancelled ? ", cancelled" : "");
+}
+
 int client_call(struct sibyl_client *c, const char *method, const char *path, json_t *body,
                 enum client_retry retry, json_t **out)
 {
 	char *text = NULL, *url = NULL;
 	struct buf b = {0};
+	struct retry_run run;
 	int ret;
-	int maybe_applied = 0; /* an earlier attempt may have reached the server */
 	if (out)
 		*out = NULL;
 	c->attempts = 0;
@@ -436,91 +548,32 @@ int client_call(struct sibyl_client *c, const char *method, const char *path, js
 		goto out;
 	}
 	snprintf(url, ulen, "%s/v1/%s", c->url, path);
-
-	long delay = c->base_delay_ms;
+	retry_begin(&run, &c->retry, c->url, method, path);
 	for (;;) {
 		long status = 0, retry_after = -1;
 		free(b.data);
 		memset(&b, 0, sizeof b);
-		c->attempts++;
+		run.attempts = ++c->attempts;
 		CURLcode rc = attempt(c, method, url, text, &b, &status, &retry_after);
-		int again = 0;
-		if (rc != CURLE_OK) {
-			if (b.too_big) {
-				ret = client_fail(c, SIBYL_EPROTOCOL,
-				                  "%s %s: answer larger than %u bytes", method,
-				                  path, MAX_BODY);
-				goto out;
-			}
-			if (rc == CURLE_OUT_OF_MEMORY || (rc == CURLE_WRITE_ERROR && !b.too_big)) {
-				ret = client_fail(c, SIBYL_ENOMEM,
-				                  "out of memory reading the answer");
-				goto out;
-			}
-			ret = client_fail(c, SIBYL_ECONNECT, "%s %s: %s", method, url,
-			                  curl_easy_strerror(rc));
-			again = never_sent(rc) || retry == CLIENT_IDEMPOTENT;
-			if (!never_sent(rc))
-				maybe_applied = 1;
-		} else if (status >= 200 && status < 300) {
-			json_t *root = NULL;
-			keep_body(c, b.data ? b.data : strdup(""));
-			b.data = NULL;
-			if (!c->body) {
-				ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
-				goto out;
-			}
-			if (c->raw) {
-				client_ok(c);
-				ret = 0;
-				goto out;
-			}
-			if (b.len > 0) {
-				json_error_t je;
-				root = json_loadb(c->body, b.len, 0, &je);
-				if (!root) {
-					ret = client_fail(c, SIBYL_EPROTOCOL,
-					                  "%s %s: answer is not JSON: %s", method,
-					                  path, je.text);
-					goto out;
-				}
-			} else if (!(root = json_object())) {
-				ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
-				goto out;
-			}
-			client_ok(c);
-			if (out)
-				*out = root;
-			else
-				json_decref(root);
-			ret = 0;
-			goto out;
-		} else {
-			ret = http_error(c, status, &b);
-			if (ret == -SIBYL_NOT_FOUND && maybe_applied &&
-			    strcmp(method, "DELETE") == 0) {
-				/* The earlier attempt deleted it; the answer was lost. */
-				client_ok(c);
-				ret = 0;
-				goto out;
-			}
-			again = status == 503 && retry == CLIENT_IDEMPOTENT;
-			if (again && retry_after >= 0 && retry_after * 1000 > delay)
-				delay = retry_after * 1000;
-		}
-		if (!again || c->attempts >= c->max_attempts)
-			break;
-		if (delay > c->max_delay_ms)
-			delay = c->max_delay_ms;
-		/* Half fixed, half random: workers that lost the server together
-		 * do not all come back in the same millisecond. */
-		client_sleep_ms(delay / 2 + (long)(rand_r(&c->seed) % (unsigned)(delay / 2 + 1)));
-		delay = delay * 2;
+		enum outcome o;
+		if (rc != CURLE_OK)
+			o = transport_failure(c, rc, &b, method, url, path, retry, &run);
+		else if (status >= 200 && status < 300)
+			o = success(c, &b, method, path, out) == 0 ? DONE : FAIL;
+		else
+			o = error_answer(c, status, &b, method, retry_after, retry, &run);
+		if (o == RETRY && retry_wait(&run, retry_after) == 0)
+			continue;
+		if (o == FAIL && rc == CURLE_OK && status > 0)
+			retry_end(&run); /* it answered, if not as hoped */
+		else if (o == FAIL)
+			retry_give_up(&run);
+		else if (o == DONE)
+			retry_end(&run);
+		ret = o == DONE ? 0 : -c->code;
+		break;
 	}
-	if (c->attempts > 1 && c->code == SIBYL_ECONNECT) {
-		size_t len = strlen(c->msg);
-		snprintf(c->msg + len, sizeof c->msg - len, " (%d attempts)", c->attempts);
-	}
+	note_attempts(c, &run);
 out:
 	free(b.data);
 	free(url);

@@ -1,6 +1,7 @@
 /* internal: what the files of libsibyl share. Not installed.
  *
- * client.c owns the handle, HTTP and the last error; codec.c turns JSON
+ * client.c owns the handle, HTTP and the last error; retry.c decides when
+ * and how long a failed call is tried again; codec.c turns JSON
  * into the public structs and back; studies.c, trials.c and admin.c are
  * one function per API method. */
 #ifndef SIBYL_CLIENT_INTERNAL_H
@@ -12,6 +13,51 @@
 
 /* Whether a request may be repeated once it may have reached the server. */
 enum client_retry { CLIENT_ONCE = 0, CLIENT_IDEMPOTENT = 1 };
+
+/* The retry settings of a handle. */
+struct retry_policy {
+	int max_attempts; /* 0: no limit but the window */
+	long base_delay_ms, max_delay_ms;
+	double window_s;
+	sibyl_wait_fn hook;
+	void *hook_ud;
+	unsigned seed; /* backoff jitter */
+};
+
+/* One call's retries. */
+struct retry_run {
+	struct retry_policy *p;
+	const char *url, *method, *path;
+	double first_fail; /* retry_now() of the first failure, 0 before one */
+	double last_said;  /* when START or STILL was last told */
+	int said;          /* START was told */
+	int cancelled;     /* the hook stopped the wait */
+	int attempts;
+	int answered;      /* the last failure was an HTTP answer */
+	int maybe_applied; /* an earlier attempt may have reached the server */
+	long delay_ms;
+	char reason[256]; /* the last failure, for the hook */
+};
+
+#define RETRY_MAX_WINDOW_S (7.0 * 24 * 3600)
+
+/* Defaults (window from SIBYL_RETRY_WINDOW when valid). */
+void retry_policy_init(struct retry_policy *p, unsigned seed);
+/* Seconds "30", "0.5" within 0..604800 into *seconds; 0 or -1. */
+int retry_parse_window(const char *text, double *seconds);
+double retry_now(void);
+void retry_begin(struct retry_run *r, struct retry_policy *p, const char *url, const char *method,
+                 const char *path);
+/* After a failed attempt that may be retried (r->attempts, r->reason and
+ * r->answered set): tells the hook, sleeps the backoff (or retry_after_s
+ * when >= 0, whichever is longer, within the window) and returns 0 to try
+ * again, or -1 when the window or the attempts ran out or the hook
+ * cancelled. */
+int retry_wait(struct retry_run *r, long retry_after_s);
+/* A failure that will not be retried: tells GIVE_UP when START was told. */
+int retry_give_up(struct retry_run *r);
+/* An answer came: tells BACK when START was told. */
+void retry_end(struct retry_run *r);
 
 /* Sends METHOD url/v1/path with body (borrowed; NULL: no body). On a 2xx
  * answer sets *out (may be NULL when not wanted) to the parsed body (a new

@@ -250,8 +250,9 @@ int sibyl_trial_add_measurement(struct sibyl_client *c, const char *name,
 	json_t *body = json_pack("{s:o}", "measurement", mj);
 	if (!body)
 		return client_fail(c, SIBYL_ENOMEM, "out of memory");
-	/* Not idempotent: a repeat would add the measurement twice. */
-	rc = trial_call(c, "POST", path, body, CLIENT_ONCE, out);
+	/* Safe to repeat: the server adds nothing when the measurement equals
+	 * the trial's last one (a retry after a lost answer). */
+	rc = trial_call(c, "POST", path, body, CLIENT_IDEMPOTENT, out);
 	json_decref(body);
 	return rc;
 }

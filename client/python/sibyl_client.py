@@ -20,12 +20,19 @@ the server's status (NotFound, InvalidArgument, FailedPrecondition, ...), with
 (the server's message). A request that never got an answer raises
 ConnectionFailed (status 0).
 
-Retries: calls that are safe to repeat (GET, DELETE, create-or-load study,
-lookup, complete, early-stopping check, list optimal trials, and suggest when
-it carries a clientId, since the server hands a client its own ACTIVE trial
-back) are retried with exponential backoff on connection errors and on 503
-UNAVAILABLE. Other calls (create trial, measurements, suggest without a
-clientId) are sent once, so that a retry can never create a second trial.
+Retries: a worker rides out a restart of the server. A call that gets no
+answer, or a 502, 503 or 504, is tried again with exponential backoff and
+jitter (0.25 s doubling to 10 s) until its retry window runs out (5 minutes
+from its first failure by default; retry_window=, or SIBYL_RETRY_WINDOW in
+seconds), saying on stderr that it waits. Once a request may have reached
+the server, only calls that are safe to repeat are retried: GET, DELETE,
+create-or-load study, lookup, measurements (the server drops a repeat of the
+last one), complete, stop, the early-stopping check, list optimal trials,
+and suggest when it carries a clientId (the server hands a client its own
+ACTIVE trial back). A refused connection (the server never saw it) and a
+429 with Retry-After (a rate limit) are retried for every call; creating a
+trial, an owner or a key, and suggest without a clientId, are otherwise sent
+once, so that a retry can never create a second one.
 
 Leases: when the study's spec has a staleTrialTimeout, a trial whose worker
 makes no call on it for that long is given up. A worker that trains for a long
@@ -40,8 +47,10 @@ handshake per call. A Client may be shared between threads.
 
 import http.client
 import json
+import os
 import random
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -210,6 +219,117 @@ def _split_name(name, kind):
     raise ValueError("not a %s name: %r" % (kind, name))
 
 
+# ---------------------------------------------------------------- retries
+
+DEFAULT_RETRY_WINDOW = 300.0
+_MAX_RETRY_WINDOW = 7 * 24 * 3600.0
+_SAY_EVERY = 30.0
+
+
+def _retry_window(value):
+    """The retry window in seconds: value, else $SIBYL_RETRY_WINDOW, else 300."""
+    source = "retry_window"
+    if value is None:
+        value = os.environ.get("SIBYL_RETRY_WINDOW")
+        source = "SIBYL_RETRY_WINDOW"
+        if value is None or value == "":
+            return DEFAULT_RETRY_WINDOW
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 <= seconds <= _MAX_RETRY_WINDOW:
+        raise ValueError("%s must be seconds from 0 to %d, not %r"
+                         % (source, _MAX_RETRY_WINDOW, value))
+    return seconds
+
+
+def _duration(seconds):
+    """4m50s, 12s, 0.3s, 1h02m: as the C client writes it."""
+    n = int(seconds + 0.5)
+    if seconds < 1:
+        return "%.1fs" % seconds
+    if n < 60:
+        return "%ds" % n
+    if n < 3600:
+        return "%dm%02ds" % (n // 60, n % 60)
+    return "%dh%02dm" % (n // 3600, n // 60 % 60)
+
+
+def _print_wait(message):
+    print("sibyl: " + message, file=sys.stderr, flush=True)
+
+
+class _Waiter:
+    """One call's retries: the backoff, the window, and what is said."""
+
+    def __init__(self, client):
+        self.client = client
+        self.first_fail = None
+        self.last_said = 0.0
+        self.said = False
+        self.retries = 0
+        self.delay = client.backoff
+        self.what = ""
+
+    def _say(self, text):
+        if self.client.on_wait is not None:
+            self.client.on_wait(text)
+
+    def wait(self, what, retry_after=None):
+        """After a failure that may be retried (what: "unreachable (...)" or
+        "answered 503 ..."): sleeps and returns True, or returns False when
+        the window or the retries ran out."""
+        c = self.client
+        now = time.monotonic()
+        if self.first_fail is None:
+            self.first_fail = now
+        self.what = what
+        waited = now - self.first_fail
+        left = c.retry_window - waited
+        if left <= 0 or (c.retries is not None and self.retries >= c.retries):
+            self.give_up()
+            return False
+        delay = min(self.delay, c.max_backoff)
+        pause = delay / 2 + random.random() * delay / 2
+        if retry_after is not None:
+            pause = max(pause, retry_after)
+        pause = min(pause, left + 0.001)
+        self.delay *= 2
+        if not self.said:
+            self._say("server %s %s; retrying for up to %s" % (c.url, what, _duration(left)))
+            self.said, self.last_said = True, now
+        elif now - self.last_said >= _SAY_EVERY:
+            self._say("server %s still %s after %s; retrying for up to %s more"
+                      % (c.url, what, _duration(waited), _duration(left)))
+            self.last_said = now
+        time.sleep(pause)
+        self.retries += 1
+        return True
+
+    def give_up(self):
+        if self.said:
+            self._say("server %s still %s after %s; giving up" % (
+                self.client.url, self.what, _duration(time.monotonic() - self.first_fail)))
+            self.said = False
+
+    def back(self):
+        if self.said:
+            self._say("server %s is back after %s"
+                      % (self.client.url, _duration(time.monotonic() - self.first_fail)))
+            self.said = False
+
+
+def _never_sent(exc):
+    """True when the request cannot have reached the server."""
+    return isinstance(exc, (ConnectionRefusedError, socket.gaierror))
+
+
+def _retry_after(headers):
+    value = headers.get("Retry-After") if headers is not None else None
+    return float(value) if value and value.strip().isdigit() else None
+
+
 # ---------------------------------------------------------------- client
 
 class Client:
@@ -220,13 +340,23 @@ class Client:
         key:     an API key (admin, WRITER or READER); None sends no key
         timeout: seconds to wait for each answer (suggest on a large GP study
                  can take a second or more; the default leaves room)
-        retries: how many times a call that is safe to repeat is retried
-        backoff: the first retry's delay in seconds; it doubles, with jitter
+        retry_window: how long, in seconds from its first failure, a call
+                 keeps retrying while the server is down or restarting
+                 (default: $SIBYL_RETRY_WINDOW, else 300); 0 never retries
+        retries: at most this many retries of a call (None: as many as the
+                 window allows)
+        backoff: the first retry's delay in seconds; it doubles, with jitter,
+                 up to max_backoff
+        on_wait: called with one line (str) when a call starts waiting for the
+                 server, every 30 s while it waits, when it is back and when
+                 it gives up; by default the line goes to stderr as
+                 "sibyl: <line>". Pass lambda line: None to be silent.
         ssl_context: an ssl.SSLContext for https URLs (default: the system's
                  trusted CAs, certificates verified)
     """
 
-    def __init__(self, url, key=None, timeout=60.0, retries=5, backoff=0.1, ssl_context=None):
+    def __init__(self, url, key=None, timeout=60.0, retries=None, backoff=0.25, ssl_context=None,
+                 retry_window=None, max_backoff=10.0, on_wait=_print_wait):
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError("url must be http://HOST:PORT or https://HOST:PORT, not %r" % url)
@@ -235,6 +365,9 @@ class Client:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.retry_window = _retry_window(retry_window)
+        self.on_wait = on_wait
         self._https = parsed.scheme == "https"
         self._host = parsed.hostname
         self._port = parsed.port or (443 if self._https else 80)
@@ -296,7 +429,8 @@ class Client:
 
         path is everything after the base URL ("/v1/owners/a/studies"), query
         included. idempotent (default: True for GET and DELETE) allows retries
-        on connection errors and 503. Raises a SibylError subclass."""
+        once the request may have reached the server (see the module's
+        Retries). Raises a SibylError subclass."""
         if idempotent is None:
             idempotent = method in ("GET", "DELETE")
         headers = {"Accept": "application/json"}
@@ -306,36 +440,34 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        attempts = 1 + (self.retries if idempotent else 0)
-        delay = self.backoff
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        waiter = _Waiter(self)
+        while True:
             try:
                 status, raw, resp_headers = self._send_once(method, path, data, headers)
             except (OSError, http.client.HTTPException, socket.timeout) as e:
-                if last:
-                    raise ConnectionFailed(0, "UNAVAILABLE", "%s %s%s: %s" % (
-                        method, self.url, path, e or type(e).__name__)) from e
-                time.sleep(delay * (0.5 + random.random()))
-                delay *= 2
-                continue
+                reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+                if (idempotent or _never_sent(e)) and waiter.wait("unreachable (%s)" % reason):
+                    continue
+                waiter.give_up()
+                raise ConnectionFailed(0, "UNAVAILABLE", "%s %s%s: %s" % (
+                    method, self.url, path, e or type(e).__name__)) from e
             if 200 <= status < 300:
+                waiter.back()
                 if not raw:
                     return {}
                 try:
                     return json.loads(raw.decode("utf-8"))
                 except (ValueError, UnicodeDecodeError) as e:
                     raise SibylError(status, "INTERNAL", "answer is not JSON: %r" % raw[:200]) from e
-            if status == 503 and not last:
-                wait = delay * (0.5 + random.random())
-                after = resp_headers.get("Retry-After")
-                if after and after.isdigit():
-                    wait = max(wait, min(float(after), 30.0))
-                time.sleep(wait)
-                delay *= 2
+            err = error_from_response(status, raw)
+            after = _retry_after(resp_headers)
+            retry = ((status == 429 and after is not None)
+                     or (status in (502, 503, 504) and idempotent))
+            if retry and waiter.wait("answered %d %s: %s" % (status, err.code, err.message[:200]),
+                                     after):
                 continue
-            raise error_from_response(status, raw)
-        raise AssertionError("unreachable")
+            waiter.back()
+            raise err
 
     def _list(self, path, key, page_size=None, extra=None):
         """Follows nextPageToken and returns every item of a list method."""
@@ -550,8 +682,9 @@ class Client:
         step is the training step, elapsed the seconds since the trial began.
         Returns the updated Trial."""
         body = {"measurement": _measurement(metrics, step, elapsed)}
+        # Safe to repeat: the server drops a measurement equal to the last one.
         data = self.request("POST", self._trial_path(owner_id, study_id, trial_id)
-                            + ":addTrialMeasurement", body)
+                            + ":addTrialMeasurement", body, idempotent=True)
         return Trial(self, data)
 
     def complete_trial(self, owner_id, study_id, trial_id, metrics=None, infeasible=False,
@@ -582,7 +715,8 @@ class Client:
 
     def stop_trial(self, owner_id, study_id, trial_id):
         """Asks a trial to stop (state STOPPING). Returns the Trial."""
-        data = self.request("POST", self._trial_path(owner_id, study_id, trial_id) + ":stop", {})
+        data = self.request("POST", self._trial_path(owner_id, study_id, trial_id) + ":stop", {},
+                            idempotent=True)
         return Trial(self, data)
 
     def list_optimal_trials(self, owner_id, study_id):
@@ -590,6 +724,16 @@ class Client:
         data = self.request("POST", self._study_path(owner_id, study_id)
                             + "/trials:listOptimalTrials", {}, idempotent=True)
         return [Trial(self, t) for t in data.get("optimalTrials", [])]
+
+    def study_importance(self, owner_id, study_id, metric_id=None):
+        """GET .../studies/{study}:importance: how much each parameter
+        explains the objective (metric_id, default the study's first), as
+        the server computes it: {"importances": [{"parameterId",
+        "importance"}...], "method", "trialCount"}."""
+        path = self._study_path(owner_id, study_id) + ":importance"
+        if metric_id is not None:
+            path += "?" + urllib.parse.urlencode({"metricId": metric_id})
+        return self.request("GET", path)
 
     # -- operations
 
@@ -695,6 +839,66 @@ class Study:
         best = self.optimal_trials()
         return best[0] if best else None
 
+    def importance(self, metric_id=None):
+        """How much each parameter explains the objective; see
+        Client.study_importance."""
+        return self.client.study_importance(self.owner, self.id, metric_id)
+
+    def trials_as_dicts(self, state=None):
+        """Every trial (only those in state when given) as a flat dict, one
+        per trial, all with the same keys in the same order: "id", "state",
+        "client_id", "start_time", "end_time" (RFC 3339 text, or None),
+        "infeasible_reason", then "param_<id>" for each parameter and
+        "metric_<id>" for each metric of the final measurement, in the
+        spec's order (None where a trial has no value: a conditional
+        parameter that is not active, a trial not completed)."""
+        trials = self.list_trials(state)
+        params = [p["parameterId"] for p in _all_parameters(self.spec.get("parameters", []))]
+        metrics = [m["metricId"] for m in self.spec.get("metrics", [])]
+        for t in trials:
+            params += [k for k in t.parameters if k not in params]
+            metrics += [k for k in (t.final_measurement or {}) if k not in metrics]
+        rows = []
+        for t in trials:
+            row = {"id": t.id, "state": t.state, "client_id": t.client_id,
+                   "start_time": t.start_time, "end_time": t.end_time,
+                   "infeasible_reason": t.infeasible_reason}
+            for p in params:
+                row["param_" + p] = t.parameters.get(p)
+            final = t.final_measurement or {}
+            for m in metrics:
+                row["metric_" + m] = final.get(m)
+            rows.append(row)
+        return rows
+
+    def to_dataframe(self, state=None):
+        """trials_as_dicts() as a pandas DataFrame, one row per trial,
+        start_time and end_time as UTC datetimes. Needs pandas."""
+        try:
+            import pandas
+        except ImportError as e:
+            raise ImportError(
+                "Study.to_dataframe() needs pandas, which is not installed (pip install "
+                "pandas, or apt install python3-pandas); Study.trials_as_dicts() gives the "
+                "same rows as plain dicts") from e
+        rows = self.trials_as_dicts(state)
+        columns = list(rows[0]) if rows else ["id", "state", "client_id", "start_time",
+                                              "end_time", "infeasible_reason"]
+        df = pandas.DataFrame(rows, columns=columns)
+        for col in ("start_time", "end_time"):
+            df[col] = pandas.to_datetime(df[col], utc=True)
+        return df
+
+
+def _all_parameters(specs):
+    """Every ParameterSpec, conditional children after their parent."""
+    out = []
+    for p in specs:
+        out.append(p)
+        for child in p.get("conditionalParameterSpecs", []):
+            out += _all_parameters([child.get("parameterSpec", {})])
+    return [p for p in out if "parameterId" in p]
+
 
 class Trial:
     """A trial: .name, .id (int), .state, .parameters ({parameterId: value}),
@@ -717,6 +921,8 @@ class Trial:
             {m["metricId"]: m.get("value") for m in fm.get("metrics", [])} if fm else None)
         self.measurements = data.get("measurements", [])
         self.client_id = data.get("clientId")
+        self.start_time = data.get("startTime")  # RFC 3339 text, or None
+        self.end_time = data.get("endTime")
         self.infeasible_reason = data.get("infeasibleReason")
         self.suggestion_info = data.get("suggestionInfo")
         self.metadata = dict(data.get("metadata", {}))

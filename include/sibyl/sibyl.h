@@ -24,15 +24,23 @@
  *   may be used from separate threads at once. sibyl_client_new() performs
  *   libcurl's global initialization once, in a thread-safe way.
  *
- * Retries: a request that may have reached the server is retried, with
- * exponential backoff, on a transport failure or a 503 UNAVAILABLE answer
- * only when the call is safe to repeat by the API's rules: every GET and
- * DELETE, study create (create-or-load) and lookup, suggest (which returns
- * the caller's own ACTIVE trials first), complete (same body: same answer),
- * stop, checkTrialEarlyStoppingState and listOptimalTrials. A request that
- * never left (connection refused, host not found) is retried for every call,
- * since the server cannot have acted on it. addTrialMeasurement, trial create,
- * owner create and API key create are never retried once sent.
+ * Retries: a worker rides out a restart or an upgrade of the server. A call
+ * that gets no answer (refused, reset, timed out) or a 502, 503 or 504 is
+ * tried again, with exponential backoff and jitter (about 250 ms doubling to
+ * 10 s), until it succeeds or its retry window runs out (5 minutes from the
+ * first failure by default; SIBYL_RETRY_WINDOW in seconds, or
+ * sibyl_client_set_retry_window()). Only calls that are safe to repeat by
+ * the API's rules are retried once they may have reached the server: every
+ * GET and DELETE, study create (create-or-load) and lookup, suggest (which
+ * returns the caller's own ACTIVE trials first), addTrialMeasurement (the
+ * server adds nothing when the measurement equals the trial's last one),
+ * complete (same body: same answer), stop, checkTrialEarlyStoppingState and
+ * listOptimalTrials. A request that never left (connection refused, host
+ * not found), and a 429 with a Retry-After header (a rate limit: the server
+ * did nothing), are retried for every call; trial create, owner create and
+ * API key create are otherwise never repeated. Retry-After is honoured.
+ * While it waits the library says so through the handle's wait hook
+ * (sibyl_client_set_wait_hook()), never by printing.
  */
 #ifndef SIBYL_SIBYL_H
 #define SIBYL_SIBYL_H
@@ -96,19 +104,67 @@ void sibyl_client_free(struct sibyl_client *c);
 int sibyl_client_set_timeout(struct sibyl_client *c, long connect_ms, long total_ms);
 
 /* Retry policy (see the top of this file): at most max_attempts attempts in
- * all (default 5; 1: never retry), waiting about base_delay_ms (default 100)
- * before the second attempt and doubling each time up to max_delay_ms
- * (default 5000); each wait is between half and all of that, at random. A Retry-After header on a
- * 503 is honoured up to max_delay_ms. Returns 0, or -SIBYL_EUSAGE for values out of range. */
+ * all (0, the default: no limit but the retry window; 1: never retry),
+ * waiting about base_delay_ms (default 250) before the second attempt and
+ * doubling each time up to max_delay_ms (default 10000); each wait is
+ * between half and all of that, at random. A Retry-After header is honoured
+ * (up to the end of the window). Returns 0, or -SIBYL_EUSAGE for values out
+ * of range. */
 int sibyl_client_set_retries(struct sibyl_client *c, int max_attempts, long base_delay_ms,
                              long max_delay_ms);
+
+/* How long a failing call keeps retrying, in seconds from its first
+ * failure (0 to 604800; 0: never retry). The default is 300, or the
+ * environment variable SIBYL_RETRY_WINDOW (seconds, e.g. "30" or "0.5") when
+ * it holds a valid value at sibyl_client_new(). Returns 0, or -SIBYL_EUSAGE
+ * for a value out of range. */
+int sibyl_client_set_retry_window(struct sibyl_client *c, double seconds);
+
+/* What a waiting call tells its hook. */
+enum sibyl_wait_event {
+	SIBYL_WAIT_START = 1, /* the first failure: the call waits and retries */
+	SIBYL_WAIT_STILL,     /* still failing, about every 30 s of waiting */
+	SIBYL_WAIT_POLL,      /* at least every 200 ms while waiting: nothing to say */
+	SIBYL_WAIT_BACK,      /* the server answered again after a START */
+	SIBYL_WAIT_GIVE_UP,   /* the window (or max_attempts) ran out after a START */
+};
+
+struct sibyl_wait {
+	enum sibyl_wait_event event;
+	const char *url;    /* the server, as given to sibyl_client_new() */
+	const char *method; /* "POST" */
+	const char *path;   /* "owners/a/studies/s/trials/3:complete" */
+	const char *reason; /* "Connection refused", "503 UNAVAILABLE: ..." */
+	int answered;       /* 1: the server answered (reason has the status) */
+	double waited;      /* seconds since the call's first failure */
+	double remaining;   /* seconds of the window left */
+	int attempts;       /* attempts made so far */
+};
+
+/* Called by a waiting call (on the calling thread; every pointer in *w is
+ * valid only during the call). Return 0 to go on waiting, non-zero to stop
+ * now: the call then fails with its last error. A hook that prints should
+ * print for every event but SIBYL_WAIT_POLL, which exists so that a program
+ * can cancel a wait (on Ctrl-C, say). */
+typedef int (*sibyl_wait_fn)(const struct sibyl_wait *w, void *ud);
+
+/* Sets (fn NULL: removes) the hook of c; ud is passed to it. */
+void sibyl_client_set_wait_hook(struct sibyl_client *c, sibyl_wait_fn fn, void *ud);
+
+/* The line a program shows for w, into buf (no newline, no prefix):
+ * "server http://h:8080 unreachable (Connection refused); retrying for up to
+ * 4m50s", "server ... still ... after 30s; retrying for up to 4m20s more",
+ * "server ... is back after 12s", "server ... still ... after 5m00s; giving
+ * up". Returns 1, or 0 (buf untouched) for SIBYL_WAIT_POLL. */
+int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len);
 
 /* The last error on c (all are valid until the next call on c):
  * sibyl_errcode: the positive enum sibyl_code, SIBYL_OK after a success;
  * sibyl_errname: its status name ("NOT_FOUND"), "OK" after a success;
  * sibyl_errstatus: the HTTP status of the answer, 0 when there was none;
  * sibyl_errmsg: the server's message, or the client's for a client-side
- *   error ("connect to http://127.0.0.1:1: Connection refused (5 attempts)");
+ *   error ("GET http://127.0.0.1:1/v1/owners: Connection refused (5 attempts over
+ *   2.4s)");
  *   "" after a success.
  * sibyl_errattempts: how many attempts the last call made (1 when it was
  *   not retried). */
@@ -367,7 +423,9 @@ int sibyl_trial_list(struct sibyl_client *c, const char *study, const char *filt
 int sibyl_trial_delete(struct sibyl_client *c, const char *name);
 
 /* Reports one intermediate measurement m (at least one metric). out may be
- * NULL when the updated trial is not wanted. Not retried once sent. */
+ * NULL when the updated trial is not wanted. Retried like complete: the
+ * server adds nothing when m equals the trial's last measurement, so a
+ * repeat after a lost answer records it once. */
 int sibyl_trial_add_measurement(struct sibyl_client *c, const char *name,
                                 const struct sibyl_measurement *m,
                                 struct sibyl_trial **out /* OUT, may be NULL */);

@@ -486,8 +486,9 @@ static void test_connect_refused(void)
 	char url[64];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
 	struct sibyl_client *c = sibyl_client_new(url, "k");
+	ASSERT_EQ_INT(sibyl_client_set_retries(c, -1, 1, 4), -SIBYL_EUSAGE);
+	ASSERT_EQ_INT(sibyl_client_set_retries(c, 0, 5, 4), -SIBYL_EUSAGE);
 	ASSERT_EQ_INT(sibyl_client_set_retries(c, 3, 1, 4), 0);
-	ASSERT_EQ_INT(sibyl_client_set_retries(c, 0, 1, 4), -SIBYL_EUSAGE);
 	ASSERT_EQ_INT(sibyl_client_set_timeout(c, -1, 0), -SIBYL_EUSAGE);
 	struct sibyl_study *s = NULL;
 	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
@@ -511,20 +512,43 @@ static void test_connect_refused(void)
 }
 
 /* The real daemon answers 503 only while shutting down or when its database
- * stays locked for 30 s, neither of which a test can time; so the retry
- * policy for 503 is checked against a socket that answers every request
- * with the daemon's 503 envelope and counts them. */
-struct answer503 {
+ * stays locked for 30 s, 429 only past a rate limit, and never 502 or 504
+ * (a proxy's answers), none of which a test can time; so the retry policy
+ * for error answers is checked against a socket that answers every request
+ * with the status set in it (the daemon's error envelope) and counts them. */
+struct fake {
 	int fd;
 	int count;
+	int status;      /* 503 unless set */
+	int retry_after; /* the Retry-After header's value; -1: no header */
 };
 
-static void *serve503(void *arg)
+static void fake_answer(struct fake *a, int conn)
 {
-	struct answer503 *a = arg;
-	static const char body[] =
-	    "{\"error\":{\"code\":503,\"message\":\"the server is shutting down\","
-	    "\"status\":\"UNAVAILABLE\"}}";
+	int status = __atomic_load_n(&a->status, __ATOMIC_SEQ_CST);
+	int after = __atomic_load_n(&a->retry_after, __ATOMIC_SEQ_CST);
+	const char *name = status == 429   ? "RESOURCE_EXHAUSTED"
+	                   : status == 504 ? "DEADLINE_EXCEEDED"
+	                   : status == 502 ? "INTERNAL"
+	                                   : "UNAVAILABLE";
+	char body[256], hdr[64] = "", resp[768];
+	snprintf(body, sizeof body,
+	         "{\"error\":{\"code\":%d,\"message\":\"the server is shutting down\","
+	         "\"status\":\"%s\"}}",
+	         status, name);
+	if (after >= 0)
+		snprintf(hdr, sizeof hdr, "Retry-After: %d\r\n", after);
+	int len = snprintf(resp, sizeof resp,
+	                   "HTTP/1.1 %d Error\r\nContent-Type: application/json\r\n%s"
+	                   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	                   status, hdr, strlen(body), body);
+	if (write(conn, resp, (size_t)len) < 0)
+		perror("write");
+}
+
+static void *serve_fake(void *arg)
+{
+	struct fake *a = arg;
 	for (;;) {
 		int conn = accept(a->fd, NULL, NULL);
 		if (conn < 0)
@@ -547,29 +571,44 @@ static void *serve503(void *arg)
 				break;
 		}
 		__atomic_add_fetch(&a->count, 1, __ATOMIC_SEQ_CST);
-		char resp[512];
-		int len = snprintf(resp, sizeof resp,
-		                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: "
-		                   "application/json\r\nRetry-After: 0\r\nContent-Length: %zu\r\n"
-		                   "Connection: close\r\n\r\n%s",
-		                   strlen(body), body);
-		if (write(conn, resp, (size_t)len) < 0)
-			perror("write");
+		fake_answer(a, conn);
 		close(conn);
 	}
 }
 
+/* Starts the fake server; its URL into url. */
+static int fake_start(struct fake *a, pthread_t *th, char *url, size_t len)
+{
+	*a = (struct fake){.fd = socket(AF_INET, SOCK_STREAM, 0), .status = 503, .retry_after = 0};
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t slen = sizeof sa;
+	if (a->fd < 0 || bind(a->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(a->fd, (struct sockaddr *)&sa, &slen) != 0 || listen(a->fd, 16) != 0 ||
+	    pthread_create(th, NULL, serve_fake, a) != 0)
+		return -1;
+	snprintf(url, len, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	return 0;
+}
+
+static void fake_stop(struct fake *a, pthread_t th)
+{
+	shutdown(a->fd, SHUT_RDWR);
+	close(a->fd);
+	pthread_join(th, NULL);
+}
+
+static void fake_set(struct fake *a, int status, int retry_after)
+{
+	__atomic_store_n(&a->status, status, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&a->retry_after, retry_after, __ATOMIC_SEQ_CST);
+}
+
 static void test_503(void)
 {
-	struct answer503 a = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof sa;
-	ASSERT_TRUE(a.fd >= 0 && bind(a.fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	            getsockname(a.fd, (struct sockaddr *)&sa, &len) == 0 && listen(a.fd, 16) == 0);
+	struct fake a;
 	pthread_t th;
-	pthread_create(&th, NULL, serve503, &a);
 	char url[64];
-	snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	ASSERT_EQ_INT(fake_start(&a, &th, url, sizeof url), 0);
 	struct sibyl_client *c = sibyl_client_new(url, "k");
 	sibyl_client_set_retries(c, 4, 1, 2);
 	struct sibyl_study *s = NULL;
@@ -587,10 +626,11 @@ static void test_503(void)
 	ASSERT_EQ_INT(sibyl_trial_complete(c, "owners/a/studies/b/trials/1", &m, 0, NULL, &t),
 	              -SIBYL_UNAVAILABLE);
 	ASSERT_EQ_INT(sibyl_errattempts(c), 4);
-	/* not idempotent: addTrialMeasurement, trial create, key create are sent once */
+	/* addTrialMeasurement too: the server drops a repeat of the last one */
 	ASSERT_EQ_INT(sibyl_trial_add_measurement(c, "owners/a/studies/b/trials/1", &m, &t),
 	              -SIBYL_UNAVAILABLE);
-	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 4);
+	/* not idempotent: trial create, key create are sent once */
 	struct sibyl_parameter p = {.parameter_id = "x", .number = 1};
 	ASSERT_EQ_INT(sibyl_trial_create(c, "owners/a/studies/b", &p, 1, NULL, &t),
 	              -SIBYL_UNAVAILABLE);
@@ -598,11 +638,115 @@ static void test_503(void)
 	struct sibyl_api_key *k = NULL;
 	ASSERT_EQ_INT(sibyl_api_key_create(c, "a", "WRITER", NULL, &k), -SIBYL_UNAVAILABLE);
 	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
-	ASSERT_EQ_INT(__atomic_load_n(&a.count, __ATOMIC_SEQ_CST), 4 + 4 + 4 + 1 + 1 + 1);
+	ASSERT_EQ_INT(__atomic_load_n(&a.count, __ATOMIC_SEQ_CST), 4 + 4 + 4 + 4 + 1 + 1);
+
+	/* a proxy's 502 and 504 are retried like 503, for the same calls */
+	fake_set(&a, 502, -1);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_INTERNAL);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 4);
+	ASSERT_EQ_INT(sibyl_trial_create(c, "owners/a/studies/b", &p, 1, NULL, &t),
+	              -SIBYL_INTERNAL);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	fake_set(&a, 504, -1);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_DEADLINE_EXCEEDED);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 4);
+
+	/* 429 with Retry-After is a rate limit: the server did nothing, so
+	 * every call is retried; without it (a quota), none is */
+	fake_set(&a, 429, 0);
+	ASSERT_EQ_INT(sibyl_trial_create(c, "owners/a/studies/b", &p, 1, NULL, &t),
+	              -SIBYL_RESOURCE_EXHAUSTED);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 4);
+	fake_set(&a, 429, -1);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_RESOURCE_EXHAUSTED);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
 	sibyl_client_free(c);
-	shutdown(a.fd, SHUT_RDWR);
-	close(a.fd);
-	pthread_join(th, NULL);
+	fake_stop(&a, th);
+}
+
+/* What a wait hook saw. */
+struct seen {
+	int events[6];
+	char first[512], last[512];
+	double give_up_waited;
+	int cancel_after_polls; /* > 0: cancel at that POLL */
+	int polls;
+};
+
+static int hook(const struct sibyl_wait *w, void *ud)
+{
+	struct seen *s = ud;
+	if (w->event >= 1 && w->event <= 5)
+		s->events[w->event]++;
+	if (w->event == SIBYL_WAIT_POLL)
+		return s->cancel_after_polls > 0 && ++s->polls >= s->cancel_after_polls;
+	sibyl_wait_describe(w, s->last, sizeof s->last);
+	if (!s->first[0])
+		snprintf(s->first, sizeof s->first, "%s", s->last);
+	if (w->event == SIBYL_WAIT_GIVE_UP)
+		s->give_up_waited = w->waited;
+	return 0;
+}
+
+/* The retry window: a call to a server that is not there gives up once it
+ * has waited for the window, says so through the hook, and can be
+ * cancelled by it; SIBYL_RETRY_WINDOW sets the default. */
+static void test_window(void)
+{
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", closed_port());
+	struct sibyl_client *c = sibyl_client_new(url, "k");
+	struct sibyl_study *s = NULL;
+	struct seen seen = {0};
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, -1), -SIBYL_EUSAGE);
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, 1e9), -SIBYL_EUSAGE);
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, 0.0 / 0.0), -SIBYL_EUSAGE);
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, 1.5), 0);
+	ASSERT_EQ_INT(sibyl_client_set_retries(c, 0, 50, 200), 0);
+	sibyl_client_set_wait_hook(c, hook, &seen);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
+	ASSERT_TRUE(sibyl_errattempts(c) > 3);
+	ASSERT_TRUE(strstr(sibyl_errmsg(c), "attempts over 1.") != NULL);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_START], 1);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_GIVE_UP], 1);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_BACK], 0);
+	ASSERT_TRUE(seen.events[SIBYL_WAIT_POLL] > 0);
+	ASSERT_TRUE(seen.give_up_waited >= 1.5);
+	char want[128];
+	snprintf(want, sizeof want,
+	         "server %s unreachable (Connection refused); retrying for up to 2s", url);
+	ASSERT_EQ_STR(seen.first, want);
+	ASSERT_TRUE(strstr(seen.last, "; giving up") != NULL);
+
+	/* the hook cancels the wait: the call fails at once with its error */
+	seen = (struct seen){.cancel_after_polls = 1};
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, 60), 0);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	ASSERT_TRUE(strstr(sibyl_errmsg(c), "cancelled") != NULL);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_START], 1);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_GIVE_UP], 0);
+
+	/* window 0: never retried, nothing said */
+	seen = (struct seen){0};
+	ASSERT_EQ_INT(sibyl_client_set_retry_window(c, 0), 0);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	ASSERT_EQ_INT(seen.events[SIBYL_WAIT_START], 0);
+	sibyl_client_free(c);
+
+	/* SIBYL_RETRY_WINDOW is read by sibyl_client_new; a bad value is ignored */
+	setenv("SIBYL_RETRY_WINDOW", "0", 1);
+	c = sibyl_client_new(url, "k");
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	sibyl_client_free(c);
+	setenv("SIBYL_RETRY_WINDOW", "0.4", 1);
+	c = sibyl_client_new(url, "k");
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/a/studies/b", &s), -SIBYL_ECONNECT);
+	ASSERT_TRUE(sibyl_errattempts(c) > 1);
+	sibyl_client_free(c);
+	unsetenv("SIBYL_RETRY_WINDOW");
 }
 
 /* Separate handles from separate threads at once. */
@@ -680,6 +824,7 @@ int main(void)
 	test_names();
 	test_connect_refused();
 	test_503();
+	test_window();
 	struct daemon *d = daemon_start(NULL);
 	ASSERT_TRUE(d != NULL);
 	if (!d)

@@ -1,7 +1,9 @@
 """The Python client against the real sibyld: every method, every error class
 that a user can reach, and the retry policy."""
 
+import contextlib
 import http.server
+import io
 import os
 import socket
 import sys
@@ -292,6 +294,129 @@ class TestTrials(DaemonCase):
         with self.assertRaises(sc.NotFound):
             c.get_trial("tm", "t", 999)
 
+    def test_export(self):
+        """trials_as_dicts: one flat dict per trial with the same keys; a
+        study rebuilt from them (create_trial) exports the same rows."""
+        c = self.owner("ex")
+        study = c.create_study("ex", "export", spec())
+        done = []
+        for i in range(3):
+            (t,) = study.suggest(1, client_id="w%d" % i)
+            if i < 2:
+                t.complete({"loss": loss(t.parameters)})
+            done.append(t)
+        rows = study.trials_as_dicts()
+        self.assertEqual(len(rows), 3)
+        keys = ["id", "state", "client_id", "start_time", "end_time", "infeasible_reason",
+                "param_lr", "param_layers", "param_opt", "metric_loss"]
+        for row, t in zip(sorted(rows, key=lambda r: r["id"]), done):
+            self.assertEqual(list(row), keys)
+            self.assertEqual(row["id"], t.id)
+            self.assertEqual(row["client_id"], t.client_id)
+            self.assertEqual(row["param_lr"], t.parameters["lr"])
+            self.assertEqual(row["param_layers"], t.parameters["layers"])
+            self.assertEqual(row["param_opt"], t.parameters["opt"])
+            self.assertTrue(row["start_time"].endswith("Z"))
+            if t.state == "SUCCEEDED":
+                self.assertEqual(row["state"], "SUCCEEDED")
+                self.assertEqual(row["metric_loss"], t.final_measurement["loss"])
+                self.assertTrue(row["end_time"].endswith("Z"))
+            else:
+                self.assertEqual((row["state"], row["metric_loss"], row["end_time"]),
+                                 ("ACTIVE", None, None))
+        self.assertEqual(len(study.trials_as_dicts(state="SUCCEEDED")), 2)
+
+        # round trip: import the completed rows into a new study, export again
+        copy = c.create_study("ex", "copy", spec())
+        for row in rows:
+            if row["state"] == "SUCCEEDED":
+                params = {k[len("param_"):]: v for k, v in row.items() if k.startswith("param_")}
+                copy.create_trial(params, {"loss": row["metric_loss"]})
+        strip = lambda rs: sorted(  # noqa: E731
+            [{k: v for k, v in r.items() if k.startswith(("param_", "metric_"))} for r in rs],
+            key=lambda r: r["param_lr"])
+        self.assertEqual(strip(copy.trials_as_dicts()), strip(r for r in rows
+                                                                if r["state"] == "SUCCEEDED"))
+
+        empty = c.create_study("ex", "empty", spec())
+        self.assertEqual(empty.trials_as_dicts(), [])
+
+    def test_conditional_export(self):
+        """A conditional child parameter has its column, None where inactive."""
+        c = self.owner("cx")
+        cond = {"metrics": [{"metricId": "loss", "goal": "MINIMIZE"}],
+                "algorithm": "RANDOM_SEARCH",
+                "parameters": [{"parameterId": "opt",
+                                "categoricalValueSpec": {"values": ["sgd", "adam"]},
+                                "conditionalParameterSpecs": [{
+                                    "parentCategoricalValues": {"values": ["sgd"]},
+                                    "parameterSpec": {"parameterId": "momentum",
+                                                      "doubleValueSpec": {"minValue": 0,
+                                                                          "maxValue": 1}}}]}]}
+        study = c.create_study("cx", "cond", cond)
+        study.create_trial({"opt": "adam"}, {"loss": 1.0})
+        study.create_trial({"opt": "sgd", "momentum": 0.9}, {"loss": 0.5})
+        rows = sorted(study.trials_as_dicts(), key=lambda r: r["id"])
+        self.assertEqual([(r["param_opt"], r["param_momentum"]) for r in rows],
+                         [("adam", None), ("sgd", 0.9)])
+
+    def test_to_dataframe(self):
+        c = self.owner("df")
+        study = c.create_study("df", "frame", spec())
+        for i in range(4):
+            (t,) = study.suggest(1, client_id="w%d" % i)
+            t.complete({"loss": loss(t.parameters)})
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            pandas = None
+        if pandas is not None:
+            df = study.to_dataframe()
+            self.assertEqual(df.shape, (4, 10))
+            self.assertEqual(list(df.columns), list(study.trials_as_dicts()[0]))
+            self.assertEqual(sorted(df["id"].tolist()), sorted(t.id for t in study.list_trials()))
+            self.assertEqual(str(df["start_time"].dtype), "datetime64[ns, UTC]")
+            best = df.loc[df["metric_loss"].idxmin()]
+            self.assertEqual(int(best["id"]), study.best().id)
+            self.assertEqual(len(c.create_study("df", "none", spec()).to_dataframe()), 0)
+        # without pandas: a clear ImportError (pandas hidden from the import)
+        saved = sys.modules.get("pandas")
+        sys.modules["pandas"] = None
+        try:
+            with self.assertRaises(ImportError) as cm:
+                study.to_dataframe()
+            self.assertIn("needs pandas", str(cm.exception))
+            self.assertIn("trials_as_dicts()", str(cm.exception))
+        finally:
+            if saved is None:
+                sys.modules.pop("pandas", None)
+            else:
+                sys.modules["pandas"] = saved
+
+    def test_importance(self):
+        c = self.owner("im")
+        study = c.create_study("im", "imp", spec())
+        for i in range(12):
+            (t,) = study.suggest(1, client_id="w")
+            t.complete({"loss": loss(t.parameters)})
+        try:
+            got = study.importance()
+        except (sc.NotFound, sc.Unimplemented) as e:
+            if "no custom method" in e.message or e.status == 501:
+                self.skipTest("this sibyld has no :importance route: %s" % e)
+            raise
+        self.assertEqual(int(got["trialCount"]), 12)
+        self.assertIsInstance(got["method"], str)
+        ids = sorted(x["parameterId"] for x in got["importances"])
+        self.assertEqual(ids, ["layers", "lr", "opt"])
+        values = [x["importance"] for x in got["importances"]]
+        self.assertEqual(values, sorted(values, reverse=True))
+        self.assertAlmostEqual(sum(values), 1.0, places=6)
+        self.assertEqual(study.importance("loss")["trialCount"], got["trialCount"])
+        with self.assertRaises(sc.InvalidArgument) as cm:
+            study.importance("no-such-metric")
+        self.assertIn("no-such-metric", cm.exception.message)
+
     def test_heartbeat(self):
         """get_trial(client_id=...) / Trial.heartbeat(): the worker's GET keeps
         a 4 s lease for over 6 s; a trial only read by another client is given
@@ -466,18 +591,80 @@ class CountingClient(sc.Client):
 class TestRetries(unittest.TestCase):
     def test_connection_refused(self):
         url = "http://127.0.0.1:%d" % free_port()
-        c = CountingClient(url, "k", retries=3, backoff=0.01)
+        lines = []
+        c = CountingClient(url, "k", retries=3, backoff=0.01, on_wait=lines.append,
+                           retry_window=300)
+        # a refused connection never reached a server: even a call that is
+        # not safe to repeat is retried
         with self.assertRaises(sc.ConnectionFailed) as cm:
             c.request("POST", "/v1/owners/a/studies/s/trials", {})
         self.assertEqual(cm.exception.status, 0)
-        self.assertEqual(c.sent, 1, "a non-idempotent call was retried")
+        self.assertEqual(c.sent, 4)
         with self.assertRaises(sc.ConnectionFailed):
             c.request("GET", "/v1/owners")
-        self.assertEqual(c.sent, 1 + 4)
+        self.assertEqual(c.sent, 4 + 4)
+        self.assertEqual(len(lines), 4, lines)  # waiting, giving up; twice
+        self.assertRegex(lines[0], r"^server http://127\.0\.0\.1:\d+ unreachable "
+                                   r"\(Connection refused\); retrying for up to 5m00s$")
+        self.assertIn("; giving up", lines[1])
+
+    def test_retry_window(self):
+        url = "http://127.0.0.1:%d" % free_port()
+        lines = []
+        c = CountingClient(url, "k", retry_window=0.6, backoff=0.05, max_backoff=0.1,
+                           on_wait=lines.append)
+        t0 = time.monotonic()
+        with self.assertRaises(sc.ConnectionFailed):
+            c.healthz()
+        self.assertGreaterEqual(time.monotonic() - t0, 0.6)
+        self.assertGreater(c.sent, 3)
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn("retrying for up to 0.6s", lines[0])
+        self.assertIn("giving up", lines[1])
+        # by default the lines go to stderr
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            with self.assertRaises(sc.ConnectionFailed):
+                sc.Client(url, "k", retry_window=0.3, backoff=0.05).healthz()
+        self.assertRegex(err.getvalue(), r"^sibyl: server http://127\.0\.0\.1:\d+ unreachable "
+                                         r"\(Connection refused\); retrying for up to 0\.3s\n"
+                                         r"sibyl: server .* giving up\n$")
+        # window 0: one attempt, nothing said
+        lines.clear()
+        c = CountingClient(url, "k", retry_window=0, on_wait=lines.append)
+        with self.assertRaises(sc.ConnectionFailed):
+            c.healthz()
+        self.assertEqual((c.sent, lines), (1, []))
+
+    def test_retry_window_from_the_environment(self):
+        url = "http://127.0.0.1:%d" % free_port()
+        saved = os.environ.get("SIBYL_RETRY_WINDOW")
+        try:
+            os.environ.pop("SIBYL_RETRY_WINDOW", None)
+            self.assertEqual(sc.Client(url).retry_window, 300.0)
+            os.environ["SIBYL_RETRY_WINDOW"] = "0"
+            c = CountingClient(url, "k")
+            with self.assertRaises(sc.ConnectionFailed):
+                c.healthz()
+            self.assertEqual(c.sent, 1)
+            self.assertEqual(sc.Client(url, retry_window=7).retry_window, 7.0)
+            for bad in ("soon", "-1", "1e9", "nan"):
+                os.environ["SIBYL_RETRY_WINDOW"] = bad
+                with self.assertRaises(ValueError) as cm:
+                    sc.Client(url)
+                self.assertIn("SIBYL_RETRY_WINDOW", str(cm.exception))
+            with self.assertRaises(ValueError):
+                sc.Client(url, retry_window=-2)
+        finally:
+            if saved is None:
+                os.environ.pop("SIBYL_RETRY_WINDOW", None)
+            else:
+                os.environ["SIBYL_RETRY_WINDOW"] = saved
 
     def test_retry_until_the_daemon_is_up(self):
         port = free_port()
-        c = CountingClient("http://127.0.0.1:%d" % port, None, retries=12, backoff=0.05)
+        c = CountingClient("http://127.0.0.1:%d" % port, None, backoff=0.05,
+                           on_wait=lambda line: None)
         d = Daemon(port=port)
         starter = threading.Timer(0.3, d.start)
         starter.start()
@@ -488,6 +675,44 @@ class TestRetries(unittest.TestCase):
             c.close()
             d.stop()
         self.assertGreater(c.sent, 1)
+
+    def test_server_restart(self):
+        """sibyld killed and started again on the same port and database
+        3.5 s later, while a measurement and then a complete wait."""
+        d = Daemon().start()
+        lines = []
+        try:
+            admin = sc.Client(d.url, d.admin_key, timeout=10, retry_window=60,
+                              on_wait=lines.append)
+            admin.create_owner("rs")
+            study = admin.create_study("rs", "restart", spec())
+            (t,) = study.suggest(1, client_id="w")
+            for step, value in ((1, 0.5), (2, 0.25)):
+                d.kill()
+                starter = threading.Timer(3.5, d.start)
+                starter.start()
+                try:
+                    if step == 1:
+                        t.add_measurement({"loss": value}, step=step)
+                    else:
+                        t.complete({"loss": value})
+                finally:
+                    starter.join()
+            self.assertEqual(t.state, "SUCCEEDED")
+            again = study.get_trial(t.id)
+            self.assertEqual((again.state, again.final_measurement), ("SUCCEEDED", {"loss": 0.25}))
+            self.assertEqual(len(again.measurements), 1)
+            waits = [x for x in lines if "unreachable" in x and "retrying for up to 1m00s" in x]
+            self.assertEqual(len(waits), 2, lines)
+            self.assertEqual(len([x for x in lines if " is back after " in x]), 2, lines)
+            # a repeat of the last measurement (a retry after a lost answer) adds nothing
+            (u,) = study.suggest(1, client_id="w2")
+            u.add_measurement({"loss": 0.7}, step=1)
+            u.add_measurement({"loss": 0.7}, step=1)
+            self.assertEqual(len(u.measurements), 1)
+            admin.close()
+        finally:
+            d.stop()
 
     def test_503_retry_and_timeout(self):
         hits = []
@@ -539,6 +764,64 @@ class TestRetries(unittest.TestCase):
                 c.request("GET", "/v1/owners")
         finally:
             lsock.close()
+
+    def test_proxy_and_rate_limit_answers(self):
+        """502 and 504 are retried like 503 for calls safe to repeat; a 429
+        with Retry-After (a rate limit) for every call; a 429 without it (a
+        quota) for none."""
+        answers = []  # (status, retry_after) per request, popped in order
+        hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(n)
+                status, after = answers.pop(0) if answers else (200, None)
+                hits.append((self.command, status))
+                body = (b'{"ok":true}' if status == 200 else
+                        b'{"error":{"code":%d,"message":"not now","status":"X"}}' % status)
+                self.send_response(status)
+                if after is not None:
+                    self.send_header("Retry-After", str(after))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        lines = []
+        try:
+            c = sc.Client("http://127.0.0.1:%d" % srv.server_address[1], "k", backoff=0.01,
+                          on_wait=lines.append)
+            answers[:] = [(502, None), (504, None)]
+            self.assertEqual(c.request("GET", "/x"), {"ok": True})
+            self.assertEqual([h[1] for h in hits], [502, 504, 200])
+            self.assertIn("answered 502", lines[0])
+            self.assertIn(" is back after ", lines[-1])
+            hits.clear()
+            answers[:] = [(502, None)]
+            with self.assertRaises(sc.SibylError) as cm:
+                c.request("POST", "/trials", {})
+            self.assertEqual(cm.exception.status, 502)
+            self.assertEqual(len(hits), 1)
+            hits.clear()
+            answers[:] = [(429, 0), (429, 0)]
+            self.assertEqual(c.request("POST", "/trials", {}), {"ok": True})
+            self.assertEqual([h[1] for h in hits], [429, 429, 200])
+            hits.clear()
+            answers[:] = [(429, None)]
+            with self.assertRaises(sc.ResourceExhausted):
+                c.request("GET", "/x")
+            self.assertEqual(len(hits), 1)
+        finally:
+            srv.shutdown()
+            srv.server_close()
 
     def test_bad_url(self):
         with self.assertRaises(ValueError):
