@@ -221,6 +221,10 @@ int store_study_delete(struct store_conn *w, const char *owner, const char *stud
 int store_study_set_state(struct store_conn *w, int64_t rowid, int state, const char *reason,
                           struct err *e);
 int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, struct err *e);
+/* The id the study's next trial will get: it changes exactly when a trial
+ * is inserted, by whichever process (suggest re-plans when it moved
+ * between its read snapshot and its write transaction). */
+int store_study_next_trial(struct store_conn *c, int64_t rowid, int64_t *next, struct err *e);
 
 /* ---- trials ---- */
 enum store_trial_state {
