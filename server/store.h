@@ -63,6 +63,16 @@ void store_write_rollback(struct store_conn *w);             /* releases w; NULL
 
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);
+/* Readiness: 0 when the store answers and can be written. After a write
+ * failed for want of space or of a writable file (SQLITE_FULL, an I/O
+ * error, a read-only file), UNAVAILABLE with a message saying which until
+ * a commit succeeds again; while so, a call writes one row (table health)
+ * at most once a second to find out. */
+int store_health(struct store *st, struct err *e);
+/* The WAL's target size in bytes (at least 1 MiB; store_open sets 16 MiB):
+ * past it the writer starts the log again, and the file is truncated back
+ * to it (docs/storage.md). */
+int store_set_wal_target(struct store *st, int64_t bytes, struct err *e);
 
 /* Durability of a commit (docs/storage.md). FULL, the mode store_open
  * starts in: the WAL is fsync'ed at every commit (shared by the writers of
