@@ -6,7 +6,12 @@
  * SQLite's text, never 500), /healthz must say not ready, nothing may
  * change, and when the limit is lifted the daemon must recover by itself:
  * /healthz ready again without a client write, the same call succeeding.
- * Also: a restart truncates the WAL a killed daemon left, before serving. */
+ * Also: a restart truncates the WAL a killed daemon left, before serving;
+ * and a database file that cannot be written is served read-only with
+ * /healthz not ready (before: ready, and every write a 500). */
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,6 +136,66 @@ static void test_restart_truncates(struct daemon *d)
 	json_decref(l);
 }
 
+/* Makes path unwritable even for root (the immutable attribute; as
+ * another user a plain chmod does), or undoes it. 0, or -1 when neither
+ * works here. */
+static int set_unwritable(const char *path, int on)
+{
+	int fd = open(path, O_RDONLY);
+	int flags = 0, rc = -1;
+	if (fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+		flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+		rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0 && geteuid() != 0)
+		rc = chmod(path, on ? 0444 : 0644);
+	return rc;
+}
+
+static void test_read_only(void)
+{
+	struct daemon *a = daemon_start(NULL);
+	ASSERT_TRUE(a != NULL);
+	if (!a)
+		return;
+	create_owner(a, "t");
+	create_study(a, "ro", SPEC_RANDOM);
+	char path[600], dir[300];
+	snprintf(path, sizeof(path), "%s", a->db_path);
+	snprintf(dir, sizeof(dir), "%s", a->dir);
+	a->keep_dir = 1;
+	ASSERT_EQ_INT(daemon_stop(a), 0);
+	if (set_unwritable(path, 1) != 0) {
+		fprintf(stderr, "test_read_only: cannot make a file unwritable here; skipped\n");
+	} else {
+		struct daemon_opts o = {.db_path = path};
+		struct daemon *d = daemon_start(&o);
+		ASSERT_TRUE(d != NULL);
+		if (d) {
+			ASSERT_EQ_INT((int)healthz(d), 503);
+			json_t *s = CALL(d, "GET", "/v1/owners/t/studies/ro", NULL, 200);
+			json_decref(s);
+			struct reply r;
+			ASSERT_EQ_INT(http_call(d, "POST", "/v1/owners/t/studies/ro/trials:suggest",
+			                        "{\"suggestionCount\":1,\"clientId\":\"w\"}", NULL,
+			                        &r),
+			              0);
+			ASSERT_EQ_INT((int)r.status, 503);
+			EXPECT_IN(reply_message(&r), "cannot be written");
+			no_sqlite_text(reply_message(&r));
+			reply_free(&r);
+			ASSERT_EQ_INT((int)healthz(d), 503);
+			ASSERT_EQ_INT(daemon_stop(d), 0);
+		}
+		set_unwritable(path, 0);
+	}
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ_INT(system(cmd), 0);
+}
+
 int main(void)
 {
 	struct daemon *d = daemon_start(NULL);
@@ -141,5 +206,6 @@ int main(void)
 	test_full_disk(d);
 	test_restart_truncates(d);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
+	test_read_only();
 	return test_done("api-diskfull");
 }
