@@ -73,7 +73,7 @@ static void test_full_disk(struct daemon *d)
 		ASSERT_EQ_INT(http_call(d, "POST", paths[i], bodies[i], NULL, &r), 0);
 		ASSERT_EQ_INT((int)r.status, 503);
 		ASSERT_EQ_STR(reply_status_name(&r), "UNAVAILABLE");
-		ASSERT_TRUE(atoi(r.retry_after) > 0);
+		ASSERT_TRUE(strtol(r.retry_after, NULL, 10) > 0);
 		const char *m = reply_message(&r);
 		ASSERT_TRUE(strstr(m, "disk is full") || strstr(m, "I/O error"));
 		EXPECT_IN(m, "nothing was saved");
