@@ -32,7 +32,8 @@ struct api *api_new(const struct config *cfg, struct err *e)
 	}
 	if (store_set_sync(api->st,
 	                   strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
-	                   e) != 0) {
+	                   e) != 0 ||
+	    store_set_wal_target(api->st, (int64_t)cfg->wal_target_mb << 20, e) != 0) {
 		store_close(api->st);
 		free(api);
 		return NULL;
@@ -64,10 +65,13 @@ void api_free(struct api *api)
 	free(api);
 }
 
+/* Ready: the store answers and the last write did not fail for want of
+ * space or of a writable file (store_health). */
 int api_healthy(void *ctx)
 {
 	struct api *api = ctx;
-	return store_ping(api->st) == 0 ? 0 : -1;
+	struct err e;
+	return store_health(api->st, &e) == 0 ? 0 : -1;
 }
 
 size_t api_metrics(void *ctx, char *buf, size_t cap)
@@ -273,6 +277,9 @@ out:
 			e.code = ERR_INTERNAL;
 		if (routed)
 			api_quota_detail(api, r.owner, &e);
+		/* the store's faults (a full disk) pass: come back later */
+		if (e.code == ERR_UNAVAILABLE && resp->retry_after <= 0)
+			resp->retry_after = 5;
 		set_error(resp, &e, http_status);
 	}
 	if (audited)

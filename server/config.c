@@ -50,6 +50,8 @@ static const struct setting settings[] = {
     {"sync", "SIBYL_SYNC", STR(sync), 0, 0, "normal",
      "normal: a commit survives a crash of sibyld, a power loss may lose the last ones; "
      "full: fsync at every commit (group commit), survives a power loss too"},
+    {"wal_target_mb", "SIBYL_WAL_TARGET_MB", NUM(T_INT, wal_target_mb), 1, 65536, "16",
+     "size of the write-ahead log (MiB) past which it is started again and truncated"},
     {"max_body_bytes", "SIBYL_MAX_BODY_BYTES", NUM(T_SIZE, max_body_bytes), 1024,
      1024LL * 1024 * 1024, "1048576", "largest request body; larger ones get 413"},
     {"max_json_depth", "SIBYL_MAX_JSON_DEPTH", NUM(T_INT, max_json_depth), 4, 1000, "32",

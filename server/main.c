@@ -120,6 +120,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit (ulimit -f) reached by the database must fail
+	 * that write (EFBIG: answered 503 like a full disk), not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	api = api_new(&cfg, &e);
 	if (!api) {

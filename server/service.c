@@ -26,6 +26,7 @@ struct service *service_new(struct store *st, const struct config *cfg)
 	pthread_mutex_init(&sv->mu, NULL);
 	pthread_mutex_init(&sv->spec_mu, NULL);
 	pthread_mutex_init(&sv->meas_mu, NULL);
+	svc_lease_clock_start();
 	return sv;
 }
 
@@ -60,6 +61,7 @@ void service_free(struct service *sv)
 	svc_meas_free(sv);
 	pthread_mutex_destroy(&sv->meas_mu);
 	pthread_mutex_destroy(&sv->mu);
+	svc_lease_clock_stop();
 	free(sv);
 }
 
@@ -545,7 +547,7 @@ int service_touch(struct service *sv, const char *owner, const char *study, int6
 	int live = tc.t.state == TRIAL_ACTIVE || tc.t.state == TRIAL_STOPPING;
 	if (live && tc.t.client_id && strcmp(tc.t.client_id, client_id) == 0) {
 		int64_t was = tc.t.lease_expiry;
-		if (was > 0 && was <= tc.now) {
+		if (svc_lease_lapsed(&tc.sp, was, tc.now)) {
 			rc = svc_lapse(tc.w, &tc.sp, &tc.t, tc.now, e); /* writes the outcome */
 		} else {
 			svc_renew_lease(&tc.sp, &tc.t, tc.now);

@@ -104,7 +104,16 @@ int svc_given_up(const struct store_trial *t);
 int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
                 struct err *e);
 
-/* A trial whose lease lapsed (lease_expiry <= now), written on w: an
+/* The lease clock (service_lease.c): a lease with lease_expiry in (0, now]
+ * lapsed only when the daemon has also been running for staleTrialTimeout
+ * since it started or last resumed from a stop (SIGSTOP, a suspend): time
+ * it was not running does not count against a worker. start/stop are
+ * counted (service_new, service_free); the first starts a thread. */
+void svc_lease_clock_start(void);
+void svc_lease_clock_stop(void);
+int svc_lease_lapsed(const struct spec *sp, int64_t lease_expiry, int64_t now);
+
+/* A trial whose lease lapsed (svc_lease_lapsed), written on w: an
  * ACTIVE one is given up (svc_give_up); a STOPPING one is completed from
  * its measurements (the final one chosen as complete would) or, with none,
  * given up without a new trial. Others are left alone. */

@@ -4,13 +4,131 @@
  * with complete. service_internal.h has the rules. */
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_util.h"
+#include "log.h"
 #include "service_internal.h"
 #include "trial_json.h"
+
+/* ---- the lease clock ----
+ * A lease measures how long a worker has been silent, and a daemon that
+ * was not running (SIGSTOP, a debugger, a suspended VM, or not started
+ * yet) heard nothing in that time through no fault of the worker: the
+ * calls it sent meanwhile wait in the socket. So a lease lapses only once
+ * the daemon has itself been running for staleTrialTimeout since it last
+ * started or resumed. A thread notes every LC_TICK_MS that the process
+ * runs (CLOCK_BOOTTIME, which also counts a suspend); a silence longer
+ * than LC_GAP_MS means it did not run, and it resumed then. Every lease
+ * decision notes too, so a call served right after SIGCONT, before the
+ * thread has run, sees the gap as well. */
+#define LC_TICK_MS 200
+#define LC_GAP_MS  1500
+
+static pthread_mutex_t lc_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t lc_cv;
+static pthread_t lc_thread;
+static int lc_users, lc_stop, lc_running; /* under lc_mu; lc_running also read atomically */
+static int64_t lc_last;                   /* boot clock at the last note (atomic) */
+static int64_t lc_resumed;                /* boot clock when it last resumed (atomic) */
+
+static int64_t boot_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Notes that the process runs; returns how long it has run since it last
+ * resumed. */
+static int64_t lc_note(void)
+{
+	int64_t t = boot_ms();
+	int64_t last = __atomic_load_n(&lc_last, __ATOMIC_ACQUIRE);
+	while (t > last && !__atomic_compare_exchange_n(&lc_last, &last, t, 0, __ATOMIC_ACQ_REL,
+	                                                __ATOMIC_ACQUIRE))
+		;
+	if (t > last && t - last > LC_GAP_MS) { /* this thread moved it across the gap */
+		__atomic_store_n(&lc_resumed, t, __ATOMIC_RELEASE);
+		log_warn("event=resumed away_ms=%" PRId64 " msg=\"sibyld did not run for %" PRId64
+		         " ms (stopped or suspended); leases lapse only after it has run for their "
+		         "staleTrialTimeout again\"",
+		         t - last, t - last);
+	}
+	return t - __atomic_load_n(&lc_resumed, __ATOMIC_ACQUIRE);
+}
+
+static void *lc_tick(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&lc_mu);
+	while (!lc_stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += LC_TICK_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&lc_cv, &lc_mu, &ts);
+		pthread_mutex_unlock(&lc_mu);
+		lc_note();
+		pthread_mutex_lock(&lc_mu);
+	}
+	pthread_mutex_unlock(&lc_mu);
+	return NULL;
+}
+
+void svc_lease_clock_start(void)
+{
+	pthread_mutex_lock(&lc_mu);
+	if (lc_users++ == 0) {
+		pthread_condattr_t a;
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&lc_cv, &a);
+		pthread_condattr_destroy(&a);
+		int64_t t = boot_ms();
+		__atomic_store_n(&lc_last, t, __ATOMIC_RELEASE);
+		__atomic_store_n(&lc_resumed, t, __ATOMIC_RELEASE);
+		lc_stop = 0;
+		int ok = pthread_create(&lc_thread, NULL, lc_tick, NULL) == 0;
+		__atomic_store_n(&lc_running, ok, __ATOMIC_RELEASE);
+		if (!ok)
+			log_warn("event=lease_clock msg=\"cannot start the lease clock's thread; "
+			         "leases are judged by the wall clock alone\"");
+	}
+	pthread_mutex_unlock(&lc_mu);
+}
+
+void svc_lease_clock_stop(void)
+{
+	pthread_mutex_lock(&lc_mu);
+	int last = --lc_users == 0;
+	int join = last && lc_running;
+	if (join) {
+		lc_stop = 1;
+		pthread_cond_signal(&lc_cv);
+	}
+	pthread_mutex_unlock(&lc_mu);
+	if (join)
+		pthread_join(lc_thread, NULL);
+	if (last) {
+		__atomic_store_n(&lc_running, 0, __ATOMIC_RELEASE);
+		pthread_cond_destroy(&lc_cv);
+	}
+}
+
+int svc_lease_lapsed(const struct spec *sp, int64_t lease_expiry, int64_t now)
+{
+	if (lease_expiry <= 0 || lease_expiry > now)
+		return 0;
+	if (!__atomic_load_n(&lc_running, __ATOMIC_ACQUIRE))
+		return 1;
+	return lc_note() >= sp->stale_timeout_ns / 1000000;
+}
 
 static char *dup_or_null(const char *s)
 {
@@ -98,7 +216,7 @@ static int finish_stopped(struct store_conn *w, const struct spec *sp, struct st
 int svc_lapse(struct store_conn *w, const struct spec *sp, struct store_trial *t, int64_t now,
               struct err *e)
 {
-	if (t->lease_expiry <= 0 || t->lease_expiry > now)
+	if (!svc_lease_lapsed(sp, t->lease_expiry, now))
 		return 0;
 	if (t->state == TRIAL_ACTIVE)
 		return svc_give_up(w, sp, t, now, e);
@@ -111,8 +229,8 @@ int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *own
                     const char *study, struct store_trial *t, int64_t now, struct err *e)
 {
 	int was = t->state;
-	if ((was != TRIAL_ACTIVE && was != TRIAL_STOPPING) || t->lease_expiry <= 0 ||
-	    t->lease_expiry > now)
+	if ((was != TRIAL_ACTIVE && was != TRIAL_STOPPING) ||
+	    !svc_lease_lapsed(sp, t->lease_expiry, now))
 		return 0;
 	int rc = svc_lapse(w, sp, t, now, e);
 	if (rc)

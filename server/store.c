@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
+
 /* SQLite's own wait for a lock, then ours around it: a caller never sees
  * SQLITE_BUSY unless the database stayed locked (by another process) for
  * about BUSY_TOTAL_MS. */
@@ -56,12 +58,6 @@ static int is_busy(int rc)
 {
 	rc &= 0xff;
 	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
-}
-
-int store_sqlerr(struct store_conn *c, struct err *e, const char *what)
-{
-	return err_set(e, ERR_INTERNAL, "store: %s: %s", what,
-	               c && c->db ? sqlite3_errmsg(c->db) : "no connection");
 }
 
 sqlite3_stmt *store_stmt(struct store_conn *c, enum store_stmt_id id, const char *sql,
@@ -219,8 +215,13 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
 	int rc = sqlite3_open_v2(st->path, &c->db, flags, store_vfs());
 	if (rc != SQLITE_OK) {
-		err_set(e, ERR_UNAVAILABLE, "store: cannot open %s: %s", st->path,
-		        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		/* The writer opens at start-up (the message goes to the
+		 * operator); a reader opens while serving (it goes to a client). */
+		if (writer)
+			err_set(e, ERR_UNAVAILABLE, "store: cannot open %s: %s", st->path,
+			        c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		else
+			store_sqlerr(c, e, "open");
 		conn_close(c);
 		return NULL;
 	}
@@ -236,16 +237,14 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	 * time: 25 times slower inserts (docs/storage.md). */
 	const char *pragmas = writer ? "PRAGMA synchronous=FULL;"
 	                               "PRAGMA temp_store=MEMORY;"
-	                               "PRAGMA journal_size_limit=67108864;"
 	                               "PRAGMA cache_size=-16384;"
 	                             : "PRAGMA query_only=1;"
 	                               "PRAGMA temp_store=MEMORY;"
 	                               "PRAGMA cache_size=-2048;";
-	if (exec(c->db, pragmas, e, "connection settings") != 0) {
-		conn_close(c);
-		return NULL;
-	}
-	if (!writer && exec(c->db, "PRAGMA foreign_keys=ON;", e, "foreign keys") != 0) {
+	if (exec(c->db, pragmas, e, "connection settings") != 0 ||
+	    (!writer && exec(c->db, "PRAGMA foreign_keys=ON;", e, "foreign keys") != 0)) {
+		if (!writer)
+			store_sqlerr(c, e, "connection settings");
 		conn_close(c);
 		return NULL;
 	}
@@ -444,6 +443,19 @@ struct store *store_open_schema(const char *path, const struct store_migration *
 		err_set(e, ERR_INTERNAL, "store: SQLite refused to enable foreign keys");
 		goto out;
 	}
+	/* A file that cannot be written serves reads; /healthz says not ready. */
+	if (sqlite3_db_readonly(st->writer->db, "main") == 1) {
+		store_note_fault(st, SQLITE_READONLY);
+		log_warn("event=store_read_only path=\"%s\" msg=\"the database cannot be written; "
+		         "every write will answer 503 and /healthz is not ready\"",
+		         path);
+	}
+	/* Before serving: the log a previous run left (up to its target, or
+	 * more after a crash) is copied into the database and the file
+	 * truncated, so a restart gives its disk space back. */
+	store_ckpt_truncate(st, 200);
+	if (store_set_wal_target(st, STORE_WAL_TARGET_DEFAULT, e) != 0)
+		goto out;
 	store_ckpt_start(st);
 	return st;
 out:
@@ -594,6 +606,8 @@ static int flush(struct store *st, struct err *e)
 		rc = run(w, ST_COMMIT, "COMMIT", &fe);
 		if (rc != 0 && !sqlite3_get_autocommit(w->db))
 			run(w, ST_ROLLBACK, "ROLLBACK", NULL);
+		if (rc == 0 && st->batch_n > 0) /* the disk took a write again */
+			__atomic_store_n(&st->fault, 0, __ATOMIC_RELAXED);
 	}
 	st->batch_open = 0;
 	st->batch_n = 0;
@@ -748,6 +762,24 @@ int store_set_sync(struct store *st, enum store_sync mode, struct err *e)
 		          e, "synchronous");
 	if (rc == 0)
 		st->sync_normal = mode == STORE_SYNC_NORMAL;
+	pthread_mutex_unlock(&st->wlock);
+	return rc;
+}
+
+int store_set_wal_target(struct store *st, int64_t bytes, struct err *e)
+{
+	if (bytes < 1024 * 1024)
+		return err_set(e, ERR_INVALID_ARGUMENT, "store: WAL target %lld is below 1 MiB",
+		               (long long)bytes);
+	char sql[80];
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%lld", (long long)bytes);
+	pthread_mutex_lock(&st->wlock);
+	int64_t page = 0, limit = 0;
+	int rc = query_int(st->writer->db, "PRAGMA page_size", &page, e);
+	if (rc == 0)
+		rc = query_int(st->writer->db, sql, &limit, e);
+	if (rc == 0)
+		st->ckpt_force = (int)(bytes / (page > 0 ? page : 4096));
 	pthread_mutex_unlock(&st->wlock);
 	return rc;
 }

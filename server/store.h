@@ -63,6 +63,16 @@ void store_write_rollback(struct store_conn *w);             /* releases w; NULL
 
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);
+/* Readiness: 0 when the store answers and can be written. After a write
+ * failed for want of space or of a writable file (SQLITE_FULL, an I/O
+ * error, a read-only file), UNAVAILABLE with a message saying which until
+ * a commit succeeds again; while so, a call writes one row (table health)
+ * at most once a second to find out. */
+int store_health(struct store *st, struct err *e);
+/* The WAL's target size in bytes (at least 1 MiB; store_open sets 16 MiB):
+ * past it the writer starts the log again, and the file is truncated back
+ * to it (docs/storage.md). */
+int store_set_wal_target(struct store *st, int64_t bytes, struct err *e);
 
 /* Durability of a commit (docs/storage.md). FULL, the mode store_open
  * starts in: the WAL is fsync'ed at every commit (shared by the writers of
@@ -244,6 +254,10 @@ int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, 
  * NOT_FOUND when absent. */
 int store_study_set_metadata(struct store_conn *w, int64_t rowid, const char *metadata_json,
                              struct err *e);
+/* The id the study's next trial will get: it changes exactly when a trial
+ * is inserted, by whichever process (suggest re-plans when it moved
+ * between its read snapshot and its write transaction). */
+int store_study_next_trial(struct store_conn *c, int64_t rowid, int64_t *next, struct err *e);
 
 /* ---- trials ---- */
 enum store_trial_state {

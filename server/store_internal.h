@@ -81,6 +81,8 @@ enum store_stmt_id {
 	ST_AUDIT_OWNER_COUNT,
 	ST_SECRET_INSERT,
 	ST_SECRET_GET,
+	ST_STUDY_NEXT_TRIAL_GET,
+	ST_HEALTH_PROBE,
 	ST_COUNT
 };
 
@@ -127,11 +129,33 @@ struct store {
 	int ckpt_stop;
 	int ckpt_active;               /* a checkpoint runs, the thread's or the writer's */
 	int ckpt_mark;                 /* log length at the last wake-up (under wlock) */
-	int ckpt_force;                /* log pages past which the writer restarts it; 0: 65536 */
+	int ckpt_force;                /* log pages past which the writer restarts it (the WAL
+	                                  target); 0: STORE_WAL_TARGET_DEFAULT */
 	int ckpt_force_mark;           /* log length at the writer's last try (under wlock) */
 	int64_t ckpt_runs, ckpt_pages; /* the thread's checkpoints, pages they copied */
 	int64_t ckpt_restarts;         /* the writer's RESTART checkpoints */
+	int64_t ckpt_truncates;        /* the thread's TRUNCATE checkpoints when idle */
+	int ckpt_log;                  /* log length at the last commit (atomic) */
+	int64_t ckpt_commits;          /* commits of the writer (atomic) */
+	/* Writes that fail (store_note_fault): the SQLite code of the last
+	 * failure of the disk or file (full, I/O error, read-only), 0 after a
+	 * commit succeeds; /healthz is not ready meanwhile. Atomic. */
+	int fault;
+	int64_t probe_ms; /* last health probe write (atomic) */
 };
+
+/* The WAL's target size: past it the writer restarts the log (and
+ * journal_size_limit truncates the file back to it). */
+#define STORE_WAL_TARGET_DEFAULT (16 * 1024 * 1024)
+
+/* Records the outcome of a SQLite call: rc a failure of the disk or the
+ * file (SQLITE_FULL, SQLITE_IOERR*, SQLITE_READONLY*, SQLITE_CANTOPEN)
+ * marks the store faulty; others are ignored. */
+void store_note_fault(struct store *st, int rc);
+/* Copies the whole WAL into the database and truncates it to nothing
+ * (TRUNCATE checkpoint on the writer, waiting wait_ms at most for other
+ * connections); logs what it did. 0, or -1 when it could not. */
+int store_ckpt_truncate(struct store *st, int wait_ms);
 
 /* Starts the checkpoint thread and hooks the writer's commits to it; when
  * the thread cannot start, the writer keeps checkpointing as SQLite does.

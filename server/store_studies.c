@@ -284,3 +284,19 @@ int store_count_studies(struct store_conn *c, int64_t *n, struct err *e)
 	store_done(s);
 	return rc < 0 ? rc : 0;
 }
+
+int store_study_next_trial(struct store_conn *c, int64_t rowid, int64_t *next, struct err *e)
+{
+	sqlite3_stmt *s = store_stmt(c, ST_STUDY_NEXT_TRIAL_GET,
+	                             "SELECT next_trial_id FROM studies WHERE id = ?", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_int64(s, 1, rowid);
+	int rc = store_step(c, s, e);
+	if (rc == SQLITE_ROW)
+		*next = sqlite3_column_int64(s, 0);
+	store_done(s);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOT_FOUND, "study #%lld not found", (long long)rowid);
+	return rc < 0 ? rc : 0;
+}

@@ -470,9 +470,40 @@ int store_audit_list(struct store_conn *c, const char *owner, int64_t before, in
 
 /* ---- server secrets ---- */
 
+/* 1 with the secret in out, 0 when there is none yet, < 0 on an error. */
+static int secret_get(struct store_conn *c, const char *name, size_t len, unsigned char *out,
+                      struct err *e)
+{
+	sqlite3_stmt *s =
+	    store_stmt(c, ST_SECRET_GET, "SELECT value FROM secrets WHERE name = ?", e);
+	if (!s)
+		return -ERR_INTERNAL;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	int rc = store_step(c, s, e);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == (int)len) {
+		memcpy(out, sqlite3_column_blob(s, 0), len);
+		rc = 1;
+	} else if (rc == SQLITE_ROW) {
+		rc = err_set(e, ERR_INTERNAL, "store: secret %s is not %zu bytes", name, len);
+	} else if (rc >= 0) {
+		rc = 0;
+	}
+	store_done(s);
+	return rc;
+}
+
+/* Read first, so that a database that cannot be written (served read-only,
+ * docs/admin.md) still starts when its secret exists. */
 int store_secret(struct store *st, const char *name, const unsigned char *fresh, size_t len,
                  unsigned char *out, struct err *e)
 {
+	struct store_conn *r = store_read(st, e);
+	if (!r)
+		return -(int)e->code;
+	int rc = secret_get(r, name, len, out, e);
+	store_release(r);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	struct store_conn *w = store_write_begin(st, e);
 	if (!w)
 		return -(int)e->code;
@@ -480,27 +511,15 @@ int store_secret(struct store *st, const char *name, const unsigned char *fresh,
 	                             "INSERT INTO secrets(name, value) VALUES (?, ?) "
 	                             "ON CONFLICT(name) DO NOTHING",
 	                             e);
-	int rc = s ? 0 : -ERR_INTERNAL;
+	rc = s ? 0 : -ERR_INTERNAL;
 	if (s) {
 		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(s, 2, fresh, (int)len, SQLITE_TRANSIENT);
 		rc = store_step(w, s, e);
 		store_done(s);
 	}
-	if (rc >= 0) {
-		s = store_stmt(w, ST_SECRET_GET, "SELECT value FROM secrets WHERE name = ?", e);
-		rc = s ? 0 : -ERR_INTERNAL;
-	}
-	if (rc >= 0) {
-		sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-		rc = store_step(w, s, e);
-		if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == (int)len)
-			memcpy(out, sqlite3_column_blob(s, 0), len);
-		else if (rc >= 0)
-			rc = err_set(e, ERR_INTERNAL, "store: secret %s is not %zu bytes", name,
-			             len);
-		store_done(s);
-	}
+	if (rc >= 0)
+		rc = secret_get(w, name, len, out, e) == 1 ? 0 : -ERR_INTERNAL;
 	if (rc < 0) {
 		store_write_rollback(w);
 		return rc;

@@ -50,6 +50,10 @@ static int flush(struct wal_file *w)
 		                               w->off + (sqlite3_int64)done);
 		done += n;
 	}
+	/* A failed write (a full disk) leaves the file short: what SQLite
+	 * writes there again is an append, to gather as before. */
+	if (rc != SQLITE_OK && w->len > 0 && w->end > w->off)
+		w->end = w->off;
 	w->len = 0;
 	w->commit_pending = 0;
 	return rc;

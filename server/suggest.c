@@ -47,7 +47,14 @@ struct plan {
 	size_t used;           /* points already handed out in this batch */
 	int grid_exhausted;    /* the designer gave fewer than asked */
 	char stop_reason[256]; /* non-empty: the study must stop */
+	int64_t rowid;         /* the study's */
+	int64_t next_trial;    /* its next trial id in the snapshot planned from */
 };
+
+/* Times a suggest plans again because another process (a second sibyld
+ * on the same file) added trials between its read snapshot and its write
+ * transaction; then it answers ABORTED. */
+#define SUGGEST_REPLANS 8
 
 static void plan_free(struct plan *p)
 {
@@ -182,6 +189,9 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	}
 	struct hist *h = rt->hist;
 	if ((rc = hist_refresh(h, c, &sp, s.rowid, e)))
+		goto out;
+	pl->rowid = s.rowid;
+	if ((rc = store_study_next_trial(c, s.rowid, &pl->next_trial, e)))
 		goto out;
 	store_release(c);
 	c = NULL;
@@ -572,6 +582,30 @@ out:
 	return rc;
 }
 
+/* Whether the plan's view of the study still holds in w's transaction:
+ * 1 when no trial was inserted since its snapshot, 0 when one was (by
+ * another process, or a trial call of this one: its new points were
+ * chosen without that trial among the pending ones, and a second daemon
+ * planning from the same view would pick the same points), < 0 on error.
+ * A plan without new points needs no check. */
+static int plan_current(struct store_conn *w, const struct plan *pl, struct err *e)
+{
+	if (pl->used >= pl->n_points)
+		return 1;
+	int64_t next;
+	int rc = store_study_next_trial(w, pl->rowid, &next, e);
+	if (rc)
+		return rc;
+	return next == pl->next_trial;
+}
+
+static int stale_plan(struct err *e)
+{
+	return err_set(e, ERR_ABORTED,
+	               "the study's trials were changed by another process while the suggestion "
+	               "was made; retry");
+}
+
 static void drop_answers(struct sreq *batch)
 {
 	for (struct sreq *r = batch; r; r = r->next) {
@@ -581,9 +615,11 @@ static void drop_answers(struct sreq *batch)
 }
 
 /* The whole batch in one write transaction, so that it costs one commit
- * (one fsync) however many callers it serves. Returns -1, with nothing
- * written and no answer set, when a caller met an error that needs its own
- * rollback (the caller then goes one by one); else 0 with every answer set. */
+ * (one fsync) however many callers it serves. Returns 1, with nothing
+ * written, when the plan is stale (plan_current): plan again. Returns -1,
+ * with nothing written and no answer set, when a caller met an error that
+ * needs its own rollback (the caller then goes one by one); else 0 with
+ * every answer set. */
 static int hand_out_batch(struct service *sv, const char *owner, const char *study,
                           struct sreq *batch, struct plan *pl, int64_t t0)
 {
@@ -592,6 +628,11 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 	struct store_conn *w = store_write_begin(sv->st, &e);
 	if (!w)
 		return -1;
+	int cur = plan_current(w, pl, &e);
+	if (cur <= 0) {
+		store_write_rollback(w);
+		return cur == 0 ? 1 : -1;
+	}
 	for (struct sreq *r = batch; r; r = r->next) {
 		r->rc =
 		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
@@ -612,7 +653,8 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 	return 0;
 }
 
-/* Each caller in its own transaction: a failure undoes only its own part. */
+/* Each caller in its own transaction: a failure undoes only its own part.
+ * A caller that finds the plan stale is answered ABORTED. */
 static void hand_out_each(struct service *sv, const char *owner, const char *study,
                           struct sreq *batch, struct plan *pl, int64_t t0)
 {
@@ -622,8 +664,21 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 			r->rc = -(int)r->e.code;
 			continue;
 		}
+		int cur = plan_current(w, pl, &r->e);
+		if (cur <= 0) {
+			store_write_rollback(w);
+			r->rc = cur < 0 ? cur : stale_plan(&r->e);
+			continue;
+		}
 		r->rc =
 		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		/* its own new trials are part of the plan: the next caller's
+		 * check starts from here */
+		if (r->rc == 0 && pl->used < pl->n_points &&
+		    (r->rc = store_study_next_trial(w, pl->rowid, &pl->next_trial, &r->e))) {
+			json_decref(r->op);
+			r->op = NULL;
+		}
 		if (r->rc == 0 || r->e.code == ERR_FAILED_PRECONDITION) {
 			struct err ce;
 			if (store_write_commit(w, &ce) != 0) {
@@ -635,6 +690,34 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 		} else {
 			store_write_rollback(w);
 		}
+	}
+}
+
+/* The leader's work for a batch: plan, hand out; plan again (at most
+ * SUGGEST_REPLANS times) while another process adds trials between the
+ * plan's snapshot and the hand-out, so that two daemons on one file never
+ * hand out the points of one view twice. */
+static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
+                 struct sreq *batch)
+{
+	for (int tries = 0;; tries++) {
+		struct plan pl = {0};
+		int64_t t0 = ju_now_ms();
+		struct err pe;
+		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
+		int hb = 0;
+		if (prc) {
+			for (struct sreq *r = batch; r; r = r->next) {
+				r->rc = prc;
+				r->e = pe;
+			}
+		} else if ((hb = hand_out_batch(sv, owner, study, batch, &pl, t0)) < 0 ||
+		           (hb > 0 && tries >= SUGGEST_REPLANS)) {
+			hand_out_each(sv, owner, study, batch, &pl, t0);
+		}
+		plan_free(&pl);
+		if (hb <= 0 || tries >= SUGGEST_REPLANS)
+			return;
 	}
 }
 
@@ -670,19 +753,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		rt->tail = &rt->queue;
 		rt->leader = 1;
 		pthread_mutex_unlock(&rt->mu);
-		struct plan pl = {0};
-		int64_t t0 = ju_now_ms();
-		struct err pe;
-		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
-		if (prc) {
-			for (struct sreq *r = batch; r; r = r->next) {
-				r->rc = prc;
-				r->e = pe;
-			}
-		} else if (hand_out_batch(sv, owner, study, batch, &pl, t0) != 0) {
-			hand_out_each(sv, owner, study, batch, &pl, t0);
-		}
-		plan_free(&pl);
+		lead(sv, rt, owner, study, batch);
 		pthread_mutex_lock(&rt->mu);
 		for (struct sreq *r = batch; r; r = r->next)
 			r->done = 1;

@@ -66,14 +66,18 @@ int space_active(const struct space *s, const double *v, size_t i)
 }
 
 /* The monotone increasing map of the scale. lo and hi are the parameter's
- * own bounds: the reverse log mirrors around them. */
+ * own bounds: the reverse log mirrors around them, -log(lo + hi - x),
+ * computed as lo + (hi - x): (lo + hi) - x loses lo when hi/lo is above
+ * about 2^53 (lo + hi rounds to hi) and gave -log(0) at x = hi, so that a
+ * range such as [1, 1e20] decoded every point to its minimum. Likewise the
+ * inverse subtracts exp(-t) - lo (the distance to hi) from hi. */
 static double scale_fwd(enum space_scale sc, double lo, double hi, double x)
 {
 	switch (sc) {
 	case SPACE_LOG:
 		return log(x);
 	case SPACE_REVERSE_LOG:
-		return -log(lo + hi - x);
+		return -log(lo + (hi - x));
 	default:
 		return x;
 	}
@@ -85,7 +89,7 @@ static double scale_inv(enum space_scale sc, double lo, double hi, double t)
 	case SPACE_LOG:
 		return exp(t);
 	case SPACE_REVERSE_LOG:
-		return lo + hi - exp(-t);
+		return hi - (exp(-t) - lo);
 	default:
 		return t;
 	}

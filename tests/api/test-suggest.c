@@ -494,6 +494,50 @@ static void test_gp(struct daemon *d)
 	json_decref(last);
 }
 
+/* Issue 11 item 10: a reverse-log scale over a range wider than 2^53 times
+ * its minimum suggested only minValue (40 of 40 were 1). Now the values
+ * spread towards maxValue, as the scale means, and stay inside the range;
+ * the log scale on such ranges too. */
+static void wide_scale(struct daemon *d, const char *study, const char *kind, const char *scale,
+                       const char *max, double hi)
+{
+	char spec[600];
+	snprintf(spec, sizeof(spec),
+	         "{\"algorithm\":\"RANDOM_SEARCH\",\"metrics\":[{\"metricId\":\"acc\",\"goal\":"
+	         "\"MAXIMIZE\"}],\"parameters\":[{\"parameterId\":\"x\",\"%s\":{\"minValue\":1,"
+	         "\"maxValue\":%s},\"scaleType\":\"%s\"}]}",
+	         kind, max, scale);
+	create_study(d, study, spec);
+	json_t *op = suggest(d, study, 40, "w", 200);
+	size_t n = json_array_size(op_trials(op)), at_min = 0, above_half = 0;
+	ASSERT_EQ_INT((int)n, 40);
+	for (size_t i = 0; i < n; i++) {
+		json_t *t = json_array_get(op_trials(op), i);
+		json_t *p =
+		    json_object_get(json_array_get(json_object_get(t, "parameters"), 0), "value");
+		/* integers come back as numbers too; a string would be 0 here */
+		double x =
+		    json_is_string(p) ? strtod(json_string_value(p), NULL) : json_number_value(p);
+		ASSERT_TRUE(x >= 1 && x <= hi);
+		at_min += x == 1;
+		above_half += x > hi / 2;
+	}
+	ASSERT_TRUE(at_min <= 1);
+	if (strcmp(scale, "UNIT_REVERSE_LOG_SCALE") == 0)
+		ASSERT_TRUE(above_half >= 30); /* the reverse log crowds near max */
+	json_decref(op);
+}
+
+static void test_wide_scales(struct daemon *d)
+{
+	wide_scale(d, "rlog-d", "doubleValueSpec", "UNIT_REVERSE_LOG_SCALE", "1e20", 1e20);
+	wide_scale(d, "rlog-i", "integerValueSpec", "UNIT_REVERSE_LOG_SCALE",
+	           "\"9007199254740992\"", 9007199254740992.0);
+	wide_scale(d, "log-d", "doubleValueSpec", "UNIT_LOG_SCALE", "1e300", 1e300);
+	wide_scale(d, "log-i", "integerValueSpec", "UNIT_LOG_SCALE", "\"9007199254740992\"",
+	           9007199254740992.0);
+}
+
 int main(void)
 {
 	struct daemon *d = daemon_start(NULL);
@@ -512,6 +556,7 @@ int main(void)
 	test_stopping_lapse(d);
 	test_seed(d);
 	test_gp(d);
+	test_wide_scales(d);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	return test_done("api-suggest");
 }

@@ -422,6 +422,67 @@ static void test_mixed_properties(void)
 	space_free(&s);
 }
 
+/* Issue 11 item 10: ranges whose max/min is beyond 2^53. The reverse log
+ * computed lo + hi - x, where lo + hi rounds to hi, so max encoded to
+ * -log(0) and every u decoded to minValue. Sampled on a grid of u, the
+ * values must spread over the range (distinct, ordered, inside it), and
+ * u = 0.5 must decode to the point whose distance to max is the geometric
+ * mean of the two ends' (the defining formula, with lo + hi = hi). */
+static void wide_range(enum space_type type, enum space_scale sc, double lo, double hi,
+                       int min_distinct)
+{
+	struct space s = {0};
+	add_num(&s, "w", type, sc, lo, hi);
+	char err[256];
+	ASSERT_EQ_INT(space_check(&s, err, sizeof err), 0);
+	double prev = -INFINITY;
+	int distinct = 0, at_min = 0;
+	for (int k = 1; k < 40; k++) {
+		double u = k / 40.0, x, back;
+		space_decode(&s, &u, &x);
+		ASSERT_TRUE(x >= lo && x <= hi);
+		ASSERT_TRUE(x >= prev);
+		distinct += x > prev;
+		at_min += x == lo;
+		prev = x;
+		space_encode(&s, &x, &back);
+		ASSERT_TRUE(back > 0.0 && (back < 1.0 || x == hi));
+		/* Within a few doubles of max (its ulp at 1e20 is 16384) the
+		 * reverse log cannot round-trip: such points decode to max. */
+		if (type == SPACE_DOUBLE && hi - x > hi * 1e-9)
+			ASSERT_TRUE(fabs(back - u) < 1e-6);
+	}
+	ASSERT_TRUE(distinct >= min_distinct);
+	ASSERT_TRUE(at_min <= 1);
+	double x = hi, u;
+	space_encode(&s, &x, &u);
+	ASSERT_EQ_DBL(u, 1.0, type == SPACE_DOUBLE ? 0.0 : 0.05);
+	space_free(&s);
+}
+
+static void test_wide_ranges(void)
+{
+	/* Of 39 points, how many differ: on [1, 1e20] the reverse log puts
+	 * the upper fifth of the cube within 16384 of max (one double). On
+	 * [1e-300, 1e300] all but the lowest few percent lie within a double
+	 * of max: that is the scale, not a fault, and still never minValue. */
+	wide_range(SPACE_DOUBLE, SPACE_REVERSE_LOG, 1, 1e20, 30);
+	wide_range(SPACE_DOUBLE, SPACE_REVERSE_LOG, 1, 1e16, 30);
+	wide_range(SPACE_DOUBLE, SPACE_REVERSE_LOG, 1e-300, 1e300, 1);
+	wide_range(SPACE_INTEGER, SPACE_REVERSE_LOG, 1, 9007199254740992.0, 38);
+	wide_range(SPACE_DOUBLE, SPACE_LOG, 1, 1e20, 39);
+	wide_range(SPACE_DOUBLE, SPACE_LOG, 1e-300, 1e300, 39);
+	wide_range(SPACE_INTEGER, SPACE_LOG, 1, 9007199254740992.0, 39);
+
+	/* Reverse log on [1, 1e20]: u = 0.5 is 1e20 minus about sqrt(1e20). */
+	struct space s = {0};
+	add_num(&s, "w", SPACE_DOUBLE, SPACE_REVERSE_LOG, 1, 1e20);
+	double u = 0.5, x;
+	space_decode(&s, &u, &x);
+	ASSERT_REL_DBL(1e20 - x, 1e10, 1e-3);
+	space_free(&s);
+}
+
 int main(void)
 {
 	test_doubles();
@@ -432,5 +493,6 @@ int main(void)
 	test_cardinality();
 	test_check();
 	test_mixed_properties();
+	test_wide_ranges();
 	return test_done("test-space");
 }

@@ -8,10 +8,15 @@
  * killed right after its commits leaves a log that SQLite recovers whole
  * (every frame and checksum reached the file). Also: the checkpoint
  * thread of store_checkpoint.c runs once the log is long, and the log
- * starts again past its limit under writes that never pause. */
+ * starts again past its limit under writes that never pause; it is
+ * truncated when the writes stop, and by store_open before serving; and
+ * a write that fails for want of space answers UNAVAILABLE without
+ * SQLite's text, makes store_health not ready, and both recover when the
+ * space comes back (issue 11 item 7). */
 #include "store_test.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -176,6 +181,120 @@ static void test_recovery(void)
 	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
 	                            "WHERE integrity_check != 'ok'"),
 	              0);
+	/* the next store_open copies that log and truncates it before use */
+	struct stat sb;
+	ASSERT_EQ_INT(stat(wal, &sb), 0);
+	ASSERT_TRUE(sb.st_size > 1024 * 1024);
+	struct store *again = store_open(path, &e);
+	ASSERT_TRUE(again != NULL);
+	ASSERT_EQ_INT(stat(wal, &sb), 0);
+	ASSERT_EQ_INT((int)sb.st_size, 0);
+	store_close(again);
+	ASSERT_EQ_INT(raw_bytes(path, study), 6 * 1003 + 80 * (262144 + 3));
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* When the writes stop, the checkpoint thread truncates the log. */
+static void test_idle_truncate(void)
+{
+	char path[320], wal[340];
+	snprintf(path, sizeof(path), "%s", db_path("idle.db"));
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	struct err e;
+	struct store *st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	ASSERT_EQ_INT(store_set_sync(st, STORE_SYNC_NORMAL, &e), 0);
+	int64_t study = make_study(st, "team", "idle");
+	static int64_t ids[8];
+	ASSERT_EQ_INT(write_batch(st, study, 4, 65536, 1, ids), 0);
+	ASSERT_TRUE(file_size(wal) > 256 * 1024);
+	off_t size = -1;
+	for (int i = 0; i < 60 && size != 0; i++) { /* about 1 s after the last commit */
+		usleep(100 * 1000);
+		size = file_size(wal);
+	}
+	ASSERT_EQ_INT((int)size, 0);
+	ASSERT_EQ_INT(raw_bytes(path, study), 4 * (65536 + 3));
+	/* and it still takes writes */
+	ASSERT_EQ_INT(write_batch(st, study, 1, 1000, 9, ids), 0);
+	store_close(st);
+}
+
+/* In a child (the file-size limit is per process): past RLIMIT_FSIZE every
+ * write of the store fails as on a full disk. Exit 0 when every check
+ * held, else the number of the first that failed. */
+static int fault_child(const char *path, int64_t study)
+{
+	signal(SIGXFSZ, SIG_IGN);
+	struct err e;
+	struct store *st = store_open(path, &e);
+	if (!st)
+		return 10;
+	if (store_health(st, &e) != 0)
+		return 11;
+	struct rlimit rl;
+	getrlimit(RLIMIT_FSIZE, &rl);
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = 4096;
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 12;
+	static int64_t ids[4];
+	struct store_conn *w = store_write_begin(st, &e);
+	struct store_trial t = {
+	    .study_rowid = study, .state = TRIAL_REQUESTED, .params_json = "[]"};
+	int rc = w ? store_trial_insert(w, &t, &e) : -1;
+	if (rc == 0)
+		rc = store_write_commit(w, &e);
+	else
+		store_write_rollback(w);
+	if (rc != -ERR_UNAVAILABLE || e.code != ERR_UNAVAILABLE)
+		return 13;
+	if (!strstr(e.msg, "nothing was saved") || strstr(e.msg, "disk I/O error") ||
+	    strstr(e.msg, "database or disk is full"))
+		return 14;
+	if (store_health(st, &e) != -ERR_UNAVAILABLE || !strstr(e.msg, "nothing was saved"))
+		return 15;
+	sleep(1);
+	if (store_health(st, &e) == 0) /* the probe write fails too */
+		return 16;
+	rl.rlim_cur = was;
+	if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+		return 17;
+	sleep(1);
+	if (store_health(st, &e) != 0) /* the probe wrote: ready again */
+		return 18;
+	if (write_batch(st, study, 2, 1000, 5, ids) != 0)
+		return 19;
+	store_close(st);
+	return 0;
+}
+
+static void test_disk_full(void)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s", db_path("full.db"));
+	struct err e;
+	struct store *st = store_open(path, &e);
+	ASSERT_TRUE(st != NULL);
+	if (!st)
+		return;
+	int64_t study = make_study(st, "team", "full");
+	store_close(st);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(fault_child(path, study));
+	int status = -1;
+	waitpid(pid, &status, 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ_INT(WEXITSTATUS(status), 0);
+	ASSERT_EQ_INT(raw_int(path, "SELECT count(*) FROM trials"), 2);
 }
 
 /* Past 1000 pages of log the checkpoint thread copies the log into the
@@ -248,6 +367,8 @@ int main(void)
 	}
 	test_recovery();
 	test_log_bounded();
+	test_idle_truncate();
+	test_disk_full();
 	store_test_cleanup();
 	return test_done("test-store_vfs");
 }
