@@ -9,7 +9,22 @@
  * trials:suggest calls have a pool of their own (cfg->suggest_threads):
  * a suggest may wait seconds for its study's model (coalesced behind the
  * current leader), and if such calls held the general workers every cheap
- * call (get, complete) would queue behind them. */
+ * call (get, complete) would queue behind them. Which pool serves a request
+ * is the router's decision (h.pool), never a second reading of the path.
+ *
+ * A third, small pool (CTL_THREADS) serves /healthz and /metrics and the
+ * admission of requests that carry a body: the key and the route are
+ * checked (h.admit) as soon as the headers are in, and a refusal is sent
+ * before a byte of the body is read. Nothing slow runs there, so health
+ * checks are never queued behind large answers.
+ *
+ * Against abuse (docs/admin.md "Limits and abuse"): connlimit closes
+ * connections that take longer than request_timeout_s to send a request
+ * and sheds the slowest senders when slots run short; bodies in flight are
+ * capped by max_body_memory; each pool's workers are shared fairly between
+ * callers (one caller, told apart by its Authorization header, never holds
+ * more than all but one worker of a pool); and http_key_admit caps each
+ * API key's requests and unsent answer bytes. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -26,13 +41,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "connlimit.h"
 #include "error.h"
+#include "keyload.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -47,8 +66,23 @@
  * and close the connection. */
 #define DISCARD_FACTOR 4
 #define DISCARD_SLACK  (1024 * 1024)
+#define CTL_THREADS    2
+/* Under connection pressure, a connection that has not sent its request
+ * within this long is shed first. */
+#define SHED_GRACE_MS 1000
+/* Freed answers at least this large ask the reaper to return memory to the
+ * system (malloc_trim) once no large answer is left. */
+#define TRIM_BYTES (1024 * 1024)
 
-enum job_state { J_NEW, J_BODY, J_QUEUED, J_DONE, J_SENT };
+enum job_state { J_NEW, J_ADMIT, J_ADMITTED, J_BODY, J_QUEUED, J_DONE, J_SENT };
+enum { Q_GENERAL = HTTP_POOL_GENERAL, Q_SUGGEST = HTTP_POOL_SUGGEST, Q_CTL, NQ };
+
+struct queue {
+	struct job *head, *tail;
+	pthread_cond_t cv;
+	int fair_cap;         /* most jobs one caller may run at once; 0: no cap */
+	struct keyload *fair; /* running jobs by caller */
+};
 
 struct job {
 	struct http_server *srv;
@@ -62,8 +96,19 @@ struct job {
 	char *authorization;
 	char client_addr[INET6_ADDRSTRLEN];
 	char *body;
-	size_t body_len, body_cap, discarded;
+	size_t body_len, body_cap, discarded; /* body_cap counts in max_body_memory */
 	int too_large;
+	int has_body;                      /* Content-Length > 0, or chunked */
+	unsigned long long content_length; /* when has_body without chunked */
+	int chunked;
+	int over_memory;                /* a chunked body past max_body_memory */
+	int q;                          /* Q_*: the queue it went to */
+	char fair[KEYLOAD_KEY_MAX + 1]; /* who it is for the fair share */
+	struct keyload_entry *fair_ent; /* while a worker runs it */
+	struct keyload_entry *key;      /* once http_key_admit let it in */
+	size_t held;                    /* answer bytes counted against key */
+	size_t resp_len;                /* bytes of the answer sent */
+	struct connlimit_conn *cc;
 	struct http_resp resp; /* filled by the worker */
 	struct timespec t0;
 	int responded, status;
@@ -77,17 +122,24 @@ struct http_server {
 	int shutdown_ms;
 	char *cert_pem, *key_pem;
 	pthread_mutex_t mu;
-	pthread_cond_t work_cv;    /* general workers: a job was queued, or closing */
-	pthread_cond_t swork_cv;   /* suggest workers: the same for their queue */
-	pthread_cond_t idle_cv;    /* http_stop: inflight reached 0 */
-	struct job *head, *tail;   /* general queue */
-	struct job *shead, *stail; /* trials:suggest queue */
-	long inflight;             /* requests between their request line and completion */
-	int draining;              /* quiesced: answers carry Connection: close */
-	int closing;               /* drain over: no new jobs, queued ones get 503 */
+	pthread_cond_t idle_cv;        /* http_stop: inflight reached 0 */
+	struct queue q[NQ];            /* Q_*; a worker waits on its queue's cv */
+	struct keyload *keys;          /* by API key: requests in flight, answer bytes */
+	struct connlimit *conns;       /* deadlines and headroom */
+	size_t body_mem, max_body_mem; /* bytes of bodies held, and the cap */
+	long max_key_requests;
+	size_t max_key_answer;
+	size_t big_answers; /* answers of TRIM_BYTES or more not yet freed */
+	int trim_wanted;    /* one such was freed since the last trim */
+	long inflight;      /* requests between their request line and completion */
+	int draining;       /* quiesced: answers carry Connection: close */
+	int closing;        /* drain over: no new jobs, queued ones get 503 */
 	pthread_t *workers;
 	int nworkers;
-	int n_general;       /* workers[0, n_general) serve the general queue, the rest suggest */
+	struct worker_arg {
+		struct http_server *s;
+		int q;
+	} * wargs;
 	int starting;        /* inside MHD_start_daemon */
 	char mhd_error[256]; /* MHD's first message then, for http_start's error */
 };
@@ -120,6 +172,23 @@ static void set_error(struct http_resp *r, int http_status, enum err_code code, 
 	r->retry_after = 0;
 }
 
+/* The answer's bytes count against its key until it is sent. */
+static void hold_answer(struct job *j, size_t len)
+{
+	struct http_server *s = j->srv;
+	j->resp_len = len;
+	if (!j->key && len < TRIM_BYTES)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (j->key) {
+		j->key->held += len;
+		j->held = len;
+	}
+	if (len >= TRIM_BYTES)
+		s->big_answers++;
+	pthread_mutex_unlock(&s->mu);
+}
+
 static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 {
 	struct MHD_Response *mr;
@@ -146,6 +215,7 @@ static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(j->conn, (unsigned)r->status, mr);
 	MHD_destroy_response(mr);
+	hold_answer(j, len);
 	/* Counted here, not when MHD reports the request complete: that can
 	 * come after the client has its answer, and a client reading
 	 * /metrics right after must see its own request. */
@@ -192,6 +262,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		j->query = "";
 	}
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	j->cc = ci ? ci->socket_context : NULL;
 	pthread_mutex_lock(&s->mu);
 	s->inflight++;
 	pthread_mutex_unlock(&s->mu);
@@ -215,13 +288,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	} else {
 		log_debug("event=request_aborted path=\"%s\" reason=%d", j->path, (int)toe);
 	}
+	/* The answer is out: the connection's next request has its own
+	 * deadline from now. */
+	connlimit_wait(s->conns, j->cc);
 	free(j->uri);
 	free(j->method);
 	free(j->authorization);
 	free(j->body);
 	free(j->resp.body);
-	free(j);
 	pthread_mutex_lock(&s->mu);
+	s->body_mem -= j->body_cap;
+	if (j->key) {
+		j->key->inflight--;
+		j->key->held -= j->held;
+		keyload_put(s->keys, j->key);
+	}
+	if (j->responded && j->resp_len >= TRIM_BYTES) {
+		s->big_answers--;
+		s->trim_wanted = 1;
+	}
+	free(j);
 	if (--s->inflight == 0)
 		pthread_cond_broadcast(&s->idle_cv);
 	pthread_mutex_unlock(&s->mu);
@@ -254,12 +340,86 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("event=mhd msg=\"%s\"", msg);
 }
 
-static void first_call(struct job *j, struct MHD_Connection *c, const char *method)
+/* What the headers say about the body's framing. */
+struct framing {
+	int n_cl, cl_conflict, n_te;
+	char cl[32], te[64];
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->n_cl++ > 0 && strcmp(f->cl, value) != 0)
+			f->cl_conflict = 1;
+		snprintf(f->cl, sizeof(f->cl), "%s", value);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->n_te++;
+		snprintf(f->te, sizeof(f->te), "%s", value);
+	}
+	return MHD_YES;
+}
+
+/* 0, or the HTTP status of a request whose body cannot be framed safely
+ * (two lengths, or an encoding we cannot read), with msg and *code set. */
+static int check_framing(struct job *j, struct MHD_Connection *c, char *msg, size_t cap,
+                         enum err_code *code)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.cl_conflict) {
+		*code = ERR_INVALID_ARGUMENT;
+		snprintf(msg, cap, "conflicting Content-Length headers");
+		return 400;
+	}
+	if (f.n_te > 1 || (f.n_te == 1 && strcasecmp(f.te, "chunked") != 0)) {
+		for (char *p = f.te; *p; p++) {
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"')
+				*p = '?';
+		}
+		*code = ERR_UNIMPLEMENTED;
+		snprintf(msg, cap, "Transfer-Encoding \"%s\"%s is not supported (only chunked)",
+		         f.te, f.n_te > 1 ? " (given more than once)" : "");
+		return 501;
+	}
+	if (f.n_te && f.n_cl) {
+		*code = ERR_INVALID_ARGUMENT;
+		snprintf(msg, cap, "both Content-Length and Transfer-Encoding given");
+		return 400;
+	}
+	j->chunked = f.n_te == 1;
+	return 0;
+}
+
+/* Who the request is for the fair share of the workers: its Authorization
+ * header (one key, one caller), else its address. */
+static void fair_key(struct job *j)
+{
+	if (j->authorization) {
+		uint64_t h = 1469598103934665603ULL;
+		for (const char *p = j->authorization; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+		snprintf(j->fair, sizeof(j->fair), "a:%016llx", (unsigned long long)h);
+	} else {
+		snprintf(j->fair, sizeof(j->fair), "ip:%s", j->client_addr);
+	}
+}
+
+static int first_call(struct job *j, struct MHD_Connection *c, const char *method, char *msg,
+                      size_t cap, enum err_code *code)
 {
 	const char *v;
 	const union MHD_ConnectionInfo *ci;
 
 	j->method = strdup(method ? method : "");
+	if (!j->method)
+		return 0;
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v)
 		j->authorization = strdup(v);
@@ -275,6 +435,10 @@ static void first_call(struct job *j, struct MHD_Connection *c, const char *meth
 			          &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			          j->client_addr, sizeof(j->client_addr));
 	}
+	fair_key(j);
+	int st = check_framing(j, c, msg, cap, code);
+	if (st)
+		return st;
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (v) {
 		char *end;
@@ -282,7 +446,51 @@ static void first_call(struct job *j, struct MHD_Connection *c, const char *meth
 		unsigned long long n = strtoull(v, &end, 10);
 		if (errno || end == v || n > j->srv->max_body)
 			j->too_large = 1;
+		else
+			j->content_length = n;
 	}
+	j->has_body = j->chunked || j->content_length > 0;
+	return 0;
+}
+
+/* Grows the body buffer to cap bytes, counted in max_body_memory.
+ * Returns -1 (nothing changed) past the cap or out of memory. */
+static int grow_body(struct job *j, size_t cap)
+{
+	struct http_server *s = j->srv;
+	size_t more = cap > j->body_cap ? cap - j->body_cap : 0;
+	int ok;
+	if (!more)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	ok = s->body_mem + more <= s->max_body_mem;
+	if (ok)
+		s->body_mem += more;
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		return -1;
+	char *b = realloc(j->body, cap);
+	if (!b) {
+		pthread_mutex_lock(&s->mu);
+		s->body_mem -= more;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	j->body = b;
+	j->body_cap = cap;
+	return 0;
+}
+
+static void drop_body(struct job *j)
+{
+	struct http_server *s = j->srv;
+	free(j->body);
+	j->body = NULL;
+	pthread_mutex_lock(&s->mu);
+	s->body_mem -= j->body_cap;
+	pthread_mutex_unlock(&s->mu);
+	j->body_cap = 0;
+	j->body_len = 0;
 }
 
 /* Returns 0, or -1 when the client keeps sending far past the limit. */
@@ -291,23 +499,20 @@ static int take_body(struct job *j, const char *data, size_t n)
 	size_t max = j->srv->max_body;
 	if (!j->too_large && n > max - j->body_len)
 		j->too_large = 1;
-	if (j->too_large) {
-		free(j->body);
-		j->body = NULL;
-		j->discarded += n;
-		return j->discarded > DISCARD_FACTOR * max + DISCARD_SLACK ? -1 : 0;
-	}
-	if (j->body_len + n + 1 > j->body_cap) {
+	if (!j->too_large && !j->over_memory && j->body_len + n + 1 > j->body_cap) {
 		size_t cap = j->body_cap ? j->body_cap : 4096;
 		while (cap < j->body_len + n + 1)
 			cap *= 2;
 		if (cap > max + 1)
 			cap = max + 1;
-		char *b = realloc(j->body, cap);
-		if (!b)
-			return -1;
-		j->body = b;
-		j->body_cap = cap;
+		if (grow_body(j, cap) != 0)
+			j->over_memory = 1;
+	}
+	if (j->too_large || j->over_memory) {
+		if (j->body)
+			drop_body(j);
+		j->discarded += n;
+		return j->discarded > DISCARD_FACTOR * max + DISCARD_SLACK ? -1 : 0;
 	}
 	memcpy(j->body + j->body_len, data, n);
 	j->body_len += n;
@@ -315,14 +520,30 @@ static int take_body(struct job *j, const char *data, size_t n)
 	return 0;
 }
 
-static int is_suggest(const struct job *j)
+static int service_path(const struct job *j)
 {
-	size_t n = strlen(j->path), k = strlen(":suggest");
-	return strcmp(j->method, "POST") == 0 && n > k && strcmp(j->path + n - k, ":suggest") == 0;
+	return strcmp(j->method, "GET") == 0 &&
+	       (strcmp(j->path, "/healthz") == 0 || strcmp(j->path, "/metrics") == 0);
 }
 
-static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c)
+/* The router's choice (h.pool), not a second reading of the path. */
+static int queue_for(struct http_server *s, const struct job *j)
 {
+	if (service_path(j))
+		return Q_CTL;
+	if (s->h.pool && s->h.pool(s->h.ctx, j->method, j->path) == HTTP_POOL_SUGGEST)
+		return Q_SUGGEST;
+	return Q_GENERAL;
+}
+
+/* Suspends the connection and queues j on queue qi in state st (J_ADMIT:
+ * only its headers are in; J_QUEUED: the whole request). */
+static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c,
+                                int qi, enum job_state st)
+{
+	struct queue *q = &s->q[qi];
+	if (st == J_QUEUED)
+		connlimit_busy(s->conns, j->cc);
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->mu);
@@ -332,21 +553,54 @@ static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD
 	/* Suspend before a worker can see the job, so its resume always
 	 * comes after this suspend. */
 	MHD_suspend_connection(c);
-	j->state = J_QUEUED;
-	struct job **head = &s->head, **tail = &s->tail;
-	pthread_cond_t *cv = &s->work_cv;
-	if (is_suggest(j)) {
-		head = &s->shead;
-		tail = &s->stail;
-		cv = &s->swork_cv;
-	}
-	if (*tail)
-		(*tail)->next = j;
+	j->state = st;
+	j->q = qi;
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
 	else
-		*head = j;
-	*tail = j;
-	pthread_cond_signal(cv);
+		q->head = j;
+	q->tail = j;
+	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&s->mu);
+	return MHD_YES;
+}
+
+static enum MHD_Result send_busy(struct job *j, const char *msg, const char *route)
+{
+	struct http_resp r = {0};
+	set_error(&r, 503, ERR_UNAVAILABLE, msg, route);
+	r.retry_after = 1;
+	return send_resp(j, &r);
+}
+
+static enum MHD_Result over_memory(struct job *j)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+	         "request bodies in flight exceed max_body_memory (%zu bytes); retry later",
+	         j->srv->max_body_mem);
+	return send_busy(j, msg, "http.body_memory");
+}
+
+static enum MHD_Result on_headers(struct http_server *s, struct job *j, struct MHD_Connection *c,
+                                  const char *method)
+{
+	char msg[160];
+	enum err_code code = ERR_INVALID_ARGUMENT;
+	int st = first_call(j, c, method, msg, sizeof(msg), &code);
+	if (!j->method)
+		return MHD_NO;
+	if (st)
+		return send_error(j, st, code, msg, "http.bad_request");
+	if (j->too_large)
+		return MHD_YES; /* on_request answers 413 */
+	/* Key and route are checked before a byte of the body is read. */
+	if (j->has_body && s->h.admit && !service_path(j))
+		return dispatch(s, j, c, Q_CTL, J_ADMIT);
+	j->state = J_BODY;
+	if (j->content_length && grow_body(j, j->content_length + 1) != 0)
+		return over_memory(j);
 	return MHD_YES;
 }
 
@@ -364,24 +618,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_NO; /* out of memory in on_uri */
 	switch (j->state) {
 	case J_NEW:
-		first_call(j, c, method);
-		if (!j->method)
+		if (on_headers(s, j, c, method) != MHD_YES)
 			return MHD_NO;
+		if (j->state != J_NEW || !j->too_large)
+			return MHD_YES;
+		break; /* answer 413 now, before the client sends the body */
+	case J_ADMITTED:
 		j->state = J_BODY;
-		if (j->too_large)
-			break; /* answer now, before the client sends the body */
-		return MHD_YES;
+		if (j->content_length && grow_body(j, j->content_length + 1) != 0)
+			return over_memory(j);
+		if (!*upload_data_size)
+			return MHD_YES;
+		/* FALLTHROUGH */
 	case J_BODY:
 		if (*upload_data_size) {
 			int rc = take_body(j, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 			return rc == 0 ? MHD_YES : MHD_NO;
 		}
+		if (j->over_memory && !j->too_large)
+			return over_memory(j);
 		if (!j->too_large)
-			return dispatch(s, j, c);
+			return dispatch(s, j, c, queue_for(s, j), J_QUEUED);
 		break;
 	case J_DONE:
 		return send_resp(j, &j->resp);
+	case J_ADMIT:
 	case J_QUEUED:
 		return MHD_NO; /* resumed without an answer: cannot happen */
 	case J_SENT:
@@ -403,6 +665,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return send_error(j, 413, ERR_INVALID_ARGUMENT, msg, "http.body_too_large");
 }
 
+static size_t connection_metrics(struct http_server *s, char *buf, size_t cap);
+
 static void serve_metrics(struct http_server *s, struct http_resp *r)
 {
 	char *buf = malloc(METRICS_CAP);
@@ -412,6 +676,7 @@ static void serve_metrics(struct http_server *s, struct http_resp *r)
 		return;
 	}
 	n = metrics_render(buf, METRICS_CAP);
+	n += connection_metrics(s, buf + n, METRICS_CAP - n);
 	if (s->h.metrics && n + 1 < METRICS_CAP) {
 		size_t m = s->h.metrics(s->h.ctx, buf + n, METRICS_CAP - n);
 		if (m < METRICS_CAP - n)
@@ -422,6 +687,21 @@ static void serve_metrics(struct http_server *s, struct http_resp *r)
 	r->body = buf;
 	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	r->route = "metrics";
+}
+
+static struct http_req request_of(struct job *j)
+{
+	struct http_req q = {
+	    .method = j->method,
+	    .path = j->path,
+	    .query = j->query,
+	    .body = j->body ? j->body : "",
+	    .body_len = j->body_len,
+	    .authorization = j->authorization,
+	    .client_addr = j->client_addr,
+	    .job = j,
+	};
+	return q;
 }
 
 static void run(struct http_server *s, struct job *j, int closing)
@@ -444,15 +724,7 @@ static void run(struct http_server *s, struct job *j, int closing)
 	} else if (get && strcmp(j->path, "/metrics") == 0) {
 		serve_metrics(s, r);
 	} else {
-		struct http_req q = {
-		    .method = j->method,
-		    .path = j->path,
-		    .query = j->query,
-		    .body = j->body ? j->body : "",
-		    .body_len = j->body_len,
-		    .authorization = j->authorization,
-		    .client_addr = j->client_addr,
-		};
+		struct http_req q = request_of(j);
 		s->h.handle(s->h.ctx, &q, r);
 		if (r->status < 100 || r->status > 599) {
 			log_error("event=bad_handler_status status=%d path=\"%s\"", r->status,
@@ -460,45 +732,182 @@ static void run(struct http_server *s, struct job *j, int closing)
 			set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
 		}
 	}
+	j->state = J_DONE;
 }
 
-static void work(struct http_server *s, struct job **head, struct job **tail, pthread_cond_t *cv)
+/* The admission of a request with a body, from its headers alone. */
+static void admit(struct http_server *s, struct job *j, int closing)
+{
+	struct http_resp *r = &j->resp;
+	memset(r, 0, sizeof(*r));
+	j->state = J_DONE;
+	if (closing) {
+		set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
+		          "http.unavailable");
+		return;
+	}
+	struct http_req q = request_of(j);
+	q.body = "";
+	q.body_len = 0;
+	q.headers_only = 1;
+	s->h.admit(s->h.ctx, &q, r);
+	if (r->status == 0) {
+		free(r->body);
+		memset(r, 0, sizeof(*r));
+		j->state = J_ADMITTED;
+	} else if (r->status < 100 || r->status > 599) {
+		set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
+	}
+}
+
+/* The oldest job of q whose caller runs fewer than q->fair_cap jobs (any
+ * job once closing); NULL when none. Called locked. */
+static struct job *take(struct http_server *s, struct queue *q)
+{
+	struct job *prev = NULL;
+	for (struct job *j = q->head; j; prev = j, j = j->next) {
+		struct keyload_entry *e = NULL;
+		if (q->fair_cap && !s->closing) {
+			e = keyload_get(q->fair, j->fair, 0);
+			if (e && e->running >= q->fair_cap)
+				continue;
+			if (!e)
+				e = keyload_get(q->fair, j->fair, 1);
+			if (e)
+				e->running++;
+		}
+		if (prev)
+			prev->next = j->next;
+		else
+			q->head = j->next;
+		if (q->tail == j)
+			q->tail = prev;
+		j->next = NULL;
+		j->fair_ent = e;
+		return j;
+	}
+	return NULL;
+}
+
+static void work(struct http_server *s, struct queue *q)
 {
 	for (;;) {
 		struct job *j;
 		int closing;
 		pthread_mutex_lock(&s->mu);
-		while (!*head && !s->closing)
-			pthread_cond_wait(cv, &s->mu);
-		j = *head;
+		while (!(j = take(s, q)) && !s->closing)
+			pthread_cond_wait(&q->cv, &s->mu);
 		if (!j) {
 			pthread_mutex_unlock(&s->mu);
 			return;
 		}
-		*head = j->next;
-		if (!*head)
-			*tail = NULL;
 		closing = s->closing;
 		pthread_mutex_unlock(&s->mu);
 
-		run(s, j, closing);
-		j->state = J_DONE;
+		if (j->state == J_ADMIT)
+			admit(s, j, closing);
+		else
+			run(s, j, closing);
+		if (j->fair_ent) {
+			pthread_mutex_lock(&s->mu);
+			j->fair_ent->running--;
+			keyload_put(q->fair, j->fair_ent);
+			j->fair_ent = NULL;
+			/* A job of this caller may have been passed over. */
+			if (q->head)
+				pthread_cond_signal(&q->cv);
+			pthread_mutex_unlock(&s->mu);
+		}
 		MHD_resume_connection(j->conn);
 	}
 }
 
 static void *worker(void *arg)
 {
-	struct http_server *s = arg;
-	work(s, &s->head, &s->tail, &s->work_cv);
+	struct worker_arg *w = arg;
+	work(w->s, &w->s->q[w->q]);
 	return NULL;
 }
 
-static void *suggest_worker(void *arg)
+int http_key_admit(const struct http_req *req, const char *key, int *retry_after, struct err *e)
+{
+	struct job *j = req->job;
+	struct keyload_entry *k;
+	int over = 0;
+	if (!j || j->key)
+		return 0;
+	struct http_server *s = j->srv;
+	pthread_mutex_lock(&s->mu);
+	k = keyload_get(s->keys, key, 1);
+	if (k && k->inflight >= s->max_key_requests)
+		over = 1;
+	else if (k && k->held >= s->max_key_answer)
+		over = 2;
+	else if (k) {
+		k->inflight++;
+		j->key = k;
+	}
+	if (over)
+		keyload_put(s->keys, k);
+	pthread_mutex_unlock(&s->mu);
+	if (!over)
+		return 0;
+	*retry_after = 1;
+	if (over == 1)
+		return err_set(e, ERR_RESOURCE_EXHAUSTED,
+		               "API key %.64s has %ld requests in flight, the limit "
+		               "(max_requests_per_key); retry after 1 s",
+		               key, s->max_key_requests);
+	return err_set(e, ERR_RESOURCE_EXHAUSTED,
+	               "answers to API key %.64s not yet read by its clients exceed "
+	               "max_answer_bytes_per_key (%zu bytes); retry after 1 s",
+	               key, s->max_key_answer);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? connlimit_open(s->conns, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		connlimit_close(s->conns, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* The reaper's round: after a burst of large answers is over, give the
+ * memory back to the system (glibc keeps freed heap otherwise). */
+static void on_tick(void *arg)
 {
 	struct http_server *s = arg;
-	work(s, &s->shead, &s->stail, &s->swork_cv);
-	return NULL;
+	int trim;
+	pthread_mutex_lock(&s->mu);
+	trim = s->trim_wanted && s->big_answers == 0;
+	if (trim)
+		s->trim_wanted = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (trim)
+		malloc_trim(0);
+}
+
+static size_t connection_metrics(struct http_server *s, char *buf, size_t cap)
+{
+	struct connlimit_stats st;
+	connlimit_stats(s->conns, &st);
+	int n = snprintf(buf, cap,
+	                 "# HELP sibyl_http_connections Open client connections.\n"
+	                 "# TYPE sibyl_http_connections gauge\n"
+	                 "sibyl_http_connections %ld\n"
+	                 "# HELP sibyl_http_connections_shed_total Connections closed by sibyld: "
+	                 "request_timeout_s missed, or to keep connection_headroom free.\n"
+	                 "# TYPE sibyl_http_connections_shed_total counter\n"
+	                 "sibyl_http_connections_shed_total{reason=\"deadline\"} %ld\n"
+	                 "sibyl_http_connections_shed_total{reason=\"headroom\"} %ld\n",
+	                 st.open, st.shed_deadline, st.shed_pressure);
+	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 static char *read_pem(const char *path, char *err, size_t errlen)
@@ -534,8 +943,8 @@ static void stop_workers(struct http_server *s)
 {
 	pthread_mutex_lock(&s->mu);
 	s->closing = 1;
-	pthread_cond_broadcast(&s->work_cv);
-	pthread_cond_broadcast(&s->swork_cv);
+	for (int i = 0; i < NQ; i++)
+		pthread_cond_broadcast(&s->q[i].cv);
 	pthread_mutex_unlock(&s->mu);
 	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i], NULL);
@@ -544,14 +953,68 @@ static void stop_workers(struct http_server *s)
 
 static void destroy(struct http_server *s)
 {
+	connlimit_free(s->conns);
 	free(s->workers);
+	free(s->wargs);
 	free(s->cert_pem);
 	free(s->key_pem);
-	pthread_cond_destroy(&s->work_cv);
-	pthread_cond_destroy(&s->swork_cv);
+	for (int i = 0; i < NQ; i++) {
+		pthread_cond_destroy(&s->q[i].cv);
+		keyload_free(s->q[i].fair);
+	}
+	keyload_free(s->keys);
 	pthread_cond_destroy(&s->idle_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+/* The worker threads: cfg->threads general, cfg->suggest_threads for
+ * trials:suggest, CTL_THREADS for health, metrics and admissions. */
+static int start_workers(struct http_server *s, const struct config *cfg)
+{
+	int n[NQ];
+	n[Q_GENERAL] = cfg->threads > 0 ? cfg->threads : 1;
+	n[Q_SUGGEST] = cfg->suggest_threads > 0 ? cfg->suggest_threads : 1;
+	n[Q_CTL] = CTL_THREADS;
+	int n_all = n[Q_GENERAL] + n[Q_SUGGEST] + n[Q_CTL];
+	s->workers = calloc((size_t)n_all, sizeof(pthread_t));
+	s->wargs = calloc((size_t)n_all, sizeof(*s->wargs));
+	if (!s->workers || !s->wargs)
+		return -1;
+	for (int qi = 0; qi < NQ; qi++) {
+		/* One caller never holds every worker of a pool. */
+		s->q[qi].fair_cap = qi == Q_CTL ? 0 : (n[qi] > 1 ? n[qi] - 1 : 1);
+		for (int i = 0; i < n[qi]; i++) {
+			struct worker_arg *w = &s->wargs[s->nworkers];
+			w->s = s;
+			w->q = qi;
+			if (pthread_create(&s->workers[s->nworkers], NULL, worker, w) != 0)
+				return -1;
+			s->nworkers++;
+		}
+	}
+	return 0;
+}
+
+/* Fewer connections than MHD may open file descriptors. */
+static int connection_cap(const struct config *cfg)
+{
+	struct rlimit rl;
+	int cap = cfg->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)cap + 64 > rl.rlim_cur) {
+		if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)cap + 64 : rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if ((rlim_t)cap + 64 > rl.rlim_cur) {
+			cap = rl.rlim_cur > 128 ? (int)(rl.rlim_cur - 64) : 64;
+			log_warn("event=max_connections_lowered max_connections=%d open_files=%ld",
+			         cap, (long)rl.rlim_cur);
+		}
+	}
+	return cap;
 }
 
 struct http_server *http_start(const struct config *cfg, const struct http_handlers *h, int *port,
@@ -562,7 +1025,7 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	struct sockaddr_storage addr;
 	char portstr[16];
 	unsigned int flags;
-	int rc, io_threads, tls = cfg->tls_cert[0] != '\0';
+	int rc, io_threads, max_conns, tls = cfg->tls_cert[0] != '\0';
 	pthread_condattr_t ca;
 
 	if (!h || !h->handle) {
@@ -576,10 +1039,16 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	}
 	s->h = *h;
 	s->max_body = cfg->max_body_bytes;
+	s->max_body_mem = cfg->max_body_memory;
+	s->max_key_requests = cfg->max_requests_per_key;
+	s->max_key_answer = cfg->max_answer_bytes_per_key;
 	s->shutdown_ms = cfg->shutdown_timeout_ms;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work_cv, NULL);
-	pthread_cond_init(&s->swork_cv, NULL);
+	for (int i = 0; i < NQ; i++) {
+		pthread_cond_init(&s->q[i].cv, NULL);
+		s->q[i].fair = keyload_new();
+	}
+	s->keys = keyload_new();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->idle_cv, &ca);
@@ -625,21 +1094,24 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	 * 100,000-trial study (162 -> 94 MiB measured, docs/benchmarks.md).
 	 * Two arenas are plenty for the cores this runs on. */
 	mallopt(M_ARENA_MAX, 2);
-	s->n_general = cfg->threads > 0 ? cfg->threads : 1;
-	int n_all = s->n_general + (cfg->suggest_threads > 0 ? cfg->suggest_threads : 1);
-	s->workers = calloc((size_t)n_all, sizeof(pthread_t));
-	if (!s->workers) {
-		snprintf(err, errlen, "out of memory");
+	max_conns = connection_cap(cfg);
+	struct connlimit_opts co = {
+	    .max_connections = max_conns,
+	    .headroom = cfg->connection_headroom < max_conns ? cfg->connection_headroom : 0,
+	    .timeout_ms = cfg->request_timeout_s * 1000,
+	    .grace_ms = SHED_GRACE_MS,
+	    .tick_ms = 200,
+	    .tick = on_tick,
+	    .tick_arg = s,
+	};
+	int tables = s->keys != NULL;
+	for (int i = 0; i < NQ; i++)
+		tables = tables && s->q[i].fair;
+	s->conns = tables ? connlimit_new(&co) : NULL;
+	if (!s->conns || start_workers(s, cfg) != 0) {
+		snprintf(err, errlen, "cannot start worker threads");
+		stop_workers(s);
 		goto fail;
-	}
-	for (int i = 0; i < n_all; i++) {
-		if (pthread_create(&s->workers[i], NULL, i < s->n_general ? worker : suggest_worker,
-		                   s) != 0) {
-			snprintf(err, errlen, "cannot start worker threads");
-			stop_workers(s);
-			goto fail;
-		}
-		s->nworkers++;
 	}
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
@@ -666,6 +1138,9 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_address, NULL);
 	if (tls) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem);

@@ -106,7 +106,7 @@ static size_t gauges(void *ctx, char *buf, size_t cap)
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-static const struct http_handlers handlers = {handle, healthy, gauges, NULL};
+static const struct http_handlers handlers = {handle, healthy, gauges, NULL, NULL, NULL};
 
 static int calls(void)
 {
