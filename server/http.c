@@ -82,6 +82,7 @@ struct queue {
 	pthread_cond_t cv;
 	int fair_cap;         /* most jobs one caller may run at once; 0: no cap */
 	struct keyload *fair; /* running jobs by caller */
+	long served;          /* jobs taken, for /metrics */
 };
 
 struct job {
@@ -802,6 +803,7 @@ static void work(struct http_server *s, struct queue *q)
 			return;
 		}
 		closing = s->closing;
+		q->served++;
 		pthread_mutex_unlock(&s->mu);
 
 		if (j->state == J_ADMIT)
@@ -896,7 +898,12 @@ static void on_tick(void *arg)
 static size_t connection_metrics(struct http_server *s, char *buf, size_t cap)
 {
 	struct connlimit_stats st;
+	long served[NQ];
 	connlimit_stats(s->conns, &st);
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < NQ; i++)
+		served[i] = s->q[i].served;
+	pthread_mutex_unlock(&s->mu);
 	int n = snprintf(buf, cap,
 	                 "# HELP sibyl_http_connections Open client connections.\n"
 	                 "# TYPE sibyl_http_connections gauge\n"
@@ -905,8 +912,16 @@ static size_t connection_metrics(struct http_server *s, char *buf, size_t cap)
 	                 "request_timeout_s missed, or to keep connection_headroom free.\n"
 	                 "# TYPE sibyl_http_connections_shed_total counter\n"
 	                 "sibyl_http_connections_shed_total{reason=\"deadline\"} %ld\n"
-	                 "sibyl_http_connections_shed_total{reason=\"headroom\"} %ld\n",
-	                 st.open, st.shed_deadline, st.shed_pressure);
+	                 "sibyl_http_connections_shed_total{reason=\"headroom\"} %ld\n"
+	                 "# HELP sibyl_http_pool_jobs_total Jobs taken by each worker pool "
+	                 "(control: /healthz, /metrics and the admission of requests with a "
+	                 "body).\n"
+	                 "# TYPE sibyl_http_pool_jobs_total counter\n"
+	                 "sibyl_http_pool_jobs_total{pool=\"general\"} %ld\n"
+	                 "sibyl_http_pool_jobs_total{pool=\"suggest\"} %ld\n"
+	                 "sibyl_http_pool_jobs_total{pool=\"control\"} %ld\n",
+	                 st.open, st.shed_deadline, st.shed_pressure, served[Q_GENERAL],
+	                 served[Q_SUGGEST], served[Q_CTL]);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
