@@ -1,6 +1,7 @@
 /* The HTTP front. libmicrohttpd's thread pool does the socket I/O only;
  * each complete request is suspended and handed to a pool of cfg->threads
- * workers that run the handler and resume the connection with the answer.
+ * workers that run the handler and resume the connection with the answer
+ * (the pools are in http_pool.c).
  * The reason: in MHD's pool one I/O thread may hold several connections,
  * so a handler that blocks (a suggest fitting a GP) would stall requests
  * that merely share its thread. With the workers, cfg->threads requests
@@ -51,12 +52,12 @@
 #include "config.h"
 #include "connlimit.h"
 #include "error.h"
+#include "http_internal.h"
 #include "keyload.h"
 #include "log.h"
 #include "metrics.h"
 
 #define MAX_PEM_BYTES  (1024 * 1024)
-#define METRICS_CAP    (1024 * 1024)
 #define IDLE_TIMEOUT_S 60
 #define FINAL_GRACE_S  1
 #define MAX_IO_THREADS 4
@@ -66,84 +67,9 @@
  * and close the connection. */
 #define DISCARD_FACTOR 4
 #define DISCARD_SLACK  (1024 * 1024)
-#define CTL_THREADS    2
 /* Under connection pressure, a connection that has not sent its request
  * within this long is shed first. */
 #define SHED_GRACE_MS 1000
-/* Freed answers at least this large ask the reaper to return memory to the
- * system (malloc_trim) once no large answer is left. */
-#define TRIM_BYTES (1024 * 1024)
-
-enum job_state { J_NEW, J_ADMIT, J_ADMITTED, J_BODY, J_QUEUED, J_DONE, J_SENT };
-enum { Q_GENERAL = HTTP_POOL_GENERAL, Q_SUGGEST = HTTP_POOL_SUGGEST, Q_CTL, NQ };
-
-struct queue {
-	struct job *head, *tail;
-	pthread_cond_t cv;
-	int fair_cap;         /* most jobs one caller may run at once; 0: no cap */
-	struct keyload *fair; /* running jobs by caller */
-	long served;          /* jobs taken, for /metrics */
-};
-
-struct job {
-	struct http_server *srv;
-	struct MHD_Connection *conn;
-	struct job *next; /* in the work queue */
-	enum job_state state;
-	char *uri;  /* the request target as received; path and query point in */
-	char *path; /* NUL-terminated at the '?' */
-	const char *query;
-	char *method;
-	char *authorization;
-	char client_addr[INET6_ADDRSTRLEN];
-	char *body;
-	size_t body_len, body_cap, discarded; /* body_cap counts in max_body_memory */
-	int too_large;
-	int has_body;                      /* Content-Length > 0, or chunked */
-	unsigned long long content_length; /* when has_body without chunked */
-	int chunked;
-	int over_memory;                /* a chunked body past max_body_memory */
-	int q;                          /* Q_*: the queue it went to */
-	char fair[KEYLOAD_KEY_MAX + 1]; /* who it is for the fair share */
-	struct keyload_entry *fair_ent; /* while a worker runs it */
-	struct keyload_entry *key;      /* once http_key_admit let it in */
-	size_t held;                    /* answer bytes counted against key */
-	size_t resp_len;                /* bytes of the answer sent */
-	struct connlimit_conn *cc;
-	struct http_resp resp; /* filled by the worker */
-	struct timespec t0;
-	int responded, status;
-	const char *route;
-};
-
-struct http_server {
-	struct MHD_Daemon *d;
-	struct http_handlers h;
-	size_t max_body;
-	int shutdown_ms;
-	char *cert_pem, *key_pem;
-	pthread_mutex_t mu;
-	pthread_cond_t idle_cv;        /* http_stop: inflight reached 0 */
-	struct queue q[NQ];            /* Q_*; a worker waits on its queue's cv */
-	struct keyload *keys;          /* by API key: requests in flight, answer bytes */
-	struct connlimit *conns;       /* deadlines and headroom */
-	size_t body_mem, max_body_mem; /* bytes of bodies held, and the cap */
-	long max_key_requests;
-	size_t max_key_answer;
-	size_t big_answers; /* answers of TRIM_BYTES or more not yet freed */
-	int trim_wanted;    /* one such was freed since the last trim */
-	long inflight;      /* requests between their request line and completion */
-	int draining;       /* quiesced: answers carry Connection: close */
-	int closing;        /* drain over: no new jobs, queued ones get 503 */
-	pthread_t *workers;
-	int nworkers;
-	struct worker_arg {
-		struct http_server *s;
-		int q;
-	} * wargs;
-	int starting;        /* inside MHD_start_daemon */
-	char mhd_error[256]; /* MHD's first message then, for http_start's error */
-};
 
 static double since(const struct timespec *t0)
 {
@@ -162,8 +88,8 @@ static char *envelope(int http_status, enum err_code code, const char *msg)
 	return s;
 }
 
-static void set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
-                      const char *route)
+void http_set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
+                    const char *route)
 {
 	free(r->body);
 	r->status = http_status;
@@ -185,8 +111,10 @@ static void hold_answer(struct job *j, size_t len)
 		j->key->held += len;
 		j->held = len;
 	}
-	if (len >= TRIM_BYTES)
+	if (len >= TRIM_BYTES) {
 		s->big_answers++;
+		s->quiet_ticks = 0;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -232,7 +160,7 @@ static enum MHD_Result send_error(struct job *j, int http_status, enum err_code 
                                   const char *msg, const char *route)
 {
 	struct http_resp r = {0};
-	set_error(&r, http_status, code, msg, route);
+	http_set_error(&r, http_status, code, msg, route);
 	return send_resp(j, &r);
 }
 
@@ -521,22 +449,6 @@ static int take_body(struct job *j, const char *data, size_t n)
 	return 0;
 }
 
-static int service_path(const struct job *j)
-{
-	return strcmp(j->method, "GET") == 0 &&
-	       (strcmp(j->path, "/healthz") == 0 || strcmp(j->path, "/metrics") == 0);
-}
-
-/* The router's choice (h.pool), not a second reading of the path. */
-static int queue_for(struct http_server *s, const struct job *j)
-{
-	if (service_path(j))
-		return Q_CTL;
-	if (s->h.pool && s->h.pool(s->h.ctx, j->method, j->path) == HTTP_POOL_SUGGEST)
-		return Q_SUGGEST;
-	return Q_GENERAL;
-}
-
 /* Suspends the connection and queues j on queue qi in state st (J_ADMIT:
  * only its headers are in; J_QUEUED: the whole request). */
 static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c,
@@ -570,7 +482,7 @@ static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD
 static enum MHD_Result send_busy(struct job *j, const char *msg, const char *route)
 {
 	struct http_resp r = {0};
-	set_error(&r, 503, ERR_UNAVAILABLE, msg, route);
+	http_set_error(&r, 503, ERR_UNAVAILABLE, msg, route);
 	r.retry_after = 1;
 	return send_resp(j, &r);
 }
@@ -597,7 +509,7 @@ static enum MHD_Result on_headers(struct http_server *s, struct job *j, struct M
 	if (j->too_large)
 		return MHD_YES; /* on_request answers 413 */
 	/* Key and route are checked before a byte of the body is read. */
-	if (j->has_body && s->h.admit && !service_path(j))
+	if (j->has_body && s->h.admit && !http_service_path(j))
 		return dispatch(s, j, c, Q_CTL, J_ADMIT);
 	j->state = J_BODY;
 	if (j->content_length && grow_body(j, j->content_length + 1) != 0)
@@ -640,7 +552,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (j->over_memory && !j->too_large)
 			return over_memory(j);
 		if (!j->too_large)
-			return dispatch(s, j, c, queue_for(s, j), J_QUEUED);
+			return dispatch(s, j, c, http_queue_for(s, j), J_QUEUED);
 		break;
 	case J_DONE:
 		return send_resp(j, &j->resp);
@@ -666,206 +578,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return send_error(j, 413, ERR_INVALID_ARGUMENT, msg, "http.body_too_large");
 }
 
-static size_t connection_metrics(struct http_server *s, char *buf, size_t cap);
-
-static void serve_metrics(struct http_server *s, struct http_resp *r)
-{
-	char *buf = malloc(METRICS_CAP);
-	size_t n;
-	if (!buf) {
-		set_error(r, 500, ERR_INTERNAL, "out of memory", "metrics");
-		return;
-	}
-	n = metrics_render(buf, METRICS_CAP);
-	n += connection_metrics(s, buf + n, METRICS_CAP - n);
-	if (s->h.metrics && n + 1 < METRICS_CAP) {
-		size_t m = s->h.metrics(s->h.ctx, buf + n, METRICS_CAP - n);
-		if (m < METRICS_CAP - n)
-			n += m;
-	}
-	buf[n] = '\0';
-	r->status = 200;
-	r->body = buf;
-	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	r->route = "metrics";
-}
-
-static struct http_req request_of(struct job *j)
-{
-	struct http_req q = {
-	    .method = j->method,
-	    .path = j->path,
-	    .query = j->query,
-	    .body = j->body ? j->body : "",
-	    .body_len = j->body_len,
-	    .authorization = j->authorization,
-	    .client_addr = j->client_addr,
-	    .job = j,
-	};
-	return q;
-}
-
-static void run(struct http_server *s, struct job *j, int closing)
-{
-	struct http_resp *r = &j->resp;
-	int get = strcmp(j->method, "GET") == 0;
-
-	memset(r, 0, sizeof(*r));
-	if (closing) {
-		set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
-		          "http.unavailable");
-	} else if (get && strcmp(j->path, "/healthz") == 0) {
-		if (!s->h.healthy || s->h.healthy(s->h.ctx) == 0) {
-			r->status = 200;
-			r->body = strdup("{\"status\":\"ok\"}");
-			r->route = "healthz";
-		} else {
-			set_error(r, 503, ERR_UNAVAILABLE, "the store is not answering", "healthz");
-		}
-	} else if (get && strcmp(j->path, "/metrics") == 0) {
-		serve_metrics(s, r);
-	} else {
-		struct http_req q = request_of(j);
-		s->h.handle(s->h.ctx, &q, r);
-		if (r->status < 100 || r->status > 599) {
-			log_error("event=bad_handler_status status=%d path=\"%s\"", r->status,
-			          j->path);
-			set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
-		}
-	}
-	j->state = J_DONE;
-}
-
-/* The admission of a request with a body, from its headers alone. */
-static void admit(struct http_server *s, struct job *j, int closing)
-{
-	struct http_resp *r = &j->resp;
-	memset(r, 0, sizeof(*r));
-	j->state = J_DONE;
-	if (closing) {
-		set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
-		          "http.unavailable");
-		return;
-	}
-	struct http_req q = request_of(j);
-	q.body = "";
-	q.body_len = 0;
-	q.headers_only = 1;
-	s->h.admit(s->h.ctx, &q, r);
-	if (r->status == 0) {
-		free(r->body);
-		memset(r, 0, sizeof(*r));
-		j->state = J_ADMITTED;
-	} else if (r->status < 100 || r->status > 599) {
-		set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
-	}
-}
-
-/* The oldest job of q whose caller runs fewer than q->fair_cap jobs (any
- * job once closing); NULL when none. Called locked. */
-static struct job *take(struct http_server *s, struct queue *q)
-{
-	struct job *prev = NULL;
-	for (struct job *j = q->head; j; prev = j, j = j->next) {
-		struct keyload_entry *e = NULL;
-		if (q->fair_cap && !s->closing) {
-			e = keyload_get(q->fair, j->fair, 0);
-			if (e && e->running >= q->fair_cap)
-				continue;
-			if (!e)
-				e = keyload_get(q->fair, j->fair, 1);
-			if (e)
-				e->running++;
-		}
-		if (prev)
-			prev->next = j->next;
-		else
-			q->head = j->next;
-		if (q->tail == j)
-			q->tail = prev;
-		j->next = NULL;
-		j->fair_ent = e;
-		return j;
-	}
-	return NULL;
-}
-
-static void work(struct http_server *s, struct queue *q)
-{
-	for (;;) {
-		struct job *j;
-		int closing;
-		pthread_mutex_lock(&s->mu);
-		while (!(j = take(s, q)) && !s->closing)
-			pthread_cond_wait(&q->cv, &s->mu);
-		if (!j) {
-			pthread_mutex_unlock(&s->mu);
-			return;
-		}
-		closing = s->closing;
-		q->served++;
-		pthread_mutex_unlock(&s->mu);
-
-		if (j->state == J_ADMIT)
-			admit(s, j, closing);
-		else
-			run(s, j, closing);
-		if (j->fair_ent) {
-			pthread_mutex_lock(&s->mu);
-			j->fair_ent->running--;
-			keyload_put(q->fair, j->fair_ent);
-			j->fair_ent = NULL;
-			/* A job of this caller may have been passed over. */
-			if (q->head)
-				pthread_cond_signal(&q->cv);
-			pthread_mutex_unlock(&s->mu);
-		}
-		MHD_resume_connection(j->conn);
-	}
-}
-
-static void *worker(void *arg)
-{
-	struct worker_arg *w = arg;
-	work(w->s, &w->s->q[w->q]);
-	return NULL;
-}
-
-int http_key_admit(const struct http_req *req, const char *key, int *retry_after, struct err *e)
-{
-	struct job *j = req->job;
-	struct keyload_entry *k;
-	int over = 0;
-	if (!j || j->key)
-		return 0;
-	struct http_server *s = j->srv;
-	pthread_mutex_lock(&s->mu);
-	k = keyload_get(s->keys, key, 1);
-	if (k && k->inflight >= s->max_key_requests)
-		over = 1;
-	else if (k && k->held >= s->max_key_answer)
-		over = 2;
-	else if (k) {
-		k->inflight++;
-		j->key = k;
-	}
-	if (over)
-		keyload_put(s->keys, k);
-	pthread_mutex_unlock(&s->mu);
-	if (!over)
-		return 0;
-	*retry_after = 1;
-	if (over == 1)
-		return err_set(e, ERR_RESOURCE_EXHAUSTED,
-		               "API key %.64s has %ld requests in flight, the limit "
-		               "(max_requests_per_key); retry after 1 s",
-		               key, s->max_key_requests);
-	return err_set(e, ERR_RESOURCE_EXHAUSTED,
-	               "answers to API key %.64s not yet read by its clients exceed "
-	               "max_answer_bytes_per_key (%zu bytes); retry after 1 s",
-	               key, s->max_key_answer);
-}
-
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -878,51 +590,6 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		connlimit_close(s->conns, *socket_context);
 		*socket_context = NULL;
 	}
-}
-
-/* The reaper's round: after a burst of large answers is over, give the
- * memory back to the system (glibc keeps freed heap otherwise). */
-static void on_tick(void *arg)
-{
-	struct http_server *s = arg;
-	int trim;
-	pthread_mutex_lock(&s->mu);
-	trim = s->trim_wanted && s->big_answers == 0;
-	if (trim)
-		s->trim_wanted = 0;
-	pthread_mutex_unlock(&s->mu);
-	if (trim)
-		malloc_trim(0);
-}
-
-static size_t connection_metrics(struct http_server *s, char *buf, size_t cap)
-{
-	struct connlimit_stats st;
-	long served[NQ];
-	connlimit_stats(s->conns, &st);
-	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < NQ; i++)
-		served[i] = s->q[i].served;
-	pthread_mutex_unlock(&s->mu);
-	int n = snprintf(buf, cap,
-	                 "# HELP sibyl_http_connections Open client connections.\n"
-	                 "# TYPE sibyl_http_connections gauge\n"
-	                 "sibyl_http_connections %ld\n"
-	                 "# HELP sibyl_http_connections_shed_total Connections closed by sibyld: "
-	                 "request_timeout_s missed, or to keep connection_headroom free.\n"
-	                 "# TYPE sibyl_http_connections_shed_total counter\n"
-	                 "sibyl_http_connections_shed_total{reason=\"deadline\"} %ld\n"
-	                 "sibyl_http_connections_shed_total{reason=\"headroom\"} %ld\n"
-	                 "# HELP sibyl_http_pool_jobs_total Jobs taken by each worker pool "
-	                 "(control: /healthz, /metrics and the admission of requests with a "
-	                 "body).\n"
-	                 "# TYPE sibyl_http_pool_jobs_total counter\n"
-	                 "sibyl_http_pool_jobs_total{pool=\"general\"} %ld\n"
-	                 "sibyl_http_pool_jobs_total{pool=\"suggest\"} %ld\n"
-	                 "sibyl_http_pool_jobs_total{pool=\"control\"} %ld\n",
-	                 st.open, st.shed_deadline, st.shed_pressure, served[Q_GENERAL],
-	                 served[Q_SUGGEST], served[Q_CTL]);
-	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 static char *read_pem(const char *path, char *err, size_t errlen)
@@ -954,18 +621,6 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-static void stop_workers(struct http_server *s)
-{
-	pthread_mutex_lock(&s->mu);
-	s->closing = 1;
-	for (int i = 0; i < NQ; i++)
-		pthread_cond_broadcast(&s->q[i].cv);
-	pthread_mutex_unlock(&s->mu);
-	for (int i = 0; i < s->nworkers; i++)
-		pthread_join(s->workers[i], NULL);
-	s->nworkers = 0;
-}
-
 static void destroy(struct http_server *s)
 {
 	connlimit_free(s->conns);
@@ -981,34 +636,6 @@ static void destroy(struct http_server *s)
 	pthread_cond_destroy(&s->idle_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
-}
-
-/* The worker threads: cfg->threads general, cfg->suggest_threads for
- * trials:suggest, CTL_THREADS for health, metrics and admissions. */
-static int start_workers(struct http_server *s, const struct config *cfg)
-{
-	int n[NQ];
-	n[Q_GENERAL] = cfg->threads > 0 ? cfg->threads : 1;
-	n[Q_SUGGEST] = cfg->suggest_threads > 0 ? cfg->suggest_threads : 1;
-	n[Q_CTL] = CTL_THREADS;
-	int n_all = n[Q_GENERAL] + n[Q_SUGGEST] + n[Q_CTL];
-	s->workers = calloc((size_t)n_all, sizeof(pthread_t));
-	s->wargs = calloc((size_t)n_all, sizeof(*s->wargs));
-	if (!s->workers || !s->wargs)
-		return -1;
-	for (int qi = 0; qi < NQ; qi++) {
-		/* One caller never holds every worker of a pool. */
-		s->q[qi].fair_cap = qi == Q_CTL ? 0 : (n[qi] > 1 ? n[qi] - 1 : 1);
-		for (int i = 0; i < n[qi]; i++) {
-			struct worker_arg *w = &s->wargs[s->nworkers];
-			w->s = s;
-			w->q = qi;
-			if (pthread_create(&s->workers[s->nworkers], NULL, worker, w) != 0)
-				return -1;
-			s->nworkers++;
-		}
-	}
-	return 0;
 }
 
 /* Fewer connections than MHD may open file descriptors. */
@@ -1116,16 +743,16 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	    .timeout_ms = cfg->request_timeout_s * 1000,
 	    .grace_ms = SHED_GRACE_MS,
 	    .tick_ms = 200,
-	    .tick = on_tick,
+	    .tick = http_pool_tick,
 	    .tick_arg = s,
 	};
 	int tables = s->keys != NULL;
 	for (int i = 0; i < NQ; i++)
 		tables = tables && s->q[i].fair;
 	s->conns = tables ? connlimit_new(&co) : NULL;
-	if (!s->conns || start_workers(s, cfg) != 0) {
+	if (!s->conns || http_pool_start(s, cfg) != 0) {
 		snprintf(err, errlen, "cannot start worker threads");
-		stop_workers(s);
+		http_pool_stop(s);
 		goto fail;
 	}
 
@@ -1171,7 +798,7 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 		int e = errno;
 		snprintf(err, errlen, "cannot serve on %s port %d: %s", cfg->listen_host,
 		         cfg->listen_port, s->mhd_error[0] ? s->mhd_error : strerror(e));
-		stop_workers(s);
+		http_pool_stop(s);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -1236,7 +863,7 @@ void http_stop(struct http_server *s)
 	/* Workers answer what is still queued with 503 and resume every
 	 * suspended connection (MHD_stop_daemon requires that); a handler
 	 * already running cannot be interrupted, so this waits for it. */
-	stop_workers(s);
+	http_pool_stop(s);
 	/* Answers written after the timeout (503s, the last slow handler's)
 	 * still need a moment to reach their clients. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
