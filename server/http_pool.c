@@ -112,33 +112,44 @@ static void admit(struct http_server *s, struct job *j, int closing)
 	}
 }
 
-/* The oldest job of q whose caller runs fewer than q->fair_cap jobs (any
- * job once closing); NULL when none. Called locked. */
+static void unlink_job(struct queue *q, struct job *prev, struct job *j)
+{
+	if (prev)
+		prev->next = j->next;
+	else
+		q->head = j->next;
+	if (q->tail == j)
+		q->tail = prev;
+	j->next = NULL;
+}
+
+/* The oldest job of q whose caller runs fewer than q->fair_cap jobs; when
+ * every queued job's caller is at its cap, the oldest job all the same (a
+ * worker never idles while work waits: the cap only decides who goes
+ * first). NULL when q is empty. Called locked. */
 static struct job *take(struct http_server *s, struct queue *q)
 {
-	struct job *prev = NULL;
-	for (struct job *j = q->head; j; prev = j, j = j->next) {
-		struct keyload_entry *e = NULL;
-		if (q->fair_cap && !s->closing) {
-			e = keyload_get(q->fair, j->fair, 0);
-			if (e && e->running >= q->fair_cap)
-				continue;
-			if (!e)
-				e = keyload_get(q->fair, j->fair, 1);
-			if (e)
-				e->running++;
-		}
-		if (prev)
-			prev->next = j->next;
-		else
-			q->head = j->next;
-		if (q->tail == j)
-			q->tail = prev;
-		j->next = NULL;
-		j->fair_ent = e;
-		return j;
+	struct job *prev = NULL, *j;
+	struct keyload_entry *e = NULL;
+	for (j = q->head; j; prev = j, j = j->next) {
+		if (!q->fair_cap || s->closing)
+			break;
+		e = keyload_get(q->fair, j->fair, 0);
+		if (!e || e->running < q->fair_cap)
+			break;
 	}
-	return NULL;
+	if (!j) {
+		prev = NULL;
+		j = q->head;
+	}
+	if (!j)
+		return NULL;
+	unlink_job(q, prev, j);
+	e = q->fair_cap ? keyload_get(q->fair, j->fair, 1) : NULL;
+	if (e)
+		e->running++;
+	j->fair_ent = e;
+	return j;
 }
 
 static void work(struct http_server *s, struct queue *q)
@@ -166,9 +177,6 @@ static void work(struct http_server *s, struct queue *q)
 			j->fair_ent->running--;
 			keyload_put(q->fair, j->fair_ent);
 			j->fair_ent = NULL;
-			/* A job of this caller may have been passed over. */
-			if (q->head)
-				pthread_cond_signal(&q->cv);
 			pthread_mutex_unlock(&s->mu);
 		}
 		MHD_resume_connection(j->conn);
@@ -290,7 +298,8 @@ int http_pool_start(struct http_server *s, const struct config *cfg)
 	if (!s->workers || !s->wargs)
 		return -1;
 	for (int qi = 0; qi < NQ; qi++) {
-		/* One caller never holds every worker of a pool. */
+		/* Past all but one worker, a caller's jobs wait while another
+		 * caller's are queued. */
 		s->q[qi].fair_cap = qi == Q_CTL ? 0 : (n[qi] > 1 ? n[qi] - 1 : 1);
 		for (int i = 0; i < n[qi]; i++) {
 			struct worker_arg *w = &s->wargs[s->nworkers];
