@@ -77,6 +77,10 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
  * tests and diagnostics. */
 long http_in_flight(struct http_server *srv);
 
+/* Requests waiting in the worker pools' queues (not yet taken by a
+ * worker); for tests and diagnostics. */
+long http_queued(struct http_server *srv);
+
 /* 1 once http_stop's drain is over (in-flight requests ended or the
  * timeout passed): requests not yet being handled now get 503. */
 int http_closing(struct http_server *srv);

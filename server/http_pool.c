@@ -328,3 +328,15 @@ int http_queue_for(struct http_server *s, const struct job *j)
 		return Q_SUGGEST;
 	return Q_GENERAL;
 }
+
+long http_queued(struct http_server *s)
+{
+	long n = 0;
+	pthread_mutex_lock(&s->mu);
+	for (int i = 0; i < NQ; i++) {
+		for (struct job *j = s->q[i].head; j; j = j->next)
+			n++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}

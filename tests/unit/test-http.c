@@ -26,7 +26,9 @@ static struct {
 	int barrier_need; /* how many must be inside at once */
 	int slow_entered, slow_release;
 	int unhealthy;
-} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+	int gate_in, gate_release; /* /gate: inside; how many may leave */
+	char order[16];            /* first letter of each caller, in handling order */
+} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0, 0, 0, ""};
 
 static void deadline_in(struct timespec *ts, int seconds)
 {
@@ -69,6 +71,30 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 		resp->status = 200;
 		resp->body = strdup("{\"slow\":\"done\"}");
 		resp->route = "test.slow";
+		return;
+	}
+	if (strcmp(req->path, "/gate") == 0 || strcmp(req->path, "/fast") == 0) {
+		/* Notes who came in (Bearer a / Bearer b); /gate then waits
+		 * until one gate_release lets it go. */
+		int gate = req->path[1] == 'g';
+		deadline_in(&dl, 60);
+		pthread_mutex_lock(&T.mu);
+		size_t n = strlen(T.order);
+		if (n + 1 < sizeof(T.order))
+			T.order[n] = req->authorization ? req->authorization[7] : '-';
+		if (gate) {
+			T.gate_in++;
+			pthread_cond_broadcast(&T.cv);
+			while (!T.gate_release &&
+			       pthread_cond_timedwait(&T.cv, &T.mu, &dl) != ETIMEDOUT)
+				;
+			if (T.gate_release)
+				T.gate_release--;
+		}
+		pthread_mutex_unlock(&T.mu);
+		resp->status = 200;
+		resp->body = strdup("{}");
+		resp->route = "test.gate";
 		return;
 	}
 	if (strcmp(req->path, "/retry") == 0) {
@@ -425,6 +451,79 @@ static void test_parallel(int port)
 	ASSERT_EQ_INT(T.barrier_in, 3);
 }
 
+struct caller {
+	pthread_t th;
+	int port;
+	const char *path, *auth;
+	long status;
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+	struct reply r;
+	call(c->port, "GET", c->path, NULL, 0, 0, c->auth, &r);
+	c->status = r.status;
+	return NULL;
+}
+
+static void start_caller(struct caller *c, int port, const char *path, const char *auth)
+{
+	c->port = port;
+	c->path = path;
+	c->auth = auth;
+	pthread_create(&c->th, NULL, caller_main, c);
+}
+
+/* Two workers, both held by caller a; a's two more requests and then b's
+ * one are queued. When one worker frees, it takes b's request first: a
+ * already runs all but one worker and must wait while b's is queued. */
+static void test_fair_share(void)
+{
+	struct config cfg;
+	char err[256];
+	int port = 0;
+	struct caller c[5];
+	test_config(&cfg, 2);
+	struct http_server *srv = http_start(&cfg, &handlers, &port, err, sizeof(err));
+	ASSERT_TRUE(srv != NULL);
+	if (!srv)
+		return;
+	T.order[0] = '\0';
+	T.gate_in = T.gate_release = 0;
+	start_caller(&c[0], port, "/gate", "Bearer a");
+	start_caller(&c[1], port, "/gate", "Bearer a");
+	pthread_mutex_lock(&T.mu);
+	while (T.gate_in < 2)
+		pthread_cond_wait(&T.cv, &T.mu);
+	pthread_mutex_unlock(&T.mu);
+	start_caller(&c[2], port, "/fast", "Bearer a");
+	start_caller(&c[3], port, "/fast", "Bearer a");
+	while (http_queued(srv) < 2)
+		usleep(1000);
+	start_caller(&c[4], port, "/fast", "Bearer b");
+	while (http_queued(srv) < 3)
+		usleep(1000);
+	pthread_mutex_lock(&T.mu);
+	T.gate_release = 1; /* one worker frees */
+	pthread_cond_broadcast(&T.cv);
+	pthread_mutex_unlock(&T.mu);
+	pthread_join(c[4].th, NULL);
+	ASSERT_EQ_INT(c[4].status, 200);
+	pthread_mutex_lock(&T.mu);
+	/* b was third; a's two may have followed on the free worker. */
+	ASSERT_TRUE(strncmp(T.order, "aab", 3) == 0);
+	T.gate_release = 1;
+	pthread_cond_broadcast(&T.cv);
+	pthread_mutex_unlock(&T.mu);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(c[i].th, NULL);
+		ASSERT_EQ_INT(c[i].status, 200);
+	}
+	ASSERT_EQ_STR(T.order, "aabaa");
+	http_stop(srv);
+}
+
 struct stopper {
 	pthread_t th;
 	struct http_server *srv;
@@ -610,6 +709,7 @@ int main(void)
 	http_stop(srv);
 	http_stop(NULL);
 
+	test_fair_share();
 	test_graceful_stop();
 	test_stop_timeout();
 	test_ipv6();
