@@ -23,10 +23,9 @@
  * connections that take longer than request_timeout_s to send a request
  * and sheds the slowest senders when slots run short; bodies in flight are
  * capped by max_body_memory; each pool's workers are shared fairly between
- * callers (a caller, told apart by its Authorization header, that runs
- * all but one worker of a pool has its next jobs wait while another
- * caller's are queued); and http_key_admit caps each API key's requests
- * and unsent answer bytes. */
+ * callers (one caller, told apart by its Authorization header, never holds
+ * more than all but one worker of a pool); and http_key_admit caps each
+ * API key's requests and unsent answer bytes. */
 #include "http.h"
 
 #include <arpa/inet.h>

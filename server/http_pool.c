@@ -123,10 +123,10 @@ static void unlink_job(struct queue *q, struct job *prev, struct job *j)
 	j->next = NULL;
 }
 
-/* The oldest job of q whose caller runs fewer than q->fair_cap jobs; when
- * every queued job's caller is at its cap, the oldest job all the same (a
- * worker never idles while work waits: the cap only decides who goes
- * first). NULL when q is empty. Called locked. */
+/* The oldest job of q whose caller runs fewer than q->fair_cap jobs (any
+ * job once closing); NULL when none. Called locked. A caller thus never
+ * holds every worker of a pool: the last one is always free for another
+ * caller's job, which is taken as soon as it comes. */
 static struct job *take(struct http_server *s, struct queue *q)
 {
 	struct job *prev = NULL, *j;
@@ -137,10 +137,6 @@ static struct job *take(struct http_server *s, struct queue *q)
 		e = keyload_get(q->fair, j->fair, 0);
 		if (!e || e->running < q->fair_cap)
 			break;
-	}
-	if (!j) {
-		prev = NULL;
-		j = q->head;
 	}
 	if (!j)
 		return NULL;
@@ -177,6 +173,9 @@ static void work(struct http_server *s, struct queue *q)
 			j->fair_ent->running--;
 			keyload_put(q->fair, j->fair_ent);
 			j->fair_ent = NULL;
+			/* A job of this caller may have been passed over. */
+			if (q->head)
+				pthread_cond_signal(&q->cv);
 			pthread_mutex_unlock(&s->mu);
 		}
 		MHD_resume_connection(j->conn);
@@ -298,8 +297,7 @@ int http_pool_start(struct http_server *s, const struct config *cfg)
 	if (!s->workers || !s->wargs)
 		return -1;
 	for (int qi = 0; qi < NQ; qi++) {
-		/* Past all but one worker, a caller's jobs wait while another
-		 * caller's are queued. */
+		/* One caller never holds every worker of a pool. */
 		s->q[qi].fair_cap = qi == Q_CTL ? 0 : (n[qi] > 1 ? n[qi] - 1 : 1);
 		for (int i = 0; i < n[qi]; i++) {
 			struct worker_arg *w = &s->wargs[s->nworkers];
