@@ -139,12 +139,28 @@ static char *dump(const json_t *v)
 	return with_newline(ju_dump(v, 0));
 }
 
+/* The message as a JSON string; a message quoting bytes that are not
+ * UTF-8 (a raw byte >= 0x80 in the path) gets '?' for each such byte,
+ * since jansson takes only valid UTF-8. */
+static json_t *message_string(const char *m, char *buf, size_t cap)
+{
+	json_t *v = json_string(m);
+	if (v || cap == 0)
+		return v;
+	size_t i = 0;
+	for (; m[i] && i + 1 < cap; i++)
+		buf[i] = (unsigned char)m[i] >= 0x80 ? '?' : m[i];
+	buf[i] = '\0';
+	return json_string(buf);
+}
+
 static void set_error(struct http_resp *resp, const struct err *e, int http_status)
 {
+	char msg[sizeof(e->msg)];
 	json_t *o = json_object(), *er = json_object();
 	int status = http_status ? http_status : err_http_status(e->code);
 	json_object_set_new(er, "code", json_integer(status));
-	json_object_set_new(er, "message", json_string(e->msg));
+	json_object_set_new(er, "message", message_string(e->msg, msg, sizeof(msg)));
 	json_object_set_new(er, "status", json_string(err_status_name(e->code)));
 	json_object_set_new(o, "error", er);
 	resp->status = status;
@@ -160,6 +176,22 @@ static const char *audit_owner(const struct route *r, int routed, const json_t *
 	if (routed && r->kind == ROUTE_OWNERS && made && ju_is_id(made))
 		return made;
 	return routed ? r->owner : "";
+}
+
+void api_admit(void *ctx, const struct http_req *req, struct http_resp *resp)
+{
+	api_handle(ctx, req, resp);
+}
+
+int api_pool(void *ctx, const char *method, const char *path)
+{
+	struct route r;
+	struct err e;
+	(void)ctx;
+	if (strcmp(method, "POST") == 0 && route_parse(path, &r, &e) == 0 &&
+	    r.kind == ROUTE_TRIALS_SUGGEST)
+		return HTTP_POOL_SUGGEST;
+	return HTTP_POOL_GENERAL;
 }
 
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
@@ -199,8 +231,13 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		}
 		goto out;
 	}
-	/* The rate limit counts every call of the key, refused ones too. */
-	if ((rc = api_rate_limit(api, &who, rps, &resp->retry_after, &e)))
+	/* In flight at once per key (http.c), before the body is read. */
+	if ((rc = http_key_admit(req, who.role == AUTH_ROLE_ADMIN ? "admin" : who.keyid,
+	                         &resp->retry_after, &e)))
+		goto out;
+	/* The rate limit counts every call of the key, refused ones too (once:
+	 * not at the admission of a body). */
+	if (!req->headers_only && (rc = api_rate_limit(api, &who, rps, &resp->retry_after, &e)))
 		goto out;
 	if (!routed) {
 		e = route_err;
@@ -220,6 +257,10 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		e = query_err;
 		rc = -(int)e.code;
 		goto out;
+	}
+	if (req->headers_only) {
+		resp->status = 0; /* admitted: the body is read next */
+		return;
 	}
 	if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0) {
 		if (api->cfg->max_body_bytes > 0 && req->body_len > api->cfg->max_body_bytes) {

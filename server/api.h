@@ -21,5 +21,10 @@ void api_free(struct api *api);
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp);
 int api_healthy(void *ctx);
 size_t api_metrics(void *ctx, char *buf, size_t cap);
+/* api_handle on the headers alone (key, route, permission, method): leaves
+ * resp->status 0 when the body may be read, else the refusal. */
+void api_admit(void *ctx, const struct http_req *req, struct http_resp *resp);
+/* HTTP_POOL_SUGGEST for what the router reads as POST trials:suggest. */
+int api_pool(void *ctx, const char *method, const char *path);
 
 #endif

@@ -80,6 +80,28 @@ static const struct setting settings[] = {
      NUM(T_INT, max_metadata_value_bytes), 1, 1048576, "4096", "longest metadata value, in bytes"},
     {"max_metadata_bytes", "SIBYL_MAX_METADATA_BYTES", NUM(T_INT, max_metadata_bytes), 1, 16777216,
      "65536", "the keys and values of one study's or trial's metadata together, in bytes"},
+    {"max_connections", "SIBYL_MAX_CONNECTIONS", NUM(T_INT, max_connections), 16, 1000000, "1000",
+     "open client connections in all; more are closed at once"},
+    {"max_connections_per_address", "SIBYL_MAX_CONNECTIONS_PER_ADDRESS",
+     NUM(T_INT, max_connections_per_address), 1, 1000000, "512",
+     "open connections from one client address; more are closed at once"},
+    {"connection_headroom", "SIBYL_CONNECTION_HEADROOM", NUM(T_INT, connection_headroom), 0,
+     1000000, "100",
+     "when fewer connections than this are free, the oldest ones still sending their "
+     "request after 1 s (or idle between requests) are closed"},
+    {"request_timeout_s", "SIBYL_REQUEST_TIMEOUT_S", NUM(T_INT, request_timeout_s), 1, 3600, "30",
+     "a connection must deliver each whole request (headers and body) within this many seconds "
+     "of opening or of its previous answer, else it is closed"},
+    {"max_body_memory", "SIBYL_MAX_BODY_MEMORY", NUM(T_SIZE, max_body_memory), 1024,
+     1024LL * 1024 * 1024 * 1024, "67108864",
+     "bytes of request bodies held at once; a request past it gets 503 before its body is read"},
+    {"max_requests_per_key", "SIBYL_MAX_REQUESTS_PER_KEY", NUM(T_INT, max_requests_per_key), 1,
+     1000000, "512",
+     "requests of one API key in flight (from its headers to the end of its answer); more get "
+     "429"},
+    {"max_answer_bytes_per_key", "SIBYL_MAX_ANSWER_BYTES_PER_KEY",
+     NUM(T_SIZE, max_answer_bytes_per_key), 65536, 1024LL * 1024 * 1024 * 1024, "67108864",
+     "bytes of one API key's answers still being sent; while past it the key's requests get 429"},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -37,6 +37,14 @@ struct config {
 	int max_metadata_key_bytes;   /* default 256 */
 	int max_metadata_value_bytes; /* default 4096 */
 	int max_metadata_bytes;       /* keys and values together, default 65536 */
+	/* limits against abuse (docs/admin.md "Limits and abuse") */
+	int max_connections;             /* open connections in all */
+	int max_connections_per_address; /* open connections from one client address */
+	int connection_headroom;         /* slots kept free by shedding slow senders */
+	int request_timeout_s;           /* whole request (headers and body) deadline */
+	size_t max_body_memory;          /* bytes of request bodies held at once */
+	int max_requests_per_key;        /* requests of one API key in flight */
+	size_t max_answer_bytes_per_key; /* answer bytes of one key not yet sent */
 	/* not settings: what this run was asked to do */
 	char config_file[4096]; /* --config FILE or SIBYL_CONFIG, "" when none */
 	char backup_path[4096]; /* --backup PATH: copy the database there and exit */

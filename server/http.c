@@ -1,6 +1,7 @@
 /* The HTTP front. libmicrohttpd's thread pool does the socket I/O only;
  * each complete request is suspended and handed to a pool of cfg->threads
- * workers that run the handler and resume the connection with the answer.
+ * workers that run the handler and resume the connection with the answer
+ * (the pools are in http_pool.c).
  * The reason: in MHD's pool one I/O thread may hold several connections,
  * so a handler that blocks (a suggest fitting a GP) would stall requests
  * that merely share its thread. With the workers, cfg->threads requests
@@ -9,7 +10,22 @@
  * trials:suggest calls have a pool of their own (cfg->suggest_threads):
  * a suggest may wait seconds for its study's model (coalesced behind the
  * current leader), and if such calls held the general workers every cheap
- * call (get, complete) would queue behind them. */
+ * call (get, complete) would queue behind them. Which pool serves a request
+ * is the router's decision (h.pool), never a second reading of the path.
+ *
+ * A third, small pool (CTL_THREADS) serves /healthz and /metrics and the
+ * admission of requests that carry a body: the key and the route are
+ * checked (h.admit) as soon as the headers are in, and a refusal is sent
+ * before a byte of the body is read. Nothing slow runs there, so health
+ * checks are never queued behind large answers.
+ *
+ * Against abuse (docs/admin.md "Limits and abuse"): connlimit closes
+ * connections that take longer than request_timeout_s to send a request
+ * and sheds the slowest senders when slots run short; bodies in flight are
+ * capped by max_body_memory; each pool's workers are shared fairly between
+ * callers (one caller, told apart by its Authorization header, never holds
+ * more than all but one worker of a pool); and http_key_admit caps each
+ * API key's requests and unsent answer bytes. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -26,18 +42,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "connlimit.h"
 #include "error.h"
+#include "http_internal.h"
+#include "keyload.h"
 #include "log.h"
 #include "metrics.h"
 
 #define MAX_PEM_BYTES  (1024 * 1024)
-#define METRICS_CAP    (1024 * 1024)
 #define IDLE_TIMEOUT_S 60
 #define FINAL_GRACE_S  1
 #define MAX_IO_THREADS 4
@@ -47,50 +67,9 @@
  * and close the connection. */
 #define DISCARD_FACTOR 4
 #define DISCARD_SLACK  (1024 * 1024)
-
-enum job_state { J_NEW, J_BODY, J_QUEUED, J_DONE, J_SENT };
-
-struct job {
-	struct http_server *srv;
-	struct MHD_Connection *conn;
-	struct job *next; /* in the work queue */
-	enum job_state state;
-	char *uri;  /* the request target as received; path and query point in */
-	char *path; /* NUL-terminated at the '?' */
-	const char *query;
-	char *method;
-	char *authorization;
-	char client_addr[INET6_ADDRSTRLEN];
-	char *body;
-	size_t body_len, body_cap, discarded;
-	int too_large;
-	struct http_resp resp; /* filled by the worker */
-	struct timespec t0;
-	int responded, status;
-	const char *route;
-};
-
-struct http_server {
-	struct MHD_Daemon *d;
-	struct http_handlers h;
-	size_t max_body;
-	int shutdown_ms;
-	char *cert_pem, *key_pem;
-	pthread_mutex_t mu;
-	pthread_cond_t work_cv;    /* general workers: a job was queued, or closing */
-	pthread_cond_t swork_cv;   /* suggest workers: the same for their queue */
-	pthread_cond_t idle_cv;    /* http_stop: inflight reached 0 */
-	struct job *head, *tail;   /* general queue */
-	struct job *shead, *stail; /* trials:suggest queue */
-	long inflight;             /* requests between their request line and completion */
-	int draining;              /* quiesced: answers carry Connection: close */
-	int closing;               /* drain over: no new jobs, queued ones get 503 */
-	pthread_t *workers;
-	int nworkers;
-	int n_general;       /* workers[0, n_general) serve the general queue, the rest suggest */
-	int starting;        /* inside MHD_start_daemon */
-	char mhd_error[256]; /* MHD's first message then, for http_start's error */
-};
+/* Under connection pressure, a connection that has not sent its request
+ * within this long is shed first. */
+#define SHED_GRACE_MS 1000
 
 static double since(const struct timespec *t0)
 {
@@ -109,8 +88,8 @@ static char *envelope(int http_status, enum err_code code, const char *msg)
 	return s;
 }
 
-static void set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
-                      const char *route)
+void http_set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
+                    const char *route)
 {
 	free(r->body);
 	r->status = http_status;
@@ -118,6 +97,25 @@ static void set_error(struct http_resp *r, int http_status, enum err_code code, 
 	r->content_type = NULL;
 	r->route = route;
 	r->retry_after = 0;
+}
+
+/* The answer's bytes count against its key until it is sent. */
+static void hold_answer(struct job *j, size_t len)
+{
+	struct http_server *s = j->srv;
+	j->resp_len = len;
+	if (!j->key && len < TRIM_BYTES)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (j->key) {
+		j->key->held += len;
+		j->held = len;
+	}
+	if (len >= TRIM_BYTES) {
+		s->big_answers++;
+		s->quiet_ticks = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
@@ -146,6 +144,7 @@ static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(j->conn, (unsigned)r->status, mr);
 	MHD_destroy_response(mr);
+	hold_answer(j, len);
 	/* Counted here, not when MHD reports the request complete: that can
 	 * come after the client has its answer, and a client reading
 	 * /metrics right after must see its own request. */
@@ -161,7 +160,7 @@ static enum MHD_Result send_error(struct job *j, int http_status, enum err_code 
                                   const char *msg, const char *route)
 {
 	struct http_resp r = {0};
-	set_error(&r, http_status, code, msg, route);
+	http_set_error(&r, http_status, code, msg, route);
 	return send_resp(j, &r);
 }
 
@@ -192,6 +191,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 		j->query = "";
 	}
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	j->cc = ci ? ci->socket_context : NULL;
 	pthread_mutex_lock(&s->mu);
 	s->inflight++;
 	pthread_mutex_unlock(&s->mu);
@@ -215,13 +217,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	} else {
 		log_debug("event=request_aborted path=\"%s\" reason=%d", j->path, (int)toe);
 	}
+	/* The answer is out: the connection's next request has its own
+	 * deadline from now. */
+	connlimit_wait(s->conns, j->cc);
 	free(j->uri);
 	free(j->method);
 	free(j->authorization);
 	free(j->body);
 	free(j->resp.body);
-	free(j);
 	pthread_mutex_lock(&s->mu);
+	s->body_mem -= j->body_cap;
+	if (j->key) {
+		j->key->inflight--;
+		j->key->held -= j->held;
+		keyload_put(s->keys, j->key);
+	}
+	if (j->responded && j->resp_len >= TRIM_BYTES) {
+		s->big_answers--;
+		s->trim_wanted = 1;
+	}
+	free(j);
 	if (--s->inflight == 0)
 		pthread_cond_broadcast(&s->idle_cv);
 	pthread_mutex_unlock(&s->mu);
@@ -254,12 +269,86 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("event=mhd msg=\"%s\"", msg);
 }
 
-static void first_call(struct job *j, struct MHD_Connection *c, const char *method)
+/* What the headers say about the body's framing. */
+struct framing {
+	int n_cl, cl_conflict, n_te;
+	char cl[32], te[64];
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!key || !value)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->n_cl++ > 0 && strcmp(f->cl, value) != 0)
+			f->cl_conflict = 1;
+		snprintf(f->cl, sizeof(f->cl), "%s", value);
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->n_te++;
+		snprintf(f->te, sizeof(f->te), "%s", value);
+	}
+	return MHD_YES;
+}
+
+/* 0, or the HTTP status of a request whose body cannot be framed safely
+ * (two lengths, or an encoding we cannot read), with msg and *code set. */
+static int check_framing(struct job *j, struct MHD_Connection *c, char *msg, size_t cap,
+                         enum err_code *code)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.cl_conflict) {
+		*code = ERR_INVALID_ARGUMENT;
+		snprintf(msg, cap, "conflicting Content-Length headers");
+		return 400;
+	}
+	if (f.n_te > 1 || (f.n_te == 1 && strcasecmp(f.te, "chunked") != 0)) {
+		for (char *p = f.te; *p; p++) {
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"')
+				*p = '?';
+		}
+		*code = ERR_UNIMPLEMENTED;
+		snprintf(msg, cap, "Transfer-Encoding \"%s\"%s is not supported (only chunked)",
+		         f.te, f.n_te > 1 ? " (given more than once)" : "");
+		return 501;
+	}
+	if (f.n_te && f.n_cl) {
+		*code = ERR_INVALID_ARGUMENT;
+		snprintf(msg, cap, "both Content-Length and Transfer-Encoding given");
+		return 400;
+	}
+	j->chunked = f.n_te == 1;
+	return 0;
+}
+
+/* Who the request is for the fair share of the workers: its Authorization
+ * header (one key, one caller), else its address. */
+static void fair_key(struct job *j)
+{
+	if (j->authorization) {
+		uint64_t h = 1469598103934665603ULL;
+		for (const char *p = j->authorization; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 1099511628211ULL;
+		}
+		snprintf(j->fair, sizeof(j->fair), "a:%016llx", (unsigned long long)h);
+	} else {
+		snprintf(j->fair, sizeof(j->fair), "ip:%s", j->client_addr);
+	}
+}
+
+static int first_call(struct job *j, struct MHD_Connection *c, const char *method, char *msg,
+                      size_t cap, enum err_code *code)
 {
 	const char *v;
 	const union MHD_ConnectionInfo *ci;
 
 	j->method = strdup(method ? method : "");
+	if (!j->method)
+		return 0;
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v)
 		j->authorization = strdup(v);
@@ -275,6 +364,10 @@ static void first_call(struct job *j, struct MHD_Connection *c, const char *meth
 			          &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 			          j->client_addr, sizeof(j->client_addr));
 	}
+	fair_key(j);
+	int st = check_framing(j, c, msg, cap, code);
+	if (st)
+		return st;
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (v) {
 		char *end;
@@ -282,7 +375,51 @@ static void first_call(struct job *j, struct MHD_Connection *c, const char *meth
 		unsigned long long n = strtoull(v, &end, 10);
 		if (errno || end == v || n > j->srv->max_body)
 			j->too_large = 1;
+		else
+			j->content_length = n;
 	}
+	j->has_body = j->chunked || j->content_length > 0;
+	return 0;
+}
+
+/* Grows the body buffer to cap bytes, counted in max_body_memory.
+ * Returns -1 (nothing changed) past the cap or out of memory. */
+static int grow_body(struct job *j, size_t cap)
+{
+	struct http_server *s = j->srv;
+	size_t more = cap > j->body_cap ? cap - j->body_cap : 0;
+	int ok;
+	if (!more)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	ok = s->body_mem + more <= s->max_body_mem;
+	if (ok)
+		s->body_mem += more;
+	pthread_mutex_unlock(&s->mu);
+	if (!ok)
+		return -1;
+	char *b = realloc(j->body, cap);
+	if (!b) {
+		pthread_mutex_lock(&s->mu);
+		s->body_mem -= more;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	j->body = b;
+	j->body_cap = cap;
+	return 0;
+}
+
+static void drop_body(struct job *j)
+{
+	struct http_server *s = j->srv;
+	free(j->body);
+	j->body = NULL;
+	pthread_mutex_lock(&s->mu);
+	s->body_mem -= j->body_cap;
+	pthread_mutex_unlock(&s->mu);
+	j->body_cap = 0;
+	j->body_len = 0;
 }
 
 /* Returns 0, or -1 when the client keeps sending far past the limit. */
@@ -291,23 +428,20 @@ static int take_body(struct job *j, const char *data, size_t n)
 	size_t max = j->srv->max_body;
 	if (!j->too_large && n > max - j->body_len)
 		j->too_large = 1;
-	if (j->too_large) {
-		free(j->body);
-		j->body = NULL;
-		j->discarded += n;
-		return j->discarded > DISCARD_FACTOR * max + DISCARD_SLACK ? -1 : 0;
-	}
-	if (j->body_len + n + 1 > j->body_cap) {
+	if (!j->too_large && !j->over_memory && j->body_len + n + 1 > j->body_cap) {
 		size_t cap = j->body_cap ? j->body_cap : 4096;
 		while (cap < j->body_len + n + 1)
 			cap *= 2;
 		if (cap > max + 1)
 			cap = max + 1;
-		char *b = realloc(j->body, cap);
-		if (!b)
-			return -1;
-		j->body = b;
-		j->body_cap = cap;
+		if (grow_body(j, cap) != 0)
+			j->over_memory = 1;
+	}
+	if (j->too_large || j->over_memory) {
+		if (j->body)
+			drop_body(j);
+		j->discarded += n;
+		return j->discarded > DISCARD_FACTOR * max + DISCARD_SLACK ? -1 : 0;
 	}
 	memcpy(j->body + j->body_len, data, n);
 	j->body_len += n;
@@ -315,14 +449,14 @@ static int take_body(struct job *j, const char *data, size_t n)
 	return 0;
 }
 
-static int is_suggest(const struct job *j)
+/* Suspends the connection and queues j on queue qi in state st (J_ADMIT:
+ * only its headers are in; J_QUEUED: the whole request). */
+static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c,
+                                int qi, enum job_state st)
 {
-	size_t n = strlen(j->path), k = strlen(":suggest");
-	return strcmp(j->method, "POST") == 0 && n > k && strcmp(j->path + n - k, ":suggest") == 0;
-}
-
-static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD_Connection *c)
-{
+	struct queue *q = &s->q[qi];
+	if (st == J_QUEUED)
+		connlimit_busy(s->conns, j->cc);
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->mu);
@@ -332,21 +466,54 @@ static enum MHD_Result dispatch(struct http_server *s, struct job *j, struct MHD
 	/* Suspend before a worker can see the job, so its resume always
 	 * comes after this suspend. */
 	MHD_suspend_connection(c);
-	j->state = J_QUEUED;
-	struct job **head = &s->head, **tail = &s->tail;
-	pthread_cond_t *cv = &s->work_cv;
-	if (is_suggest(j)) {
-		head = &s->shead;
-		tail = &s->stail;
-		cv = &s->swork_cv;
-	}
-	if (*tail)
-		(*tail)->next = j;
+	j->state = st;
+	j->q = qi;
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
 	else
-		*head = j;
-	*tail = j;
-	pthread_cond_signal(cv);
+		q->head = j;
+	q->tail = j;
+	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&s->mu);
+	return MHD_YES;
+}
+
+static enum MHD_Result send_busy(struct job *j, const char *msg, const char *route)
+{
+	struct http_resp r = {0};
+	http_set_error(&r, 503, ERR_UNAVAILABLE, msg, route);
+	r.retry_after = 1;
+	return send_resp(j, &r);
+}
+
+static enum MHD_Result over_memory(struct job *j)
+{
+	char msg[160];
+	snprintf(msg, sizeof(msg),
+	         "request bodies in flight exceed max_body_memory (%zu bytes); retry later",
+	         j->srv->max_body_mem);
+	return send_busy(j, msg, "http.body_memory");
+}
+
+static enum MHD_Result on_headers(struct http_server *s, struct job *j, struct MHD_Connection *c,
+                                  const char *method)
+{
+	char msg[160];
+	enum err_code code = ERR_INVALID_ARGUMENT;
+	int st = first_call(j, c, method, msg, sizeof(msg), &code);
+	if (!j->method)
+		return MHD_NO;
+	if (st)
+		return send_error(j, st, code, msg, "http.bad_request");
+	if (j->too_large)
+		return MHD_YES; /* on_request answers 413 */
+	/* Key and route are checked before a byte of the body is read. */
+	if (j->has_body && s->h.admit && !http_service_path(j))
+		return dispatch(s, j, c, Q_CTL, J_ADMIT);
+	j->state = J_BODY;
+	if (j->content_length && grow_body(j, j->content_length + 1) != 0)
+		return over_memory(j);
 	return MHD_YES;
 }
 
@@ -364,24 +531,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_NO; /* out of memory in on_uri */
 	switch (j->state) {
 	case J_NEW:
-		first_call(j, c, method);
-		if (!j->method)
+		if (on_headers(s, j, c, method) != MHD_YES)
 			return MHD_NO;
+		if (j->state != J_NEW || !j->too_large)
+			return MHD_YES;
+		break; /* answer 413 now, before the client sends the body */
+	case J_ADMITTED:
 		j->state = J_BODY;
-		if (j->too_large)
-			break; /* answer now, before the client sends the body */
-		return MHD_YES;
+		if (j->content_length && grow_body(j, j->content_length + 1) != 0)
+			return over_memory(j);
+		if (!*upload_data_size)
+			return MHD_YES;
+		/* FALLTHROUGH */
 	case J_BODY:
 		if (*upload_data_size) {
 			int rc = take_body(j, upload_data, *upload_data_size);
 			*upload_data_size = 0;
 			return rc == 0 ? MHD_YES : MHD_NO;
 		}
+		if (j->over_memory && !j->too_large)
+			return over_memory(j);
 		if (!j->too_large)
-			return dispatch(s, j, c);
+			return dispatch(s, j, c, http_queue_for(s, j), J_QUEUED);
 		break;
 	case J_DONE:
 		return send_resp(j, &j->resp);
+	case J_ADMIT:
 	case J_QUEUED:
 		return MHD_NO; /* resumed without an answer: cannot happen */
 	case J_SENT:
@@ -403,102 +578,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return send_error(j, 413, ERR_INVALID_ARGUMENT, msg, "http.body_too_large");
 }
 
-static void serve_metrics(struct http_server *s, struct http_resp *r)
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
 {
-	char *buf = malloc(METRICS_CAP);
-	size_t n;
-	if (!buf) {
-		set_error(r, 500, ERR_INTERNAL, "out of memory", "metrics");
-		return;
+	struct http_server *s = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? connlimit_open(s->conns, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		connlimit_close(s->conns, *socket_context);
+		*socket_context = NULL;
 	}
-	n = metrics_render(buf, METRICS_CAP);
-	if (s->h.metrics && n + 1 < METRICS_CAP) {
-		size_t m = s->h.metrics(s->h.ctx, buf + n, METRICS_CAP - n);
-		if (m < METRICS_CAP - n)
-			n += m;
-	}
-	buf[n] = '\0';
-	r->status = 200;
-	r->body = buf;
-	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	r->route = "metrics";
-}
-
-static void run(struct http_server *s, struct job *j, int closing)
-{
-	struct http_resp *r = &j->resp;
-	int get = strcmp(j->method, "GET") == 0;
-
-	memset(r, 0, sizeof(*r));
-	if (closing) {
-		set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
-		          "http.unavailable");
-	} else if (get && strcmp(j->path, "/healthz") == 0) {
-		if (!s->h.healthy || s->h.healthy(s->h.ctx) == 0) {
-			r->status = 200;
-			r->body = strdup("{\"status\":\"ok\"}");
-			r->route = "healthz";
-		} else {
-			set_error(r, 503, ERR_UNAVAILABLE, "the store is not answering", "healthz");
-		}
-	} else if (get && strcmp(j->path, "/metrics") == 0) {
-		serve_metrics(s, r);
-	} else {
-		struct http_req q = {
-		    .method = j->method,
-		    .path = j->path,
-		    .query = j->query,
-		    .body = j->body ? j->body : "",
-		    .body_len = j->body_len,
-		    .authorization = j->authorization,
-		    .client_addr = j->client_addr,
-		};
-		s->h.handle(s->h.ctx, &q, r);
-		if (r->status < 100 || r->status > 599) {
-			log_error("event=bad_handler_status status=%d path=\"%s\"", r->status,
-			          j->path);
-			set_error(r, 500, ERR_INTERNAL, "internal error", r->route);
-		}
-	}
-}
-
-static void work(struct http_server *s, struct job **head, struct job **tail, pthread_cond_t *cv)
-{
-	for (;;) {
-		struct job *j;
-		int closing;
-		pthread_mutex_lock(&s->mu);
-		while (!*head && !s->closing)
-			pthread_cond_wait(cv, &s->mu);
-		j = *head;
-		if (!j) {
-			pthread_mutex_unlock(&s->mu);
-			return;
-		}
-		*head = j->next;
-		if (!*head)
-			*tail = NULL;
-		closing = s->closing;
-		pthread_mutex_unlock(&s->mu);
-
-		run(s, j, closing);
-		j->state = J_DONE;
-		MHD_resume_connection(j->conn);
-	}
-}
-
-static void *worker(void *arg)
-{
-	struct http_server *s = arg;
-	work(s, &s->head, &s->tail, &s->work_cv);
-	return NULL;
-}
-
-static void *suggest_worker(void *arg)
-{
-	struct http_server *s = arg;
-	work(s, &s->shead, &s->stail, &s->swork_cv);
-	return NULL;
 }
 
 static char *read_pem(const char *path, char *err, size_t errlen)
@@ -530,28 +621,42 @@ static char *read_pem(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-static void stop_workers(struct http_server *s)
-{
-	pthread_mutex_lock(&s->mu);
-	s->closing = 1;
-	pthread_cond_broadcast(&s->work_cv);
-	pthread_cond_broadcast(&s->swork_cv);
-	pthread_mutex_unlock(&s->mu);
-	for (int i = 0; i < s->nworkers; i++)
-		pthread_join(s->workers[i], NULL);
-	s->nworkers = 0;
-}
-
 static void destroy(struct http_server *s)
 {
+	connlimit_free(s->conns);
 	free(s->workers);
+	free(s->wargs);
 	free(s->cert_pem);
 	free(s->key_pem);
-	pthread_cond_destroy(&s->work_cv);
-	pthread_cond_destroy(&s->swork_cv);
+	for (int i = 0; i < NQ; i++) {
+		pthread_cond_destroy(&s->q[i].cv);
+		keyload_free(s->q[i].fair);
+	}
+	keyload_free(s->keys);
 	pthread_cond_destroy(&s->idle_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
+}
+
+/* Fewer connections than MHD may open file descriptors. */
+static int connection_cap(const struct config *cfg)
+{
+	struct rlimit rl;
+	int cap = cfg->max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)cap + 64 > rl.rlim_cur) {
+		if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+			rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)cap + 64 : rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if ((rlim_t)cap + 64 > rl.rlim_cur) {
+			cap = rl.rlim_cur > 128 ? (int)(rl.rlim_cur - 64) : 64;
+			log_warn("event=max_connections_lowered max_connections=%d open_files=%ld",
+			         cap, (long)rl.rlim_cur);
+		}
+	}
+	return cap;
 }
 
 struct http_server *http_start(const struct config *cfg, const struct http_handlers *h, int *port,
@@ -562,7 +667,7 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	struct sockaddr_storage addr;
 	char portstr[16];
 	unsigned int flags;
-	int rc, io_threads, tls = cfg->tls_cert[0] != '\0';
+	int rc, io_threads, max_conns, tls = cfg->tls_cert[0] != '\0';
 	pthread_condattr_t ca;
 
 	if (!h || !h->handle) {
@@ -576,10 +681,16 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	}
 	s->h = *h;
 	s->max_body = cfg->max_body_bytes;
+	s->max_body_mem = cfg->max_body_memory;
+	s->max_key_requests = cfg->max_requests_per_key;
+	s->max_key_answer = cfg->max_answer_bytes_per_key;
 	s->shutdown_ms = cfg->shutdown_timeout_ms;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->work_cv, NULL);
-	pthread_cond_init(&s->swork_cv, NULL);
+	for (int i = 0; i < NQ; i++) {
+		pthread_cond_init(&s->q[i].cv, NULL);
+		s->q[i].fair = keyload_new();
+	}
+	s->keys = keyload_new();
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->idle_cv, &ca);
@@ -625,21 +736,24 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	 * 100,000-trial study (162 -> 94 MiB measured, docs/benchmarks.md).
 	 * Two arenas are plenty for the cores this runs on. */
 	mallopt(M_ARENA_MAX, 2);
-	s->n_general = cfg->threads > 0 ? cfg->threads : 1;
-	int n_all = s->n_general + (cfg->suggest_threads > 0 ? cfg->suggest_threads : 1);
-	s->workers = calloc((size_t)n_all, sizeof(pthread_t));
-	if (!s->workers) {
-		snprintf(err, errlen, "out of memory");
+	max_conns = connection_cap(cfg);
+	struct connlimit_opts co = {
+	    .max_connections = max_conns,
+	    .headroom = cfg->connection_headroom < max_conns ? cfg->connection_headroom : 0,
+	    .timeout_ms = cfg->request_timeout_s * 1000,
+	    .grace_ms = SHED_GRACE_MS,
+	    .tick_ms = 200,
+	    .tick = http_pool_tick,
+	    .tick_arg = s,
+	};
+	int tables = s->keys != NULL;
+	for (int i = 0; i < NQ; i++)
+		tables = tables && s->q[i].fair;
+	s->conns = tables ? connlimit_new(&co) : NULL;
+	if (!s->conns || http_pool_start(s, cfg) != 0) {
+		snprintf(err, errlen, "cannot start worker threads");
+		http_pool_stop(s);
 		goto fail;
-	}
-	for (int i = 0; i < n_all; i++) {
-		if (pthread_create(&s->workers[i], NULL, i < s->n_general ? worker : suggest_worker,
-		                   s) != 0) {
-			snprintf(err, errlen, "cannot start worker threads");
-			stop_workers(s);
-			goto fail;
-		}
-		s->nworkers++;
 	}
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
@@ -666,6 +780,9 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s);
 	OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_none, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, max_conns, NULL);
+	OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_address, NULL);
 	if (tls) {
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert_pem);
 		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->key_pem);
@@ -681,7 +798,7 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 		int e = errno;
 		snprintf(err, errlen, "cannot serve on %s port %d: %s", cfg->listen_host,
 		         cfg->listen_port, s->mhd_error[0] ? s->mhd_error : strerror(e));
-		stop_workers(s);
+		http_pool_stop(s);
 		goto fail;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -746,7 +863,7 @@ void http_stop(struct http_server *s)
 	/* Workers answer what is still queued with 503 and resume every
 	 * suspended connection (MHD_stop_daemon requires that); a handler
 	 * already running cannot be interrupted, so this waits for it. */
-	stop_workers(s);
+	http_pool_stop(s);
 	/* Answers written after the timeout (503s, the last slow handler's)
 	 * still need a moment to reach their clients. */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "error.h"
+
 struct config;
 
 struct http_req {
@@ -20,6 +22,9 @@ struct http_req {
 	size_t body_len;
 	const char *authorization; /* Authorization header value, or NULL */
 	const char *client_addr;   /* "1.2.3.4" */
+	int headers_only;          /* 1: the admit call, made before the body is read
+	                              (body is "", body_len 0) */
+	void *job;                 /* the http module's, for http_key_admit; may be NULL */
 };
 
 struct http_resp {
@@ -41,7 +46,25 @@ struct http_handlers {
 	 * buf for GET /metrics; returns bytes written (< cap). May be NULL. */
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);
 	void *ctx;
+	/* May be NULL. Called with the headers only (req->headers_only) of a
+	 * request that has a body, before the body is read: leaves resp->status
+	 * 0 to have the body read and the request handled, or fills resp with a
+	 * refusal (401, 404, 405, ...) that is sent at once. */
+	void (*admit)(void *ctx, const struct http_req *req, struct http_resp *resp);
+	/* May be NULL (everything in the general pool). Which pool handles the
+	 * request, from the router's reading of method and raw path. */
+	int (*pool)(void *ctx, const char *method, const char *path);
 };
+
+enum { HTTP_POOL_GENERAL = 0, HTTP_POOL_SUGGEST = 1 };
+
+/* For the handler, once it knows who calls: counts the request against
+ * key's max_requests_per_key and max_answer_bytes_per_key. Returns 0, or
+ * -ERR_RESOURCE_EXHAUSTED with e and *retry_after set (answer 429). A
+ * request counts once (a second call is a no-op) until its answer is sent;
+ * a req without a job (tests) is never refused. */
+int http_key_admit(const struct http_req *req, const char *key, int *retry_after /* OUT */,
+                   struct err *e);
 
 struct http_server;
 
@@ -53,6 +76,10 @@ struct http_server *http_start(const struct config *cfg, const struct http_handl
 /* Requests between their request line and the end of their answer; for
  * tests and diagnostics. */
 long http_in_flight(struct http_server *srv);
+
+/* Requests waiting in the worker pools' queues (not yet taken by a
+ * worker); for tests and diagnostics. */
+long http_queued(struct http_server *srv);
 
 /* 1 once http_stop's drain is over (in-flight requests ended or the
  * timeout passed): requests not yet being handled now get 503. */

@@ -134,6 +134,8 @@ int main(int argc, char **argv)
 	    .healthy = api_healthy,
 	    .metrics = api_metrics,
 	    .ctx = api,
+	    .admit = api_admit,
+	    .pool = api_pool,
 	};
 	srv = http_start(&cfg, &h, &port, err, sizeof(err));
 	if (!srv) {

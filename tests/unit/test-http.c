@@ -26,7 +26,9 @@ static struct {
 	int barrier_need; /* how many must be inside at once */
 	int slow_entered, slow_release;
 	int unhealthy;
-} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0};
+	int gate_in, gate_release; /* /gate: inside; how many may leave */
+	char order[16];            /* first letter of each caller, in handling order */
+} T = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0, 0, 0, ""};
 
 static void deadline_in(struct timespec *ts, int seconds)
 {
@@ -71,6 +73,30 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 		resp->route = "test.slow";
 		return;
 	}
+	if (strcmp(req->path, "/gate") == 0 || strcmp(req->path, "/fast") == 0) {
+		/* Notes who came in (Bearer a / Bearer b); /gate then waits
+		 * until one gate_release lets it go. */
+		int gate = req->path[1] == 'g';
+		deadline_in(&dl, 60);
+		pthread_mutex_lock(&T.mu);
+		size_t n = strlen(T.order);
+		if (n + 1 < sizeof(T.order))
+			T.order[n] = req->authorization ? req->authorization[7] : '-';
+		if (gate) {
+			T.gate_in++;
+			pthread_cond_broadcast(&T.cv);
+			while (!T.gate_release &&
+			       pthread_cond_timedwait(&T.cv, &T.mu, &dl) != ETIMEDOUT)
+				;
+			if (T.gate_release)
+				T.gate_release--;
+		}
+		pthread_mutex_unlock(&T.mu);
+		resp->status = 200;
+		resp->body = strdup("{}");
+		resp->route = "test.gate";
+		return;
+	}
 	if (strcmp(req->path, "/retry") == 0) {
 		resp->status = 429;
 		resp->body = strdup("{\"error\":{\"code\":429,\"message\":\"slow down\","
@@ -106,7 +132,7 @@ static size_t gauges(void *ctx, char *buf, size_t cap)
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
-static const struct http_handlers handlers = {handle, healthy, gauges, NULL};
+static const struct http_handlers handlers = {handle, healthy, gauges, NULL, NULL, NULL};
 
 static int calls(void)
 {
@@ -425,6 +451,79 @@ static void test_parallel(int port)
 	ASSERT_EQ_INT(T.barrier_in, 3);
 }
 
+struct caller {
+	pthread_t th;
+	int port;
+	const char *path, *auth;
+	long status;
+	int done;
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+	struct reply r;
+	call(c->port, "GET", c->path, NULL, 0, 0, c->auth, &r);
+	c->status = r.status;
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void start_caller(struct caller *c, int port, const char *path, const char *auth)
+{
+	c->port = port;
+	c->path = path;
+	c->auth = auth;
+	c->done = 0;
+	pthread_create(&c->th, NULL, caller_main, c);
+}
+
+/* Two workers: caller a's first /gate holds one, its second waits (a
+ * never holds every worker), so caller b's request is served at once on
+ * the other, while both of a's are still held. */
+static void test_fair_share(void)
+{
+	struct config cfg;
+	char err[256];
+	int port = 0, b_done = 0;
+	struct caller c[3];
+	test_config(&cfg, 2);
+	struct http_server *srv = http_start(&cfg, &handlers, &port, err, sizeof(err));
+	ASSERT_TRUE(srv != NULL);
+	if (!srv)
+		return;
+	T.order[0] = '\0';
+	T.gate_in = T.gate_release = 0;
+	start_caller(&c[0], port, "/gate", "Bearer a");
+	pthread_mutex_lock(&T.mu);
+	while (T.gate_in < 1)
+		pthread_cond_wait(&T.cv, &T.mu);
+	pthread_mutex_unlock(&T.mu);
+	start_caller(&c[1], port, "/gate", "Bearer a");
+	while (http_queued(srv) < 1)
+		usleep(1000);
+	start_caller(&c[2], port, "/fast", "Bearer b");
+	/* b is answered while a's two are held (bounded wait: 20 s). */
+	for (int i = 0; i < 2000 && !b_done; i++) {
+		b_done = __atomic_load_n(&c[2].done, __ATOMIC_SEQ_CST);
+		if (!b_done)
+			usleep(10000);
+	}
+	ASSERT_TRUE(b_done);
+	pthread_mutex_lock(&T.mu);
+	ASSERT_EQ_STR(T.order, "ab");
+	ASSERT_EQ_INT(T.gate_in, 1);
+	T.gate_release = 2;
+	pthread_cond_broadcast(&T.cv);
+	pthread_mutex_unlock(&T.mu);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(c[i].th, NULL);
+		ASSERT_EQ_INT(c[i].status, 200);
+	}
+	ASSERT_EQ_STR(T.order, "aba");
+	http_stop(srv);
+}
+
 struct stopper {
 	pthread_t th;
 	struct http_server *srv;
@@ -610,6 +709,7 @@ int main(void)
 	http_stop(srv);
 	http_stop(NULL);
 
+	test_fair_share();
 	test_graceful_stop();
 	test_stop_timeout();
 	test_ipv6();

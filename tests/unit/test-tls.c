@@ -18,7 +18,7 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 	resp->route = "test.tls";
 }
 
-static const struct http_handlers handlers = {handle, NULL, NULL, NULL};
+static const struct http_handlers handlers = {handle, NULL, NULL, NULL, NULL, NULL};
 
 struct buf {
 	char data[4096];
