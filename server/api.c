@@ -67,11 +67,14 @@ void api_free(struct api *api)
 
 /* Ready: the store answers and the last write did not fail for want of
  * space or of a writable file (store_health). */
-int api_healthy(void *ctx)
+int api_healthy(void *ctx, char *why, size_t cap)
 {
 	struct api *api = ctx;
-	struct err e;
-	return store_health(api->st, &e) == 0 ? 0 : -1;
+	struct err e = {ERR_OK, ""};
+	if (store_health(api->st, &e) == 0)
+		return 0;
+	snprintf(why, cap, "not ready: %s", e.msg[0] ? e.msg : "the store is not answering");
+	return -1;
 }
 
 size_t api_metrics(void *ctx, char *buf, size_t cap)

@@ -19,7 +19,7 @@ void api_free(struct api *api);
 
 /* The http_handlers callbacks; ctx is the struct api. */
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp);
-int api_healthy(void *ctx);
+int api_healthy(void *ctx, char *why, size_t cap);
 size_t api_metrics(void *ctx, char *buf, size_t cap);
 /* api_handle on the headers alone (key, route, permission, method): leaves
  * resp->status 0 when the body may be read, else the refusal. */

@@ -41,7 +41,8 @@ struct http_handlers {
 	/* Called concurrently from many threads. Must always fill resp. */
 	void (*handle)(void *ctx, const struct http_req *req, struct http_resp *resp);
 	/* 0 when the store answers (GET /healthz). */
-	int (*healthy)(void *ctx);
+	/* 0 when ready; else why not in why (cap bytes), answered as 503 */
+	int (*healthy)(void *ctx, char *why, size_t cap);
 	/* Appends gauges (studies, trials by state) in Prometheus text format to
 	 * buf for GET /metrics; returns bytes written (< cap). May be NULL. */
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);

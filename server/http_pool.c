@@ -65,13 +65,14 @@ static void run(struct http_server *s, struct job *j, int closing)
 		http_set_error(r, 503, ERR_UNAVAILABLE, "the server is shutting down",
 		               "http.unavailable");
 	} else if (get && strcmp(j->path, "/healthz") == 0) {
-		if (!s->h.healthy || s->h.healthy(s->h.ctx) == 0) {
+		char why[256] = "not ready";
+		if (!s->h.healthy || s->h.healthy(s->h.ctx, why, sizeof(why)) == 0) {
 			r->status = 200;
 			r->body = strdup("{\"status\":\"ok\"}");
 			r->route = "healthz";
 		} else {
-			http_set_error(r, 503, ERR_UNAVAILABLE, "the store is not answering",
-			               "healthz");
+			http_set_error(r, 503, ERR_UNAVAILABLE, why, "healthz");
+			r->retry_after = 5;
 		}
 	} else if (get && strcmp(j->path, "/metrics") == 0) {
 		serve_metrics(s, r);

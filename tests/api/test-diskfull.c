@@ -29,10 +29,18 @@ static int set_fsize(int pid, rlim_t soft)
 	return prlimit(pid, RLIMIT_FSIZE, &rl, NULL);
 }
 
+/* The status of /healthz; a 503 must say why it is not ready, with
+ * Retry-After, and no SQLite text. */
 static long healthz(struct daemon *d)
 {
 	struct reply r;
 	long st = http_call(d, "GET", "/healthz", NULL, "", &r) == 0 ? r.status : 0;
+	if (st == 503) {
+		json_t *err = json_object_get(r.json, "error");
+		const char *msg = json_string_value(json_object_get(err, "message"));
+		ASSERT_TRUE(msg && strstr(msg, "not ready: ") == msg);
+		ASSERT_EQ_STR(r.retry_after, "5");
+	}
 	reply_free(&r);
 	return st;
 }

@@ -119,8 +119,9 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 	json_decref(o);
 }
 
-static int healthy(void *ctx)
+static int healthy(void *ctx, char *why, size_t cap)
 {
+	snprintf(why, cap, "not ready: told so by the test");
 	(void)ctx;
 	return __atomic_load_n(&T.unhealthy, __ATOMIC_SEQ_CST) ? -1 : 0;
 }
@@ -384,7 +385,7 @@ static void test_service_endpoints(int port)
 	call(port, "GET", "/healthz", NULL, 0, 0, NULL, &r);
 	__atomic_store_n(&T.unhealthy, 0, __ATOMIC_SEQ_CST);
 	ASSERT_EQ_INT(r.status, 503);
-	expect_envelope(&r, 503, "UNAVAILABLE", "store");
+	expect_envelope(&r, 503, "UNAVAILABLE", "not ready: told so by the test");
 	ASSERT_EQ_INT(calls(), before); /* served without the handler */
 
 	call(port, "GET", "/retry", NULL, 0, 0, NULL, &r);
