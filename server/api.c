@@ -12,6 +12,7 @@
 #include "api_internal.h"
 #include "config.h"
 #include "json_util.h"
+#include "static.h"
 
 struct api *api_new(const struct config *cfg, struct err *e)
 {
@@ -155,6 +156,21 @@ static const char *audit_owner(const struct route *r, int routed, const json_t *
 	return routed ? r->owner : "";
 }
 
+/* A GET answer carries the ETag of its body; when the request's
+ * If-None-Match names it, the answer is 304 with no body, so that a page
+ * polling for changes gets a few bytes when there are none. */
+static void conditional(const struct http_req *req, struct http_resp *resp)
+{
+	if (!resp->body)
+		return;
+	static_etag(resp->body, strlen(resp->body), resp->etag);
+	if (static_etag_matches(req->if_none_match, resp->etag)) {
+		free(resp->body);
+		resp->body = NULL;
+		resp->status = 304;
+	}
+}
+
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *api = ctx;
@@ -166,6 +182,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct api_audit_entry audit = {.begun = 0};
 	json_t *body = NULL, *out = NULL;
 	char *text = NULL;
+	const char *ctype = NULL;
 	int rc, http_status = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
@@ -219,8 +236,13 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	}
 	if (audited)
 		api_audit_begin(&audit, &who, seen_keyid, audit_owner(&r, routed, body), req);
-	struct api_call call = {
-	    .api = api, .req = req, .r = &r, .body = body, .who = &who, .text = &text};
+	struct api_call call = {.api = api,
+	                        .req = req,
+	                        .r = &r,
+	                        .body = body,
+	                        .who = &who,
+	                        .text = &text,
+	                        .content_type = &ctype};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
 	case ROUTE_STUDIES_LOOKUP:
@@ -229,6 +251,9 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		break;
 	case ROUTE_OPERATION:
 		rc = api_operations(&call, &out, &e);
+		break;
+	case ROUTE_STUDY_IMPORTANCE:
+		rc = api_importance(&call, &out, &e);
 		break;
 	case ROUTE_OWNERS:
 	case ROUTE_OWNER:
@@ -243,7 +268,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 out:
 	if (rc == 0 && !out && text) {
 		resp->status = 200;
-		resp->body = with_newline(text);
+		resp->body = ctype ? text : with_newline(text);
+		resp->content_type = ctype;
 		text = NULL;
 	} else if (rc == 0 && out) {
 		resp->status = 200;
@@ -261,6 +287,8 @@ out:
 			api_quota_detail(api, r.owner, &e);
 		set_error(resp, &e, http_status);
 	}
+	if (resp->status == 200 && strcmp(req->method, "GET") == 0)
+		conditional(req, resp);
 	if (audited)
 		api_audit_end(api, &audit, &who, seen_keyid, audit_owner(&r, routed, body), req,
 		              resp->status, &e);

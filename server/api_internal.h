@@ -27,7 +27,8 @@ struct api_call {
 	const struct route *r;
 	json_t *body;
 	const struct auth_principal *who;
-	char **text; /* a handler may answer rendered JSON here instead (malloc'd) */
+	char **text;               /* a handler may answer rendered JSON here instead (malloc'd) */
+	const char **content_type; /* a handler answering other text sets its type */
 };
 
 /* Each handler returns 0 with *out set (a new reference, the 200 body) or
@@ -41,6 +42,8 @@ int api_trials(struct api_call *c, json_t **out, struct err *e);
 int api_operations(struct api_call *c, json_t **out, struct err *e);
 /* Owners, quotas, API keys, the audit log (api_owners.c). */
 int api_owners(struct api_call *c, json_t **out, struct err *e);
+/* GET .../studies/{study}:importance (api_importance.c). */
+int api_importance(struct api_call *c, json_t **out, struct err *e);
 
 /* ---- api_auth.c: around every call ---- */
 /* Who sends req: the admin key or an owner's API key (looked up by its key

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_export.h"
 #include "api_internal.h"
 #include "config.h"
 #include "json_util.h"
@@ -47,9 +48,18 @@ static int trial_list(struct api_call *c, json_t **out, struct err *e)
 	struct store_study s;
 	struct store_trial *t = NULL;
 	size_t n = 0;
-	int rc = route_query_parse(c->req->query, ROUTE_Q_FILTER, tj_trial_state_names, &q, e);
+	int rc = route_query_parse(c->req->query, ROUTE_Q_FILTER | ROUTE_Q_ALT,
+	                           tj_trial_state_names, &q, e);
 	if (rc)
 		return rc;
+	if (export_wants_csv(c->req, q.alt_csv)) {
+		if (q.page_after || strstr(c->req->query, "pageSize="))
+			return err_set(
+			    e, ERR_INVALID_ARGUMENT,
+			    "the CSV answer holds every trial: pageSize and pageToken are "
+			    "not accepted with it");
+		return export_trials_csv(c, q.state_mask, e);
+	}
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;

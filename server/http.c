@@ -35,6 +35,7 @@
 #include "error.h"
 #include "log.h"
 #include "metrics.h"
+#include "static.h"
 
 #define MAX_PEM_BYTES  (1024 * 1024)
 #define METRICS_CAP    (1024 * 1024)
@@ -60,6 +61,7 @@ struct job {
 	const char *query;
 	char *method;
 	char *authorization;
+	char *accept, *accept_encoding, *if_none_match;
 	char client_addr[INET6_ADDRSTRLEN];
 	char *body;
 	size_t body_len, body_cap, discarded;
@@ -112,7 +114,10 @@ static char *envelope(int http_status, enum err_code code, const char *msg)
 static void set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
                       const char *route)
 {
-	free(r->body);
+	if (!r->body_static)
+		free(r->body);
+	r->body_static = 0;
+	r->body_len = 0;
 	r->status = http_status;
 	r->body = envelope(http_status, code, msg);
 	r->content_type = NULL;
@@ -120,22 +125,43 @@ static void set_error(struct http_resp *r, int http_status, enum err_code code, 
 	r->retry_after = 0;
 }
 
+/* The optional headers of static files and conditional answers. */
+static void add_static_headers(struct MHD_Response *mr, const struct http_resp *r)
+{
+	if (r->etag[0])
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
+	if (r->content_encoding)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+	if (r->cache_control)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+	if (r->vary)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, r->vary);
+	if (r->csp) {
+		MHD_add_response_header(mr, "Content-Security-Policy", r->csp);
+		MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+	}
+}
+
 static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 {
 	struct MHD_Response *mr;
 	char *body = r->body;
-	size_t len = body ? strlen(body) : 0;
+	size_t len = body ? (r->body_len ? r->body_len : strlen(body)) : 0;
+	int owned = body && !r->body_static;
 	enum MHD_Result ret;
 
 	r->body = NULL;
-	mr = MHD_create_response_from_buffer(len, body ? body : (char *)"",
-	                                     body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	mr = MHD_create_response_from_buffer(
+	    len, body ? body : (char *)"", owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
-		free(body);
+		if (owned)
+			free(body);
 		return MHD_NO;
 	}
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        r->content_type ? r->content_type : "application/json");
+	add_static_headers(mr, r);
 	if (r->retry_after > 0) {
 		char v[24];
 		snprintf(v, sizeof(v), "%d", r->retry_after);
@@ -218,8 +244,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	free(j->uri);
 	free(j->method);
 	free(j->authorization);
+	free(j->accept);
+	free(j->accept_encoding);
+	free(j->if_none_match);
 	free(j->body);
-	free(j->resp.body);
+	if (!j->resp.body_static)
+		free(j->resp.body);
 	free(j);
 	pthread_mutex_lock(&s->mu);
 	if (--s->inflight == 0)
@@ -263,6 +293,12 @@ static void first_call(struct job *j, struct MHD_Connection *c, const char *meth
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v)
 		j->authorization = strdup(v);
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	j->accept = v ? strdup(v) : NULL;
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	j->accept_encoding = v ? strdup(v) : NULL;
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	j->if_none_match = v ? strdup(v) : NULL;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -443,6 +479,12 @@ static void run(struct http_server *s, struct job *j, int closing)
 		}
 	} else if (get && strcmp(j->path, "/metrics") == 0) {
 		serve_metrics(s, r);
+	} else if (static_is_path(j->path)) {
+		struct http_req q = {.method = j->method,
+		                     .path = j->path,
+		                     .accept_encoding = j->accept_encoding,
+		                     .if_none_match = j->if_none_match};
+		static_serve(&q, r);
 	} else {
 		struct http_req q = {
 		    .method = j->method,
@@ -452,6 +494,9 @@ static void run(struct http_server *s, struct job *j, int closing)
 		    .body_len = j->body_len,
 		    .authorization = j->authorization,
 		    .client_addr = j->client_addr,
+		    .accept = j->accept,
+		    .accept_encoding = j->accept_encoding,
+		    .if_none_match = j->if_none_match,
 		};
 		s->h.handle(s->h.ctx, &q, r);
 		if (r->status < 100 || r->status > 599) {

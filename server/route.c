@@ -148,6 +148,10 @@ int route_parse(const char *path, struct route *r, struct err *e)
 	if ((rc = check_id("study", seg[3], r->study, e)))
 		return rc;
 	if (n == 4) {
+		if (verb && strcmp(verb, "importance") == 0) {
+			r->kind = ROUTE_STUDY_IMPORTANCE;
+			return 0;
+		}
 		if (verb)
 			goto bad_verb;
 		r->kind = ROUTE_STUDY;
@@ -211,6 +215,7 @@ const char *route_methods(enum route_kind k)
 		return "GET, DELETE";
 	case ROUTE_OPERATION:
 	case ROUTE_AUDIT_LOG:
+	case ROUTE_STUDY_IMPORTANCE:
 		return "GET";
 	case ROUTE_OWNERS:
 	case ROUTE_API_KEYS:
@@ -285,6 +290,8 @@ const char *route_label(const struct route *r, const char *method)
 		return del ? "apiKeys.delete" : "apiKeys.get";
 	case ROUTE_AUDIT_LOG:
 		return "auditLog.list";
+	case ROUTE_STUDY_IMPORTANCE:
+		return "studies.importance";
 	default:
 		return "unknown";
 	}
@@ -446,6 +453,18 @@ int route_query_parse(const char *query, unsigned allow, const char *const *stat
 			if (rc)
 				return rc;
 			q->has_filter = 1;
+		} else if (strcmp(kv, "alt") == 0 && (allow & ROUTE_Q_ALT)) {
+			if (strcmp(val, "csv") != 0 && strcmp(val, "json") != 0)
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "alt must be csv or json, not \"%.40s\"", val);
+			q->alt_csv = strcmp(val, "csv") == 0;
+		} else if (strcmp(kv, "metricId") == 0 && (allow & ROUTE_Q_METRIC)) {
+			size_t len = strlen(val);
+			if (len == 0 || len >= sizeof(q->metric_id))
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "metricId must be 1 to %zu bytes",
+				               sizeof(q->metric_id) - 1);
+			memcpy(q->metric_id, val, len + 1);
 		} else {
 			return err_set(e, ERR_INVALID_ARGUMENT, "unknown query parameter %.60s",
 			               kv);
