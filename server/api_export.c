@@ -163,7 +163,7 @@ static int row(struct text *t, const struct spec *sp, const struct store_trial *
 	return 0;
 }
 
-int export_trials_csv(struct api_call *c, unsigned state_mask, struct err *e)
+int export_trials_csv(struct api_call *c, unsigned state_mask, int64_t after_id, struct err *e)
 {
 	struct store_conn *conn;
 	struct store_study s;
@@ -181,7 +181,7 @@ int export_trials_csv(struct api_call *c, unsigned state_mask, struct err *e)
 	header(&t, &sp);
 	/* Pages of CHUNK from the one snapshot of conn, so that the whole
 	 * study is never held as parsed rows at once. */
-	for (int64_t after = 0; rc == 0;) {
+	for (int64_t after = after_id; rc == 0;) {
 		struct store_trial *tr = NULL;
 		size_t n = 0;
 		if ((rc = store_trial_list(conn, s.rowid, state_mask, after, CHUNK, &tr, &n, e)))

@@ -19,8 +19,8 @@
 int export_wants_csv(const struct http_req *req, int alt_csv);
 
 /* Writes the CSV of the trials of the call's study in the states of
- * state_mask (0: all) into *c->text (malloc'd) and sets the call's
+ * state_mask (0: all) with ids above after_id into *c->text (malloc'd) and sets the call's
  * content type. Returns 0 or a negative enum err_code with e set. */
-int export_trials_csv(struct api_call *c, unsigned state_mask, struct err *e);
+int export_trials_csv(struct api_call *c, unsigned state_mask, int64_t after_id, struct err *e);
 
 #endif

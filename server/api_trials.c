@@ -58,13 +58,15 @@ static int trial_list(struct api_call *c, json_t **out, struct err *e)
 			    e, ERR_INVALID_ARGUMENT,
 			    "the CSV answer holds every trial: pageSize and pageToken are "
 			    "not accepted with it");
-		return export_trials_csv(c, q.state_mask, e);
+		return export_trials_csv(c, q.state_mask, q.min_id, e);
 	}
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
 	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
 		goto out0;
+	if (q.min_id > q.page_after)
+		q.page_after = q.min_id;
 	if ((rc = store_trial_list(conn, s.rowid, q.state_mask, q.page_after, q.page_size + 1, &t,
 	                           &n, e)))
 		goto out;

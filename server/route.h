@@ -81,6 +81,7 @@ struct route_query {
 	int page_size;       /* default 100, 1..1000 */
 	int64_t page_after;  /* decoded pageToken, 0 when none */
 	unsigned state_mask; /* trials filter state=X: bit (1 << state); 0: all */
+	int64_t min_id;      /* trials filter id>N: N; 0 when absent */
 	int has_filter;
 	char client_id[1025]; /* clientId=, "" when absent */
 	int alt_csv;          /* alt=csv: the trials as CSV */
