@@ -1,0 +1,266 @@
+// A study's page: its charts and its trial table, kept up to date while
+// workers run. The trials come once as CSV; then every REFRESH_MS the
+// page asks only for what can have changed, each with If-None-Match:
+// the trials after the last one it has (filter id>N), and the unfinished
+// ones; a trial that left the unfinished set is read again alone.
+import { enc, get, getCsv, getJson, listAll } from './api.js';
+import { add, clear, fill, h, note, num } from './dom.js';
+import * as charts from './charts.js';
+import {
+  best, curveOf, earlyStopped, flatParams, fromCsv, metricsOf, objectives, STATES, UNFINISHED,
+} from './model.js';
+import { trialTable } from './trials.js';
+
+const REFRESH_MS = 5000;
+const CURVES_AUTO = 1000; // load learning curves without asking up to this many trials
+
+function select(label, options, value, onChange) {
+  const id = `sel-${label.replace(/\W+/g, '-')}`;
+  const s = h(`select#${id}`, { on: { change: () => onChange(s.value) } },
+    options.map((o) => h('option', { value: o, selected: o === value }, o)));
+  return h('span.field', h('label', { for: id }, label), s);
+}
+
+function section(id, title, ...body) {
+  return h(`section.card#${id}`, { 'aria-labelledby': `${id}-h` }, h('h2', { id: `${id}-h` }, title), ...body);
+}
+
+function chartBox(id, label, cls = '') {
+  return h(`div.chart${cls}#${id}`, { role: 'img', 'aria-label': label, tabindex: 0 });
+}
+
+// The Trial resource -> the model's trial.
+function fromJson(t, params, metrics) {
+  const p = {}, m = {};
+  for (const x of t.parameters || []) p[x.parameterId] = x.value;
+  for (const x of (t.finalMeasurement && t.finalMeasurement.metrics) || []) m[x.metricId] = Number(x.value);
+  for (const k of Object.keys(p)) if (!params.some((q) => q.id === k)) delete p[k];
+  for (const k of Object.keys(m)) if (!metrics.some((q) => q.id === k)) delete m[k];
+  return { id: Number(t.id), state: t.state, p, m, start: t.startTime || '', end: t.endTime || '',
+    clientId: t.clientId || '', measurements: t.measurements };
+}
+
+class StudyPage {
+  constructor(ctx, studyId, study) {
+    this.ctx = ctx;
+    this.id = studyId;
+    this.base = `/v1/owners/${enc(ctx.owner)}/studies/${enc(studyId)}`;
+    this.study = study;
+    this.params = flatParams(study.studySpec);
+    this.metrics = metricsOf(study.studySpec);
+    this.objs = objectives(this.metrics);
+    this.trials = new Map();
+    this.etags = {};
+    this.sel = {
+      obj: this.objs[0] || this.metrics[0],
+      cx: this.params[0], cy: this.params[1] || this.params[0],
+      px: this.objs[0], py: this.objs[1],
+      impMetric: (this.objs[0] || this.metrics[0]).id,
+    };
+    this.curvesLoaded = false;
+    this.importanceFor = -1;
+  }
+
+  list() { return [...this.trials.values()].sort((a, b) => a.id - b.id); }
+
+  maxId() {
+    let m = 0;
+    for (const id of this.trials.keys()) m = Math.max(m, id);
+    return m;
+  }
+
+  async load() {
+    const got = await getCsv(`${this.base}/trials?alt=csv`);
+    for (const t of fromCsv(got.rows, this.params, this.metrics)) this.trials.set(t.id, t);
+    this.unfinished = new Set(this.list().filter((t) => !['SUCCEEDED', 'INFEASIBLE'].includes(t.state)).map((t) => t.id));
+    // Ask once now, so that the next look has the ETags to send.
+    await this.refresh();
+  }
+
+  render() {
+    const { main } = this.ctx;
+    const s = this.study;
+    this.meta = h('p.meta#study-meta');
+    main.append(h('h1', s.displayName || this.id), this.meta);
+    const objNames = this.objs.map((o) => o.id);
+    const pick = (k, list) => (v) => { this.sel[k] = list.find((x) => x.id === v); this.draw(); };
+    this.box = {
+      history: chartBox('chart-history', 'optimization history'),
+      importance: chartBox('chart-importance', 'parameter importance', '.short'),
+      parallel: chartBox('chart-parallel', 'parallel coordinates'),
+      slices: h('div.slices#slices'),
+      contour: chartBox('chart-contour', 'contour of two parameters'),
+      pareto: chartBox('chart-pareto', 'Pareto front'),
+      curves: chartBox('chart-curves', 'learning curves'),
+      impNote: h('div'), curvesNote: h('div'),
+    };
+    const pnames = this.params.map((p) => p.id);
+    const metricIds = this.metrics.map((m) => m.id);
+    main.append(h('nav.sections', { 'aria-label': 'sections' },
+      ['history', 'importance', 'parallel', 'slice', 'contour', ...(this.objs.length > 1 ? ['pareto'] : []), 'curves', 'trials']
+        .map((x) => h('button.link', { type: 'button', on: { click: () => document.getElementById(`sec-${x}`).scrollIntoView() } }, x))));
+    add(main,
+      section('sec-history', 'Optimization history',
+        objNames.length > 1 ? select('objective', objNames, this.sel.obj.id, pick('obj', this.objs)) : null, this.box.history),
+      section('sec-importance', 'Parameter importance',
+        metricIds.length > 1 ? select('metric', metricIds, this.sel.impMetric, (v) => { this.sel.impMetric = v; this.importanceFor = -1; this.drawImportance(); }) : null,
+        this.box.impNote, this.box.importance),
+      section('sec-parallel', 'Parallel coordinates', h('p.hint', 'Drag along an axis to select a range; click the axis outside it to clear.'), this.box.parallel),
+      section('sec-slice', 'Slice plots', this.box.slices),
+      section('sec-contour', 'Contour',
+        select('x', pnames, this.sel.cx.id, pick('cx', this.params)), select('y', pnames, this.sel.cy.id, pick('cy', this.params)),
+        h('p.hint', 'Each cell: the best value of the trials in it.'), this.box.contour),
+      this.objs.length > 1 ? section('sec-pareto', 'Pareto front',
+        select('x objective', objNames, this.sel.px.id, pick('px', this.objs)),
+        select('y objective', objNames, this.sel.py.id, pick('py', this.objs)), this.box.pareto) : null,
+      section('sec-curves', 'Learning curves', this.box.curvesNote, this.box.curves),
+      section('sec-trials', 'Trials', this.table = h('div#trial-table')),
+    );
+    this.tableView = trialTable(this.table, this);
+  }
+
+  drawMeta() {
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
+    for (const t of this.trials.values()) counts[t.state]++;
+    const o = this.objs[0];
+    const b = o ? best(this.list(), this.metrics, o) : null;
+    fill(this.meta,
+      h(`span.state.${this.study.state.toLowerCase()}`, this.study.state), ' · ',
+      (this.study.studySpec.algorithm || 'default (GP-EI)').replace('ALGORITHM_UNSPECIFIED', 'default (GP-EI)'), ' · ',
+      `${this.trials.size} trials`, ' ',
+      STATES.filter((s) => counts[s]).map((s) => h(`span.badge.${s.toLowerCase()}`, `${counts[s]} ${s.toLowerCase()}`)),
+      b ? [' · best ', h('a', { href: `#/o/${enc(this.ctx.owner)}/s/${enc(this.id)}/t/${b.id}` }, `${num(b.m[o.id])} (trial ${b.id})`)] : '');
+  }
+
+  draw() {
+    const list = this.list();
+    const o = this.sel.obj;
+    this.drawMeta();
+    charts.history(this.box.history, list, this.metrics, o,
+      (id) => { location.hash = `#/o/${enc(this.ctx.owner)}/s/${enc(this.id)}/t/${id}`; });
+    charts.parallel(this.box.parallel, list, this.params, this.metrics, o);
+    if (this.box.slices.children.length !== this.params.length) {
+      fill(this.box.slices, this.params.map((p) => chartBox(`chart-slice-${p.id}`, `slice plot of ${p.id}`, '.small')));
+    }
+    this.params.forEach((p, i) => charts.slice(this.box.slices.children[i], list, p, this.metrics, o));
+    charts.contour(this.box.contour, list, this.sel.cx, this.sel.cy, this.metrics, o);
+    if (this.objs.length > 1) charts.pareto(this.box.pareto, list, this.metrics, this.sel.px, this.sel.py);
+    this.tableView.update();
+    this.drawImportance();
+    this.drawCurves();
+  }
+
+  async drawImportance() {
+    const done = this.list().filter((t) => t.state === 'SUCCEEDED').length;
+    if (done === this.importanceFor) return;
+    this.importanceFor = done;
+    try {
+      const imp = await getJson(`${this.base}:importance?metricId=${enc(this.sel.impMetric)}`);
+      fill(this.box.impNote, h('p.hint', `${imp.method} over ${imp.trialCount} trials, metric ${imp.metricId}.`));
+      this.box.importance.hidden = false;
+      charts.importance(this.box.importance, imp);
+    } catch (e) {
+      fill(this.box.impNote, note('info', e.message));
+      this.box.importance.hidden = true;
+    }
+  }
+
+  async loadCurves() {
+    const all = await listAll(`${this.base}/trials`, 'trials', 1000);
+    for (const t of all) {
+      const x = this.trials.get(Number(t.id));
+      if (x) x.measurements = t.measurements || [];
+    }
+    this.curvesLoaded = true;
+  }
+
+  drawCurves() {
+    const n = this.trials.size;
+    if (!this.curvesLoaded) {
+      if (n <= CURVES_AUTO) {
+        this.curvesLoaded = 'loading';
+        this.loadCurves().then(() => this.drawCurves(), (e) => fill(this.box.curvesNote, note('error', e.message)));
+      } else if (!this.box.curvesNote.firstChild) {
+        this.box.curvesNote.append(h('button#load-curves', { type: 'button', on: { click: () => {
+          clear(this.box.curvesNote);
+          this.curvesLoaded = 'loading';
+          this.loadCurves().then(() => this.drawCurves());
+        } } }, `Load the measurements of ${n} trials`));
+      }
+      return;
+    }
+    if (this.curvesLoaded === 'loading') return;
+    const m = this.sel.obj.id;
+    const list = this.list().map((t) => ({ id: t.id, state: t.state, points: curveOf(t, m) }));
+    const early = earlyStopped(list);
+    const with_ = list.filter((c) => c.points.length);
+    fill(this.box.curvesNote, h('p.hint', with_.length
+      ? `${with_.length} trials with measurements of ${m}; ${[...early].length} stopped early (dashed, red): stopped, or fewer steps than the longest curve.`
+      : `No trial has measurements of ${m}.`));
+    this.box.curves.hidden = !with_.length;
+    if (with_.length) charts.curves(this.box.curves, list, early, m);
+  }
+
+  // What changed since the last look; true when something did.
+  async refresh() {
+    let changed = false;
+    const after = this.maxId();
+    const key = `new>${after}`;
+    const got = await getCsv(`${this.base}/trials?alt=csv&filter=${enc(`id>${after}`)}`, this.etags[key]);
+    if (!got.notModified) {
+      this.etags = { [key]: got.etag, unfinished: this.etags.unfinished };
+      for (const t of fromCsv(got.rows, this.params, this.metrics)) {
+        this.trials.set(t.id, t);
+        changed = true;
+      }
+    }
+    const un = await get(`${this.base}/trials?pageSize=1000&filter=${enc(UNFINISHED)}`, { etag: this.etags.unfinished });
+    if (!un.notModified) {
+      this.etags.unfinished = un.etag;
+      const now = new Set();
+      for (const t of un.data.trials || []) {
+        now.add(Number(t.id));
+        this.trials.set(Number(t.id), fromJson(t, this.params, this.metrics));
+        changed = true;
+      }
+      for (const id of this.unfinished || []) {
+        if (now.has(id)) continue;
+        const t = await getJson(`${this.base}/trials/${id}`).catch(() => null);
+        if (t) this.trials.set(id, fromJson(t, this.params, this.metrics));
+        else this.trials.delete(id);
+        changed = true;
+      }
+      this.unfinished = now;
+    }
+    return changed;
+  }
+}
+
+export async function studyView(ctx, studyId) {
+  const study = await getJson(`/v1/owners/${enc(ctx.owner)}/studies/${enc(studyId)}`);
+  const page = new StudyPage(ctx, studyId, study);
+  await page.load();
+  page.render();
+  page.draw();
+  document.body.dataset.ready = 'study';
+  let stopped = false, timer = null;
+  const tick = async () => {
+    if (stopped) return;
+    if (!document.hidden) {
+      try {
+        if (await page.refresh()) page.draw();
+      } catch (e) {
+        console.warn(`refresh: ${e.message}`);
+      }
+    }
+    if (!stopped) timer = setTimeout(tick, REFRESH_MS);
+  };
+  timer = setTimeout(tick, REFRESH_MS);
+  window.sibylRefresh = () => page.refresh().then((c) => { if (c) page.draw(); return c; });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    delete document.body.dataset.ready;
+    charts.disposeIn(ctx.main);
+  };
+}

@@ -1,0 +1,237 @@
+// The dashboard in a real browser (Debian's chromium, headless, through
+// puppeteer-core) against the real sibyld with seeded studies: every view
+// loads with no console error, each chart has the expected points or
+// series, a wrong key is told so, a READER sees no write action, another
+// owner's study is not found, the page refreshes what changed and a
+// refresh with nothing new gets 304s. Screenshots go to SIBYL_BROWSER_OUT.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { client, launch, makeKey, newPage, signIn, startDaemon } from './lib.mjs';
+import { seedOne, seedOther, seedTwo } from './seed.mjs';
+
+const OUT = process.env.SIBYL_BROWSER_OUT || join(process.cwd(), 'browser-out');
+mkdirSync(OUT, { recursive: true });
+let checks = 0;
+
+function check(cond, what) {
+  checks++;
+  assert.ok(cond, what);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+}
+
+// Console errors other than the failed loads a step expects (the browser
+// logs every 4xx answer of fetch as one).
+function noErrors(page, step, allowed = []) {
+  const bad = page.errors.filter((e) => !allowed.some((a) => e.includes(`status of ${a}`)));
+  check(bad.length === 0, `${step}: console errors: ${bad.join(' | ')}`);
+  page.errors.length = 0;
+}
+
+async function data(page, sel) {
+  return page.$eval(sel, (el) => ({ ...el.dataset, canvas: !!el.querySelector('canvas') }));
+}
+
+async function wrongKey(browser, base) {
+  const page = await newPage(browser);
+  await signIn(page, base, 't', 'sk_not_a_key');
+  await page.waitForSelector('.note.error');
+  const text = await page.$eval('.note.error', (e) => e.textContent);
+  check(/refused/.test(text), `wrong key message: ${text}`);
+  check(await page.evaluate(() => sessionStorage.getItem('sibyl.key') === null), 'a refused key is not kept');
+  await shot(page, 'signin-wrong-key');
+  noErrors(page, 'wrong key', [401]);
+  await page.close();
+}
+
+async function studiesList(page, base) {
+  await page.waitForSelector('#studies tbody tr');
+  await page.waitForFunction(() => !document.querySelector('#studies').textContent.includes('…'));
+  const rows = await page.$$eval('#studies tbody tr', (t) => t.map((r) => r.dataset.study));
+  check(rows.join(',') === 'one,two', `studies listed: ${rows}`);
+  const one = await page.$eval('#studies tr[data-study=one]', (r) => r.textContent);
+  check(/41 succeeded/.test(one) && /3 infeasible/.test(one) && /2 active/.test(one), `study one's counts: ${one}`);
+  await shot(page, 'studies');
+}
+
+async function openStudy(page, base, id) {
+  await page.goto(`${base}/ui/#/o/t/s/${id}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'study');
+}
+
+async function studyOne(page, base, one) {
+  await openStudy(page, base, 'one');
+  const hist = await data(page, '#chart-history');
+  check(hist.canvas && Number(hist.points) === one.feasible && Number(hist.infeasible) === one.infeasible,
+    `history ${JSON.stringify(hist)}`);
+  const par = await data(page, '#chart-parallel');
+  check(Number(par.points) === one.feasible && Number(par.axes) === 5, `parallel ${JSON.stringify(par)}`);
+  const slices = await page.$$eval('#slices .chart', (s) => s.map((e) => Number(e.dataset.points)));
+  check(slices.length === 4 && slices.every((n) => n === one.feasible), `slices ${slices}`);
+  const con = await data(page, '#chart-contour');
+  check(Number(con.points) === one.feasible && Number(con.cells) > 4, `contour ${JSON.stringify(con)}`);
+  await page.waitForFunction(() => document.querySelector('#chart-importance').dataset.points === '4');
+  await page.waitForFunction(() => document.querySelector('#chart-curves').dataset.drawn === '1');
+  const cur = await data(page, '#chart-curves');
+  check(Number(cur.series) === one.curves && Number(cur.early) === one.early, `curves ${JSON.stringify(cur)}`);
+  check(!(await page.$('#sec-pareto')), 'no Pareto front with one objective');
+  const logAxis = await page.$eval('#chart-slice-lr', (e) => e.getAttribute('aria-label'));
+  check(/lr/.test(logAxis), 'slice of lr');
+  await shot(page, 'study-one');
+  // The table: 47 rows on one page, filter, sort by keyboard.
+  check((await page.$$('#trials tbody tr')).length === one.total, 'all trials in the table');
+  await page.select('#state-filter', 'INFEASIBLE');
+  check((await page.$$('#trials tbody tr')).length === one.infeasible, 'state filter');
+  await page.select('#state-filter', '');
+  await page.focus('#trials thead th:nth-child(3) button');
+  await page.keyboard.press('Enter');
+  const sorted = await page.$eval('#trials thead th:nth-child(3)', (th) => th.getAttribute('aria-sort'));
+  check(sorted === 'ascending', `sorted by lr with the keyboard: ${sorted}`);
+  const lrs = await page.$$eval('#trials tbody tr td:nth-child(3)', (t) => t.map((c) => c.textContent).filter(Boolean).map(Number));
+  check(lrs.every((v, i) => i === 0 || lrs[i - 1] <= v), 'lr ascending');
+  noErrors(page, 'study one');
+}
+
+async function refresh(page, base, api) {
+  // Nothing new: two conditional requests, both 304, few bytes.
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.enable');
+  const got = [];
+  cdp.on('Network.responseReceived', (e) => got.push(e.response.status));
+  let bytes = 0;
+  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  const changed = await page.evaluate(() => window.sibylRefresh());
+  await new Promise((r) => setTimeout(r, 500)); // the last events come after
+  check(changed === false && got.length === 2 && got.every((s) => s === 304), `idle refresh: ${changed} ${got}`);
+  check(bytes < 1024, `idle refresh transferred ${bytes} bytes`);
+  // A trial imported meanwhile appears.
+  await api.post('/v1/owners/t/studies/one/trials', {
+    state: 'SUCCEEDED',
+    parameters: [{ parameterId: 'lr', value: 0.001 }, { parameterId: 'layers', value: 2 },
+      { parameterId: 'opt', value: 'adam' }, { parameterId: 'dropout', value: 0.1 }],
+    finalMeasurement: { metrics: [{ metricId: 'acc', value: 0.95 }] },
+  });
+  check(await page.evaluate(() => window.sibylRefresh()), 'a new trial is seen');
+  const hist = await data(page, '#chart-history');
+  check(hist.points === '42', `history after refresh: ${hist.points}`);
+  await cdp.detach();
+  return bytes;
+}
+
+async function studyTwo(page, base, two) {
+  await openStudy(page, base, 'two');
+  const p = await data(page, '#chart-pareto');
+  check(Number(p.front) === two.front && Number(p.points) === two.feasible && Number(p.infeasible) === two.infeasible,
+    `pareto ${JSON.stringify(p)}`);
+  const hist = await data(page, '#chart-history');
+  check(Number(hist.points) === two.feasible && Number(hist.infeasible) === two.infeasible, `history two ${JSON.stringify(hist)}`);
+  await shot(page, 'study-two');
+  noErrors(page, 'study two');
+}
+
+async function trialPages(page, base, one, writer) {
+  await page.goto(`${base}/ui/#/o/t/s/one/t/${one.completedSuggested}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  const pred = await page.$eval('#trial-prediction', (e) => e.textContent);
+  check(/predicted/.test(pred) && /±/.test(pred) && /measured0\.5/.test(pred), `prediction: ${pred}`);
+  await shot(page, 'trial');
+  await page.goto(`${base}/ui/#/o/t/s/one/t/1`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  check((await page.$$('#measurements tbody tr')).length === 3, 'trial 1 measurements');
+  await page.goto(`${base}/ui/#/o/t/s/one/t/${one.activeId}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  const buttons = await page.$$eval('button.write', (b) => b.map((x) => x.textContent));
+  check(writer ? buttons.join() === 'Stop,Delete' : buttons.length === 0, `write actions: ${buttons}`);
+  noErrors(page, 'trial pages', writer ? [] : [403]);
+}
+
+async function otherOwner(page, base) {
+  await page.goto(`${base}/ui/#/o/other/s/secret`);
+  await page.waitForSelector('.note.error');
+  const text = await page.$eval('.note.error', (e) => e.textContent);
+  check(/not found/.test(text), `another owner's study: ${text}`);
+  noErrors(page, 'other owner', [404]);
+}
+
+async function admin(browser, base, secrets) {
+  const page = await newPage(browser);
+  await signIn(page, base, '', (await import('./lib.mjs')).ADMIN_KEY);
+  await page.waitForFunction(() => document.body.dataset.ready === 'admin');
+  const owners = await page.$$('#owners-table tbody tr');
+  const keys = await page.$$('#keys-table tbody tr');
+  const audit = await page.$$('#audit-table tbody tr');
+  check(owners.length === 2 && keys.length === 2 && audit.length > 5, `admin tables ${owners.length} ${keys.length} ${audit.length}`);
+  const html = await page.content();
+  check(secrets.every((s) => !html.includes(s)), 'no secret on the admin page');
+  await shot(page, 'admin');
+  noErrors(page, 'admin');
+  await page.close();
+}
+
+async function phone(browser, base, key) {
+  const page = await newPage(browser, 390, 844);
+  await signIn(page, base, 't', key);
+  await page.waitForSelector('#studies');
+  await openStudy(page, base, 'one');
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(wide <= 400, `phone width: the page is ${wide} px wide`);
+  await shot(page, 'study-one-phone');
+  noErrors(page, 'phone', [403]);
+  await page.close();
+}
+
+async function main() {
+  const d = await startDaemon();
+  const admin_ = client(d.url);
+  let b;
+  try {
+    await admin_.post('/v1/owners', { ownerId: 't' });
+    const writer = await makeKey(admin_, 't', 'WRITER');
+    const reader = await makeKey(admin_, 't', 'READER');
+    const api = client(d.url, writer);
+    const one = await seedOne(api, 't');
+    const two = await seedTwo(api, 't');
+    await seedOther(admin_);
+    b = await launch();
+    // The static files: compressed, cached, locked down.
+    const r = await fetch(`${d.url}/ui/vendor/echarts.esm.min.js`, { headers: { 'Accept-Encoding': 'gzip' } });
+    check(r.headers.get('content-encoding') === 'gzip' && /default-src 'self'/.test(r.headers.get('content-security-policy')) &&
+      r.headers.get('etag'), 'static headers');
+    const again = await fetch(`${d.url}/ui/`, { headers: { 'If-None-Match': (await fetch(`${d.url}/ui/`)).headers.get('etag') } });
+    check(again.status === 304, `index revalidates: ${again.status}`);
+
+    await wrongKey(b.browser, d.url);
+    const page = await newPage(b.browser);
+    await signIn(page, d.url, 't', writer);
+    await studiesList(page, d.url);
+    noErrors(page, 'studies');
+    await studyOne(page, d.url, one);
+    const idle = await refresh(page, d.url, api);
+    await studyTwo(page, d.url, two);
+    await trialPages(page, d.url, one, true);
+    await otherOwner(page, d.url);
+    await page.close();
+
+    const rp = await newPage(b.browser);
+    await signIn(rp, d.url, 't', reader);
+    await rp.waitForSelector('#studies');
+    check((await rp.$eval('#nav .who', (e) => e.textContent)).includes('READER'), 'signed in as a READER');
+    check(!(await rp.$('#nav a[href="#/admin"]')), 'no admin link for a READER');
+    await trialPages(rp, d.url, one, false);
+    await rp.close();
+    await admin(b.browser, d.url, [writer, reader]);
+    await phone(b.browser, d.url, reader);
+    console.log(`browser-dashboard: ${checks} checks passed; idle refresh ${idle} bytes; screenshots in ${OUT}`);
+  } finally {
+    if (b) await b.close();
+    await d.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`browser-dashboard: FAILED after ${checks} checks: ${e.stack || e}`);
+  process.exit(1);
+});
