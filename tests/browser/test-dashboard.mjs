@@ -23,6 +23,12 @@ async function shot(page, name) {
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 }
 
+// One screen with sel at its top, small enough for docs/img/.
+async function docShot(page, name, sel) {
+  if (sel) await page.$eval(sel, (e) => e.scrollIntoView());
+  await page.screenshot({ path: join(OUT, `doc-${name}.jpg`), type: 'jpeg', quality: 80 });
+}
+
 // Console errors other than the failed loads a step expects (the browser
 // logs every 4xx answer of fetch as one).
 function noErrors(page, step, allowed = []) {
@@ -31,7 +37,14 @@ function noErrors(page, step, allowed = []) {
   page.errors.length = 0;
 }
 
+// A chart's figures, once it is drawn and up to date (charts are drawn
+// when scrolled to).
 async function data(page, sel) {
+  await page.$eval(sel, (el) => el.scrollIntoView());
+  await page.waitForFunction((s) => {
+    const e = document.querySelector(s);
+    return e.dataset.drawn === '1' && !e.dataset.dirty;
+  }, {}, sel);
   return page.$eval(sel, (el) => ({ ...el.dataset, canvas: !!el.querySelector('canvas') }));
 }
 
@@ -47,6 +60,12 @@ async function wrongKey(browser, base) {
   await page.close();
 }
 
+// Scrolls to every chart so that all are drawn (for full-page shots).
+async function drawAll(page) {
+  for (const id of await page.$$eval('.chart:not([hidden])', (c) => c.map((e) => e.id))) await data(page, `#${id}`);
+  await page.$eval('h1', (e) => e.scrollIntoView());
+}
+
 async function studiesList(page, base) {
   await page.waitForSelector('#studies tbody tr');
   await page.waitForFunction(() => !document.querySelector('#studies').textContent.includes('…'));
@@ -55,6 +74,7 @@ async function studiesList(page, base) {
   const one = await page.$eval('#studies tr[data-study=one]', (r) => r.textContent);
   check(/41 succeeded/.test(one) && /3 infeasible/.test(one) && /2 active/.test(one), `study one's counts: ${one}`);
   await shot(page, 'studies');
+  await docShot(page, 'studies', null);
 }
 
 async function openStudy(page, base, id) {
@@ -69,18 +89,23 @@ async function studyOne(page, base, one) {
     `history ${JSON.stringify(hist)}`);
   const par = await data(page, '#chart-parallel');
   check(Number(par.points) === one.feasible && Number(par.axes) === 5, `parallel ${JSON.stringify(par)}`);
-  const slices = await page.$$eval('#slices .chart', (s) => s.map((e) => Number(e.dataset.points)));
-  check(slices.length === 4 && slices.every((n) => n === one.feasible), `slices ${slices}`);
+  const slices = [];
+  for (const p of ['lr', 'layers', 'opt', 'dropout']) slices.push(Number((await data(page, `#chart-slice-${p}`)).points));
+  check(slices.every((n) => n === one.feasible), `slices ${slices}`);
+  check((await page.$$('#slices .chart')).length === 4, 'one slice per parameter');
   const con = await data(page, '#chart-contour');
   check(Number(con.points) === one.feasible && Number(con.cells) > 4, `contour ${JSON.stringify(con)}`);
-  await page.waitForFunction(() => document.querySelector('#chart-importance').dataset.points === '4');
-  await page.waitForFunction(() => document.querySelector('#chart-curves').dataset.drawn === '1');
+  check((await data(page, '#chart-importance')).points === '4', 'importance of 4 parameters');
+  await page.waitForFunction(() => /stopped early/.test(document.querySelector('#curves-note').textContent));
   const cur = await data(page, '#chart-curves');
   check(Number(cur.series) === one.curves && Number(cur.early) === one.early, `curves ${JSON.stringify(cur)}`);
   check(!(await page.$('#sec-pareto')), 'no Pareto front with one objective');
   const logAxis = await page.$eval('#chart-slice-lr', (e) => e.getAttribute('aria-label'));
   check(/lr/.test(logAxis), 'slice of lr');
   await shot(page, 'study-one');
+  await docShot(page, 'study-top', 'h1');
+  await docShot(page, 'study-parallel', '#sec-parallel');
+  await docShot(page, 'study-contour', '#sec-contour');
   // The table: 47 rows on one page, filter, sort by keyboard.
   check((await page.$$('#trials tbody tr')).length === one.total, 'all trials in the table');
   await page.select('#state-filter', 'INFEASIBLE');
@@ -99,12 +124,17 @@ async function refresh(page, base, api) {
   // Nothing new: two conditional requests, both 304, few bytes.
   const cdp = await page.createCDPSession();
   await cdp.send('Network.enable');
-  const got = [];
-  cdp.on('Network.responseReceived', (e) => got.push(e.response.status));
-  let bytes = 0;
-  cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+  const got = [], seen = new Map();
+  cdp.on('Network.responseReceived', (e) => {
+    got.push(e.response.status);
+    seen.set(e.requestId, e.response.encodedDataLength || 0);
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    seen.set(e.requestId, Math.max(seen.get(e.requestId) || 0, e.encodedDataLength || 0));
+  });
   const changed = await page.evaluate(() => window.sibylRefresh());
   await new Promise((r) => setTimeout(r, 500)); // the last events come after
+  const bytes = [...seen.values()].reduce((a, x) => a + x, 0);
   check(changed === false && got.length === 2 && got.every((s) => s === 304), `idle refresh: ${changed} ${got}`);
   check(bytes < 1024, `idle refresh transferred ${bytes} bytes`);
   // A trial imported meanwhile appears.
@@ -128,7 +158,9 @@ async function studyTwo(page, base, two) {
     `pareto ${JSON.stringify(p)}`);
   const hist = await data(page, '#chart-history');
   check(Number(hist.points) === two.feasible && Number(hist.infeasible) === two.infeasible, `history two ${JSON.stringify(hist)}`);
+  await drawAll(page);
   await shot(page, 'study-two');
+  await docShot(page, 'study-pareto', '#sec-pareto');
   noErrors(page, 'study two');
 }
 
@@ -138,6 +170,7 @@ async function trialPages(page, base, one, writer) {
   const pred = await page.$eval('#trial-prediction', (e) => e.textContent);
   check(/predicted/.test(pred) && /±/.test(pred) && /measured0\.5/.test(pred), `prediction: ${pred}`);
   await shot(page, 'trial');
+  await docShot(page, 'trial', null);
   await page.goto(`${base}/ui/#/o/t/s/one/t/1`);
   await page.waitForFunction(() => document.body.dataset.ready === 'trial');
   check((await page.$$('#measurements tbody tr')).length === 3, 'trial 1 measurements');
@@ -178,7 +211,9 @@ async function phone(browser, base, key) {
   await openStudy(page, base, 'one');
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 400, `phone width: the page is ${wide} px wide`);
+  await drawAll(page);
   await shot(page, 'study-one-phone');
+  await docShot(page, 'phone', 'h1');
   noErrors(page, 'phone', [403]);
   await page.close();
 }

@@ -40,6 +40,45 @@ function fromJson(t, params, metrics) {
     clientId: t.clientId || '', measurements: t.measurements };
 }
 
+// Charts are drawn when they are on screen (or near it): a chart whose
+// data changed while off screen is marked dirty (data-dirty) and drawn
+// when it is scrolled to, so that a large study's page is usable at once.
+class Lazy {
+  constructor() {
+    this.jobs = new Map();
+    this.io = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const j = this.jobs.get(e.target);
+        if (!j) continue;
+        j.visible = e.isIntersecting;
+        if (j.visible && j.dirty) this.run(e.target, j);
+      }
+    }, { rootMargin: '300px' });
+  }
+
+  set(el, fn) {
+    let j = this.jobs.get(el);
+    if (!j) {
+      const r = el.getBoundingClientRect();
+      j = { visible: r.bottom > -300 && r.top < window.innerHeight + 300 };
+      this.jobs.set(el, j);
+      this.io.observe(el);
+    }
+    j.fn = fn;
+    j.dirty = true;
+    el.dataset.dirty = '1';
+    if (j.visible) this.run(el, j);
+  }
+
+  run(el, j) {
+    j.dirty = false;
+    delete el.dataset.dirty;
+    j.fn();
+  }
+
+  close() { this.io.disconnect(); }
+}
+
 class StudyPage {
   constructor(ctx, studyId, study) {
     this.ctx = ctx;
@@ -59,6 +98,7 @@ class StudyPage {
     };
     this.curvesLoaded = false;
     this.importanceFor = -1;
+    this.lazy = new Lazy();
   }
 
   list() { return [...this.trials.values()].sort((a, b) => a.id - b.id); }
@@ -71,7 +111,9 @@ class StudyPage {
 
   async load() {
     const got = await getCsv(`${this.base}/trials?alt=csv`);
+    performance.mark('sibyl:csv');
     for (const t of fromCsv(got.rows, this.params, this.metrics)) this.trials.set(t.id, t);
+    performance.mark('sibyl:parsed');
     this.unfinished = new Set(this.list().filter((t) => !['SUCCEEDED', 'INFEASIBLE'].includes(t.state)).map((t) => t.id));
     // Ask once now, so that the next look has the ETags to send.
     await this.refresh();
@@ -92,7 +134,7 @@ class StudyPage {
       contour: chartBox('chart-contour', 'contour of two parameters'),
       pareto: chartBox('chart-pareto', 'Pareto front'),
       curves: chartBox('chart-curves', 'learning curves'),
-      impNote: h('div'), curvesNote: h('div'),
+      impNote: h('div'), curvesNote: h('div#curves-note'),
     };
     const pnames = this.params.map((p) => p.id);
     const metricIds = this.metrics.map((m) => m.id);
@@ -135,17 +177,24 @@ class StudyPage {
   draw() {
     const list = this.list();
     const o = this.sel.obj;
+    const mark = (n) => performance.mark(`sibyl:${n}`);
     this.drawMeta();
-    charts.history(this.box.history, list, this.metrics, o,
-      (id) => { location.hash = `#/o/${enc(this.ctx.owner)}/s/${enc(this.id)}/t/${id}`; });
-    charts.parallel(this.box.parallel, list, this.params, this.metrics, o);
+    mark('meta');
+    const lazy = (el, fn, name) => this.lazy.set(el, () => { fn(); mark(name); });
+    lazy(this.box.history, () => charts.history(this.box.history, list, this.metrics, o,
+      (id) => { location.hash = `#/o/${enc(this.ctx.owner)}/s/${enc(this.id)}/t/${id}`; }), 'history');
+    lazy(this.box.parallel, () => charts.parallel(this.box.parallel, list, this.params, this.metrics, o), 'parallel');
     if (this.box.slices.children.length !== this.params.length) {
       fill(this.box.slices, this.params.map((p) => chartBox(`chart-slice-${p.id}`, `slice plot of ${p.id}`, '.small')));
     }
-    this.params.forEach((p, i) => charts.slice(this.box.slices.children[i], list, p, this.metrics, o));
-    charts.contour(this.box.contour, list, this.sel.cx, this.sel.cy, this.metrics, o);
-    if (this.objs.length > 1) charts.pareto(this.box.pareto, list, this.metrics, this.sel.px, this.sel.py);
+    this.params.forEach((p, i) => {
+      const el = this.box.slices.children[i];
+      lazy(el, () => charts.slice(el, list, p, this.metrics, o), `slice-${p.id}`);
+    });
+    lazy(this.box.contour, () => charts.contour(this.box.contour, list, this.sel.cx, this.sel.cy, this.metrics, o), 'contour');
+    if (this.objs.length > 1) lazy(this.box.pareto, () => charts.pareto(this.box.pareto, list, this.metrics, this.sel.px, this.sel.py), 'pareto');
     this.tableView.update();
+    mark('table');
     this.drawImportance();
     this.drawCurves();
   }
@@ -158,7 +207,7 @@ class StudyPage {
       const imp = await getJson(`${this.base}:importance?metricId=${enc(this.sel.impMetric)}`);
       fill(this.box.impNote, h('p.hint', `${imp.method} over ${imp.trialCount} trials, metric ${imp.metricId}.`));
       this.box.importance.hidden = false;
-      charts.importance(this.box.importance, imp);
+      this.lazy.set(this.box.importance, () => charts.importance(this.box.importance, imp));
     } catch (e) {
       fill(this.box.impNote, note('info', e.message));
       this.box.importance.hidden = true;
@@ -198,7 +247,7 @@ class StudyPage {
       ? `${with_.length} trials with measurements of ${m}; ${[...early].length} stopped early (dashed, red): stopped, or fewer steps than the longest curve.`
       : `No trial has measurements of ${m}.`));
     this.box.curves.hidden = !with_.length;
-    if (with_.length) charts.curves(this.box.curves, list, early, m);
+    if (with_.length) this.lazy.set(this.box.curves, () => charts.curves(this.box.curves, list, early, m));
   }
 
   // What changed since the last look; true when something did.
@@ -206,7 +255,10 @@ class StudyPage {
     let changed = false;
     const after = this.maxId();
     const key = `new>${after}`;
-    const got = await getCsv(`${this.base}/trials?alt=csv&filter=${enc(`id>${after}`)}`, this.etags[key]);
+    const [got, un] = await Promise.all([
+      getCsv(`${this.base}/trials?alt=csv&filter=${enc(`id>${after}`)}`, this.etags[key]),
+      get(`${this.base}/trials?pageSize=1000&filter=${enc(UNFINISHED)}`, { etag: this.etags.unfinished }),
+    ]);
     if (!got.notModified) {
       this.etags = { [key]: got.etag, unfinished: this.etags.unfinished };
       for (const t of fromCsv(got.rows, this.params, this.metrics)) {
@@ -214,7 +266,6 @@ class StudyPage {
         changed = true;
       }
     }
-    const un = await get(`${this.base}/trials?pageSize=1000&filter=${enc(UNFINISHED)}`, { etag: this.etags.unfinished });
     if (!un.notModified) {
       this.etags.unfinished = un.etag;
       const now = new Set();
@@ -239,10 +290,14 @@ class StudyPage {
 export async function studyView(ctx, studyId) {
   const study = await getJson(`/v1/owners/${enc(ctx.owner)}/studies/${enc(studyId)}`);
   const page = new StudyPage(ctx, studyId, study);
+  performance.mark('sibyl:study');
   await page.load();
+  performance.mark('sibyl:loaded');
   page.render();
   page.draw();
+  performance.mark('sibyl:drawn');
   document.body.dataset.ready = 'study';
+  window.sibylReadyAt = performance.now(); // for bench/dashboard.mjs
   let stopped = false, timer = null;
   const tick = async () => {
     if (stopped) return;
@@ -261,6 +316,7 @@ export async function studyView(ctx, studyId) {
     stopped = true;
     clearTimeout(timer);
     delete document.body.dataset.ready;
+    page.lazy.close();
     charts.disposeIn(ctx.main);
   };
 }
