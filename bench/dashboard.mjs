@@ -113,8 +113,12 @@ async function main() {
     const key = await lib.makeKey(admin, 'b', 'WRITER');
     console.log(`seeded ${N} trials in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const api = lib.client(d.url, key);
-    const impMs = await timed(() => api.get('/v1/owners/b/studies/big:importance'), 5);
-    const csvMs = await timed(() => fetch(`${d.url}/v1/owners/b/studies/big/trials?alt=csv`, { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.text()), 5);
+    let c0 = cpuMs(d.proc.pid);
+    const impMs = await timed(() => api.get('/v1/owners/b/studies/big:importance'), 10);
+    const impCpu = (cpuMs(d.proc.pid) - c0) / 10;
+    c0 = cpuMs(d.proc.pid);
+    const csvMs = await timed(() => fetch(`${d.url}/v1/owners/b/studies/big/trials?alt=csv`, { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.text()), 10);
+    const csvCpu = (cpuMs(d.proc.pid) - c0) / 10;
     const csvBytes = (await (await fetch(`${d.url}/v1/owners/b/studies/big/trials?alt=csv`, { headers: { Authorization: `Bearer ${key}` } })).text()).length;
     b = await lib.launch();
     const readies = [], firstBytes = [];
@@ -142,7 +146,9 @@ async function main() {
       ready_ms_median: Math.round(median(readies)), ready_ms_all: readies.map(Math.round),
       first_load_bytes: median(firstBytes),
       refresh_idle_bytes: Math.round(refreshBytes), refresh_idle_daemon_cpu_ms: Number(cpu.toFixed(2)),
-      importance_ms_median: Math.round(impMs), csv_ms_median: Math.round(csvMs), csv_bytes: csvBytes,
+      importance_ms_median: Math.round(impMs), importance_daemon_cpu_ms: impCpu,
+      csv_ms_median: Math.round(csvMs), csv_daemon_cpu_ms: csvCpu, csv_bytes: csvBytes,
+      load_average: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
     }, null, 1));
   } finally {
     if (b) await b.close();

@@ -153,7 +153,7 @@ struct got {
 	long status;
 	char *body;
 	size_t len;
-	char ctype[128], etag[64], encoding[32];
+	char ctype[128], etag[64], encoding[32], csp[512];
 };
 
 static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
@@ -188,21 +188,25 @@ static size_t on_head(char *p, size_t sz, size_t nm, void *ud)
 	header_value(p, n, "Content-Type: ", g->ctype, sizeof(g->ctype));
 	header_value(p, n, "ETag: ", g->etag, sizeof(g->etag));
 	header_value(p, n, "Content-Encoding: ", g->encoding, sizeof(g->encoding));
+	header_value(p, n, "Content-Security-Policy: ", g->csp, sizeof(g->csp));
 	return n;
 }
 
-/* A GET with extra request headers (NULL-terminated), no decoding. */
-static void get_with(struct daemon *d, const char *path, const char *const *headers, struct got *g)
+/* A request with extra request headers (NULL-terminated), no decoding;
+ * with the admin key unless keyless. */
+static void request_with(struct daemon *d, const char *method, const char *path,
+                         const char *const *headers, int keyless, struct got *g)
 {
 	char url[512], auth[128];
 	memset(g, 0, sizeof(*g));
 	snprintf(url, sizeof(url), "%s%s", d->url, path);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", HARNESS_ADMIN_KEY);
 	CURL *c = curl_easy_init();
-	struct curl_slist *h = curl_slist_append(NULL, auth);
+	struct curl_slist *h = curl_slist_append(NULL, keyless ? "X-None: 1" : auth);
 	for (size_t i = 0; headers && headers[i]; i++)
 		h = curl_slist_append(h, headers[i]);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, g);
@@ -210,10 +214,15 @@ static void get_with(struct daemon *d, const char *path, const char *const *head
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, g);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	if (curl_easy_perform(c) != CURLE_OK)
-		TEST_FAIL("GET %s: transport error", path);
+		TEST_FAIL("%s %s: transport error", method, path);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &g->status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+}
+
+static void get_with(struct daemon *d, const char *path, const char *const *headers, struct got *g)
+{
+	request_with(d, "GET", path, headers, 0, g);
 }
 
 /* Every trial of the JSON list, following nextPageToken. */
@@ -379,6 +388,45 @@ static void check_etag(struct daemon *d)
 	free(b.body);
 }
 
+/* The dashboard's files: no key needed, gzip when asked, an ETag that
+ * gives 304, the Content-Security-Policy; 404 and 405 for what is not. */
+static void check_static(struct daemon *d)
+{
+	struct got a, b;
+	request_with(d, "GET", "/ui/", NULL, 1, &a);
+	ASSERT_EQ_INT(a.status, 200);
+	ASSERT_EQ_STR(a.ctype, "text/html; charset=utf-8");
+	EXPECT_IN(a.body, "<script type=\"module\" src=\"/ui/js/app.js\">");
+	ASSERT_TRUE(a.etag[0] == '"' && a.encoding[0] == '\0');
+	EXPECT_IN(a.csp, "default-src 'self'");
+	char inm[128];
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", a.etag);
+	const char *const h1[] = {inm, NULL};
+	request_with(d, "GET", "/ui/index.html", h1, 1, &b);
+	ASSERT_EQ_INT(b.status, 304);
+	ASSERT_EQ_INT(b.len, 0);
+	free(b.body);
+	const char *const gz[] = {"Accept-Encoding: gzip, br", NULL};
+	request_with(d, "GET", "/ui/vendor/echarts.esm.min.js", gz, 1, &b);
+	ASSERT_EQ_INT(b.status, 200);
+	ASSERT_EQ_STR(b.encoding, "gzip");
+	ASSERT_EQ_STR(b.ctype, "text/javascript; charset=utf-8");
+	ASSERT_TRUE(b.len > 100000 && (unsigned char)b.body[0] == 0x1f &&
+	            (unsigned char)b.body[1] == 0x8b);
+	free(b.body);
+	const char *const nogz[] = {"Accept-Encoding: gzip;q=0", NULL};
+	request_with(d, "GET", "/ui/vendor/echarts.esm.min.js", nogz, 1, &b);
+	ASSERT_TRUE(b.status == 200 && b.encoding[0] == '\0' && b.len > 500000);
+	free(b.body);
+	request_with(d, "GET", "/ui/nope.js", NULL, 1, &b);
+	ASSERT_EQ_INT(b.status, 404);
+	free(b.body);
+	request_with(d, "POST", "/ui/", NULL, 1, &b);
+	ASSERT_EQ_INT(b.status, 405);
+	free(b.body);
+	free(a.body);
+}
+
 int main(void)
 {
 	struct daemon *d = daemon_start(NULL);
@@ -393,6 +441,7 @@ int main(void)
 	check_refusals(d);
 	check_csv(d);
 	check_etag(d);
+	check_static(d);
 	json_decref(k);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	return test_done("test-api-importance");

@@ -5,7 +5,9 @@
 // ones; a trial that left the unfinished set is read again alone.
 import { enc, get, getCsv, getJson, listAll } from './api.js';
 import { add, clear, fill, h, note, num } from './dom.js';
-import * as charts from './charts.js';
+// charts.js (and the chart library under it) is imported when a study
+// is opened, so that its evaluation overlaps the study's first requests.
+let charts = null;
 import {
   best, curveOf, earlyStopped, flatParams, fromCsv, metricsOf, objectives, STATES, UNFINISHED,
 } from './model.js';
@@ -53,14 +55,14 @@ class Lazy {
         j.visible = e.isIntersecting;
         if (j.visible && j.dirty) this.run(e.target, j);
       }
-    }, { rootMargin: '300px' });
+    }, { rootMargin: '100px' });
   }
 
   set(el, fn) {
     let j = this.jobs.get(el);
     if (!j) {
       const r = el.getBoundingClientRect();
-      j = { visible: r.bottom > -300 && r.top < window.innerHeight + 300 };
+      j = { visible: r.bottom > -100 && r.top < window.innerHeight + 100 };
       this.jobs.set(el, j);
       this.io.observe(el);
     }
@@ -288,11 +290,13 @@ class StudyPage {
 }
 
 export async function studyView(ctx, studyId) {
+  const chartsLoaded = import('./charts.js');
   const study = await getJson(`/v1/owners/${enc(ctx.owner)}/studies/${enc(studyId)}`);
   const page = new StudyPage(ctx, studyId, study);
   performance.mark('sibyl:study');
   await page.load();
   performance.mark('sibyl:loaded');
+  charts = await chartsLoaded;
   page.render();
   page.draw();
   performance.mark('sibyl:drawn');
