@@ -1,16 +1,16 @@
 // The owner's studies: state, trials by state, best value, last activity
-// and algorithm. Each study's figures come from its trials as CSV, asked
-// again with If-None-Match on refresh (304 when nothing changed).
-import { enc, getCsv, listAll } from './api.js';
+// and algorithm, from each study's trials (trialset.js: read once, then
+// only what changed).
+import { enc, listAll } from './api.js';
 import { ago, fill, h, note, num } from './dom.js';
-import { best, flatParams, fromCsv, metricsOf, objectives, STATES } from './model.js';
+import { best, flatParams, metricsOf, objectives, STATES } from './model.js';
+import { TrialSet } from './trialset.js';
 
 const REFRESH_MS = 10000;
 
-function summary(study, rows) {
-  const spec = study.studySpec;
-  const metrics = metricsOf(spec);
-  const trials = fromCsv(rows, flatParams(spec), metrics);
+function summary(set) {
+  const metrics = set.metrics;
+  const trials = set.list();
   const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
   let last = 0;
   for (const t of trials) {
@@ -51,17 +51,24 @@ export async function studiesView(ctx) {
       cells.trials, cells.best, cells.last,
       h('td', (s.studySpec.algorithm || 'ALGORITHM_UNSPECIFIED').replace('ALGORITHM_UNSPECIFIED', 'default (GP-EI)')));
     body.append(tr);
-    return { s, id, cells, etag: null };
+    const spec = s.studySpec;
+    const set = new TrialSet(`/v1/owners/${enc(owner)}/studies/${enc(id)}`, flatParams(spec), metricsOf(spec));
+    return { s, id, cells, set, loaded: false };
   });
   let stopped = false, timer = null;
   const poll = async () => {
     for (const r of rows) {
       if (stopped) return;
       try {
-        const got = await getCsv(`/v1/owners/${enc(owner)}/studies/${enc(r.id)}/trials?alt=csv`, r.etag);
-        if (got.notModified) continue;
-        r.etag = got.etag;
-        const sm = summary(r.s, got.rows);
+        if (!r.loaded) {
+          await r.set.load();
+          r.loaded = true;
+        } else if (!(await r.set.refresh())) {
+          r.cells.last.textContent = ago(r.last);
+          continue;
+        }
+        const sm = summary(r.set);
+        r.last = sm.last;
         fill(r.cells.trials, countsCell(sm));
         r.cells.best.textContent = sm.best === null ? '' : `${num(sm.best)} (${sm.obj.max ? 'max' : 'min'} ${sm.obj.id}, trial ${sm.bestId})`;
         r.cells.last.textContent = ago(sm.last);

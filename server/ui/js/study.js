@@ -1,17 +1,15 @@
 // A study's page: its charts and its trial table, kept up to date while
-// workers run. The trials come once as CSV; then every REFRESH_MS the
-// page asks only for what can have changed, each with If-None-Match:
-// the trials after the last one it has (filter id>N), and the unfinished
-// ones; a trial that left the unfinished set is read again alone.
-import { enc, get, getCsv, getJson, listAll } from './api.js';
+// workers run (trialset.js: every REFRESH_MS the page asks only for what
+// can have changed).
+import { enc, getJson, listAll } from './api.js';
 import { add, clear, fill, h, note, num } from './dom.js';
+import { best, curveOf, earlyStopped, flatParams, metricsOf, objectives, STATES } from './model.js';
+import { TrialSet } from './trialset.js';
+import { trialTable } from './trials.js';
+
 // charts.js (and the chart library under it) is imported when a study
 // is opened, so that its evaluation overlaps the study's first requests.
 let charts = null;
-import {
-  best, curveOf, earlyStopped, flatParams, fromCsv, metricsOf, objectives, STATES, UNFINISHED,
-} from './model.js';
-import { trialTable } from './trials.js';
 
 const REFRESH_MS = 5000;
 const CURVES_AUTO = 1000; // load learning curves without asking up to this many trials
@@ -29,17 +27,6 @@ function section(id, title, ...body) {
 
 function chartBox(id, label, cls = '') {
   return h(`div.chart${cls}#${id}`, { role: 'img', 'aria-label': label, tabindex: 0 });
-}
-
-// The Trial resource -> the model's trial.
-function fromJson(t, params, metrics) {
-  const p = {}, m = {};
-  for (const x of t.parameters || []) p[x.parameterId] = x.value;
-  for (const x of (t.finalMeasurement && t.finalMeasurement.metrics) || []) m[x.metricId] = Number(x.value);
-  for (const k of Object.keys(p)) if (!params.some((q) => q.id === k)) delete p[k];
-  for (const k of Object.keys(m)) if (!metrics.some((q) => q.id === k)) delete m[k];
-  return { id: Number(t.id), state: t.state, p, m, start: t.startTime || '', end: t.endTime || '',
-    clientId: t.clientId || '', measurements: t.measurements };
 }
 
 // Charts are drawn when they are on screen (or near it): a chart whose
@@ -90,8 +77,7 @@ class StudyPage {
     this.params = flatParams(study.studySpec);
     this.metrics = metricsOf(study.studySpec);
     this.objs = objectives(this.metrics);
-    this.trials = new Map();
-    this.etags = {};
+    this.set = new TrialSet(this.base, this.params, this.metrics);
     this.sel = {
       obj: this.objs[0] || this.metrics[0],
       cx: this.params[0], cy: this.params[1] || this.params[0],
@@ -103,23 +89,13 @@ class StudyPage {
     this.lazy = new Lazy();
   }
 
-  list() { return [...this.trials.values()].sort((a, b) => a.id - b.id); }
+  get trials() { return this.set.trials; }
 
-  maxId() {
-    let m = 0;
-    for (const id of this.trials.keys()) m = Math.max(m, id);
-    return m;
-  }
+  list() { return this.set.list(); }
 
-  async load() {
-    const got = await getCsv(`${this.base}/trials?alt=csv`);
-    performance.mark('sibyl:csv');
-    for (const t of fromCsv(got.rows, this.params, this.metrics)) this.trials.set(t.id, t);
-    performance.mark('sibyl:parsed');
-    this.unfinished = new Set(this.list().filter((t) => !['SUCCEEDED', 'INFEASIBLE'].includes(t.state)).map((t) => t.id));
-    // Ask once now, so that the next look has the ETags to send.
-    await this.refresh();
-  }
+  load() { return this.set.load(); }
+
+  refresh() { return this.set.refresh(); }
 
   render() {
     const { main } = this.ctx;
@@ -250,42 +226,6 @@ class StudyPage {
       : `No trial has measurements of ${m}.`));
     this.box.curves.hidden = !with_.length;
     if (with_.length) this.lazy.set(this.box.curves, () => charts.curves(this.box.curves, list, early, m));
-  }
-
-  // What changed since the last look; true when something did.
-  async refresh() {
-    let changed = false;
-    const after = this.maxId();
-    const key = `new>${after}`;
-    const [got, un] = await Promise.all([
-      getCsv(`${this.base}/trials?alt=csv&filter=${enc(`id>${after}`)}`, this.etags[key]),
-      get(`${this.base}/trials?pageSize=1000&filter=${enc(UNFINISHED)}`, { etag: this.etags.unfinished }),
-    ]);
-    if (!got.notModified) {
-      this.etags = { [key]: got.etag, unfinished: this.etags.unfinished };
-      for (const t of fromCsv(got.rows, this.params, this.metrics)) {
-        this.trials.set(t.id, t);
-        changed = true;
-      }
-    }
-    if (!un.notModified) {
-      this.etags.unfinished = un.etag;
-      const now = new Set();
-      for (const t of un.data.trials || []) {
-        now.add(Number(t.id));
-        this.trials.set(Number(t.id), fromJson(t, this.params, this.metrics));
-        changed = true;
-      }
-      for (const id of this.unfinished || []) {
-        if (now.has(id)) continue;
-        const t = await getJson(`${this.base}/trials/${id}`).catch(() => null);
-        if (t) this.trials.set(id, fromJson(t, this.params, this.metrics));
-        else this.trials.delete(id);
-        changed = true;
-      }
-      this.unfinished = now;
-    }
-    return changed;
   }
 }
 
