@@ -92,6 +92,23 @@ export async function seedTwo(api, owner) {
   return { front: 6, feasible: 20, infeasible: 4 };
 }
 
+// A study with no trial yet, with a conditional parameter.
+export async function seedEmpty(api, owner) {
+  await api.post(`/v1/owners/${owner}/studies`, {
+    displayName: 'empty',
+    studySpec: {
+      metrics: [{ metricId: 'loss', goal: 'MINIMIZE' }],
+      parameters: [{
+        parameterId: 'model', categoricalValueSpec: { values: ['linear', 'tree'] },
+        conditionalParameterSpecs: [{
+          parentCategoricalValues: { values: ['tree'] },
+          parameterSpec: { parameterId: 'depth', integerValueSpec: { minValue: 1, maxValue: 10 } },
+        }],
+      }],
+    },
+  });
+}
+
 // Another owner's study, which the first owner's keys must not reach.
 export async function seedOther(api) {
   await api.post('/v1/owners', { ownerId: 'other' });

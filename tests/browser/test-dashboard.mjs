@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { client, launch, makeKey, newPage, signIn, startDaemon } from './lib.mjs';
-import { seedOne, seedOther, seedTwo } from './seed.mjs';
+import { seedEmpty, seedOne, seedOther, seedTwo } from './seed.mjs';
 
 const OUT = process.env.SIBYL_BROWSER_OUT || join(process.cwd(), 'browser-out');
 mkdirSync(OUT, { recursive: true });
@@ -70,7 +70,9 @@ async function studiesList(page, base) {
   await page.waitForSelector('#studies tbody tr');
   await page.waitForFunction(() => !document.querySelector('#studies').textContent.includes('…'));
   const rows = await page.$$eval('#studies tbody tr', (t) => t.map((r) => r.dataset.study));
-  check(rows.join(',') === 'one,two', `studies listed: ${rows}`);
+  check([...rows].sort().join(',') === 'empty,one,two', `studies listed: ${rows}`);
+  const empty = await page.$eval('#studies tr[data-study=empty]', (r) => r.textContent);
+  check(/no trials/.test(empty), `the empty study: ${empty}`);
   const one = await page.$eval('#studies tr[data-study=one]', (r) => r.textContent);
   check(/41 succeeded/.test(one) && /3 infeasible/.test(one) && /2 active/.test(one), `study one's counts: ${one}`);
   await shot(page, 'studies');
@@ -118,6 +120,18 @@ async function studyOne(page, base, one) {
   const lrs = await page.$$eval('#trials tbody tr td:nth-child(3)', (t) => t.map((c) => c.textContent).filter(Boolean).map(Number));
   check(lrs.every((v, i) => i === 0 || lrs[i - 1] <= v), 'lr ascending');
   noErrors(page, 'study one');
+}
+
+// A study with no trial and a conditional parameter: the page loads, the
+// charts are empty, importance says why it has nothing.
+async function studyEmpty(page, base) {
+  await openStudy(page, base, 'empty');
+  const hist = await data(page, '#chart-history');
+  check(hist.points === '0' && hist.infeasible === '0', `empty history ${JSON.stringify(hist)}`);
+  await page.waitForFunction(() => /at least 2 SUCCEEDED trials/.test(document.querySelector('#sec-importance').textContent));
+  check((await page.$$('#slices .chart')).length === 2, 'a slice for the conditional child too');
+  check((await page.$eval('#page-info', (e) => e.textContent)) === 'no trials', 'empty table');
+  noErrors(page, 'empty study');
 }
 
 async function refresh(page, base, api) {
@@ -229,6 +243,7 @@ async function main() {
     const api = client(d.url, writer);
     const one = await seedOne(api, 't');
     const two = await seedTwo(api, 't');
+    await seedEmpty(api, 't');
     await seedOther(admin_);
     b = await launch();
     // The static files: compressed, cached, locked down.
@@ -246,6 +261,7 @@ async function main() {
     await studyOne(page, d.url, one);
     const idle = await refresh(page, d.url, api);
     await studyTwo(page, d.url, two);
+    await studyEmpty(page, d.url);
     await trialPages(page, d.url, one, true);
     await otherOwner(page, d.url);
     await page.close();

@@ -181,6 +181,11 @@ class StudyPage {
     const done = this.list().filter((t) => t.state === 'SUCCEEDED').length;
     if (done === this.importanceFor) return;
     this.importanceFor = done;
+    if (done < 2) { // what the API would refuse (FAILED_PRECONDITION)
+      fill(this.box.impNote, note('info', `Importance needs at least 2 SUCCEEDED trials; the study has ${done}.`));
+      this.box.importance.hidden = true;
+      return;
+    }
     try {
       const imp = await getJson(`${this.base}:importance?metricId=${enc(this.sel.impMetric)}`);
       fill(this.box.impNote, h('p.hint', `${imp.method} over ${imp.trialCount} trials, metric ${imp.metricId}.`));
