@@ -19,6 +19,7 @@ struct sample {
 
 static int pick_metric(const struct spec *sp, const char *id, size_t *k, struct err *e)
 {
+	*k = 0;
 	for (size_t i = 0; i < sp->n_metrics; i++) {
 		if (id[0] ? strcmp(sp->metrics[i].id, id) == 0 : !sp->metrics[i].safety) {
 			*k = i;
@@ -26,10 +27,9 @@ static int pick_metric(const struct spec *sp, const char *id, size_t *k, struct 
 		}
 	}
 	if (!id[0])
-		*k = 0;
-	return id[0] ? err_set(e, ERR_INVALID_ARGUMENT,
-	                       "metricId \"%.128s\" is not a metric of this study", id)
-	             : 0;
+		return 0; /* no objective: the first metric */
+	return err_set(e, ERR_INVALID_ARGUMENT, "metricId \"%.128s\" is not a metric of this study",
+	               id);
 }
 
 /* The SUCCEEDED trials with metric k, encoded; lower y is better. */

@@ -359,6 +359,15 @@ static void check_csv(struct daemon *d)
 	    http_call(d, "GET", "/v1/owners/t/studies/empty/trials?alt=csv", NULL, NULL, &r), 0);
 	ASSERT_EQ_STR(r.body, "id,state,x,acc,startTime,endTime,clientId\r\n");
 	reply_free(&r);
+	/* Ids that repeat a column name get a prefix. */
+	create_study(d, "clash",
+	             "{\"metrics\":[{\"metricId\":\"state\",\"goal\":\"MAXIMIZE\"}],"
+	             "\"parameters\":[{\"parameterId\":\"state\",\"doubleValueSpec\":"
+	             "{\"minValue\":0,\"maxValue\":1}}]}");
+	ASSERT_EQ_INT(
+	    http_call(d, "GET", "/v1/owners/t/studies/clash/trials?alt=csv", NULL, NULL, &r), 0);
+	ASSERT_EQ_STR(r.body, "id,state,param.state,metric.state,startTime,endTime,clientId\r\n");
+	reply_free(&r);
 }
 
 /* A GET answer has an ETag; asking again with it gives 304 and no body,
