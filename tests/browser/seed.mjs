@@ -73,7 +73,7 @@ export async function seedOne(api, owner, n = 40, early = 8) {
   for (const id of ids.slice(1, 4)) {
     await api.post(`${base}/trials/${id}:complete`, { trialInfeasible: true, infeasibleReason: 'out of memory' });
   }
-  return { feasible: n + 1, infeasible: 3, active: 2, early, curves: n, completedSuggested: ids[0], activeId: ids[4], total: n + 6 };
+  return { feasible: n + 1, infeasible: 3, active: 2, early, curves: n, completedSuggested: ids[0], activeId: ids[4], activeId2: ids[5], total: n + 6 };
 }
 
 // Study two: a known front of 6, 14 trials it dominates, 4 that break the

@@ -134,7 +134,7 @@ async function studyEmpty(page, base) {
   noErrors(page, 'empty study');
 }
 
-async function refresh(page, base, api) {
+async function refresh(page, base, api, one) {
   // Nothing new: two conditional requests, both 304, few bytes.
   const cdp = await page.createCDPSession();
   await cdp.send('Network.enable');
@@ -159,8 +159,17 @@ async function refresh(page, base, api) {
     finalMeasurement: { metrics: [{ metricId: 'acc', value: 0.95 }] },
   });
   check(await page.evaluate(() => window.sibylRefresh()), 'a new trial is seen');
-  const hist = await data(page, '#chart-history');
+  let hist = await data(page, '#chart-history');
   check(hist.points === '42', `history after refresh: ${hist.points}`);
+  // A worker finishes an ACTIVE trial: it leaves the unfinished set and
+  // is read again alone.
+  await api.post(`/v1/owners/t/studies/one/trials/${one.activeId2}:complete`,
+    { finalMeasurement: { metrics: [{ metricId: 'acc', value: 0.7 }] } });
+  check(await page.evaluate(() => window.sibylRefresh()), 'a finished trial is seen');
+  hist = await data(page, '#chart-history');
+  check(hist.points === '43', `history after a trial finished: ${hist.points}`);
+  const row = await page.$eval(`#trials tr[data-trial="${one.activeId2}"]`, (r) => r.textContent);
+  check(/SUCCEEDED/.test(row), `the finished trial's row: ${row}`);
   await cdp.detach();
   return bytes;
 }
@@ -259,7 +268,7 @@ async function main() {
     await studiesList(page, d.url);
     noErrors(page, 'studies');
     await studyOne(page, d.url, one);
-    const idle = await refresh(page, d.url, api);
+    const idle = await refresh(page, d.url, api, one);
     await studyTwo(page, d.url, two);
     await studyEmpty(page, d.url);
     await trialPages(page, d.url, one, true);
