@@ -11,6 +11,7 @@
 
 #include "api_internal.h"
 #include "config.h"
+#include "gzip.h"
 #include "json_util.h"
 #include "static.h"
 
@@ -158,16 +159,35 @@ static const char *audit_owner(const struct route *r, int routed, const json_t *
 
 /* A GET answer carries the ETag of its body; when the request's
  * If-None-Match names it, the answer is 304 with no body, so that a page
- * polling for changes gets a few bytes when there are none. */
+ * polling for changes gets a few bytes when there are none. Otherwise a
+ * body of GZIP_MIN_BYTES or more goes gzip-compressed to a client that
+ * accepts it (its ETag then ends in -gz: another representation). */
 static void conditional(const struct http_req *req, struct http_resp *resp)
 {
 	if (!resp->body)
 		return;
-	static_etag(resp->body, strlen(resp->body), resp->etag);
+	size_t n = strlen(resp->body);
+	int gz = n >= GZIP_MIN_BYTES && gzip_available() && gzip_accepted(req->accept_encoding);
+	static_etag(resp->body, n, resp->etag);
+	if (gzip_available())
+		resp->vary = "Accept-Encoding";
+	if (gz)
+		memcpy(resp->etag + strlen(resp->etag) - 1, "-gz\"", 5);
 	if (static_etag_matches(req->if_none_match, resp->etag)) {
 		free(resp->body);
 		resp->body = NULL;
 		resp->status = 304;
+		return;
+	}
+	char *z;
+	size_t zlen;
+	if (gz && gzip_compress(resp->body, n, &z, &zlen) == 0) {
+		free(resp->body);
+		resp->body = z;
+		resp->body_len = zlen;
+		resp->content_encoding = "gzip";
+	} else if (gz) {
+		static_etag(resp->body, n, resp->etag); /* not smaller: as it is */
 	}
 }
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gzip.h"
+
 int static_is_path(const char *path)
 {
 	return strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0;
@@ -20,21 +22,6 @@ static const struct static_asset *find(const char *path)
 	if (strcmp(path, "/ui") == 0 || strcmp(path, "/ui/") == 0)
 		path = "/ui/index.html";
 	return bsearch(path, static_assets, static_n_assets, sizeof(static_assets[0]), by_path);
-}
-
-/* gzip is acceptable unless it is absent or refused with q=0. */
-static int takes_gzip(const char *accept_encoding)
-{
-	const char *g = accept_encoding ? strstr(accept_encoding, "gzip") : NULL;
-	if (!g)
-		return 0;
-	const char *end = strchr(g, ',');
-	const char *q = strstr(g, "q=");
-	if (q && (!end || q < end)) {
-		double v = strtod(q + 2, NULL);
-		return v > 0;
-	}
-	return 1;
 }
 
 static void plain(struct http_resp *r, int status, const char *msg)
@@ -58,7 +45,7 @@ void static_serve(const struct http_req *req, struct http_resp *r)
 		plain(r, 404, "no such file in the dashboard\n");
 		return;
 	}
-	int gz = a->gz && takes_gzip(req->accept_encoding);
+	int gz = a->gz && gzip_accepted(req->accept_encoding);
 	const char *etag = gz ? a->etag_gz : a->etag;
 	snprintf(r->etag, sizeof(r->etag), "%s", etag);
 	r->cache_control = "no-cache";

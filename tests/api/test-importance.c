@@ -370,6 +370,49 @@ static void check_csv(struct daemon *d)
 	reply_free(&r);
 }
 
+/* An answer of 1 KB or more goes gzip-compressed to a client that asks
+ * for it, with an ETag of its own; curl decoding it gets the same bytes. */
+static void check_gzip(struct daemon *d)
+{
+	struct got plain, gz, dec;
+	get_with(d, S "/trials?alt=csv", NULL, &plain);
+	const char *const ae[] = {"Accept-Encoding: gzip", NULL};
+	get_with(d, S "/trials?alt=csv", ae, &gz);
+	ASSERT_EQ_STR(gz.encoding, "gzip");
+	ASSERT_TRUE(plain.encoding[0] == '\0');
+	ASSERT_TRUE(gz.len > 20 && gz.len < plain.len / 2 && (unsigned char)gz.body[0] == 0x1f &&
+	            (unsigned char)gz.body[1] == 0x8b);
+	ASSERT_TRUE(strstr(gz.etag, "-gz\"") != NULL && strcmp(gz.etag, plain.etag) != 0);
+	char inm[128];
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", gz.etag);
+	const char *const again[] = {"Accept-Encoding: gzip", inm, NULL};
+	get_with(d, S "/trials?alt=csv", again, &dec);
+	ASSERT_EQ_INT(dec.status, 304);
+	free(dec.body);
+	memset(&dec, 0, sizeof(dec));
+	CURL *c = curl_easy_init();
+	char url[512];
+	snprintf(url, sizeof(url), "%s%s", d->url, S "/trials?alt=csv");
+	struct curl_slist *h = curl_slist_append(NULL, "Authorization: Bearer " HARNESS_ADMIN_KEY);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dec);
+	ASSERT_EQ_INT(curl_easy_perform(c), CURLE_OK);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	ASSERT_TRUE(dec.body && strcmp(dec.body, plain.body) == 0);
+	/* A short answer stays as it is. */
+	struct got small;
+	get_with(d, S, ae, &small);
+	ASSERT_TRUE(small.status == 200 && small.encoding[0] == '\0');
+	free(small.body);
+	free(plain.body);
+	free(gz.body);
+	free(dec.body);
+}
+
 /* A GET answer has an ETag; asking again with it gives 304 and no body,
  * until something changes. */
 static void check_etag(struct daemon *d)
@@ -450,6 +493,7 @@ int main(void)
 	check_refusals(d);
 	check_csv(d);
 	check_etag(d);
+	check_gzip(d);
 	check_static(d);
 	json_decref(k);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
