@@ -79,9 +79,19 @@ async function studiesList(page, base) {
   await docShot(page, 'studies', null);
 }
 
+// Goes to a view and waits until it says it is ready; the flag of the
+// view before is cleared first (a change of the hash alone resolves goto
+// before the old view is gone).
+async function go(page, url, ready) {
+  await page.evaluate(() => { delete document.body.dataset.ready; }).catch(() => {});
+  await page.goto(url);
+  await page.waitForFunction((r) => document.body.dataset.ready === r, {}, ready);
+}
+
 async function openStudy(page, base, id) {
-  await page.goto(`${base}/ui/#/o/t/s/${id}`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'study');
+  await go(page, `${base}/ui/#/o/t/s/${id}`, 'study');
+  const h1 = await page.$eval('h1', (e) => e.textContent);
+  check(h1 === id, `study page of ${id}: ${h1}`);
 }
 
 async function studyOne(page, base, one) {
@@ -188,17 +198,15 @@ async function studyTwo(page, base, two) {
 }
 
 async function trialPages(page, base, one, writer) {
-  await page.goto(`${base}/ui/#/o/t/s/one/t/${one.completedSuggested}`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  await go(page, `${base}/ui/#/o/t/s/one/t/${one.completedSuggested}`, 'trial');
   const pred = await page.$eval('#trial-prediction', (e) => e.textContent);
   check(/predicted/.test(pred) && /±/.test(pred) && /measured0\.5/.test(pred), `prediction: ${pred}`);
   await shot(page, 'trial');
   await docShot(page, 'trial', null);
-  await page.goto(`${base}/ui/#/o/t/s/one/t/1`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  await go(page, `${base}/ui/#/o/t/s/one/t/1`, 'trial');
+  check((await page.$eval('h1', (e) => e.textContent)) === 'Trial 1', 'trial 1 page');
   check((await page.$$('#measurements tbody tr')).length === 3, 'trial 1 measurements');
-  await page.goto(`${base}/ui/#/o/t/s/one/t/${one.activeId}`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'trial');
+  await go(page, `${base}/ui/#/o/t/s/one/t/${one.activeId}`, 'trial');
   const buttons = await page.$$eval('button.write', (b) => b.map((x) => x.textContent));
   check(writer ? buttons.join() === 'Stop,Delete' : buttons.length === 0, `write actions: ${buttons}`);
   noErrors(page, 'trial pages', writer ? [] : [403]);
