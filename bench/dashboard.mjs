@@ -133,6 +133,7 @@ async function main() {
     // after the charts) has been answered, so that its CPU is not counted.
     await last.page.waitForFunction(() => document.querySelector('#sec-importance .hint, #sec-importance .note'), { timeout: 120000 });
     await new Promise((r) => setTimeout(r, 500));
+    await last.page.evaluate(() => { window.sibylAutoRefresh = false; });
     last.reset();
     const cpu0 = cpuMs(d.proc.pid);
     for (let i = 0; i < REFRESHES; i++) {

@@ -145,7 +145,9 @@ async function studyEmpty(page, base) {
 }
 
 async function refresh(page, base, api, one) {
-  // Nothing new: two conditional requests, both 304, few bytes.
+  // Nothing new: two conditional requests, both 304, few bytes (the
+  // page's own timer is paused, so that only these are counted).
+  await page.evaluate(() => { window.sibylAutoRefresh = false; });
   const cdp = await page.createCDPSession();
   await cdp.send('Network.enable');
   const got = [], seen = new Map();

@@ -250,7 +250,8 @@ export async function studyView(ctx, studyId) {
   let stopped = false, timer = null;
   const tick = async () => {
     if (stopped) return;
-    if (!document.hidden) {
+    // (tests and the bench set sibylAutoRefresh = false to refresh by hand)
+    if (!document.hidden && window.sibylAutoRefresh !== false) {
       try {
         if (await page.refresh()) page.draw();
       } catch (e) {
