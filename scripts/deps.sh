@@ -6,9 +6,13 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev \
 libsqlite3-dev sqlite3 libgsl-dev libopenblas-dev libcurl4-openssl-dev libsodium-dev \
-curl python3 clang clang-format"
+curl python3 clang clang-format zlib1g-dev"
 if [ "${1:-}" = "--test" ]; then
-	PKGS="$PKGS python3-sklearn openssl"
+	# chromium: the dashboard's browser test (tests/browser); node and npm
+	# only when absent, so that a node already installed is kept.
+	PKGS="$PKGS python3-sklearn openssl chromium"
+	command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+	command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS python3-pandas" # Study.to_dataframe() in tests/python
@@ -31,4 +35,9 @@ if [ -n "$missing" ]; then
 		sleep 5
 	done
 	apt-get $LOCK install -y -qq --no-install-recommends $missing
+fi
+# The browser test's npm packages (puppeteer-core, echarts), as pinned in
+# tests/browser/package-lock.json.
+if [ "${1:-}" = "--test" ]; then
+	(cd "$(dirname "$0")/../tests/browser" && npm ci --no-audit --no-fund)
 fi

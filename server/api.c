@@ -11,7 +11,9 @@
 
 #include "api_internal.h"
 #include "config.h"
+#include "gzip.h"
 #include "json_util.h"
+#include "static.h"
 
 struct api *api_new(const struct config *cfg, struct err *e)
 {
@@ -197,6 +199,40 @@ int api_pool(void *ctx, const char *method, const char *path)
 	return HTTP_POOL_GENERAL;
 }
 
+/* A GET answer carries the ETag of its body; when the request's
+ * If-None-Match names it, the answer is 304 with no body, so that a page
+ * polling for changes gets a few bytes when there are none. Otherwise a
+ * body of GZIP_MIN_BYTES or more goes gzip-compressed to a client that
+ * accepts it (its ETag then ends in -gz: another representation). */
+static void conditional(const struct http_req *req, struct http_resp *resp)
+{
+	if (!resp->body)
+		return;
+	size_t n = strlen(resp->body);
+	int gz = n >= GZIP_MIN_BYTES && gzip_available() && gzip_accepted(req->accept_encoding);
+	static_etag(resp->body, n, resp->etag);
+	if (gzip_available())
+		resp->vary = "Accept-Encoding";
+	if (gz)
+		memcpy(resp->etag + strlen(resp->etag) - 1, "-gz\"", 5);
+	if (static_etag_matches(req->if_none_match, resp->etag)) {
+		free(resp->body);
+		resp->body = NULL;
+		resp->status = 304;
+		return;
+	}
+	char *z;
+	size_t zlen;
+	if (gz && gzip_compress(resp->body, n, &z, &zlen) == 0) {
+		free(resp->body);
+		resp->body = z;
+		resp->body_len = zlen;
+		resp->content_encoding = "gzip";
+	} else if (gz) {
+		static_etag(resp->body, n, resp->etag); /* not smaller: as it is */
+	}
+}
+
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *api = ctx;
@@ -209,6 +245,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct api_audit_entry audit = {.begun = 0};
 	json_t *body = NULL, *out = NULL;
 	char *text = NULL;
+	const char *ctype = NULL;
 	int rc, http_status = 0;
 	resp->content_type = NULL;
 	resp->retry_after = 0;
@@ -281,8 +318,14 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	}
 	if (audited)
 		api_audit_begin(&audit, &who, seen_keyid, audit_owner(&r, routed, body), req);
-	struct api_call call = {
-	    .api = api, .req = req, .r = &r, .body = body, .who = &who, .q = &q, .text = &text};
+	struct api_call call = {.api = api,
+	                        .req = req,
+	                        .r = &r,
+	                        .body = body,
+	                        .who = &who,
+	                        .q = &q,
+	                        .text = &text,
+	                        .content_type = &ctype};
 	switch (r.kind) {
 	case ROUTE_STUDIES:
 	case ROUTE_STUDIES_LOOKUP:
@@ -291,6 +334,9 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		break;
 	case ROUTE_OPERATION:
 		rc = api_operations(&call, &out, &e);
+		break;
+	case ROUTE_STUDY_IMPORTANCE:
+		rc = api_importance(&call, &out, &e);
 		break;
 	case ROUTE_OWNERS:
 	case ROUTE_OWNER:
@@ -305,7 +351,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 out:
 	if (rc == 0 && !out && text) {
 		resp->status = 200;
-		resp->body = with_newline(text);
+		resp->body = ctype ? text : with_newline(text);
+		resp->content_type = ctype;
 		text = NULL;
 	} else if (rc == 0 && out) {
 		resp->status = 200;
@@ -326,6 +373,8 @@ out:
 			resp->retry_after = 5;
 		set_error(resp, &e, http_status);
 	}
+	if (resp->status == 200 && strcmp(req->method, "GET") == 0)
+		conditional(req, resp);
 	if (audited)
 		api_audit_end(api, &audit, &who, seen_keyid, audit_owner(&r, routed, body), req,
 		              resp->status, &e);

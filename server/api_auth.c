@@ -71,6 +71,7 @@ static const char *what(const struct route *r, char *buf, size_t cap)
 	case ROUTE_TRIAL:
 	case ROUTE_TRIAL_VERB:
 	case ROUTE_OPERATION:
+	case ROUTE_STUDY_IMPORTANCE:
 		snprintf(buf, cap, "study owners/%s/studies/%s", r->owner, r->study);
 		return buf;
 	default:

@@ -33,6 +33,7 @@ struct api_call {
 	const struct auth_principal *who;
 	const struct api_query *q; /* the query parameters, checked against the call */
 	char **text;               /* a handler may answer rendered JSON here instead (malloc'd) */
+	const char **content_type; /* a handler answering other text sets its type */
 };
 
 /* Each handler returns 0 with *out set (a new reference, the 200 body) or
@@ -46,6 +47,8 @@ int api_trials(struct api_call *c, json_t **out, struct err *e);
 int api_operations(struct api_call *c, json_t **out, struct err *e);
 /* Owners, quotas, API keys, the audit log (api_owners.c). */
 int api_owners(struct api_call *c, json_t **out, struct err *e);
+/* GET .../studies/{study}:importance (api_importance.c). */
+int api_importance(struct api_call *c, json_t **out, struct err *e);
 
 /* ---- api_auth.c: around every call ---- */
 /* What api_new adds for these: the page-token key (from the store, made on

@@ -8,8 +8,8 @@
 
 #define QUERY_MAX 2047
 
-static const char *const param_names[] = {"pageSize", "pageToken",  "filter",
-                                          "clientId", "updateMask", "force"};
+static const char *const param_names[] = {"pageSize",   "pageToken", "filter", "clientId",
+                                          "updateMask", "force",     "alt",    "metricId"};
 #define N_PARAMS (sizeof(param_names) / sizeof(param_names[0]))
 
 unsigned api_query_takes(enum route_kind k, const char *method)
@@ -21,8 +21,11 @@ unsigned api_query_takes(enum route_kind k, const char *method)
 	case ROUTE_API_KEYS:
 		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN : 0;
 	case ROUTE_TRIALS:
+		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN | API_Q_FILTER | API_Q_ALT : 0;
 	case ROUTE_AUDIT_LOG:
 		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN | API_Q_FILTER : 0;
+	case ROUTE_STUDY_IMPORTANCE:
+		return get ? API_Q_METRIC_ID : 0;
 	case ROUTE_TRIAL:
 		return get ? API_Q_CLIENT_ID : strcmp(method, "PATCH") == 0 ? API_Q_UPDATE_MASK : 0;
 	case ROUTE_STUDY:
@@ -124,6 +127,16 @@ static int set_value(unsigned bit, const char *val, struct api_query *q, struct 
 		else
 			return err_set(e, ERR_INVALID_ARGUMENT, "force must be true or false");
 		return 0;
+	case API_Q_ALT:
+		if (strcmp(val, "csv") != 0 && strcmp(val, "json") != 0)
+			return err_set(e, ERR_INVALID_ARGUMENT,
+			               "alt must be csv or json, not \"%.40s\"", val);
+		q->alt_csv = strcmp(val, "csv") == 0;
+		return 0;
+	case API_Q_METRIC_ID:
+		if (!*val)
+			return err_set(e, ERR_INVALID_ARGUMENT, "metricId must not be empty");
+		return copy_value("metricId", val, q->metric_id, sizeof(q->metric_id), e);
 	default:
 		return err_set(e, ERR_INTERNAL, "query: no such parameter bit %u", bit);
 	}
@@ -190,25 +203,45 @@ static int state_bit(const char *w, const char *const *names, unsigned *mask, st
 	               w);
 }
 
-int api_query_states(const char *filter, const char *const *names, unsigned *mask, struct err *e)
+/* "id>N" (blanks allowed around the parts): 0 with *after = N. */
+static int id_term(const char *p, int64_t *after)
 {
-	char buf[sizeof(((struct api_query *)0)->filter)];
-	size_t n = strlen(filter);
-	*mask = 0;
-	if (n >= sizeof(buf))
-		return err_set(e, ERR_INVALID_ARGUMENT, "filter is too long");
-	memcpy(buf, filter, n + 1);
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "id", 2) != 0)
+		return -1;
+	p += 2;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '>')
+		return -1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(p, &end, 10);
+	if (errno || end == p || v < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (*end)
+		return -1;
+	*after = v;
+	return 0;
+}
+
+/* "state=X [OR state=Y ...]" in buf (changed in place). */
+static int states(char *buf, const char *const *names, unsigned *mask, struct err *e)
+{
 	char *p = buf;
 	for (;;) {
 		while (*p == ' ')
 			p++;
 		if (strncmp(p, "state", 5) != 0)
-			break;
+			return 1;
 		p += 5;
 		while (*p == ' ')
 			p++;
 		if (*p++ != '=')
-			break;
+			return 1;
 		while (*p == ' ')
 			p++;
 		char *w = p;
@@ -225,12 +258,34 @@ int api_query_states(const char *filter, const char *const *names, unsigned *mas
 		if (*p == '\0')
 			return 0;
 		if (strncmp(p, "OR ", 3) != 0)
-			break;
+			return 1;
 		p += 3;
 	}
+}
+
+int api_query_states(const char *filter, const char *const *names, unsigned *mask, int64_t *min_id,
+                     struct err *e)
+{
+	char buf[sizeof(((struct api_query *)0)->filter)];
+	size_t n = strlen(filter);
+	*mask = 0;
+	*min_id = 0;
+	if (n >= sizeof(buf))
+		return err_set(e, ERR_INVALID_ARGUMENT, "filter is too long");
+	memcpy(buf, filter, n + 1);
+	int rc;
+	char *and = strstr(buf, " AND ");
+	if (and) {
+		*and = '\0';
+		rc = id_term(and+5, min_id) == 0 ? states(buf, names, mask, e) : 1;
+	} else {
+		rc = id_term(buf, min_id) == 0 ? 0 : states(buf, names, mask, e);
+	}
+	if (rc <= 0)
+		return rc;
 	return err_set(e, ERR_INVALID_ARGUMENT,
 	               "filter \"%.100s\" is not understood; the form is state=SUCCEEDED (or "
-	               "several joined by OR)",
+	               "several joined by OR), id>N, or both joined by AND",
 	               filter);
 }
 

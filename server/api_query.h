@@ -26,6 +26,8 @@ enum {
 	API_Q_CLIENT_ID = 1u << 3,
 	API_Q_UPDATE_MASK = 1u << 4,
 	API_Q_FORCE = 1u << 5,
+	API_Q_ALT = 1u << 6,       /* alt=csv|json: the trial list as CSV */
+	API_Q_METRIC_ID = 1u << 7, /* :importance of one metric */
 };
 
 struct api_query {
@@ -36,6 +38,8 @@ struct api_query {
 	char client_id[1025];  /* GET of a trial by its worker: a heartbeat */
 	char update_mask[512]; /* PATCH of an owner */
 	int force;             /* DELETE of an owner */
+	int alt_csv;           /* alt=csv */
+	char metric_id[256];   /* metricId= */
 };
 
 /* The parameters method on a route of kind k takes (API_Q_* bits). */
@@ -48,11 +52,13 @@ unsigned api_query_takes(enum route_kind k, const char *method);
 int api_query_parse(enum route_kind k, const char *method, const char *query,
                     struct api_query *q /* OUT */, struct err *e);
 
-/* filter of a trial list: "state=X" joined by " OR "; names are the trial
- * states by value (NULL-terminated from index 1). *mask gets bit 1 << value
- * of each state named. INVALID_ARGUMENT with the form when not understood. */
+/* filter of a trial list: "state=X" joined by " OR ", and/or "id>N" (the
+ * trials after id N: "state=ACTIVE AND id>40", or "id>40" alone); names
+ * are the trial states by value (NULL-terminated from index 1). *mask gets
+ * bit 1 << value of each state named (0: any), *min_id N (0: none).
+ * INVALID_ARGUMENT with the form when not understood. */
 int api_query_states(const char *filter, const char *const *names, unsigned *mask /* OUT */,
-                     struct err *e);
+                     int64_t *min_id /* OUT */, struct err *e);
 
 #define API_TOKEN_KEY_BYTES 32
 #define API_TOKEN_MAX       136 /* payload bytes at most (an owner id: 128) */

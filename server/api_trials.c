@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_export.h"
 #include "api_internal.h"
 #include "config.h"
 #include "json_util.h"
@@ -54,19 +55,31 @@ static int trial_list(struct api_call *c, json_t **out, struct err *e)
 	struct store_trial *t = NULL;
 	size_t n = 0;
 	unsigned mask = 0;
-	int64_t after = 0;
+	int64_t after = 0, min_id = 0;
 	char ctx[320];
-	int rc = q->filter[0] ? api_query_states(q->filter, tj_trial_state_names, &mask, e) : 0;
+	int rc =
+	    q->filter[0] ? api_query_states(q->filter, tj_trial_state_names, &mask, &min_id, e) : 0;
 	if (rc)
 		return rc;
+	if (export_wants_csv(c->req, q->alt_csv)) {
+		if (q->present & (API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN))
+			return err_set(
+			    e, ERR_INVALID_ARGUMENT,
+			    "the CSV answer holds every trial: pageSize and pageToken are "
+			    "not accepted with it");
+		return export_trials_csv(c, mask, min_id, e);
+	}
 	struct store_conn *conn = store_read(c->api->st, e);
 	if (!conn)
 		return -(int)e->code;
 	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
 		goto out0;
 	list_context(c, s.rowid, ctx, sizeof(ctx));
-	if ((rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e)) ||
-	    (rc = store_trial_list(conn, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
+	if ((rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e)))
+		goto out;
+	if (min_id > after)
+		after = min_id;
+	if ((rc = store_trial_list(conn, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
 		goto out;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q->page_size && rc == 0; i++) {

@@ -56,6 +56,7 @@
 #include "keyload.h"
 #include "log.h"
 #include "metrics.h"
+#include "static.h"
 
 #define MAX_PEM_BYTES  (1024 * 1024)
 #define IDLE_TIMEOUT_S 60
@@ -91,7 +92,10 @@ static char *envelope(int http_status, enum err_code code, const char *msg)
 void http_set_error(struct http_resp *r, int http_status, enum err_code code, const char *msg,
                     const char *route)
 {
-	free(r->body);
+	if (!r->body_static)
+		free(r->body);
+	r->body_static = 0;
+	r->body_len = 0;
 	r->status = http_status;
 	r->body = envelope(http_status, code, msg);
 	r->content_type = NULL;
@@ -118,22 +122,43 @@ static void hold_answer(struct job *j, size_t len)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* The optional headers of static files and conditional answers. */
+static void add_static_headers(struct MHD_Response *mr, const struct http_resp *r)
+{
+	if (r->etag[0])
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
+	if (r->content_encoding)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+	if (r->cache_control)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+	if (r->vary)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, r->vary);
+	if (r->csp) {
+		MHD_add_response_header(mr, "Content-Security-Policy", r->csp);
+		MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+	}
+}
+
 static enum MHD_Result send_resp(struct job *j, struct http_resp *r)
 {
 	struct MHD_Response *mr;
 	char *body = r->body;
-	size_t len = body ? strlen(body) : 0;
+	size_t len = body ? (r->body_len ? r->body_len : strlen(body)) : 0;
+	int owned = body && !r->body_static;
 	enum MHD_Result ret;
 
 	r->body = NULL;
-	mr = MHD_create_response_from_buffer(len, body ? body : (char *)"",
-	                                     body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	mr = MHD_create_response_from_buffer(
+	    len, body ? body : (char *)"", owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
-		free(body);
+		if (owned)
+			free(body);
 		return MHD_NO;
 	}
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        r->content_type ? r->content_type : "application/json");
+	add_static_headers(mr, r);
 	if (r->retry_after > 0) {
 		char v[24];
 		snprintf(v, sizeof(v), "%d", r->retry_after);
@@ -223,8 +248,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	free(j->uri);
 	free(j->method);
 	free(j->authorization);
+	free(j->accept);
+	free(j->accept_encoding);
+	free(j->if_none_match);
 	free(j->body);
-	free(j->resp.body);
+	if (!j->resp.body_static)
+		free(j->resp.body);
 	pthread_mutex_lock(&s->mu);
 	s->body_mem -= j->body_cap;
 	if (j->key) {
@@ -269,61 +298,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("event=mhd msg=\"%s\"", msg);
 }
 
-/* What the headers say about the body's framing. */
-struct framing {
-	int n_cl, cl_conflict, n_te;
-	char cl[32], te[64];
-};
-
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
-{
-	struct framing *f = cls;
-	(void)kind;
-	if (!key || !value)
-		return MHD_YES;
-	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-		if (f->n_cl++ > 0 && strcmp(f->cl, value) != 0)
-			f->cl_conflict = 1;
-		snprintf(f->cl, sizeof(f->cl), "%s", value);
-	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-		f->n_te++;
-		snprintf(f->te, sizeof(f->te), "%s", value);
-	}
-	return MHD_YES;
-}
-
-/* 0, or the HTTP status of a request whose body cannot be framed safely
- * (two lengths, or an encoding we cannot read), with msg and *code set. */
-static int check_framing(struct job *j, struct MHD_Connection *c, char *msg, size_t cap,
-                         enum err_code *code)
-{
-	struct framing f = {0};
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-	if (f.cl_conflict) {
-		*code = ERR_INVALID_ARGUMENT;
-		snprintf(msg, cap, "conflicting Content-Length headers");
-		return 400;
-	}
-	if (f.n_te > 1 || (f.n_te == 1 && strcasecmp(f.te, "chunked") != 0)) {
-		for (char *p = f.te; *p; p++) {
-			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f || *p == '"')
-				*p = '?';
-		}
-		*code = ERR_UNIMPLEMENTED;
-		snprintf(msg, cap, "Transfer-Encoding \"%s\"%s is not supported (only chunked)",
-		         f.te, f.n_te > 1 ? " (given more than once)" : "");
-		return 501;
-	}
-	if (f.n_te && f.n_cl) {
-		*code = ERR_INVALID_ARGUMENT;
-		snprintf(msg, cap, "both Content-Length and Transfer-Encoding given");
-		return 400;
-	}
-	j->chunked = f.n_te == 1;
-	return 0;
-}
-
 /* Who the request is for the fair share of the workers: its Authorization
  * header (one key, one caller), else its address. */
 static void fair_key(struct job *j)
@@ -352,6 +326,12 @@ static int first_call(struct job *j, struct MHD_Connection *c, const char *metho
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (v)
 		j->authorization = strdup(v);
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	j->accept = v ? strdup(v) : NULL;
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	j->accept_encoding = v ? strdup(v) : NULL;
+	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	j->if_none_match = v ? strdup(v) : NULL;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
@@ -365,7 +345,7 @@ static int first_call(struct job *j, struct MHD_Connection *c, const char *metho
 			          j->client_addr, sizeof(j->client_addr));
 	}
 	fair_key(j);
-	int st = check_framing(j, c, msg, cap, code);
+	int st = http_check_framing(c, &j->chunked, msg, cap, code);
 	if (st)
 		return st;
 	v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -20,11 +20,14 @@ struct http_req {
 	const char *query;  /* the raw query string after '?', "" if none */
 	const char *body;   /* NUL-terminated; body_len bytes (may contain NUL) */
 	size_t body_len;
-	const char *authorization; /* Authorization header value, or NULL */
-	const char *client_addr;   /* "1.2.3.4" */
-	int headers_only;          /* 1: the admit call, made before the body is read
-	                              (body is "", body_len 0) */
-	void *job;                 /* the http module's, for http_key_admit; may be NULL */
+	const char *authorization;   /* Authorization header value, or NULL */
+	const char *client_addr;     /* "1.2.3.4" */
+	const char *accept;          /* Accept header value, or NULL */
+	const char *accept_encoding; /* Accept-Encoding header value, or NULL */
+	const char *if_none_match;   /* If-None-Match header value, or NULL */
+	int headers_only;            /* 1: the admit call, made before the body is read
+	                                (body is "", body_len 0) */
+	void *job;                   /* the http module's, for http_key_admit; may be NULL */
 };
 
 struct http_resp {
@@ -33,6 +36,14 @@ struct http_resp {
 	const char *content_type; /* NULL: application/json */
 	const char *route;        /* static label for /metrics, e.g. "trials.suggest" */
 	int retry_after;          /* seconds for a Retry-After header, 0: none */
+	/* Static files (static.h) and conditional answers; all optional. */
+	size_t body_len;              /* bytes of body; 0: strlen(body) */
+	int body_static;              /* 1: body is static data, not freed */
+	const char *content_encoding; /* e.g. "gzip"; NULL: none */
+	const char *cache_control;    /* NULL: none */
+	const char *csp;              /* Content-Security-Policy; NULL: none */
+	const char *vary;             /* Vary header; NULL: none */
+	char etag[48];                /* ETag header value, "" : none */
 };
 
 /* What the http module calls; the api module provides them (see api.h) and

@@ -45,6 +45,7 @@ struct job {
 	const char *query;
 	char *method;
 	char *authorization;
+	char *accept, *accept_encoding, *if_none_match;
 	char client_addr[INET6_ADDRSTRLEN];
 	char *body;
 	size_t body_len, body_cap, discarded; /* body_cap counts in max_body_memory */
@@ -111,5 +112,12 @@ int http_service_path(const struct job *j);
 int http_queue_for(struct http_server *s, const struct job *j);
 /* connlimit's tick: malloc_trim after a burst of large answers. */
 void http_pool_tick(void *arg);
+
+/* http_framing.c: 0 with *chunked set, or the HTTP status of a request
+ * whose body cannot be framed safely (two different Content-Lengths, a
+ * Transfer-Encoding other than chunked, or both kinds), with msg and *code
+ * set. */
+int http_check_framing(struct MHD_Connection *c, int *chunked, char *msg, size_t cap,
+                       enum err_code *code);
 
 #endif

@@ -15,6 +15,7 @@
 #include "keyload.h"
 #include "log.h"
 #include "metrics.h"
+#include "static.h"
 
 static size_t connection_metrics(struct http_server *s, char *buf, size_t cap);
 
@@ -50,6 +51,9 @@ static struct http_req request_of(struct job *j)
 	    .body_len = j->body_len,
 	    .authorization = j->authorization,
 	    .client_addr = j->client_addr,
+	    .accept = j->accept,
+	    .accept_encoding = j->accept_encoding,
+	    .if_none_match = j->if_none_match,
 	    .job = j,
 	};
 	return q;
@@ -76,6 +80,9 @@ static void run(struct http_server *s, struct job *j, int closing)
 		}
 	} else if (get && strcmp(j->path, "/metrics") == 0) {
 		serve_metrics(s, r);
+	} else if (static_is_path(j->path)) {
+		struct http_req q = request_of(j);
+		static_serve(&q, r);
 	} else {
 		struct http_req q = request_of(j);
 		s->h.handle(s->h.ctx, &q, r);

@@ -148,6 +148,10 @@ int route_parse(const char *path, struct route *r, struct err *e)
 	if ((rc = check_id("study", seg[3], r->study, e)))
 		return rc;
 	if (n == 4) {
+		if (verb && strcmp(verb, "importance") == 0) {
+			r->kind = ROUTE_STUDY_IMPORTANCE;
+			return 0;
+		}
 		if (verb)
 			goto bad_verb;
 		r->kind = ROUTE_STUDY;
@@ -211,6 +215,7 @@ const char *route_methods(enum route_kind k)
 		return "GET, PATCH, DELETE";
 	case ROUTE_OPERATION:
 	case ROUTE_AUDIT_LOG:
+	case ROUTE_STUDY_IMPORTANCE:
 		return "GET";
 	case ROUTE_OWNERS:
 	case ROUTE_API_KEYS:
@@ -286,6 +291,8 @@ const char *route_label(const struct route *r, const char *method)
 		return del ? "apiKeys.delete" : "apiKeys.get";
 	case ROUTE_AUDIT_LOG:
 		return "auditLog.list";
+	case ROUTE_STUDY_IMPORTANCE:
+		return "studies.importance";
 	default:
 		return "unknown";
 	}
@@ -342,16 +349,45 @@ int route_page_token_decode(const char *tok, int64_t *after)
 	return 0;
 }
 
-static int parse_filter(const char *f, const char *const *names, unsigned *mask, struct err *e)
+/* id>N: *after = N. -1 when p is not such a term. */
+static int parse_id_term(char *p, int64_t *after)
+{
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "id", 2) != 0)
+		return -1;
+	p += 2;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '>')
+		return -1;
+	while (*p == ' ')
+		p++;
+	char *end;
+	errno = 0;
+	long long v = strtoll(p, &end, 10);
+	if (errno || end == p || v < 0)
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (*end)
+		return -1;
+	*after = v;
+	return 0;
+}
+
+static int bad_filter(const char *f, struct err *e)
+{
+	return err_set(e, ERR_INVALID_ARGUMENT,
+	               "filter \"%.100s\" is not understood; the form is state=SUCCEEDED (or "
+	               "several joined by OR), id>N, or both joined by AND",
+	               f);
+}
+
+static int parse_states(char *p, const char *f, const char *const *names, unsigned *mask,
+                        struct err *e)
 {
 	/* state=X [OR state=Y ...], spaces allowed around '=' and OR. */
-	char buf[512];
-	size_t n = strlen(f);
-	if (n >= sizeof(buf))
-		return err_set(e, ERR_INVALID_ARGUMENT, "filter is too long");
-	memcpy(buf, f, n + 1);
-	char *p = buf;
-	*mask = 0;
 	for (;;) {
 		while (*p == ' ')
 			p++;
@@ -392,10 +428,31 @@ static int parse_filter(const char *f, const char *const *names, unsigned *mask,
 		p += 3;
 	}
 bad:
-	return err_set(e, ERR_INVALID_ARGUMENT,
-	               "filter \"%.100s\" is not understood; the form is state=SUCCEEDED (or "
-	               "several joined by OR)",
-	               f);
+	return bad_filter(f, e);
+}
+
+/* [state=X [OR state=Y ...]] [AND] [id>N]: the states, and the trials
+ * after id N (the dashboard asks for what is new with it). */
+static int parse_filter(const char *f, const char *const *names, unsigned *mask, int64_t *after,
+                        struct err *e)
+{
+	char buf[512];
+	size_t n = strlen(f);
+	if (n >= sizeof(buf))
+		return err_set(e, ERR_INVALID_ARGUMENT, "filter is too long");
+	memcpy(buf, f, n + 1);
+	*mask = 0;
+	*after = 0;
+	char *and = strstr(buf, " AND ");
+	if (and) {
+		*and = '\0';
+		if (parse_id_term(and+5, after) != 0)
+			return bad_filter(f, e);
+		return parse_states(buf, f, names, mask, e);
+	}
+	if (parse_id_term(buf, after) == 0)
+		return 0;
+	return parse_states(buf, f, names, mask, e);
 }
 
 int route_query_parse(const char *query, unsigned allow, const char *const *state_names,
@@ -443,10 +500,22 @@ int route_query_parse(const char *query, unsigned allow, const char *const *stat
 				               sizeof(q->client_id) - 1);
 			memcpy(q->client_id, val, len + 1);
 		} else if (strcmp(kv, "filter") == 0 && (allow & ROUTE_Q_FILTER)) {
-			int rc = parse_filter(val, state_names, &q->state_mask, e);
+			int rc = parse_filter(val, state_names, &q->state_mask, &q->min_id, e);
 			if (rc)
 				return rc;
 			q->has_filter = 1;
+		} else if (strcmp(kv, "alt") == 0 && (allow & ROUTE_Q_ALT)) {
+			if (strcmp(val, "csv") != 0 && strcmp(val, "json") != 0)
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "alt must be csv or json, not \"%.40s\"", val);
+			q->alt_csv = strcmp(val, "csv") == 0;
+		} else if (strcmp(kv, "metricId") == 0 && (allow & ROUTE_Q_METRIC)) {
+			size_t len = strlen(val);
+			if (len == 0 || len >= sizeof(q->metric_id))
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "metricId must be 1 to %zu bytes",
+				               sizeof(q->metric_id) - 1);
+			memcpy(q->metric_id, val, len + 1);
 		} else {
 			return err_set(e, ERR_INVALID_ARGUMENT, "unknown query parameter %.60s",
 			               kv);

@@ -15,6 +15,7 @@
  *   /v1/owners/{owner}/apiKeys                       ROUTE_API_KEYS
  *   /v1/owners/{owner}/apiKeys/{key}                 ROUTE_API_KEY
  *   /v1/auditLog                                     ROUTE_AUDIT_LOG
+ *   /v1/owners/{owner}/studies/{study}:importance    ROUTE_STUDY_IMPORTANCE
  */
 #ifndef SIBYL_ROUTE_H
 #define SIBYL_ROUTE_H
@@ -39,7 +40,8 @@ enum route_kind {
 	ROUTE_OWNER,
 	ROUTE_API_KEYS,
 	ROUTE_API_KEY,
-	ROUTE_AUDIT_LOG
+	ROUTE_AUDIT_LOG,
+	ROUTE_STUDY_IMPORTANCE
 };
 
 enum route_verb {
@@ -79,13 +81,18 @@ struct route_query {
 	int page_size;       /* default 100, 1..1000 */
 	int64_t page_after;  /* decoded pageToken, 0 when none */
 	unsigned state_mask; /* trials filter state=X: bit (1 << state); 0: all */
+	int64_t min_id;      /* trials filter id>N: N; 0 when absent */
 	int has_filter;
 	char client_id[1025]; /* clientId=, "" when absent */
+	int alt_csv;          /* alt=csv: the trials as CSV */
+	char metric_id[129];  /* metricId=, "" when absent */
 };
 
 /* What route_query_parse accepts besides pageSize and pageToken. */
 #define ROUTE_Q_FILTER 1u /* filter=state=X */
 #define ROUTE_Q_CLIENT 2u /* clientId=X (GET of a trial by its worker) */
+#define ROUTE_Q_ALT    4u /* alt=csv (or alt=json, the default) */
+#define ROUTE_Q_METRIC 8u /* metricId=X (:importance) */
 
 /* Parses pageSize, pageToken and what allow names (ROUTE_Q_*),
  * percent-decoded. The caller gives the trial state names for filter

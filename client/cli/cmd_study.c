@@ -451,9 +451,11 @@ static int print_importance(const char *text)
 	if (rc == 0) {
 		table_print(&tab, stdout);
 		const char *method = json_string_value(json_object_get(root, "method"));
+		/* an int64: a decimal string in proto3 JSON, or a number */
 		json_t *n = json_object_get(root, "trialCount");
-		printf("method: %s, from %lld trials\n", method ? method : "?",
-		       (long long)json_number_value(n));
+		long long count = json_is_string(n) ? strtoll(json_string_value(n), NULL, 10)
+		                                    : (long long)json_number_value(n);
+		printf("method: %s, from %lld trials\n", method ? method : "?", count);
 	}
 	table_free(&tab);
 	json_decref(root);

@@ -70,20 +70,52 @@ static void test_parse(void)
 static void test_states(void)
 {
 	unsigned mask;
+	int64_t min_id;
 	struct err e = {0};
-	ASSERT_EQ_INT(
-	    api_query_states("state=ACTIVE OR state = SUCCEEDED", tj_trial_state_names, &mask, &e),
-	    0);
+	ASSERT_EQ_INT(api_query_states("state=ACTIVE OR state = SUCCEEDED", tj_trial_state_names,
+	                               &mask, &min_id, &e),
+	              0);
 	ASSERT_EQ_INT(mask, (1u << 2) | (1u << 4));
-	ASSERT_EQ_INT(api_query_states("state=active", tj_trial_state_names, &mask, &e),
+	ASSERT_EQ_INT(api_query_states("state=active", tj_trial_state_names, &mask, &min_id, &e),
 	              -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "unknown state \"active\"") != NULL);
-	ASSERT_EQ_INT(api_query_states("color=red", tj_trial_state_names, &mask, &e),
+	ASSERT_EQ_INT(api_query_states("color=red", tj_trial_state_names, &mask, &min_id, &e),
 	              -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "the form is state=SUCCEEDED") != NULL);
+	ASSERT_EQ_INT(api_query_states("state=ACTIVE AND state=STOPPING", tj_trial_state_names,
+	                               &mask, &min_id, &e),
+	              -ERR_INVALID_ARGUMENT);
+	/* id>N, alone or after states (the dashboard's "what is new") */
+	ASSERT_EQ_INT(api_query_states("id>40", tj_trial_state_names, &mask, &min_id, &e), 0);
+	ASSERT_EQ_INT(mask, 0);
+	ASSERT_EQ_INT((int)min_id, 40);
 	ASSERT_EQ_INT(
-	    api_query_states("state=ACTIVE AND state=STOPPING", tj_trial_state_names, &mask, &e),
-	    -ERR_INVALID_ARGUMENT);
+	    api_query_states("state=ACTIVE AND id > 7", tj_trial_state_names, &mask, &min_id, &e),
+	    0);
+	ASSERT_EQ_INT(mask, 1u << 2);
+	ASSERT_EQ_INT((int)min_id, 7);
+	ASSERT_EQ_INT(api_query_states("id>-1", tj_trial_state_names, &mask, &min_id, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(api_query_states("id>4x", tj_trial_state_names, &mask, &min_id, &e),
+	              -ERR_INVALID_ARGUMENT);
+}
+
+static void test_alt_metric(void)
+{
+	struct api_query q;
+	struct err e = {0};
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET", "alt=csv&filter=id%3E3", &q, &e), 0);
+	ASSERT_EQ_INT(q.alt_csv, 1);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET", "alt=xml", &q, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "alt must be csv or json") != NULL);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDY_IMPORTANCE, "GET", "metricId=acc", &q, &e), 0);
+	ASSERT_EQ_STR(q.metric_id, "acc");
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDY_IMPORTANCE, "GET", "pageSize=3", &q, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "unknown query parameter pageSize") != NULL);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDY, "GET", "alt=csv", &q, &e),
+	              -ERR_INVALID_ARGUMENT);
 }
 
 static void test_tokens(void)
@@ -144,6 +176,7 @@ int main(void)
 {
 	test_parse();
 	test_states();
+	test_alt_metric();
 	test_tokens();
 	return test_done("test-api_query");
 }

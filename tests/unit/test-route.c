@@ -161,6 +161,31 @@ static void test_query(void)
 	ASSERT_EQ_INT(q.page_after, 12345);
 	ASSERT_EQ_INT(q.page_size, 2);
 	ASSERT_TRUE(route_query_parse("pageToken=MTIz", 1, tj_trial_state_names, &q, &e) < 0);
+	/* id>N alone and with states; alt and metricId only where allowed. */
+	ASSERT_EQ_INT(route_query_parse("filter=id%3E41", 1, tj_trial_state_names, &q, &e), 0);
+	ASSERT_EQ_INT(q.min_id, 41);
+	ASSERT_EQ_INT(q.state_mask, 0);
+	ASSERT_EQ_INT(route_query_parse("filter=state%3DACTIVE+AND+id+%3E+7", 1,
+	                                tj_trial_state_names, &q, &e),
+	              0);
+	ASSERT_EQ_INT(q.min_id, 7);
+	ASSERT_EQ_INT(q.state_mask, 1u << TRIAL_ACTIVE);
+	ASSERT_TRUE(route_query_parse("filter=id%3E-1", 1, tj_trial_state_names, &q, &e) < 0);
+	ASSERT_TRUE(strstr(e.msg, "id>N") != NULL);
+	ASSERT_TRUE(route_query_parse("filter=state%3DACTIVE+AND+id%3Cx", 1, tj_trial_state_names,
+	                              &q, &e) < 0);
+	ASSERT_EQ_INT(route_query_parse("alt=csv", ROUTE_Q_ALT, tj_trial_state_names, &q, &e), 0);
+	ASSERT_EQ_INT(q.alt_csv, 1);
+	ASSERT_TRUE(route_query_parse("alt=csv", 1, tj_trial_state_names, &q, &e) < 0);
+	ASSERT_TRUE(route_query_parse("alt=xml", ROUTE_Q_ALT, tj_trial_state_names, &q, &e) < 0);
+	ASSERT_EQ_INT(
+	    route_query_parse("metricId=a%2Eb", ROUTE_Q_METRIC, tj_trial_state_names, &q, &e), 0);
+	ASSERT_EQ_STR(q.metric_id, "a.b");
+	struct route r;
+	ASSERT_EQ_INT(route_parse("/v1/owners/o/studies/s:importance", &r, &e), 0);
+	ASSERT_EQ_INT(r.kind, ROUTE_STUDY_IMPORTANCE);
+	ASSERT_TRUE(route_allows(ROUTE_STUDY_IMPORTANCE, "GET"));
+	ASSERT_TRUE(!route_allows(ROUTE_STUDY_IMPORTANCE, "POST"));
 }
 
 int main(void)
