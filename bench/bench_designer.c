@@ -9,6 +9,10 @@
  *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
  *   bench_designer -B SIZE (quality runs asking SIZE points per call, each
  *                          batch evaluated before the next; ms per call)
+ *   bench_designer -W N    (GP-EI quality runs with N asynchronous workers,
+ *                          simulated: uneven evaluation times, each new
+ *                          point asked with the others pending)
+ *   bench_designer -t K    (also the median regret after K trials)
  *   bench_designer -b COUNT [-P PENDING] [-n COMPLETED]
  *                          (one batch: COUNT points wanted with PENDING
  *                          pending trials on the hartmann6 space, n = 300
@@ -330,6 +334,112 @@ static double median(double *v, int n)
 
 /* One run: returns log10 regret; *ms is set to the median ms per suggestion. */
 static int batch_size = 1; /* -B: points per designer call in the quality runs */
+static int n_workers = 1;  /* -W: asynchronous workers in the quality runs */
+static int at_trials = 0;  /* -t: also report the regret after this many trials */
+static double reg_at[1000]; /* per seed: log10 regret after at_trials */
+
+/* W asynchronous workers, simulated: each evaluation takes 0.2 + U(0, 1)
+ * time units; when one ends its trial is completed and that worker asks
+ * for the next point with the others' points pending, until n trials.
+ * The regret is that of the best value evaluated (noise-free), after n. */
+static double run_async(const struct problem *p, uint64_t seed, int n, double *ms, double *at)
+{
+	struct space s = {0};
+	p->build(&s);
+	size_t d = s.n, W = (size_t)n_workers;
+	struct designer_metric m = {p->maximize ? DESIGNER_MAXIMIZE : DESIGNER_MINIMIZE, 0, 0};
+	double *vals = calloc((size_t)n * d, sizeof(double));
+	double *done_vals = calloc((size_t)n * d, sizeof(double));
+	double *mets = calloc((size_t)n, sizeof(double));
+	double *times = calloc((size_t)n, sizeof(double));
+	double *fin = calloc(W, sizeof(double));
+	int *slot = calloc(W, sizeof(int)); /* trial index each worker runs */
+	struct designer_trial *tr = calloc((size_t)n, sizeof(*tr));
+	const double **pend = calloc(W, sizeof(*pend));
+	struct gp_cache *cache = gp_cache_new();
+	struct rng nr;
+	rng_seed(&nr, seed, 4242);
+	double best = INFINITY, clock = 0.0;
+	char err[256];
+	int handed = 0, completed = 0;
+	*at = NAN;
+	for (size_t w = 0; w < W; w++)
+		fin[w] = -1.0;
+	while (completed < n) {
+		/* hand out to every idle worker (fin < 0), one call each */
+		for (size_t w = 0; w < W && handed < n; w++) {
+			if (fin[w] >= 0.0)
+				continue;
+			{
+				size_t np = 0;
+				for (size_t o = 0; o < W; o++)
+					if (o != w && fin[o] >= 0.0)
+						pend[np++] = vals + (size_t)slot[o] * d;
+				struct designer_input in = {.space = &s,
+				                            .metrics = &m,
+				                            .n_metrics = 1,
+				                            .completed = tr,
+				                            .n_completed = (size_t)completed,
+				                            .pending = pend,
+				                            .n_pending = np,
+				                            .count = 1,
+				                            .seed = seed,
+				                            .position = (uint64_t)handed,
+				                            .noise_high = p->noise > 0,
+				                            .cache = cache};
+				double t0 = now_ms();
+				int rc = designer_suggest(DESIGNER_GP_EI, &in,
+				                          vals + (size_t)handed * d, NULL, err,
+				                          sizeof(err));
+				times[handed] = now_ms() - t0;
+				if (rc != 1) {
+					fprintf(stderr, "%s seed %llu async: %s\n", p->name,
+					        (unsigned long long)seed, err);
+					exit(1);
+				}
+				slot[w] = handed++;
+				fin[w] = clock + 0.2 + rng_uniform(&nr);
+			}
+		}
+		/* the next evaluation to end */
+		size_t nx = W;
+		for (size_t w = 0; w < W; w++)
+			if (fin[w] >= 0.0 && (nx == W || fin[w] < fin[nx]))
+				nx = w;
+		if (nx == W)
+			break;
+		clock = fin[nx];
+		fin[nx] = -1.0;
+		const double *v = vals + (size_t)slot[nx] * d;
+		int inf = 0;
+		double f = p->f(v, &inf);
+		memcpy(done_vals + (size_t)completed * d, v, d * sizeof(double));
+		mets[completed] = inf ? NAN : f;
+		tr[completed] = (struct designer_trial){done_vals + (size_t)completed * d,
+		                                        &mets[completed], inf};
+		completed++;
+		double o = p->maximize ? -f : f;
+		if (!inf && o < best)
+			best = o;
+		if (completed == at_trials)
+			*at = best;
+	}
+	double opt = p->maximize ? -p->optimum : p->optimum;
+	if (isfinite(*at))
+		*at = log10(fmax(*at - opt, 1e-12));
+	*ms = median(times, handed);
+	space_free(&s);
+	free(vals);
+	free(done_vals);
+	free(mets);
+	free(times);
+	free(fin);
+	free(slot);
+	free(tr);
+	free(pend);
+	gp_cache_free(cache);
+	return log10(fmax(best - opt, 1e-12));
+}
 
 static double run(const struct problem *p, enum designer_algorithm alg, uint64_t seed, int n,
                   double *ms, int verbose)
@@ -410,6 +520,10 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			best_obs = o;
 			best_true = p->maximize ? -f : f;
 		}
+		if (t + 1 == at_trials)
+			reg_at[seed % 1000] = log10(fmax(best_true - (p->maximize ? -p->optimum
+			                                                          : p->optimum),
+			                                 1e-12));
 		if (verbose && batch_size == 1)
 			fprintf(stderr,
 			        "%s t=%d src=%s f=%.6g best=%.6g pred=%.4g sd=%.3g ms=%.1f\n",
@@ -579,6 +693,10 @@ int main(int argc, char **argv)
 			n = (int)strtol(argv[++i], NULL, 10), nset = 1;
 		else if (!strcmp(argv[i], "-B") && i + 1 < argc)
 			batch_size = (int)strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-W") && i + 1 < argc)
+			n_workers = (int)strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+			at_trials = (int)strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-b") && i + 1 < argc)
 			bcount = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-P") && i + 1 < argc)
@@ -594,12 +712,13 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v] [-l] [-B size] [-b count [-P pending]]\n",
+			        "[-v] [-l] [-B size] [-W workers] [-t at] [-b count [-P pending]]\n",
 			        argv[0]);
 			return 2;
 		}
 	}
-	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64)
+	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64 ||
+	    n_workers < 1 || n_workers > 256)
 		return 2;
 	gsl_set_error_handler_off();
 	if (lat) {
@@ -632,12 +751,21 @@ int main(int argc, char **argv)
 			if (!strstr(algs, all[a].key))
 				continue;
 			double reg[1000], ms[1000];
-			for (int sd = 0; sd < seeds; sd++)
-				reg[sd] = run(p, all[a].a, (uint64_t)sd, n, &ms[sd], verbose);
+			for (int sd = 0; sd < seeds; sd++) {
+				reg_at[sd] = NAN;
+				if (n_workers > 1 && all[a].a == DESIGNER_GP_EI)
+					reg[sd] = run_async(p, (uint64_t)sd, n, &ms[sd],
+					                    &reg_at[sd]);
+				else
+					reg[sd] = run(p, all[a].a, (uint64_t)sd, n, &ms[sd],
+					              verbose);
+			}
 			if (verbose)
 				for (int sd = 0; sd < seeds; sd++)
 					fprintf(stderr, "  %s seed %d: %.2f\n", all[a].label, sd,
 					        reg[sd]);
+			if (at_trials > 0)
+				printf(" %6.2f@%-2d", median(reg_at, seeds), at_trials);
 			printf(" %9.2f %8.1f", median(reg, seeds), median(ms, seeds));
 			fflush(stdout);
 		}

@@ -26,12 +26,25 @@
 #define GPEI_FULL_SLOTS 4
 /* Best trials used as starts and perturbation centres. */
 #define GPEI_TOP 5
+/* A feasibility model trains on at most this many trials: every
+ * suggestion evaluates it beside the objective model, so its size is what
+ * a failed trial costs (about (100/300)², a tenth more, at n = 300). */
+#define GPEI_CON_MAX 100
 
+/* The last hyperparameters of one model and the points they were fitted
+ * on. */
+struct fit_state {
+	double *theta; /* owned; NULL before the first fit */
+	double mean;
+	size_t n_fit;
+	size_t n_neg; /* constraint models: unsafe trials at the last fit */
+};
+
+/* Slot 0: the objective; slot 1: the failed-trial model; slot 2 + k: the
+ * safety model of metric k. */
 struct gp_cache {
-	size_t dim;
-	double *theta; /* the objective model's last hyperparameters; owned */
-	double mean;   /* and its constant mean */
-	size_t n_fit;  /* points at the last optimization */
+	size_t dim, n_slots;
+	struct fit_state *slot; /* n_slots; owned */
 };
 
 struct gp_cache *gp_cache_new(void)
@@ -43,8 +56,79 @@ void gp_cache_free(struct gp_cache *c)
 {
 	if (!c)
 		return;
-	free(c->theta);
+	for (size_t k = 0; k < c->n_slots; k++)
+		free(c->slot[k].theta);
+	free(c->slot);
 	free(c);
+}
+
+/* Slot k of the cache for dimension d (cleared when d changed), or NULL
+ * (no cache, out of memory). */
+static struct fit_state *cache_slot(struct gp_cache *c, size_t d, size_t k)
+{
+	if (!c)
+		return NULL;
+	if (c->dim != d) {
+		for (size_t i = 0; i < c->n_slots; i++) {
+			free(c->slot[i].theta);
+			memset(&c->slot[i], 0, sizeof(c->slot[i]));
+		}
+		c->dim = d;
+	}
+	if (k >= c->n_slots) {
+		struct fit_state *ns = realloc(c->slot, (k + 1) * sizeof(*ns));
+		if (!ns)
+			return NULL;
+		memset(ns + c->n_slots, 0, (k + 1 - c->n_slots) * sizeof(*ns));
+		c->slot = ns;
+		c->n_slots = k + 1;
+	}
+	return &c->slot[k];
+}
+
+/* Remembers theta (and mean) in st; n_fit only when they were optimized. */
+static void cache_store(struct fit_state *st, size_t d, const double *theta, double mean,
+                        int optimized, size_t n)
+{
+	if (!st)
+		return;
+	if (!st->theta && !(st->theta = malloc(gp_ntheta(d) * sizeof(double))))
+		return;
+	memcpy(st->theta, theta, gp_ntheta(d) * sizeof(double));
+	st->mean = mean;
+	if (optimized)
+		st->n_fit = n;
+}
+
+/* The refit schedule for a model of n points (warm: the last optimum, fitted
+ * on n_fit points). Without a warm start, or with few points, every start;
+ * the same number of points as the last fit (a repeated call), none (returns
+ * 0); up to GPEI_FULL_FIT, the warm start alone, with the prior mode and
+ * prior draws on every 5th size; beyond, only when the data grew by 10%,
+ * warm start and mode. Without a warm start past GPEI_FULL_FIT (a cold start
+ * of a large study, after a restart): the prior mode only, 15 steps. On
+ * hartmann6 data (n = 300, 1000; 3 seeds each) 15 steps gave the held-out
+ * RMSE of 30 steps within 0.005 and the NLL within 0.03 at half the time;
+ * fitting on 100 points instead lost up to 6 nats of NLL. */
+static int fit_schedule(struct gpfit_opts *fo, const struct fit_state *warm, size_t n)
+{
+	if (n > GPEI_FULL_FIT) {
+		fo->n_draws = 0;
+		fo->maxiter = 15;
+	}
+	if (!warm || n <= 20)
+		return 1;
+	if (n == warm->n_fit)
+		return 0;
+	if (n <= GPEI_FULL_FIT) {
+		fo->n_draws = n % 5 == 0 ? fo->n_draws : 0;
+		fo->warm_only = n % 5 != 0;
+		fo->maxiter = 50;
+		return 1;
+	}
+	fo->n_draws = 0;
+	fo->maxiter = 30;
+	return (double)n >= 1.1 * (double)warm->n_fit;
 }
 
 /* Completed trials needed before the model takes over: clamp(2·D, 5, 20)
@@ -214,51 +298,117 @@ static int fit_model(struct gp *g, const struct gpfit_opts *fo, const double *wa
 	return gp_factor(g, err, errlen);
 }
 
-/* A GP of the usable points for a constraint: values v (NAN: left out),
- * safe when v > thr after the z-score. */
-static int fit_constraint(struct work *w, const double *v, double thr, const struct gpfit_opts *fo,
-                          size_t extra, struct rng *r, char *err, size_t errlen)
+/* The trials a constraint model trains on (values v, NAN: left out; safe
+ * when v > thr): all of them up to GPEI_CON_MAX; past that the unsafe ones
+ * (up to half), the safe ones best by the objective (up to a quarter more:
+ * where the search looks) and a uniform draw of the rest, in trial order.
+ * Returns the count written into pick. */
+static size_t select_con(const struct work *w, const double *v, double thr, struct rng *r,
+                         size_t *pick, double *key, unsigned char *in)
 {
-	size_t d = w->d, k = w->n_con, nv = 0;
-	struct gp *g = &w->con[k];
-	for (size_t i = 0; i < w->nc; i++)
+	size_t nc = w->nc, nv = 0, n = 0, cap = GPEI_CON_MAX;
+	for (size_t i = 0; i < nc; i++)
 		nv += isfinite(v[i]);
-	nv = nv < GPEI_N_MAX ? nv : GPEI_N_MAX;
-	if (gp_init(g, d, w->cat, nv + extra) < 0) {
+	memset(in, 0, nc);
+	for (size_t i = 0; i < nc && nv <= cap; i++)
+		in[i] = isfinite(v[i]);
+	for (size_t i = 0; i < nc && nv > cap && n < cap / 2; i++)
+		if (isfinite(v[i]) && !(v[i] > thr))
+			in[i] = 1, n++;
+	if (nv > cap) {
+		for (size_t i = 0; i < nc; i++)
+			key[i] = isfinite(v[i]) && !in[i] ? w->yw[i] : NAN;
+		size_t m = rank_desc(key, nc, pick);
+		for (size_t k = 0; k < m && n < cap * 3 / 4; k++)
+			in[pick[k]] = 1, n++;
+		size_t rest = 0;
+		for (size_t i = 0; i < nc; i++)
+			if (isfinite(v[i]) && !in[i])
+				pick[rest++] = i;
+		for (size_t k = 0; k < rest && n < cap; k++) {
+			size_t j = k + (size_t)rng_below(r, rest - k);
+			size_t t = pick[j];
+			pick[j] = pick[k];
+			in[t] = 1, n++;
+		}
+	}
+	n = 0;
+	for (size_t i = 0; i < nc; i++)
+		if (in[i])
+			pick[n++] = i;
+	return n;
+}
+
+/* A GP of (a subset of) the usable points for a constraint: values v (NAN:
+ * left out), safe when v > thr after the z-score. Its hyperparameters are
+ * kept in cache slot `slot`. */
+static int fit_constraint(struct work *w, const double *v, double thr, const struct gpfit_opts *fo0,
+                          size_t extra, struct gp_cache *cache, size_t slot, struct rng *r,
+                          char *err, size_t errlen)
+{
+	size_t d = w->d, k = w->n_con, nc = w->nc;
+	struct gp *g = &w->con[k];
+	size_t *pick = malloc((nc ? nc : 1) * sizeof(size_t));
+	double *key = malloc((nc ? nc : 1) * sizeof(double));
+	unsigned char *in = malloc(nc ? nc : 1);
+	double *theta = malloc(gp_ntheta(d) * sizeof(double));
+	int rc = -1;
+	if (!pick || !key || !in || !theta) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto out;
+	}
+	size_t n = select_con(w, v, thr, r, pick, key, in);
+	if (gp_init(g, d, w->cat, n + extra) < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
 	}
 	w->con_init++;
 	double mean = 0.0, var = 0.0;
-	size_t n = 0;
-	/* at most GPEI_N_MAX points, in trial order */
-	for (size_t i = 0; i < w->nc && n < nv; i++) {
-		if (!isfinite(v[i]))
-			continue;
-		memcpy(g->X + n * d, w->U + i * d, d * sizeof(double));
-		g->y[n++] = v[i];
+	for (size_t j = 0; j < n; j++) {
+		memcpy(g->X + j * d, w->U + pick[j] * d, d * sizeof(double));
+		g->y[j] = v[pick[j]];
+		mean += g->y[j] / (double)n;
 	}
-	for (size_t i = 0; i < n; i++)
-		mean += g->y[i] / (double)n;
-	for (size_t i = 0; i < n; i++)
-		var += (g->y[i] - mean) * (g->y[i] - mean) / (double)n;
+	for (size_t j = 0; j < n; j++)
+		var += (g->y[j] - mean) * (g->y[j] - mean) / (double)n;
 	double sd = var > 1e-20 ? sqrt(var) : 1.0;
-	for (size_t i = 0; i < n; i++)
-		g->y[i] = (g->y[i] - mean) / sd;
+	for (size_t j = 0; j < n; j++)
+		g->y[j] = (g->y[j] - mean) / sd;
 	g->n = n;
 	g->mean = 0.0;
-	double *theta = malloc(gp_ntheta(d) * sizeof(double));
-	if (!theta) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
+	/* Refit (warm start and prior mode, 30 steps) only when the labelled
+	 * trials grew by a tenth or the unsafe ones changed in number: a
+	 * classifier's lengthscales move slowly, and a refit on every
+	 * suggestion doubled what a study with failures paid. */
+	size_t nv = 0, n_neg = 0;
+	for (size_t i = 0; i < nc; i++) {
+		nv += isfinite(v[i]);
+		n_neg += isfinite(v[i]) && !(v[i] > thr);
 	}
-	int rc = fit_model(g, fo, NULL, 1, r, theta, err, errlen);
-	free(theta);
-	if (rc < 0)
-		return -1;
+	struct gpfit_opts fo = *fo0;
+	struct fit_state *st = cache_slot(cache, d, slot);
+	const struct fit_state *warm = st && st->theta ? st : NULL;
+	int optimize = 1;
+	if (warm) {
+		g->mean = warm->mean;
+		optimize = n_neg != warm->n_neg || nv >= warm->n_fit + 1 + warm->n_fit / 10;
+		fo.n_draws = 0;
+		fo.maxiter = 30;
+	}
+	if (fit_model(g, &fo, warm ? warm->theta : NULL, optimize, r, theta, err, errlen) < 0)
+		goto out;
+	cache_store(st, d, theta, g->mean, optimize, nv);
+	if (st && optimize)
+		st->n_neg = n_neg;
 	w->con_thr[k] = (thr - mean) / sd;
 	w->n_con++;
-	return 0;
+	rc = 0;
+out:
+	free(pick);
+	free(key);
+	free(in);
+	free(theta);
+	return rc;
 }
 
 /* Candidates of a batch's pool for a model of n points: scoring them once
@@ -424,7 +574,7 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		double *lab = yk;
 		for (size_t i = 0; i < nc; i++)
 			lab[i] = w->safe[i] ? 1.0 : -1.0;
-		if (fit_constraint(w, lab, 0.0, &fo, np + count, &r, err, errlen) < 0)
+		if (fit_constraint(w, lab, 0.0, &fo, np + count, in->cache, 1, &r, err, errlen) < 0)
 			goto out;
 	}
 	for (size_t k = 0; k < nm; k++) {
@@ -442,8 +592,8 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		}
 		if (nv < 2 || !isfinite(mt->safety_threshold))
 			continue;
-		if (fit_constraint(w, yk, sg * mt->safety_threshold, &fo, np + count, &r, err,
-		                   errlen) < 0)
+		if (fit_constraint(w, yk, sg * mt->safety_threshold, &fo, np + count, in->cache,
+		                   2 + k, &r, err, errlen) < 0)
 			goto out;
 	}
 
@@ -457,56 +607,14 @@ static int model_suggest(const struct designer_input *in, struct work *w, double
 		w->obj.y[k] = w->yw[w->sel[k]];
 	}
 	w->obj.n = w->nsel;
-	struct gp_cache *cache = in->cache;
-	const double *warm = cache && cache->theta && cache->dim == d ? cache->theta : NULL;
-	w->obj.mean = warm ? cache->mean : 0.0;
-	/* The refit schedule (a warm start is the cache's last optimum):
-	 * without one, or with few points, every start; the same number of
-	 * points as the last fit (a repeated call), none; up to GPEI_FULL_FIT,
-	 * the warm start and the prior mode, with prior draws on every 5th
-	 * size; beyond, only when the data grew by 10% (or without a warm
-	 * start), warm start and mode. */
-	size_t nsel = w->nsel;
-	int optimize = 1;
-	if (nsel > GPEI_FULL_FIT) {
-		/* cold start of a large study (after a restart): the prior mode
-		 * only, 15 steps. On hartmann6 data (n = 300, 1000; 3 seeds each)
-		 * 15 steps gave the held-out RMSE of 30 steps within 0.005 and
-		 * the NLL within 0.03 at half the time; fitting on 100 points
-		 * instead lost up to 6 nats of NLL. */
-		fo.n_draws = 0;
-		fo.maxiter = 15;
-	}
-	if (warm && nsel > 20) {
-		if (nsel == cache->n_fit) {
-			optimize = 0;
-		} else if (nsel <= GPEI_FULL_FIT) {
-			/* one point more than the last fit: the warm start alone,
-			 * with the prior mode and prior draws on every 5th size */
-			fo.n_draws = nsel % 5 == 0 ? fo.n_draws : 0;
-			fo.warm_only = nsel % 5 != 0;
-			fo.maxiter = 50;
-		} else {
-			optimize = (double)nsel >= 1.1 * (double)cache->n_fit;
-			fo.n_draws = 0;
-			fo.maxiter = 30;
-		}
-	}
-	if (fit_model(&w->obj, &fo, warm, optimize, &r, theta, err, errlen) < 0)
+	struct fit_state *st = cache_slot(in->cache, d, 0);
+	const struct fit_state *warm = st && st->theta ? st : NULL;
+	w->obj.mean = warm ? warm->mean : 0.0;
+	int optimize = fit_schedule(&fo, warm, w->nsel);
+	if (fit_model(&w->obj, &fo, warm ? warm->theta : NULL, optimize, &r, theta, err, errlen) <
+	    0)
 		goto out;
-	if (cache) {
-		if (!cache->theta || cache->dim != d) {
-			free(cache->theta);
-			cache->theta = malloc(gp_ntheta(d) * sizeof(double));
-			cache->dim = cache->theta ? d : 0;
-		}
-		if (cache->theta) {
-			memcpy(cache->theta, theta, gp_ntheta(d) * sizeof(double));
-			cache->mean = w->obj.mean;
-			if (optimize)
-				cache->n_fit = w->nsel;
-		}
-	}
+	cache_store(st, d, theta, w->obj.mean, optimize, w->nsel);
 	/* reports in the first objective's units: with several objectives, a
 	 * model of the first one with the same hyperparameters */
 	struct gp *rep = &w->obj;
