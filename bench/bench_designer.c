@@ -333,9 +333,9 @@ static double median(double *v, int n)
 }
 
 /* One run: returns log10 regret; *ms is set to the median ms per suggestion. */
-static int batch_size = 1; /* -B: points per designer call in the quality runs */
-static int n_workers = 1;  /* -W: asynchronous workers in the quality runs */
-static int at_trials = 0;  /* -t: also report the regret after this many trials */
+static int batch_size = 1;  /* -B: points per designer call in the quality runs */
+static int n_workers = 1;   /* -W: asynchronous workers in the quality runs */
+static int at_trials = 0;   /* -t: also report the regret after this many trials */
 static double reg_at[1000]; /* per seed: log10 regret after at_trials */
 
 /* W asynchronous workers, simulated: each evaluation takes 0.2 + U(0, 1)
@@ -388,9 +388,9 @@ static double run_async(const struct problem *p, uint64_t seed, int n, double *m
 				                            .noise_high = p->noise > 0,
 				                            .cache = cache};
 				double t0 = now_ms();
-				int rc = designer_suggest(DESIGNER_GP_EI, &in,
-				                          vals + (size_t)handed * d, NULL, err,
-				                          sizeof(err));
+				int rc =
+				    designer_suggest(DESIGNER_GP_EI, &in, vals + (size_t)handed * d,
+				                     NULL, err, sizeof(err));
 				times[handed] = now_ms() - t0;
 				if (rc != 1) {
 					fprintf(stderr, "%s seed %llu async: %s\n", p->name,
@@ -521,9 +521,8 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			best_true = p->maximize ? -f : f;
 		}
 		if (t + 1 == at_trials)
-			reg_at[seed % 1000] = log10(fmax(best_true - (p->maximize ? -p->optimum
-			                                                          : p->optimum),
-			                                 1e-12));
+			reg_at[seed % 1000] = log10(
+			    fmax(best_true - (p->maximize ? -p->optimum : p->optimum), 1e-12));
 		if (verbose && batch_size == 1)
 			fprintf(stderr,
 			        "%s t=%d src=%s f=%.6g best=%.6g pred=%.4g sd=%.3g ms=%.1f\n",
@@ -710,10 +709,11 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-l"))
 			lat = 1;
 		else {
-			fprintf(stderr,
-			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v] [-l] [-B size] [-W workers] [-t at] [-b count [-P pending]]\n",
-			        argv[0]);
+			fprintf(
+			    stderr,
+			    "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
+			    "[-v] [-l] [-B size] [-W workers] [-t at] [-b count [-P pending]]\n",
+			    argv[0]);
 			return 2;
 		}
 	}
@@ -754,11 +754,11 @@ int main(int argc, char **argv)
 			for (int sd = 0; sd < seeds; sd++) {
 				reg_at[sd] = NAN;
 				if (n_workers > 1 && all[a].a == DESIGNER_GP_EI)
-					reg[sd] = run_async(p, (uint64_t)sd, n, &ms[sd],
-					                    &reg_at[sd]);
+					reg[sd] =
+					    run_async(p, (uint64_t)sd, n, &ms[sd], &reg_at[sd]);
 				else
-					reg[sd] = run(p, all[a].a, (uint64_t)sd, n, &ms[sd],
-					              verbose);
+					reg[sd] =
+					    run(p, all[a].a, (uint64_t)sd, n, &ms[sd], verbose);
 			}
 			if (verbose)
 				for (int sd = 0; sd < seeds; sd++)

@@ -63,7 +63,8 @@ double acq_eval(const struct acq_model *m, const double *u, double *grad, double
 		val = logei(mo - m->ref->mu, sdd, 0.0, &dlm, &dls);
 		if (grad)
 			for (size_t i = 0; i < d; i++)
-				grad[i] = dlm * dmu[i] + dls * (dvar[i] - 2.0 * dc[i]) / (2.0 * sdd);
+				grad[i] =
+				    dlm * dmu[i] + dls * (dvar[i] - 2.0 * dc[i]) / (2.0 * sdd);
 		free(cheap);
 	} else {
 		val = logei(mo, so, m->best, &dlm, &dls);
@@ -561,7 +562,8 @@ static void pool_score(struct acq_pool *p, const struct acq_model *m)
 		struct acq_pool_model *o = &p->mod[0];
 		/* under noise, the plug-in incumbent μ(x*) (the pool keeps no
 		 * covariances with x*) */
-		double v = logei(o->mu[c], sqrt(o->var[c]), m->ref ? m->ref->mu : m->best, NULL, NULL);
+		double v =
+		    logei(o->mu[c], sqrt(o->var[c]), m->ref ? m->ref->mu : m->best, NULL, NULL);
 		for (size_t k = 0; k < m->n_con; k++) {
 			struct acq_pool_model *q = &p->mod[k + 1];
 			v += logei_log_cdf((q->mu[c] - m->con_thr[k]) / sqrt(q->var[c]), NULL);

@@ -59,9 +59,9 @@ void acq_default_opts(struct acq_opts *o /* OUT */, size_t n);
  * covariance cov with x*. */
 double acq_noisy_sd(const struct gp_ref *r, double var, double cov);
 
-/* log EI(x) + Σ_k log PoF_k(x) at u (with m->ref: log noisy EI); with grad not NULL its gradient (dim
- * entries; 0 on categorical dimensions). mu and sd (may be NULL) get the
- * objective model's posterior mean and standard deviation. */
+/* log EI(x) + Σ_k log PoF_k(x) at u (with m->ref: log noisy EI); with grad not NULL its gradient
+ * (dim entries; 0 on categorical dimensions). mu and sd (may be NULL) get the objective model's
+ * posterior mean and standard deviation. */
 double acq_eval(const struct acq_model *m, const double *u, double *grad /* OUT */,
                 double *mu /* OUT */, double *sd /* OUT */);
 

@@ -10,6 +10,7 @@
 
 #include "acquisition.h"
 #include "gp.h"
+#include "gpcache.h"
 #include "gpfit.h"
 #include "quasirandom.h"
 #include "rng.h"
@@ -19,8 +20,6 @@
 #define GPEI_N_MAX 1000
 /* The hyperparameters are fitted on at most this many of them. */
 #define GPEI_FIT_MAX 200
-/* Up to this many points every suggestion refits from all starts. */
-#define GPEI_FULL_FIT 200
 /* Points of a batch that get a full acquisition search each; the later
  * ones share one candidate pool (acq_pool). */
 #define GPEI_FULL_SLOTS 4
@@ -36,106 +35,6 @@
  * suggestion evaluates it beside the objective model, so its size is what
  * a failed trial costs (about (100/300)², a tenth more, at n = 300). */
 #define GPEI_CON_MAX 100
-
-/* The last hyperparameters of one model and the points they were fitted
- * on. */
-struct fit_state {
-	double *theta; /* owned; NULL before the first fit */
-	double mean;
-	size_t n_fit;
-	size_t n_neg; /* constraint models: unsafe trials at the last fit */
-};
-
-/* Slot 0: the objective; slot 1: the failed-trial model; slot 2 + k: the
- * safety model of metric k. */
-struct gp_cache {
-	size_t dim, n_slots;
-	struct fit_state *slot; /* n_slots; owned */
-};
-
-struct gp_cache *gp_cache_new(void)
-{
-	return calloc(1, sizeof(struct gp_cache));
-}
-
-void gp_cache_free(struct gp_cache *c)
-{
-	if (!c)
-		return;
-	for (size_t k = 0; k < c->n_slots; k++)
-		free(c->slot[k].theta);
-	free(c->slot);
-	free(c);
-}
-
-/* Slot k of the cache for dimension d (cleared when d changed), or NULL
- * (no cache, out of memory). */
-static struct fit_state *cache_slot(struct gp_cache *c, size_t d, size_t k)
-{
-	if (!c)
-		return NULL;
-	if (c->dim != d) {
-		for (size_t i = 0; i < c->n_slots; i++) {
-			free(c->slot[i].theta);
-			memset(&c->slot[i], 0, sizeof(c->slot[i]));
-		}
-		c->dim = d;
-	}
-	if (k >= c->n_slots) {
-		struct fit_state *ns = realloc(c->slot, (k + 1) * sizeof(*ns));
-		if (!ns)
-			return NULL;
-		memset(ns + c->n_slots, 0, (k + 1 - c->n_slots) * sizeof(*ns));
-		c->slot = ns;
-		c->n_slots = k + 1;
-	}
-	return &c->slot[k];
-}
-
-/* Remembers theta (and mean) in st; n_fit only when they were optimized. */
-static void cache_store(struct fit_state *st, size_t d, const double *theta, double mean,
-                        int optimized, size_t n)
-{
-	if (!st)
-		return;
-	if (!st->theta && !(st->theta = malloc(gp_ntheta(d) * sizeof(double))))
-		return;
-	memcpy(st->theta, theta, gp_ntheta(d) * sizeof(double));
-	st->mean = mean;
-	if (optimized)
-		st->n_fit = n;
-}
-
-/* The refit schedule for a model of n points (warm: the last optimum, fitted
- * on n_fit points). Without a warm start, or with few points, every start;
- * the same number of points as the last fit (a repeated call), none (returns
- * 0); up to GPEI_FULL_FIT, the warm start alone, with the prior mode and
- * prior draws on every 5th size; beyond, only when the data grew by 10%,
- * warm start and mode. Without a warm start past GPEI_FULL_FIT (a cold start
- * of a large study, after a restart): the prior mode only, 15 steps. On
- * hartmann6 data (n = 300, 1000; 3 seeds each) 15 steps gave the held-out
- * RMSE of 30 steps within 0.005 and the NLL within 0.03 at half the time;
- * fitting on 100 points instead lost up to 6 nats of NLL. */
-static int fit_schedule(struct gpfit_opts *fo, const struct fit_state *warm, size_t n)
-{
-	if (n > GPEI_FULL_FIT) {
-		fo->n_draws = 0;
-		fo->maxiter = 15;
-	}
-	if (!warm || n <= 20)
-		return 1;
-	if (n == warm->n_fit)
-		return 0;
-	if (n <= GPEI_FULL_FIT) {
-		fo->n_draws = n % 5 == 0 ? fo->n_draws : 0;
-		fo->warm_only = n % 5 != 0;
-		fo->maxiter = 50;
-		return 1;
-	}
-	fo->n_draws = 0;
-	fo->maxiter = 30;
-	return (double)n >= 1.1 * (double)warm->n_fit;
-}
 
 /* Completed trials needed before the model takes over: clamp(2·D, 5, 20)
  * (ALGORITHM.md; against D + 1, measured better on rosenbrock4, levy10,
@@ -170,8 +69,8 @@ struct work {
 	size_t n_obj, first; /* objectives; index of the first one */
 	struct gp *repm;     /* the model reported in the first objective's units */
 	struct warp *rwarp;
-	int noisy;           /* noisy EI, posterior-mean incumbent */
-	size_t inc;          /* with noisy: the incumbent trial x* */
+	int noisy;  /* noisy EI, posterior-mean incumbent */
+	size_t inc; /* with noisy: the incumbent trial x* */
 	struct gp_ref ref;
 };
 
@@ -403,14 +302,14 @@ static int fit_constraint(struct work *w, const double *v, double thr, const str
 		n_neg += isfinite(v[i]) && !(v[i] > thr);
 	}
 	struct gpfit_opts fo = *fo0;
-	struct fit_state *st = cache_slot(cache, d, slot);
-	const struct fit_state *warm = st && st->theta ? st : NULL;
-	int optimize = fit_schedule(&fo, warm, nv) || (warm && n_neg != warm->n_neg);
+	struct gpcache_fit *st = gpcache_slot(cache, d, slot);
+	const struct gpcache_fit *warm = st && st->theta ? st : NULL;
+	int optimize = gpcache_schedule(&fo, warm, nv) || (warm && n_neg != warm->n_neg);
 	if (warm)
 		g->mean = warm->mean;
 	if (fit_model(g, &fo, warm ? warm->theta : NULL, optimize, r, theta, err, errlen) < 0)
 		goto out;
-	cache_store(st, d, theta, g->mean, optimize, nv);
+	gpcache_store(st, d, theta, g->mean, optimize, nv);
 	if (st && optimize)
 		st->n_neg = n_neg;
 	w->con_thr[k] = (thr - mean) / sd;
@@ -626,14 +525,14 @@ static int build_models(const struct designer_input *in, struct work *w, struct 
 		w->obj.y[k] = w->yw[w->sel[k]];
 	}
 	w->obj.n = w->nsel;
-	struct fit_state *st = cache_slot(in->cache, d, 0);
-	const struct fit_state *warm = st && st->theta ? st : NULL;
+	struct gpcache_fit *st = gpcache_slot(in->cache, d, 0);
+	const struct gpcache_fit *warm = st && st->theta ? st : NULL;
 	w->obj.mean = warm ? warm->mean : 0.0;
-	int optimize = fit_schedule(&fo, warm, w->nsel);
+	int optimize = gpcache_schedule(&fo, warm, w->nsel);
 	if (fit_model(&w->obj, &fo, warm ? warm->theta : NULL, optimize, &r, theta, err, errlen) <
 	    0)
 		goto out;
-	cache_store(st, d, theta, w->obj.mean, optimize, w->nsel);
+	gpcache_store(st, d, theta, w->obj.mean, optimize, w->nsel);
 	rc = 0;
 out:
 	return rc;

@@ -152,7 +152,8 @@ static void test_noisy_ei(void)
 	ASSERT_EQ_INT(gp_ref_init(&ref, &obj, xs), 0);
 	ASSERT_EQ_INT(gp_believe_many(&obj, pend, 2), 0);
 	struct acq_model m = {&obj, 0.0, NULL, NULL, 0, &ref};
-	const double pts[4][2] = {{xs[0] + 0.03, xs[1] - 0.02}, {0.36, 0.58}, {0.1, 0.9}, {0.52, 0.48}};
+	const double pts[4][2] = {
+	    {xs[0] + 0.03, xs[1] - 0.02}, {0.36, 0.58}, {0.1, 0.9}, {0.52, 0.48}};
 	for (int k = 0; k < 4; k++) {
 		double ma, mb, va, vb, cab;
 		dense_joint(&obj, pts[k], xs, &ma, &mb, &va, &vb, &cab);
