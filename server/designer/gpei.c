@@ -358,8 +358,9 @@ static int fallback_point(const struct designer_input *in, struct work *w, size_
 }
 
 /* Encodes the trials, warps the objective (scalarized when there are
- * several), fits the feasibility models (with_con) and the objective model
- * (hyperparameters through the cache's schedule). */
+ * several), fits the feasibility models and the objective model
+ * (hyperparameters through the cache's schedule). with_con = 0 (a
+ * recommendation): no feasibility models, and the cache is only read. */
 static int build_models(const struct designer_input *in, struct work *w, struct rng *rp,
                         int with_con, char *err, size_t errlen)
 {
@@ -532,7 +533,11 @@ static int build_models(const struct designer_input *in, struct work *w, struct 
 	if (fit_model(&w->obj, &fo, warm ? warm->theta : NULL, optimize, &r, theta, err, errlen) <
 	    0)
 		goto out;
-	gpcache_store(st, d, theta, w->obj.mean, optimize, w->nsel);
+	/* a recommendation (with_con = 0) reads the cache but leaves it as
+	 * the suggestions left it, so that asking for the best trial never
+	 * changes the next suggestion */
+	if (with_con)
+		gpcache_store(st, d, theta, w->obj.mean, optimize, w->nsel);
 	rc = 0;
 out:
 	return rc;

@@ -1,5 +1,5 @@
 /* gpei: the GAUSSIAN_PROCESS_EI designer (the default algorithm). See
- * ../../docs/algorithm.md and /work/shared/ALGORITHM.md. */
+ * docs/gp-ei.md. */
 #ifndef SIBYL_GPEI_H
 #define SIBYL_GPEI_H
 
@@ -19,7 +19,8 @@ int gpei_suggest(const struct designer_input *in, double *out /* OUT */,
  * *posterior = 1 and *index to the completed trial (index into
  * in->completed, feasible and safe) with the best posterior mean among the
  * best observed ones; otherwise *posterior = 0 (the caller keeps the best
- * observation). Uses and updates in->cache like a suggestion; in->pending
+ * observation). Starts from in->cache's hyperparameters but leaves the
+ * cache unchanged (asking never changes the next suggestion); in->pending
  * and in->count are ignored. Returns 0, or -1 with a message in err. */
 int gpei_recommend(const struct designer_input *in, size_t *index /* OUT */,
                    int *posterior /* OUT */, char *err /* OUT */, size_t errlen);

@@ -461,10 +461,21 @@ static void test_noisy_incumbent(void)
 	ASSERT_EQ_INT(post, 1);
 	ASSERT_TRUE(idx < st.n && idx != 17);
 	ASSERT_TRUE(idx < st.n && truth[idx] < truth[17]);
-	double out[2];
+	double out[2], again[2];
 	struct designer_info info;
 	ASSERT_EQ_INT(gpei_suggest(&in, out, &info, err, sizeof err), 1);
 	ASSERT_EQ_STR(info.incumbent, "POSTERIOR_MEAN");
+	/* asking for the recommendation leaves the study's cache alone: the
+	 * next suggestion is the one it would have been */
+	in.cache = gp_cache_new();
+	ASSERT_EQ_INT(gpei_recommend(&in, &idx, &post, err, sizeof err), 0);
+	ASSERT_EQ_INT(gpei_suggest(&in, again, NULL, err, sizeof err), 1);
+	gp_cache_free(in.cache);
+	in.cache = gp_cache_new();
+	ASSERT_EQ_INT(gpei_suggest(&in, out, NULL, err, sizeof err), 1);
+	gp_cache_free(in.cache);
+	in.cache = NULL;
+	ASSERT_TRUE(space_equal(&s, out, again));
 
 	/* noise-free observations, nothing said: the best observation */
 	struct study clean = {.s = &s, .n_metrics = 1};
