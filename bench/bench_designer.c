@@ -6,7 +6,10 @@
  * milliseconds per suggestion.
  *
  *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
- *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
+ *   bench_designer -l [-I K] (latency at 50, 300, 1000, 5000 completed trials;
+ *                          with -I, K infeasible trials more, timed in CPU
+ *                          ms of the calling thread; -I 0 for the same
+ *                          timing without them)
  *   bench_designer -B SIZE (quality runs asking SIZE points per call, each
  *                          batch evaluated before the next; ms per call)
  *   bench_designer -W N    (GP-EI quality runs with N asynchronous workers,
@@ -551,14 +554,26 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 /* Latency: a 6-d study (the hartmann6 space) with n imported trials; the
  * first suggestion fits the model (cold), the next ones reuse the cache's
  * hyperparameters as a running service does. */
+/* CPU time of this thread in ms: unlike the wall clock, not inflated by
+ * other jobs on a shared machine. */
+static double cpu_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static int lat_infeasible = 0; /* -I: infeasible trials added in the latency run */
+static int lat_cpu = 0;        /* -I given: time in CPU ms */
+
 static void latency(void)
 {
 	static const size_t sizes[] = {50, 300, 1000, 5000};
 	printf("latency on the hartmann6 space: ms per suggestion (cold = first, with the fit; "
-	       "warm = median of 5 more)\n%8s %10s %10s\n",
-	       "n", "cold", "warm");
+	       "warm = median of 5 more)%s\n%8s %10s %10s\n",
+	       lat_cpu ? "; CPU ms of the calling thread" : "", "n", "cold", "warm");
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		size_t n = sizes[k];
+		size_t n = sizes[k] + (size_t)lat_infeasible;
 		struct space s = {0};
 		b_h6(&s);
 		struct designer_metric m = {DESIGNER_MINIMIZE, 0, 0};
@@ -569,8 +584,9 @@ static void latency(void)
 		for (size_t i = 0; i < n; i++) {
 			for (int j = 0; j < 6; j++)
 				vals[i * 6 + j] = rng_uniform(&r);
-			mets[i] = f_h6(vals + i * 6, NULL);
-			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], 0};
+			int inf = i >= sizes[k]; /* the last lat_infeasible ones */
+			mets[i] = inf ? NAN : f_h6(vals + i * 6, NULL);
+			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], inf};
 		}
 		struct gp_cache *cache = gp_cache_new();
 		double t[6], out[6];
@@ -583,17 +599,18 @@ static void latency(void)
 			                            .n_completed = n,
 			                            .count = 1,
 			                            .seed = 1,
-			                            .position = n,
+			                            .position = sizes[k] + 1000, /* the same
+			                                                            with -I */
 			                            .cache = cache};
-			double t0 = now_ms();
+			double t0 = lat_cpu ? cpu_ms() : now_ms();
 			if (designer_suggest(DESIGNER_GP_EI, &in, out, NULL, err, sizeof(err)) !=
 			    1) {
 				fprintf(stderr, "latency n=%zu: %s\n", n, err);
 				exit(1);
 			}
-			t[rep] = now_ms() - t0;
+			t[rep] = (lat_cpu ? cpu_ms() : now_ms()) - t0;
 		}
-		printf("%8zu %10.1f %10.1f\n", n, t[0], median(t + 1, 5));
+		printf("%8zu %10.1f %10.1f\n", sizes[k], t[0], median(t + 1, 5));
 		fflush(stdout);
 		gp_cache_free(cache);
 		space_free(&s);
@@ -708,6 +725,8 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(argv[i], "-l"))
 			lat = 1;
+		else if (!strcmp(argv[i], "-I") && i + 1 < argc)
+			lat_infeasible = (int)strtol(argv[++i], NULL, 10), lat_cpu = 1;
 		else {
 			fprintf(
 			    stderr,
@@ -717,6 +736,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (lat_infeasible < 0 || lat_infeasible > 1000)
+		return 2;
 	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64 ||
 	    n_workers < 1 || n_workers > 256)
 		return 2;
