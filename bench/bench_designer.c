@@ -8,7 +8,8 @@
  *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
  *   bench_designer -l [-I K] (latency at 50, 300, 1000, 5000 completed trials;
  *                          with -I, K infeasible trials more, timed in CPU
- *                          ms of the calling thread; -I 0 for the same
+ *                          ms of the calling thread, warm = median of 15
+ *                          calls at 15 positions; -I 0 for the same
  *                          timing without them)
  *   bench_designer -B SIZE (quality runs asking SIZE points per call, each
  *                          batch evaluated before the next; ms per call)
@@ -570,8 +571,9 @@ static void latency(void)
 {
 	static const size_t sizes[] = {50, 300, 1000, 5000};
 	printf("latency on the hartmann6 space: ms per suggestion (cold = first, with the fit; "
-	       "warm = median of 5 more)%s\n%8s %10s %10s\n",
-	       lat_cpu ? "; CPU ms of the calling thread" : "", "n", "cold", "warm");
+	       "warm = median of %s more)%s\n%8s %10s %10s\n",
+	       lat_cpu ? "15" : "5", lat_cpu ? "; CPU ms of the calling thread" : "", "n", "cold",
+	       "warm");
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		size_t n = sizes[k] + (size_t)lat_infeasible;
 		struct space s = {0};
@@ -589,9 +591,12 @@ static void latency(void)
 			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], inf};
 		}
 		struct gp_cache *cache = gp_cache_new();
-		double t[6], out[6];
+		/* with -I: 15 warm calls at 15 positions (other random streams:
+		 * the search's cost depends on where its starts fall) */
+		int nrep = lat_cpu ? 16 : 6;
+		double t[16], out[6];
 		char err[256];
-		for (int rep = 0; rep < 6; rep++) {
+		for (int rep = 0; rep < nrep; rep++) {
 			struct designer_input in = {.space = &s,
 			                            .metrics = &m,
 			                            .n_metrics = 1,
@@ -599,8 +604,8 @@ static void latency(void)
 			                            .n_completed = n,
 			                            .count = 1,
 			                            .seed = 1,
-			                            .position = sizes[k] + 1000, /* the same
-			                                                            with -I */
+			                            .position = sizes[k] + 1000 +
+			                                        (lat_cpu ? (uint64_t)rep : 0),
 			                            .cache = cache};
 			double t0 = lat_cpu ? cpu_ms() : now_ms();
 			if (designer_suggest(DESIGNER_GP_EI, &in, out, NULL, err, sizeof(err)) !=
@@ -610,7 +615,7 @@ static void latency(void)
 			}
 			t[rep] = (lat_cpu ? cpu_ms() : now_ms()) - t0;
 		}
-		printf("%8zu %10.1f %10.1f\n", sizes[k], t[0], median(t + 1, 5));
+		printf("%8zu %10.1f %10.1f\n", sizes[k], t[0], median(t + 1, nrep - 1));
 		fflush(stdout);
 		gp_cache_free(cache);
 		space_free(&s);
