@@ -6,9 +6,17 @@
  * milliseconds per suggestion.
  *
  *   bench_designer [-s seeds] [-n trials] [-p name[,name...]] [-a gp,random,sobol] [-v]
- *   bench_designer -l      (latency at 50, 300, 1000, 5000 completed trials)
+ *   bench_designer -l [-I K] (latency at 50, 300, 1000, 5000 completed trials;
+ *                          with -I, K infeasible trials more, timed in CPU
+ *                          ms of the calling thread, warm = median of 15
+ *                          calls at 15 positions; -I 0 for the same
+ *                          timing without them)
  *   bench_designer -B SIZE (quality runs asking SIZE points per call, each
  *                          batch evaluated before the next; ms per call)
+ *   bench_designer -W N    (GP-EI quality runs with N asynchronous workers,
+ *                          simulated: uneven evaluation times, each new
+ *                          point asked with the others pending)
+ *   bench_designer -t K    (also the median regret after K trials)
  *   bench_designer -b COUNT [-P PENDING] [-n COMPLETED]
  *                          (one batch: COUNT points wanted with PENDING
  *                          pending trials on the hartmann6 space, n = 300
@@ -329,7 +337,113 @@ static double median(double *v, int n)
 }
 
 /* One run: returns log10 regret; *ms is set to the median ms per suggestion. */
-static int batch_size = 1; /* -B: points per designer call in the quality runs */
+static int batch_size = 1;  /* -B: points per designer call in the quality runs */
+static int n_workers = 1;   /* -W: asynchronous workers in the quality runs */
+static int at_trials = 0;   /* -t: also report the regret after this many trials */
+static double reg_at[1000]; /* per seed: log10 regret after at_trials */
+
+/* W asynchronous workers, simulated: each evaluation takes 0.2 + U(0, 1)
+ * time units; when one ends its trial is completed and that worker asks
+ * for the next point with the others' points pending, until n trials.
+ * The regret is that of the best value evaluated (noise-free), after n. */
+static double run_async(const struct problem *p, uint64_t seed, int n, double *ms, double *at)
+{
+	struct space s = {0};
+	p->build(&s);
+	size_t d = s.n, W = (size_t)n_workers;
+	struct designer_metric m = {p->maximize ? DESIGNER_MAXIMIZE : DESIGNER_MINIMIZE, 0, 0};
+	double *vals = calloc((size_t)n * d, sizeof(double));
+	double *done_vals = calloc((size_t)n * d, sizeof(double));
+	double *mets = calloc((size_t)n, sizeof(double));
+	double *times = calloc((size_t)n, sizeof(double));
+	double *fin = calloc(W, sizeof(double));
+	int *slot = calloc(W, sizeof(int)); /* trial index each worker runs */
+	struct designer_trial *tr = calloc((size_t)n, sizeof(*tr));
+	const double **pend = calloc(W, sizeof(*pend));
+	struct gp_cache *cache = gp_cache_new();
+	struct rng nr;
+	rng_seed(&nr, seed, 4242);
+	double best = INFINITY, clock = 0.0;
+	char err[256];
+	int handed = 0, completed = 0;
+	*at = NAN;
+	for (size_t w = 0; w < W; w++)
+		fin[w] = -1.0;
+	while (completed < n) {
+		/* hand out to every idle worker (fin < 0), one call each */
+		for (size_t w = 0; w < W && handed < n; w++) {
+			if (fin[w] >= 0.0)
+				continue;
+			{
+				size_t np = 0;
+				for (size_t o = 0; o < W; o++)
+					if (o != w && fin[o] >= 0.0)
+						pend[np++] = vals + (size_t)slot[o] * d;
+				struct designer_input in = {.space = &s,
+				                            .metrics = &m,
+				                            .n_metrics = 1,
+				                            .completed = tr,
+				                            .n_completed = (size_t)completed,
+				                            .pending = pend,
+				                            .n_pending = np,
+				                            .count = 1,
+				                            .seed = seed,
+				                            .position = (uint64_t)handed,
+				                            .noise_high = p->noise > 0,
+				                            .cache = cache};
+				double t0 = now_ms();
+				int rc =
+				    designer_suggest(DESIGNER_GP_EI, &in, vals + (size_t)handed * d,
+				                     NULL, err, sizeof(err));
+				times[handed] = now_ms() - t0;
+				if (rc != 1) {
+					fprintf(stderr, "%s seed %llu async: %s\n", p->name,
+					        (unsigned long long)seed, err);
+					exit(1);
+				}
+				slot[w] = handed++;
+				fin[w] = clock + 0.2 + rng_uniform(&nr);
+			}
+		}
+		/* the next evaluation to end */
+		size_t nx = W;
+		for (size_t w = 0; w < W; w++)
+			if (fin[w] >= 0.0 && (nx == W || fin[w] < fin[nx]))
+				nx = w;
+		if (nx == W)
+			break;
+		clock = fin[nx];
+		fin[nx] = -1.0;
+		const double *v = vals + (size_t)slot[nx] * d;
+		int inf = 0;
+		double f = p->f(v, &inf);
+		memcpy(done_vals + (size_t)completed * d, v, d * sizeof(double));
+		mets[completed] = inf ? NAN : f;
+		tr[completed] = (struct designer_trial){done_vals + (size_t)completed * d,
+		                                        &mets[completed], inf};
+		completed++;
+		double o = p->maximize ? -f : f;
+		if (!inf && o < best)
+			best = o;
+		if (completed == at_trials)
+			*at = best;
+	}
+	double opt = p->maximize ? -p->optimum : p->optimum;
+	if (isfinite(*at))
+		*at = log10(fmax(*at - opt, 1e-12));
+	*ms = median(times, handed);
+	space_free(&s);
+	free(vals);
+	free(done_vals);
+	free(mets);
+	free(times);
+	free(fin);
+	free(slot);
+	free(tr);
+	free(pend);
+	gp_cache_free(cache);
+	return log10(fmax(best - opt, 1e-12));
+}
 
 static double run(const struct problem *p, enum designer_algorithm alg, uint64_t seed, int n,
                   double *ms, int verbose)
@@ -410,6 +524,9 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			best_obs = o;
 			best_true = p->maximize ? -f : f;
 		}
+		if (t + 1 == at_trials)
+			reg_at[seed % 1000] = log10(
+			    fmax(best_true - (p->maximize ? -p->optimum : p->optimum), 1e-12));
 		if (verbose && batch_size == 1)
 			fprintf(stderr,
 			        "%s t=%d src=%s f=%.6g best=%.6g pred=%.4g sd=%.3g ms=%.1f\n",
@@ -438,14 +555,27 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 /* Latency: a 6-d study (the hartmann6 space) with n imported trials; the
  * first suggestion fits the model (cold), the next ones reuse the cache's
  * hyperparameters as a running service does. */
+/* CPU time of this thread in ms: unlike the wall clock, not inflated by
+ * other jobs on a shared machine. */
+static double cpu_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static int lat_infeasible = 0; /* -I: infeasible trials added in the latency run */
+static int lat_cpu = 0;        /* -I given: time in CPU ms */
+
 static void latency(void)
 {
 	static const size_t sizes[] = {50, 300, 1000, 5000};
 	printf("latency on the hartmann6 space: ms per suggestion (cold = first, with the fit; "
-	       "warm = median of 5 more)\n%8s %10s %10s\n",
-	       "n", "cold", "warm");
+	       "warm = median of %s more)%s\n%8s %10s %10s\n",
+	       lat_cpu ? "15" : "5", lat_cpu ? "; CPU ms of the calling thread" : "", "n", "cold",
+	       "warm");
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		size_t n = sizes[k];
+		size_t n = sizes[k] + (size_t)lat_infeasible;
 		struct space s = {0};
 		b_h6(&s);
 		struct designer_metric m = {DESIGNER_MINIMIZE, 0, 0};
@@ -456,13 +586,17 @@ static void latency(void)
 		for (size_t i = 0; i < n; i++) {
 			for (int j = 0; j < 6; j++)
 				vals[i * 6 + j] = rng_uniform(&r);
-			mets[i] = f_h6(vals + i * 6, NULL);
-			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], 0};
+			int inf = i >= sizes[k]; /* the last lat_infeasible ones */
+			mets[i] = inf ? NAN : f_h6(vals + i * 6, NULL);
+			tr[i] = (struct designer_trial){vals + i * 6, &mets[i], inf};
 		}
 		struct gp_cache *cache = gp_cache_new();
-		double t[6], out[6];
+		/* with -I: 15 warm calls at 15 positions (other random streams:
+		 * the search's cost depends on where its starts fall) */
+		int nrep = lat_cpu ? 16 : 6;
+		double t[16], out[6];
 		char err[256];
-		for (int rep = 0; rep < 6; rep++) {
+		for (int rep = 0; rep < nrep; rep++) {
 			struct designer_input in = {.space = &s,
 			                            .metrics = &m,
 			                            .n_metrics = 1,
@@ -470,17 +604,18 @@ static void latency(void)
 			                            .n_completed = n,
 			                            .count = 1,
 			                            .seed = 1,
-			                            .position = n,
+			                            .position = sizes[k] + 1000 +
+			                                        (lat_cpu ? (uint64_t)rep : 0),
 			                            .cache = cache};
-			double t0 = now_ms();
+			double t0 = lat_cpu ? cpu_ms() : now_ms();
 			if (designer_suggest(DESIGNER_GP_EI, &in, out, NULL, err, sizeof(err)) !=
 			    1) {
 				fprintf(stderr, "latency n=%zu: %s\n", n, err);
 				exit(1);
 			}
-			t[rep] = now_ms() - t0;
+			t[rep] = (lat_cpu ? cpu_ms() : now_ms()) - t0;
 		}
-		printf("%8zu %10.1f %10.1f\n", n, t[0], median(t + 1, 5));
+		printf("%8zu %10.1f %10.1f\n", sizes[k], t[0], median(t + 1, nrep - 1));
 		fflush(stdout);
 		gp_cache_free(cache);
 		space_free(&s);
@@ -579,6 +714,10 @@ int main(int argc, char **argv)
 			n = (int)strtol(argv[++i], NULL, 10), nset = 1;
 		else if (!strcmp(argv[i], "-B") && i + 1 < argc)
 			batch_size = (int)strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-W") && i + 1 < argc)
+			n_workers = (int)strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+			at_trials = (int)strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-b") && i + 1 < argc)
 			bcount = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "-P") && i + 1 < argc)
@@ -591,15 +730,21 @@ int main(int argc, char **argv)
 			verbose = 1;
 		else if (!strcmp(argv[i], "-l"))
 			lat = 1;
+		else if (!strcmp(argv[i], "-I") && i + 1 < argc)
+			lat_infeasible = (int)strtol(argv[++i], NULL, 10), lat_cpu = 1;
 		else {
-			fprintf(stderr,
-			        "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
-			        "[-v] [-l] [-B size] [-b count [-P pending]]\n",
-			        argv[0]);
+			fprintf(
+			    stderr,
+			    "usage: %s [-s seeds] [-n trials] [-p names] [-a gp,random,sobol] "
+			    "[-v] [-l] [-B size] [-W workers] [-t at] [-b count [-P pending]]\n",
+			    argv[0]);
 			return 2;
 		}
 	}
-	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64)
+	if (lat_infeasible < 0 || lat_infeasible > 1000)
+		return 2;
+	if (seeds < 1 || seeds > 1000 || n < 1 || batch_size < 1 || batch_size > 64 ||
+	    n_workers < 1 || n_workers > 256)
 		return 2;
 	gsl_set_error_handler_off();
 	if (lat) {
@@ -632,12 +777,21 @@ int main(int argc, char **argv)
 			if (!strstr(algs, all[a].key))
 				continue;
 			double reg[1000], ms[1000];
-			for (int sd = 0; sd < seeds; sd++)
-				reg[sd] = run(p, all[a].a, (uint64_t)sd, n, &ms[sd], verbose);
+			for (int sd = 0; sd < seeds; sd++) {
+				reg_at[sd] = NAN;
+				if (n_workers > 1 && all[a].a == DESIGNER_GP_EI)
+					reg[sd] =
+					    run_async(p, (uint64_t)sd, n, &ms[sd], &reg_at[sd]);
+				else
+					reg[sd] =
+					    run(p, all[a].a, (uint64_t)sd, n, &ms[sd], verbose);
+			}
 			if (verbose)
 				for (int sd = 0; sd < seeds; sd++)
 					fprintf(stderr, "  %s seed %d: %.2f\n", all[a].label, sd,
 					        reg[sd]);
+			if (at_trials > 0)
+				printf(" %6.2f@%-2d", median(reg_at, seeds), at_trials);
 			printf(" %9.2f %8.1f", median(reg, seeds), median(ms, seeds));
 			fflush(stdout);
 		}

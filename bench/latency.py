@@ -11,12 +11,18 @@ next --repeats calls, and the daemon's peak RSS (VmHWM) after that size.
 Then the daemon is restarted on the same database: start-up time and the
 database's size.
 
+--infeasible K runs every size twice: the plain study, and the same study
+with K more trials completed as infeasible (created at random points,
+handed out by suggest, completed with trialInfeasible), so that the cost
+of a failure model shows as the ratio of the two medians.
+
 --big adds the workers issue's scale run: one study of --big-size (100,000)
 imported trials on its own fresh daemon; list-page, get-trial and suggest
 latency, start-up time, database size, peak RSS.
 
     python3 bench/latency.py --sibyld build-release/server/sibyld
     python3 bench/latency.py --sizes 50,300 --repeats 5 --algorithm RANDOM_SEARCH
+    python3 bench/latency.py --sizes 50,300,1000 --infeasible 1
     python3 bench/latency.py --big --sizes ''
 """
 
@@ -68,6 +74,17 @@ def import_trials(client, study, n, seed, threads):
     return time.perf_counter() - t0
 
 
+def add_infeasible(study, k, seed):
+    """k trials at random points, handed out and completed as infeasible."""
+    rng = random.Random(seed + 7)
+    for _ in range(k):
+        study.create_trial({"x%d" % (j + 1): rng.random() for j in range(6)})
+        got = study.suggest(1, client_id="fail")
+        if not got:
+            raise sc.SibylError(0, "EMPTY", "suggest returned no trial")
+        got[0].complete(infeasible=True, reason="bench")
+
+
 def time_suggests(study, count):
     """Times count single suggest calls; completes each trial untimed."""
     times = []
@@ -112,35 +129,44 @@ def size_run(args, url, key, daemon):
     rows = []
     run_id = time.strftime("%H%M%S")
     for n in args.sizes:
-        study = client.create_study(args.owner, "lat-%d-%s" % (n, run_id),
-                                    spec_for(args.algorithm, seed=n))
-        imp = import_trials(client, study, n, seed=n, threads=args.import_threads)
-        try:
-            times = time_suggests(study, 1 + args.repeats)
-        except sc.SibylError as e:
-            print("# n=%d: %s" % (n, e), file=sys.stderr)
-            rows.append({"n": n, "error": "%s: %s" % (e.code, e.message)})
-            continue
-        row = {"n": n, "import_s": imp, "first_s": times[0], "median_s": median(times[1:]),
-               "min_s": min(times[1:]), "max_s": max(times[1:]),
-               "peak_rss_kib": daemon.peak_rss_kib() if daemon else None}
-        rows.append(row)
-        print("# n=%d: import %.1f s, suggest first %s ms, median %s ms"
-              % (n, imp, ms(row["first_s"]), ms(row["median_s"])), file=sys.stderr)
+        for k_inf in ([0, args.infeasible] if args.infeasible else [0]):
+            tag = "-inf%d" % k_inf if k_inf else ""
+            study = client.create_study(args.owner, "lat-%d%s-%s" % (n, tag, run_id),
+                                        spec_for(args.algorithm, seed=n))
+            imp = import_trials(client, study, n, seed=n, threads=args.import_threads)
+            try:
+                add_infeasible(study, k_inf, seed=n)
+                times = time_suggests(study, 1 + args.repeats)
+            except sc.SibylError as e:
+                print("# n=%d: %s" % (n, e), file=sys.stderr)
+                rows.append({"n": n, "infeasible": k_inf, "error": "%s: %s" % (e.code, e.message)})
+                continue
+            row = {"n": n, "infeasible": k_inf, "import_s": imp, "first_s": times[0],
+                   "median_s": median(times[1:]), "min_s": min(times[1:]),
+                   "max_s": max(times[1:]),
+                   "peak_rss_kib": daemon.peak_rss_kib() if daemon else None}
+            rows.append(row)
+            print("# n=%d infeasible=%d: import %.1f s, suggest first %s ms, median %s ms"
+                  % (n, k_inf, imp, ms(row["first_s"]), ms(row["median_s"])), file=sys.stderr)
     client.close()
     print("\n### Suggest latency, %s, hartmann6 (6-d), end to end over HTTP\n" % args.algorithm)
-    print("| completed trials | first suggest (ms) | median of %d (ms) | min (ms) | max (ms) | "
-          "peak RSS so far (MiB) | import (trials/s) |" % args.repeats)
-    print("|---|---|---|---|---|---|---|")
+    print("| completed trials | infeasible | first suggest (ms) | median of %d (ms) | min (ms) | "
+          "max (ms) | peak RSS so far (MiB) | import (trials/s) | median / without |"
+          % args.repeats)
+    print("|---|---|---|---|---|---|---|---|---|")
+    plain = {r["n"]: r for r in rows if r["infeasible"] == 0 and "error" not in r}
     for r in rows:
         if "error" in r:
-            print("| %d | error: %s | | | | | |" % (r["n"], r["error"]))
+            print("| %d | %d | error: %s | | | | | | |" % (r["n"], r["infeasible"], r["error"]))
             continue
-        print("| %d | %s | %s | %s | %s | %s | %.0f |" % (
-            r["n"], ms(r["first_s"]), ms(r["median_s"]), ms(r["min_s"]), ms(r["max_s"]),
-            mib(r["peak_rss_kib"]), r["n"] / r["import_s"] if r["import_s"] > 0 else 0))
+        base = plain.get(r["n"])
+        ratio = "%.2f" % (r["median_s"] / base["median_s"]) if base and r["infeasible"] else ""
+        print("| %d | %d | %s | %s | %s | %s | %s | %.0f | %s |" % (
+            r["n"], r["infeasible"], ms(r["first_s"]), ms(r["median_s"]), ms(r["min_s"]),
+            ms(r["max_s"]), mib(r["peak_rss_kib"]),
+            r["n"] / r["import_s"] if r["import_s"] > 0 else 0, ratio))
     if daemon:
-        total = sum(r["n"] + 1 + args.repeats for r in rows)
+        total = sum(r["n"] + r["infeasible"] + 1 + args.repeats for r in rows)
         startup, size = restart_figures(daemon)
         print("\nRestart on that database (%d trials in %d studies): start-up %.3f s, "
               "database %.1f MiB." % (total, len(rows), startup, size / 2 ** 20))
@@ -202,6 +228,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=7, help="timed suggest calls per size")
     ap.add_argument("--algorithm", default="GAUSSIAN_PROCESS_EI")
     ap.add_argument("--import-threads", type=int, default=4)
+    ap.add_argument("--infeasible", type=int, default=0,
+                    help="also time each size with this many infeasible trials added")
     ap.add_argument("--big", action="store_true", help="also the 100,000-trial study")
     ap.add_argument("--big-size", type=int, default=100000)
     args = ap.parse_args(argv)

@@ -8,6 +8,10 @@
 #include "json_util.h"
 #include "service_internal.h"
 #include "trial_json.h"
+#ifdef SIBYL_HAVE_GP
+#include "gpei.h"
+#include "history.h"
+#endif
 
 int svc_feasible(const struct spec *sp, const double *m)
 {
@@ -38,6 +42,77 @@ int svc_dominates(const struct spec *sp, const double *a, const double *b)
 	}
 	return better;
 }
+
+#ifdef SIBYL_HAVE_GP
+/* Under noise the recommendation is the trial with the best posterior mean
+ * (gpei_recommend). The study's model cache and history belong to its
+ * suggest leader: this takes the lead (rt->leader) for the call, so it
+ * waits for a running suggestion and a suggestion waits for it. Returns
+ * the trial's id, or 0 to keep the best observation (not GP-EI, several
+ * objectives, no noise, too few trials, or any failure). */
+static int64_t posterior_best(struct service *sv, struct store_conn *c, const struct spec *sp,
+                              int64_t rowid)
+{
+	if (sp->algorithm != DESIGNER_GP_EI || sp->n_objectives != 1)
+		return 0;
+	struct study_rt *rt = svc_rt_get(sv, rowid);
+	if (!rt)
+		return 0;
+	pthread_mutex_lock(&rt->mu);
+	while (rt->leader)
+		pthread_cond_wait(&rt->cv, &rt->mu);
+	rt->leader = 1;
+	pthread_mutex_unlock(&rt->mu);
+	int64_t id = 0, *ids = NULL;
+	struct designer_trial *done = NULL;
+	struct err e;
+	if (!rt->hist)
+		rt->hist = hist_new();
+	if (!rt->cache)
+		rt->cache = gp_cache_new();
+	struct hist *h = rt->hist;
+	if (!h || hist_refresh(h, c, sp, rowid, &e) != 0)
+		goto out;
+	done = calloc(h->n + 1, sizeof(*done));
+	ids = calloc(h->n + 1, sizeof(*ids));
+	if (!done || !ids)
+		goto out;
+	size_t n = 0;
+	for (int64_t t = 1; t <= h->max_id; t++) {
+		size_t i = (size_t)t;
+		if (h->given_up[i] ||
+		    (h->state[i] != TRIAL_SUCCEEDED && h->state[i] != TRIAL_INFEASIBLE))
+			continue;
+		done[n] = (struct designer_trial){&h->vals[i * h->d], &h->metrics[i * h->k],
+		                                  h->state[i] == TRIAL_INFEASIBLE};
+		ids[n++] = t;
+	}
+	struct designer_input in = {.space = &sp->space,
+	                            .metrics = sp->dmetrics,
+	                            .n_metrics = sp->n_metrics,
+	                            .completed = done,
+	                            .n_completed = n,
+	                            .count = 1,
+	                            .seed = sp->has_seed ? sp->seed : (uint64_t)rowid,
+	                            .position = (uint64_t)h->max_id,
+	                            .noise_high = sp->noise_high,
+	                            .cache = rt->cache};
+	char msg[256];
+	size_t best;
+	int post = 0;
+	if (gpei_recommend(&in, &best, &post, msg, sizeof(msg)) == 0 && post && best < n)
+		id = ids[best];
+out:
+	free(done);
+	free(ids);
+	pthread_mutex_lock(&rt->mu);
+	rt->leader = 0;
+	pthread_cond_broadcast(&rt->cv);
+	pthread_mutex_unlock(&rt->mu);
+	svc_rt_put(sv, rt);
+	return id;
+}
+#endif
 
 int service_optimal(struct service *sv, const char *owner, const char *study, json_t **out,
                     struct err *e)
@@ -79,6 +154,18 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 				keep[i] = 0;
 		}
 	}
+	/* Under noise, one objective: the trial with the best posterior mean
+	 * in place of the luckiest observation. */
+	const char *selection = "OBSERVED";
+#ifdef SIBYL_HAVE_GP
+	int64_t post = posterior_best(sv, c, &sp, s.rowid);
+	for (size_t i = 0; i < n && post; i++)
+		if (t[i].id == post) {
+			memset(keep, 0, n);
+			keep[i] = 1;
+			selection = "POSTERIOR_MEAN";
+		}
+#endif
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_t *tj;
@@ -89,6 +176,7 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 	}
 	*out = json_object();
 	json_object_set_new(*out, "optimalTrials", arr);
+	json_object_set_new(*out, "selection", json_string(selection));
 	if (rc) {
 		json_decref(*out);
 		*out = NULL;

@@ -327,6 +327,8 @@ static json_t *info_json(const struct spec *sp, const struct designer_info *in)
 			json_object_set_new(o, "predictedStddev", json_real(in->predicted_stddev));
 		if (isfinite(in->log_ei))
 			json_object_set_new(o, "logExpectedImprovement", json_real(in->log_ei));
+		if (in->incumbent)
+			json_object_set_new(o, "incumbent", json_string(in->incumbent));
 	}
 	return o;
 }

@@ -48,11 +48,30 @@ double acq_eval(const struct acq_model *m, const double *u, double *grad, double
 			dvar = dmu + d;
 	}
 	gp_predict(m->obj, u, &mo, &vo, grad ? dmu : NULL, grad ? dvar : NULL);
-	double so = sqrt(vo), dlm, dls;
-	double val = logei(mo, so, m->best, &dlm, &dls);
-	if (grad)
-		for (size_t i = 0; i < d; i++)
-			grad[i] = dlm * dmu[i] + dls * dvar[i] / (2.0 * so);
+	double so = sqrt(vo), dlm, dls, val;
+	if (m->ref) {
+		/* the sd of f(x) − f(x*): var + var* − 2·cov; dvar gets the
+		 * gradient of that variance */
+		gp_ref_update(m->ref, m->obj);
+		double *dc = NULL, cbuf[64], *cheap = NULL;
+		if (grad && d > 64 && !(cheap = malloc(d * sizeof(double))))
+			grad = NULL;
+		if (grad)
+			dc = d <= 64 ? cbuf : cheap;
+		double c = gp_ref_cov(m->obj, m->ref, u, grad ? dc : NULL);
+		double sdd = acq_noisy_sd(m->ref, vo, c);
+		val = logei(mo - m->ref->mu, sdd, 0.0, &dlm, &dls);
+		if (grad)
+			for (size_t i = 0; i < d; i++)
+				grad[i] =
+				    dlm * dmu[i] + dls * (dvar[i] - 2.0 * dc[i]) / (2.0 * sdd);
+		free(cheap);
+	} else {
+		val = logei(mo, so, m->best, &dlm, &dls);
+		if (grad)
+			for (size_t i = 0; i < d; i++)
+				grad[i] = dlm * dmu[i] + dls * dvar[i] / (2.0 * so);
+	}
 	if (mu)
 		*mu = mo;
 	if (sd)
@@ -70,14 +89,30 @@ double acq_eval(const struct acq_model *m, const double *u, double *grad, double
 	return val;
 }
 
-/* Acquisition values of m candidates at once. */
+double acq_noisy_sd(const struct gp_ref *r, double var, double cov)
+{
+	double v = var + r->var - 2.0 * cov, floor = 1e-12 * (var + r->var) + 1e-300;
+	return sqrt(v > floor ? v : floor);
+}
+
+/* Acquisition values of m candidates at once (var: 2·n scratch with
+ * m->ref). */
 static int eval_many(const struct acq_model *m, const double *X, size_t n, double *val, double *mu,
                      double *var)
 {
-	if (gp_predict_many(m->obj, X, n, mu, var) < 0)
-		return -1;
-	for (size_t c = 0; c < n; c++)
-		val[c] = logei(mu[c], sqrt(var[c]), m->best, NULL, NULL);
+	if (m->ref) {
+		gp_ref_update(m->ref, m->obj);
+		if (gp_predict_many_ref(m->obj, X, n, mu, var, m->ref, var + n) < 0)
+			return -1;
+		for (size_t c = 0; c < n; c++)
+			val[c] = logei(mu[c] - m->ref->mu, acq_noisy_sd(m->ref, var[c], var[n + c]),
+			               0.0, NULL, NULL);
+	} else {
+		if (gp_predict_many(m->obj, X, n, mu, var) < 0)
+			return -1;
+		for (size_t c = 0; c < n; c++)
+			val[c] = logei(mu[c], sqrt(var[c]), m->best, NULL, NULL);
+	}
 	for (size_t k = 0; k < m->n_con; k++) {
 		if (gp_predict_many(m->con[k], X, n, mu, var) < 0)
 			return -1;
@@ -432,7 +467,7 @@ int acq_search(const struct acq_model *m, const struct space *s, const struct ac
 	int rc = -1;
 	double *X = malloc((nc ? nc : 1) * d * sizeof(double));
 	double *val = malloc((nc ? nc : 1) * sizeof(double));
-	double *mbuf = malloc((nc ? nc : 1) * 2 * sizeof(double));
+	double *mbuf = malloc((nc ? nc : 1) * 3 * sizeof(double));
 	struct scored *order = malloc((nc ? nc : 1) * sizeof(*order));
 	size_t ns = o->n_starts ? o->n_starts : 1;
 	double *fin = malloc(ns * (d + 1) * sizeof(double));
@@ -525,7 +560,10 @@ static void pool_score(struct acq_pool *p, const struct acq_model *m)
 {
 	for (size_t c = 0; c < p->m; c++) {
 		struct acq_pool_model *o = &p->mod[0];
-		double v = logei(o->mu[c], sqrt(o->var[c]), m->best, NULL, NULL);
+		/* under noise, the plug-in incumbent μ(x*) (the pool keeps no
+		 * covariances with x*) */
+		double v =
+		    logei(o->mu[c], sqrt(o->var[c]), m->ref ? m->ref->mu : m->best, NULL, NULL);
 		for (size_t k = 0; k < m->n_con; k++) {
 			struct acq_pool_model *q = &p->mod[k + 1];
 			v += logei_log_cdf((q->mu[c] - m->con_thr[k]) / sqrt(q->var[c]), NULL);

@@ -31,6 +31,11 @@ struct acq_model {
 	struct gp **con; /* feasibility models: P(con[k](x) > con_thr[k]); borrowed */
 	const double *con_thr;
 	size_t n_con;
+	struct gp_ref *ref; /* NULL: EI over the value best; else noisy EI over
+	                       f(x*) at ref's point x* (the best posterior mean
+	                       at an evaluated point): the improvement
+	                       f(x) − f(x*) integrated over their joint posterior;
+	                       borrowed, brought up to date as obj grows */
 };
 
 struct acq_opts {
@@ -49,9 +54,14 @@ struct acq_opts {
  * fewer candidates (as 1/n²), 3 starts of 20 steps. */
 void acq_default_opts(struct acq_opts *o /* OUT */, size_t n);
 
-/* log EI(x) + Σ_k log PoF_k(x) at u; with grad not NULL its gradient (dim
- * entries; 0 on categorical dimensions). mu and sd (may be NULL) get the
- * objective model's posterior mean and standard deviation. */
+/* Noisy EI's difference f(x) − f(x*) at one point: its mean and standard
+ * deviation from the posterior mean mu and variance var at x and the
+ * covariance cov with x*. */
+double acq_noisy_sd(const struct gp_ref *r, double var, double cov);
+
+/* log EI(x) + Σ_k log PoF_k(x) at u (with m->ref: log noisy EI); with grad not NULL its gradient
+ * (dim entries; 0 on categorical dimensions). mu and sd (may be NULL) get the objective model's
+ * posterior mean and standard deviation. */
 double acq_eval(const struct acq_model *m, const double *u, double *grad /* OUT */,
                 double *mu /* OUT */, double *sd /* OUT */);
 

@@ -74,6 +74,10 @@ struct designer_info {
 	                           (first objective) */
 	double predicted_stddev;
 	double log_ei;
+	const char *incumbent; /* model-based points: "OBSERVED" (EI over the best
+	                          observed value) or "POSTERIOR_MEAN" (noisy EI
+	                          over the best posterior mean at an evaluated
+	                          point); static; NULL otherwise */
 };
 
 /* Writes in->count points into out (count x space->n doubles, value space,

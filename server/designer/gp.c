@@ -207,6 +207,69 @@ void gp_predict(struct gp *gp, const double *x, double *mu, double *var, double 
 
 int gp_predict_many(struct gp *gp, const double *Xc, size_t m, double *mu, double *var)
 {
+	return gp_predict_many_ref(gp, Xc, m, mu, var, NULL, NULL);
+}
+
+int gp_ref_init(struct gp_ref *r, struct gp *gp, const double *x)
+{
+	memset(r, 0, sizeof(*r));
+	r->x = malloc((gp->dim ? gp->dim : 1) * sizeof(double));
+	r->w = malloc(gp->cap * sizeof(double));
+	if (!r->x || !r->w) {
+		gp_ref_free(r);
+		return -1;
+	}
+	memcpy(r->x, x, gp->dim * sizeof(double));
+	r->n = (size_t)-1;
+	gp_ref_update(r, gp);
+	return 0;
+}
+
+void gp_ref_update(struct gp_ref *r, struct gp *gp)
+{
+	size_t n = gp->n;
+	if (r->n == n)
+		return;
+	gp_predict(gp, r->x, &r->mu, &r->var, NULL, NULL);
+	for (size_t j = 0; j < n; j++)
+		r->w[j] = kernel_eval(&gp->kern, r->x, row(gp, j));
+	if (n > 0) {
+		gsl_matrix_view Lv = gsl_matrix_submatrix(gp->L, 0, 0, n, n);
+		gsl_vector_view v = gsl_vector_view_array(r->w, n);
+		gsl_blas_dtrsv(CblasLower, CblasNoTrans, CblasNonUnit, &Lv.matrix, &v.vector);
+		gsl_blas_dtrsv(CblasLower, CblasTrans, CblasNonUnit, &Lv.matrix, &v.vector);
+	}
+	r->n = n;
+}
+
+void gp_ref_free(struct gp_ref *r)
+{
+	if (!r)
+		return;
+	free(r->x);
+	free(r->w);
+	memset(r, 0, sizeof(*r));
+}
+
+double gp_ref_cov(struct gp *gp, const struct gp_ref *r, const double *x, double *dcov)
+{
+	size_t n = gp->n, d = gp->dim;
+	double c = dcov ? kernel_grad_x(&gp->kern, x, r->x, dcov) : kernel_eval(&gp->kern, x, r->x);
+	for (size_t j = 0; j < n; j++) {
+		if (!dcov) {
+			c -= r->w[j] * kernel_eval(&gp->kern, x, row(gp, j));
+			continue;
+		}
+		c -= r->w[j] * kernel_grad_x(&gp->kern, x, row(gp, j), gp->g);
+		for (size_t i = 0; i < d; i++)
+			dcov[i] -= r->w[j] * gp->g[i];
+	}
+	return c;
+}
+
+int gp_predict_many_ref(struct gp *gp, const double *Xc, size_t m, double *mu, double *var,
+                        const struct gp_ref *r, double *cov)
+{
 	size_t n = gp->n, d = gp->dim;
 	double s2 = gp->kern.sf2, floor = 1e-12 * s2;
 	if (m == 0)
@@ -215,6 +278,8 @@ int gp_predict_many(struct gp *gp, const double *Xc, size_t m, double *mu, doubl
 		for (size_t c = 0; c < m; c++) {
 			mu[c] = gp->mean;
 			var[c] = s2;
+			if (r)
+				cov[c] = kernel_eval(&gp->kern, Xc + c * d, r->x);
 		}
 		return 0;
 	}
@@ -228,6 +293,13 @@ int gp_predict_many(struct gp *gp, const double *Xc, size_t m, double *mu, doubl
 	gsl_vector_view a = gsl_vector_subvector(gp->alpha, 0, n);
 	gsl_vector_set_all(&muv.vector, gp->mean);
 	int rc = gsl_blas_dgemv(CblasTrans, 1.0, Kc, &a.vector, 1.0, &muv.vector);
+	if (r && rc == 0) {
+		gsl_vector_view cv = gsl_vector_view_array(cov, m);
+		gsl_vector_const_view wv = gsl_vector_const_view_array(r->w, n);
+		for (size_t c = 0; c < m; c++)
+			cov[c] = kernel_eval(&gp->kern, Xc + c * d, r->x);
+		rc = gsl_blas_dgemv(CblasTrans, -1.0, Kc, &wv.vector, 1.0, &cv.vector);
+	}
 	gsl_matrix_view Lv = gsl_matrix_submatrix(gp->L, 0, 0, n, n);
 	if (rc == 0)
 		rc = gsl_blas_dtrsm(CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, 1.0,

@@ -71,6 +71,35 @@ void gp_predict(struct gp *gp, const double *x, double *mu /* OUT */, double *va
 int gp_predict_many(struct gp *gp, const double *Xc, size_t m, double *mu /* OUT, m */,
                     double *var /* OUT, m */);
 
+/* A reference point x* for covariances with it (noisy EI's incumbent):
+ * w = K⁻¹k(X, x*) and the posterior mean and variance at x*, valid for
+ * the GP's data while gp->n == n (gp_ref_update recomputes them). */
+struct gp_ref {
+	double *x; /* dim; owned */
+	double *w; /* cap; owned */
+	double mu, var;
+	size_t n;
+};
+
+/* Sets up r for x* = x on gp (factored). Returns 0, or -1 on out-of-memory
+ * (r is then empty; gp_ref_free is safe). */
+int gp_ref_init(struct gp_ref *r, struct gp *gp, const double *x);
+/* Brings r up to date when points were appended to gp since. */
+void gp_ref_update(struct gp_ref *r, struct gp *gp);
+void gp_ref_free(struct gp_ref *r);
+
+/* Posterior covariance of f(x) and f(x*): k(x, x*) − k(x)ᵀw; with dcov not
+ * NULL also its gradient with respect to x (dim entries). r must be up to
+ * date. */
+double gp_ref_cov(struct gp *gp, const struct gp_ref *r, const double *x,
+                  double *dcov /* OUT, may be NULL */);
+
+/* gp_predict_many() plus, with r not NULL, cov[c] = gp_ref_cov at each
+ * candidate (one gemv on the kernel rows). */
+int gp_predict_many_ref(struct gp *gp, const double *Xc, size_t m, double *mu /* OUT, m */,
+                        double *var /* OUT, m */, const struct gp_ref *r,
+                        double *cov /* OUT, m, when r */);
+
 /* Log marginal likelihood of the factored GP; with grad not NULL, also its
  * gradient with respect to theta (gp_ntheta entries) and, in grad_mean when
  * not NULL, with respect to the mean. Returns NAN on out-of-memory or a GSL

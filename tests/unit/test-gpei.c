@@ -1,7 +1,10 @@
 /* gpei: the GP-EI designer end to end on hand-built spaces: every type and
  * scale stays valid, the model takes over after the initial design,
  * batches are distinct and spread, pending trials are not repeated, the
- * same seed and history give the same answer, infeasible trials and safety
+ * same seed and history give the same answer (with pending trials too),
+ * a batch of 8 over 7 pending stays spread where the model is unsure and
+ * may come close to the incumbent where it is sure, under noise the
+ * incumbent is the best posterior mean, infeasible trials and safety
  * metrics steer away without crashing, two objectives work, and bad input
  * gets a clear error. */
 #include <math.h>
@@ -11,6 +14,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "gpei.h"
+#include "rng.h"
 #include "space_fixture.h"
 #include "test.h"
 
@@ -304,6 +308,188 @@ static void test_deterministic(void)
 	space_free(&s);
 }
 
+/* The same seed, history and pending trials give the same batch, with a
+ * cache or without, and a different pending set gives another batch. */
+static void test_deterministic_pending(void)
+{
+	struct space s = {0};
+	build_all_types(&s);
+	struct study st = {.s = &s, .n_metrics = 1};
+	st.metrics[0] = (struct designer_metric){DESIGNER_MINIMIZE, 0, 0};
+	run_history(&st, 20, 11);
+	enum { P = 6, B = 3 };
+	static double pend[P * 16], a[B * 16], b[B * 16];
+	char err[256];
+	struct designer_input in = study_input(&st, P, 12);
+	ASSERT_EQ_INT(gpei_suggest(&in, pend, NULL, err, sizeof err), P);
+	const double *pp[P];
+	for (int p = 0; p < P; p++)
+		pp[p] = pend + p * s.n;
+	in = study_input(&st, B, 11);
+	in.position = st.n + P;
+	in.pending = pp;
+	in.n_pending = P;
+	in.cache = gp_cache_new();
+	ASSERT_EQ_INT(gpei_suggest(&in, a, NULL, err, sizeof err), B);
+	gp_cache_free(in.cache);
+	in.cache = NULL;
+	ASSERT_EQ_INT(gpei_suggest(&in, b, NULL, err, sizeof err), B);
+	int same = 1;
+	for (int k = 0; k < B; k++)
+		same = same && space_equal(&s, a + k * s.n, b + k * s.n);
+	ASSERT_TRUE(same);
+	in.n_pending = P - 2;
+	ASSERT_EQ_INT(gpei_suggest(&in, b, NULL, err, sizeof err), B);
+	ASSERT_TRUE(!space_equal(&s, a, b));
+	space_free(&s);
+}
+
+/* A batch of 8 on top of 7 pending trials (a study of 8 workers): where
+ * the model is unsure (8 trials) the points stay spread (mean L∞ distance
+ * to the nearest other batch point >= 0.2); where it is sure (60 trials,
+ * the optimum found) they come closer together and one refines near the
+ * incumbent (within 0.15); never closer than 0.01 to each other or to a
+ * pending point. */
+static void test_batch_spread_or_close(void)
+{
+	enum { D = 3, P = 7, B = 8 };
+	struct space s = {0};
+	for (int i = 0; i < D; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "x%d", i);
+		add_num(&s, id, SPACE_DOUBLE, SPACE_LINEAR, -1, 1);
+	}
+	double nn_unsure = 0;
+	for (int sure = 0; sure < 2; sure++) {
+		struct study st = {.s = &s, .n_metrics = 1};
+		st.metrics[0] = (struct designer_metric){DESIGNER_MINIMIZE, 0, 0};
+		run_history(&st, sure ? 60 : 8, 21);
+		static double pend[P * D], out[B * D];
+		char err[256];
+		struct designer_input in = study_input(&st, P, 22);
+		ASSERT_EQ_INT(gpei_suggest(&in, pend, NULL, err, sizeof err), P);
+		const double *pp[P];
+		for (int p = 0; p < P; p++)
+			pp[p] = pend + p * D;
+		in = study_input(&st, B, 21);
+		in.position = st.n + P;
+		in.pending = pp;
+		in.n_pending = P;
+		ASSERT_EQ_INT(gpei_suggest(&in, out, NULL, err, sizeof err), B);
+		/* the least distance between two points of the batch or to a
+		 * pending one, and from the batch to the best trial */
+		size_t ib = 0;
+		for (size_t t = 1; t < st.n; t++)
+			if (st.mets[t][0] < st.mets[ib][0])
+				ib = t;
+		double ui[D], sep = INFINITY, to_inc = INFINITY, nn = 0;
+		space_encode(&s, st.vals[ib], ui);
+		for (int a = 0; a < B; a++) {
+			double ua[D], linf = 0;
+			space_encode(&s, out + a * D, ua);
+			for (int i = 0; i < D; i++)
+				linf = fmax(linf, fabs(ua[i] - ui[i]));
+			to_inc = fmin(to_inc, linf);
+			sep = fmin(sep, least_sep(&s, out, (size_t)a, pend, P));
+			double m = INFINITY;
+			for (int b = 0; b < B; b++) {
+				double ub[D], l = 0;
+				space_encode(&s, out + b * D, ub);
+				for (int i = 0; i < D && b != a; i++)
+					l = fmax(l, fabs(ua[i] - ub[i]));
+				if (b != a)
+					m = fmin(m, l);
+			}
+			nn += m / B;
+		}
+		/* never closer than 0.01 to another batch or pending point */
+		ASSERT_TRUE(sep >= 0.01);
+		if (!sure) {
+			ASSERT_TRUE(nn >= 0.2);
+			nn_unsure = nn;
+		} else {
+			ASSERT_TRUE(nn < nn_unsure);
+			ASSERT_TRUE(to_inc < 0.15);
+		}
+	}
+	space_free(&s);
+}
+
+/* Under noise the incumbent is the best posterior mean, not the luckiest
+ * observation: one trial far from the optimum got a lucky observation
+ * far below every other; the recommendation (and the incumbent the
+ * suggestion says it used) is elsewhere, at a trial whose true value is
+ * better. Without noise (and observationNoise not HIGH) the observation
+ * stands. */
+static void test_noisy_incumbent(void)
+{
+	struct space s = {0};
+	add_num(&s, "x", SPACE_DOUBLE, SPACE_LINEAR, 0, 1);
+	add_num(&s, "y", SPACE_DOUBLE, SPACE_LINEAR, 0, 1);
+	struct study st = {.s = &s, .n_metrics = 1};
+	st.metrics[0] = (struct designer_metric){DESIGNER_MINIMIZE, 0, 0};
+	struct rng r;
+	rng_seed(&r, 5, 0);
+	/* 24 random trials, 10 near the optimum (0.4, 0.5), 6 near (0.75,
+	 * 0.75), noise sd 0.1; trial 17, near (0.75, 0.75), observed 4.5 sd too
+	 * low: its neighbours say it was luck */
+	double truth[MAXT];
+	for (int t = 0; t < 40; t++) {
+		double v[2] = {rng_uniform(&r), rng_uniform(&r)};
+		double cx = t >= 30 ? 0.4 : 0.75, cy = t >= 30 ? 0.5 : 0.75;
+		if (t >= 30 || (t >= 12 && t < 18)) {
+			v[0] = cx + 0.1 * (rng_uniform(&r) - 0.5);
+			v[1] = cy + 0.1 * (rng_uniform(&r) - 0.5);
+		}
+		truth[t] = (v[0] - 0.4) * (v[0] - 0.4) + (v[1] - 0.5) * (v[1] - 0.5);
+		double f = truth[t] + 0.1 * rng_normal(&r);
+		if (t == 17)
+			f = truth[t] - 0.45; /* the lucky one */
+		add_trial(&st, v, &f, 0);
+	}
+	size_t lucky = 0;
+	for (size_t t = 1; t < st.n; t++)
+		if (st.mets[t][0] < st.mets[lucky][0])
+			lucky = t;
+	ASSERT_EQ_INT(lucky, 17);
+	char err[256];
+	size_t idx = 99;
+	int post = -1;
+	struct designer_input in = study_input(&st, 1, 5);
+	in.noise_high = 1;
+	ASSERT_EQ_INT(gpei_recommend(&in, &idx, &post, err, sizeof err), 0);
+	ASSERT_EQ_INT(post, 1);
+	ASSERT_TRUE(idx < st.n && idx != 17);
+	ASSERT_TRUE(idx < st.n && truth[idx] < truth[17]);
+	double out[2], again[2];
+	struct designer_info info;
+	ASSERT_EQ_INT(gpei_suggest(&in, out, &info, err, sizeof err), 1);
+	ASSERT_EQ_STR(info.incumbent, "POSTERIOR_MEAN");
+	/* asking for the recommendation leaves the study's cache alone: the
+	 * next suggestion is the one it would have been */
+	in.cache = gp_cache_new();
+	ASSERT_EQ_INT(gpei_recommend(&in, &idx, &post, err, sizeof err), 0);
+	ASSERT_EQ_INT(gpei_suggest(&in, again, NULL, err, sizeof err), 1);
+	gp_cache_free(in.cache);
+	in.cache = gp_cache_new();
+	ASSERT_EQ_INT(gpei_suggest(&in, out, NULL, err, sizeof err), 1);
+	gp_cache_free(in.cache);
+	in.cache = NULL;
+	ASSERT_TRUE(space_equal(&s, out, again));
+
+	/* noise-free observations, nothing said: the best observation */
+	struct study clean = {.s = &s, .n_metrics = 1};
+	clean.metrics[0] = st.metrics[0];
+	for (int t = 0; t < 40; t++)
+		add_trial(&clean, st.vals[t], &truth[t], 0);
+	in = study_input(&clean, 1, 5);
+	ASSERT_EQ_INT(gpei_recommend(&in, &idx, &post, err, sizeof err), 0);
+	ASSERT_EQ_INT(post, 0);
+	ASSERT_EQ_INT(gpei_suggest(&in, out, &info, err, sizeof err), 1);
+	ASSERT_EQ_STR(info.incumbent, "OBSERVED");
+	space_free(&s);
+}
+
 static void test_infeasible_and_safety(void)
 {
 	/* x0 > 0.5 fails; metric 2 is a safety metric that must stay <= 0.5
@@ -428,6 +614,9 @@ int main(void)
 	test_batch_and_pending();
 	test_big_batch();
 	test_deterministic();
+	test_deterministic_pending();
+	test_batch_spread_or_close();
+	test_noisy_incumbent();
 	test_infeasible_and_safety();
 	test_two_objectives();
 	test_small_space_no_duplicates();
