@@ -53,8 +53,10 @@ struct plan {
 
 /* Times a suggest plans again because another process (a second sibyld
  * on the same file) added trials between its read snapshot and its write
- * transaction; then it answers ABORTED. */
-#define SUGGEST_REPLANS 8
+ * transaction; then it answers ABORTED. Between two tries it waits a
+ * random 1..2^tries ms (at most 64), so that two daemons that keep
+ * planning from the same view fall out of step (replan_pause). */
+#define SUGGEST_REPLANS 16
 
 static void plan_free(struct plan *p)
 {
@@ -695,6 +697,15 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 	}
 }
 
+static void replan_pause(int tries)
+{
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&tries ^ (unsigned)tries;
+	long cap = 1L << (tries < 6 ? tries : 6);
+	long ms = 1 + (long)(rand_r(&seed) % cap);
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
 /* The leader's work for a batch: plan, hand out; plan again (at most
  * SUGGEST_REPLANS times) while another process adds trials between the
  * plan's snapshot and the hand-out, so that two daemons on one file never
@@ -720,6 +731,7 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
 		plan_free(&pl);
 		if (hb <= 0 || tries >= SUGGEST_REPLANS)
 			return;
+		replan_pause(tries);
 	}
 }
 
