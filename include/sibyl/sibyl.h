@@ -188,7 +188,12 @@ void sibyl_client_set_wait_hook(struct sibyl_client *c, sibyl_wait_fn fn, void *
  * "server http://h:8080 unreachable (Connection refused); retrying for up to
  * 4m50s", "server ... still ... after 30s; retrying for up to 4m20s more",
  * "server ... is back after 12s", "server ... still ... after 5m00s; giving
- * up". Returns 1, or 0 (buf untouched) for SIBYL_WAIT_POLL. */
+ * up"; with several servers "server http://h1:8080 unreachable (Connection
+ * refused); trying http://h2:8080" (SWITCH) and "no server available
+ * (http://h1:8080 unreachable (...); http://h2:8080 answered 503 ...);
+ * retrying for up to 4m50s", "still no server available after 30s (...);
+ * retrying for up to 4m20s more", "... giving up". Returns 1, or 0 (buf
+ * untouched) for SIBYL_WAIT_POLL. */
 int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len);
 
 /* The last error on c (all are valid until the next call on c):
