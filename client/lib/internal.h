@@ -70,7 +70,8 @@ double retry_now(void);
 void retry_begin(struct retry_run *r, struct retry_policy *p, const struct servers *s,
                  const char *method, const char *path);
 /* After a failed attempt on server i that moves on (r->reason and
- * r->answered set): keeps it for the messages. */
+ * r->answered set): keeps it for the messages; the window starts at the
+ * call's first failure. */
 void retry_note(struct retry_run *r, size_t i);
 /* Moving from server i to server next without waiting: tells SWITCH (in the
  * first round only: once a call waits, its messages cover every server).

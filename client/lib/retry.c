@@ -64,6 +64,8 @@ void retry_note(struct retry_run *r, size_t i)
 {
 	if (i >= r->servers)
 		return;
+	if (r->first_fail == 0 && r->servers > 1) /* the window counts from the first failure */
+		r->first_fail = retry_now();
 	if (r->answered)
 		snprintf(r->why[i], sizeof r->why[i], "answered %.240s", r->reason);
 	else

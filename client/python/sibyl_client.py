@@ -288,6 +288,8 @@ class _Waiter:
 
     def note(self, server, what):
         """Server failed with what ("unreachable (...)", "answered 503 ...")."""
+        if self.first_fail is None and len(self.client.urls) > 1:  # counts from the first failure
+            self.first_fail = time.monotonic()
         self.server = server
         self.why[server] = what
 

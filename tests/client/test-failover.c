@@ -201,7 +201,7 @@ static void test_all_down(void)
 	ASSERT_EQ_INT(o.status, 2);
 	ASSERT_TRUE(strstr(o.err, "sibyl: no server available (http://127.0.0.1:1 unreachable "
 	                          "(Connection refused); http://127.0.0.1:2 unreachable "
-	                          "(Connection refused)); retrying for up to 1s\n") != NULL);
+	                          "(Connection refused)); retrying for up to 1.0s\n") != NULL);
 	ASSERT_TRUE(strstr(o.err, "(Connection refused)); giving up\n") != NULL);
 	ASSERT_TRUE(strstr(o.err, "sibyl: study show: ECONNECT: GET owners/team/studies/fo: no "
 	                          "server available: http://127.0.0.1:1 unreachable") != NULL);
