@@ -208,7 +208,7 @@ class TestFailover(unittest.TestCase):
                               on_wait=said.append)
                 study = c.get_study("team", "kill")
                 for trial in study.trials(client_id="w%d" % i, max_trials=n // workers):
-                    time.sleep(0.1)  # training
+                    time.sleep(0.2)  # training
                     trial.complete({"loss": trial.parameters["x"]})
                     with lock:
                         done.append(trial.name)
