@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sibyl [--url URL] [--key KEY] [--json] [--retry-window SECONDS] COMMAND "
 	           "[ARGS...]\n\n"
 	           "The server and key come from --url/--key or SIBYL_URL/SIBYL_KEY.\n"
+	           "Several servers, comma-separated, are tried in turn when one is down.\n"
 	           "A call that finds the server down or restarting is retried for\n"
 	           "--retry-window seconds (or SIBYL_RETRY_WINDOW; default 300).\n"
 	           "Commands:\n");

@@ -94,6 +94,9 @@ int cli_connect(struct cli *cli)
 		return 0;
 	if (!cli->url || !*cli->url)
 		return cli_usage("no server: set SIBYL_URL or pass --url");
+	char why[512];
+	if (sibyl_url_check(cli->url, why, sizeof why) != 0)
+		return cli_usage("%s (from --url or SIBYL_URL)", why);
 	cli->client = cli_client_new(cli);
 	if (!cli->client)
 		return cli_usage("cannot make a client for %s", cli->url);

@@ -17,8 +17,9 @@
 #define MSG_LEN  1024
 
 struct sibyl_client {
-	char *url;  /* without trailing slash */
-	char *auth; /* "Authorization: Bearer KEY", or NULL */
+	struct servers srv; /* tried in turn from current (servers.c) */
+	size_t current;     /* the server that answered last: tried first */
+	char *auth;         /* "Authorization: Bearer KEY", or NULL */
 	CURL *curl;
 	long connect_ms, total_ms;
 	struct retry_policy retry;
@@ -113,18 +114,17 @@ static void global_init(void)
 
 struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 {
-	if (!url || !*url)
+	struct servers srv;
+	char why[512];
+	if (servers_parse(url, &srv, why, sizeof why) != 0)
 		return NULL;
 	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
+	struct sibyl_client *c = global_rc == CURLE_OK ? calloc(1, sizeof *c) : NULL;
+	if (!c) {
+		servers_free(&srv);
 		return NULL;
-	struct sibyl_client *c = calloc(1, sizeof *c);
-	if (!c)
-		return NULL;
-	size_t n = strlen(url);
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	c->url = strndup(url, n);
+	}
+	c->srv = srv;
 	if (key && *key) {
 		size_t len = strlen(key) + sizeof "Authorization: Bearer ";
 		c->auth = malloc(len);
@@ -132,7 +132,7 @@ struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 			snprintf(c->auth, len, "Authorization: Bearer %s", key);
 	}
 	c->curl = curl_easy_init();
-	if (!c->url || !c->curl || (key && *key && !c->auth)) {
+	if (!c->curl || (key && *key && !c->auth)) {
 		sibyl_client_free(c);
 		return NULL;
 	}
@@ -159,7 +159,7 @@ void sibyl_client_free(struct sibyl_client *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	free(c->url);
+	servers_free(&c->srv);
 	free(c->auth);
 	keep_body(c, NULL);
 	free(c);
@@ -434,8 +434,9 @@ out:
 	return rc;
 }
 
-/* What to do after an attempt. */
-enum outcome { DONE, RETRY, FAIL };
+/* What to do after an attempt: done, try the next server (then wait when
+ * every one was tried), wait and try this one again (a rate limit), fail. */
+enum outcome { DONE, MOVE, RETRY, FAIL };
 
 /* A transport failure: the handle's error, and whether a retry is safe. */
 static enum outcome transport_failure(struct sibyl_client *c, CURLcode rc, const struct buf *b,
@@ -459,9 +460,9 @@ static enum outcome transport_failure(struct sibyl_client *c, CURLcode rc, const
 	snprintf(run->reason, sizeof run->reason, "%s", why);
 	run->answered = 0;
 	if (never_sent(c->curl, rc))
-		return RETRY;
+		return MOVE;
 	run->maybe_applied = 1;
-	return retry == CLIENT_IDEMPOTENT ? RETRY : FAIL;
+	return retry == CLIENT_IDEMPOTENT ? MOVE : FAIL;
 }
 
 /* A non-2xx answer: the handle's error, and whether a retry is safe. */
@@ -482,7 +483,7 @@ static enum outcome error_answer(struct sibyl_client *c, long status, const stru
 	if (status == 429 && retry_after >= 0)
 		return RETRY;
 	if ((status == 502 || status == 503 || status == 504) && retry == CLIENT_IDEMPOTENT)
-		return RETRY;
+		return MOVE;
 	return FAIL;
 }
 
@@ -517,68 +518,101 @@ static int success(struct sibyl_client *c, struct buf *b, const char *method, co
 	return 0;
 }
 
-/* " (N attempts over Ts)" after a failure that was retried. */
+/* " (N attempts over Ts)" after a failure that was retried; with several
+ * servers, what each one last did instead of the last one's error. */
 static void note_attempts(struct sibyl_client *c, const struct retry_run *run)
 {
 	if (c->code != SIBYL_ECONNECT || (c->attempts <= 1 && !run->cancelled))
 		return; /* never into the server's message */
+	if (c->srv.n > 1) {
+		char round[SERVERS_MAX * 300];
+		retry_round_text(run, round, sizeof round);
+		snprintf(c->msg, sizeof c->msg, "%s %s: no server available: %.900s", run->method,
+		         run->path, round);
+	}
 	size_t len = strlen(c->msg);
 	double t = run->first_fail > 0 ? retry_now() - run->first_fail : 0;
 	snprintf(c->msg + len, sizeof c->msg - len, " (%d attempts over %.1fs%s)", c->attempts, t,
 	         run->cancelled ? ", cancelled" : "");
 }
 
+/* One attempt on server `at`: its outcome, the handle's error set. */
+static enum outcome attempt_on(struct sibyl_client *c, size_t at, const char *method,
+                               const char *path, const char *text, enum client_retry retry,
+                               struct retry_run *run, json_t **out, long *retry_after)
+{
+	struct buf b = {0};
+	long status = 0;
+	enum outcome o;
+	size_t ulen = strlen(c->srv.url[at]) + strlen(path) + sizeof "/v1/";
+	char *url = malloc(ulen);
+	if (!url) {
+		client_fail(c, SIBYL_ENOMEM, "out of memory");
+		return FAIL;
+	}
+	snprintf(url, ulen, "%s/v1/%s", c->srv.url[at], path);
+	run->url = c->srv.url[at];
+	run->attempts = ++c->attempts;
+	*retry_after = -1;
+	CURLcode rc = attempt(c, method, url, text, &b, &status, retry_after);
+	if (rc != CURLE_OK)
+		o = transport_failure(c, rc, &b, method, url, path, retry, run);
+	else if (status >= 200 && status < 300)
+		o = success(c, &b, method, path, out) == 0 ? DONE : FAIL;
+	else
+		o = error_answer(c, status, &b, method, *retry_after, retry, run);
+	if (rc == CURLE_OK && status > 0) {
+		run->answered = 1;
+		if (o != MOVE)
+			c->current = at; /* it answered: later calls go there first */
+	}
+	free(b.data);
+	free(url);
+	return o;
+}
+
 int client_call(struct sibyl_client *c, const char *method, const char *path, json_t *body,
                 enum client_retry retry, json_t **out)
 {
-	char *text = NULL, *url = NULL;
-	struct buf b = {0};
+	char *text = NULL;
 	struct retry_run run;
-	int ret;
 	if (out)
 		*out = NULL;
 	c->attempts = 0;
-	if (body && !(text = json_dumps(body, JSON_COMPACT))) {
-		ret = client_fail(c, SIBYL_ENOMEM, "out of memory encoding the request");
-		goto out;
-	}
-	size_t ulen = strlen(c->url) + strlen(path) + sizeof "/v1/";
-	if (!(url = malloc(ulen))) {
-		ret = client_fail(c, SIBYL_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(url, ulen, "%s/v1/%s", c->url, path);
-	retry_begin(&run, &c->retry, c->url, method, path);
+	if (body && !(text = json_dumps(body, JSON_COMPACT)))
+		return client_fail(c, SIBYL_ENOMEM, "out of memory encoding the request");
+	retry_begin(&run, &c->retry, &c->srv, method, path);
+	size_t at = c->current, tried = 0; /* servers tried this round */
+	enum outcome o;
 	for (;;) {
-		long status = 0, retry_after = -1;
-		free(b.data);
-		memset(&b, 0, sizeof b);
-		run.attempts = ++c->attempts;
-		CURLcode rc = attempt(c, method, url, text, &b, &status, &retry_after);
-		enum outcome o;
-		if (rc != CURLE_OK)
-			o = transport_failure(c, rc, &b, method, url, path, retry, &run);
-		else if (status >= 200 && status < 300)
-			o = success(c, &b, method, path, out) == 0 ? DONE : FAIL;
-		else
-			o = error_answer(c, status, &b, method, retry_after, retry, &run);
-		if (o == RETRY && retry_wait(&run, retry_after) == 0)
+		long retry_after;
+		o = attempt_on(c, at, method, path, text, retry, &run, out, &retry_after);
+		if (o == MOVE) {
+			size_t next = (at + 1) % c->srv.n;
+			retry_note(&run, at);
+			int more = ++tried < c->srv.n &&
+			           !(run.p->max_attempts && c->attempts >= run.p->max_attempts);
+			at = next;
+			if (more && retry_switch(&run, (at + c->srv.n - 1) % c->srv.n, next) == 0)
+				continue;
+			if (more) { /* the hook cancelled */
+				run.cancelled = 1;
+				o = FAIL;
+				break;
+			}
+			tried = 0; /* every server failed: wait, then go round again */
+		}
+		if ((o == MOVE || o == RETRY) && retry_wait(&run, retry_after) == 0)
 			continue;
-		if (o == FAIL && rc == CURLE_OK && status > 0)
-			retry_end(&run); /* it answered, if not as hoped */
-		else if (o == FAIL)
-			retry_give_up(&run);
-		else if (o == DONE)
-			retry_end(&run);
-		ret = o == DONE ? 0 : -c->code;
 		break;
 	}
+	if (o == DONE || (o == FAIL && run.answered))
+		retry_end(&run); /* it answered, if not as hoped */
+	else if (o == FAIL)
+		retry_give_up(&run); /* (a wait that ran out has told it) */
 	note_attempts(c, &run);
-out:
-	free(b.data);
-	free(url);
 	free(text);
-	return ret;
+	return o == DONE ? 0 : -c->code;
 }
 
 const char *sibyl_last_body(const struct sibyl_client *c)

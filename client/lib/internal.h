@@ -14,6 +14,20 @@
 /* Whether a request may be repeated once it may have reached the server. */
 enum client_retry { CLIENT_ONCE = 0, CLIENT_IDEMPOTENT = 1 };
 
+/* The servers a handle fails over between (servers.c). */
+#define SERVERS_MAX 16
+struct servers {
+	char *url[SERVERS_MAX]; /* trimmed, without trailing slashes */
+	size_t n;
+	char *all; /* "http://h1:8080, http://h2:8080", for messages */
+};
+
+/* Parses a comma-separated list of http:// or https:// URLs into *s (free
+ * with servers_free()). 0, or -1 with why (a sentence naming the bad entry)
+ * and nothing to free. */
+int servers_parse(const char *text, struct servers *s, char *why, size_t len);
+void servers_free(struct servers *s);
+
 /* The retry settings of a handle. */
 struct retry_policy {
 	int max_attempts; /* 0: no limit but the window */
@@ -27,7 +41,11 @@ struct retry_policy {
 /* One call's retries. */
 struct retry_run {
 	struct retry_policy *p;
-	const char *url, *method, *path;
+	const char *url;           /* the server of the current attempt */
+	const char *all;           /* every server, for messages */
+	size_t servers;            /* how many */
+	const char *const *server; /* [servers] */
+	const char *method, *path;
 	double first_fail; /* retry_now() of the first failure, 0 before one */
 	double last_said;  /* when START or STILL was last told */
 	int said;          /* START was told */
@@ -37,6 +55,9 @@ struct retry_run {
 	int maybe_applied; /* an earlier attempt may have reached the server */
 	long delay_ms;
 	char reason[256]; /* the last failure, for the hook */
+	/* each server's last failure ("unreachable (...)", "answered 503 ..."),
+	 * "" when none yet */
+	char why[SERVERS_MAX][256];
 };
 
 #define RETRY_MAX_WINDOW_S (7.0 * 24 * 3600)
@@ -46,8 +67,19 @@ void retry_policy_init(struct retry_policy *p, unsigned seed);
 /* Seconds "30", "0.5" within 0..604800 into *seconds; 0 or -1. */
 int retry_parse_window(const char *text, double *seconds);
 double retry_now(void);
-void retry_begin(struct retry_run *r, struct retry_policy *p, const char *url, const char *method,
-                 const char *path);
+void retry_begin(struct retry_run *r, struct retry_policy *p, const struct servers *s,
+                 const char *method, const char *path);
+/* After a failed attempt on server i that moves on (r->reason and
+ * r->answered set): keeps it for the messages; the window starts at the
+ * call's first failure. */
+void retry_note(struct retry_run *r, size_t i);
+/* Moving from server i to server next without waiting: tells SWITCH (in the
+ * first round only: once a call waits, its messages cover every server).
+ * Returns -1 when the hook cancelled, else 0. */
+int retry_switch(struct retry_run *r, size_t i, size_t next);
+/* The servers' last failures joined ("http://a unreachable (...); http://b
+ * answered 503 ..."), into buf. */
+void retry_round_text(const struct retry_run *r, char *buf, size_t len);
 /* After a failed attempt that may be retried (r->attempts, r->reason and
  * r->answered set): tells the hook, sleeps the backoff (or retry_after_s
  * when >= 0, whichever is longer, within the window) and returns 0 to try

@@ -47,29 +47,88 @@ void retry_policy_init(struct retry_policy *p, unsigned seed)
 		p->window_s = w;
 }
 
-void retry_begin(struct retry_run *r, struct retry_policy *p, const char *url, const char *method,
-                 const char *path)
+void retry_begin(struct retry_run *r, struct retry_policy *p, const struct servers *s,
+                 const char *method, const char *path)
 {
-	*r = (struct retry_run){
-	    .p = p, .url = url, .method = method, .path = path, .delay_ms = p->base_delay_ms};
+	*r = (struct retry_run){.p = p,
+	                        .url = s->url[0],
+	                        .all = s->all,
+	                        .servers = s->n,
+	                        .server = (const char *const *)s->url,
+	                        .method = method,
+	                        .path = path,
+	                        .delay_ms = p->base_delay_ms};
 }
 
-static int tell(struct retry_run *r, enum sibyl_wait_event ev, double t)
+void retry_note(struct retry_run *r, size_t i)
 {
+	if (i >= r->servers)
+		return;
+	if (r->first_fail == 0 && r->servers > 1) /* the window counts from the first failure */
+		r->first_fail = retry_now();
+	if (r->answered)
+		snprintf(r->why[i], sizeof r->why[i], "answered %.240s", r->reason);
+	else
+		snprintf(r->why[i], sizeof r->why[i], "unreachable (%.200s)", r->reason);
+}
+
+void retry_round_text(const struct retry_run *r, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->servers && used + 1 < len; i++) {
+		if (!r->why[i][0])
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s %s", used ? "; " : "", r->server[i],
+		                 r->why[i]);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Tells the hook ev about url (NULL: every server, with each one's last
+ * failure) and next (SWITCH). */
+static int tell_about(struct retry_run *r, enum sibyl_wait_event ev, double t, const char *url,
+                      const char *next)
+{
+	char round[SERVERS_MAX * 300];
 	if (!r->p->hook)
 		return 0;
 	double waited = r->first_fail > 0 ? t - r->first_fail : 0;
 	double left = r->p->window_s - waited;
+	const char *reason = r->reason;
+	if (!url && r->servers > 1 && ev != SIBYL_WAIT_POLL) {
+		retry_round_text(r, round, sizeof round);
+		reason = round;
+	}
 	struct sibyl_wait w = {.event = ev,
-	                       .url = r->url,
+	                       .url = url              ? url
+	                              : r->servers > 1 ? r->all
+	                                               : r->url,
 	                       .method = r->method,
 	                       .path = r->path,
-	                       .reason = r->reason,
+	                       .reason = reason,
 	                       .answered = r->answered,
 	                       .waited = waited,
 	                       .remaining = left > 0 ? left : 0,
-	                       .attempts = r->attempts};
+	                       .attempts = r->attempts,
+	                       .next_url = next,
+	                       .servers = url ? 1 : (int)r->servers};
 	return r->p->hook(&w, r->p->hook_ud);
+}
+
+static int tell(struct retry_run *r, enum sibyl_wait_event ev, double t)
+{
+	return tell_about(r, ev, t, NULL, NULL);
+}
+
+int retry_switch(struct retry_run *r, size_t i, size_t next)
+{
+	if (r->said || i >= r->servers || next >= r->servers)
+		return 0;
+	return tell_about(r, SIBYL_WAIT_SWITCH, retry_now(), r->server[i], r->server[next]) ? -1
+	                                                                                    : 0;
 }
 
 /* Sleeps ms, asking the hook every slice whether to go on; -1 when it
@@ -130,7 +189,7 @@ int retry_give_up(struct retry_run *r)
 void retry_end(struct retry_run *r)
 {
 	if (r->said && !r->cancelled)
-		tell(r, SIBYL_WAIT_BACK, retry_now());
+		tell_about(r, SIBYL_WAIT_BACK, retry_now(), r->url, NULL);
 }
 
 /* "4m50s", "12s", "0.3s", "1h02m" */
@@ -147,6 +206,27 @@ static void fmt_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%ldh%02ldm", n / 3600, n / 60 % 60);
 }
 
+/* The lines of a call that waits for every one of several servers. */
+static void describe_all(const struct sibyl_wait *w, char *buf, size_t len, const char *waited,
+                         const char *left)
+{
+	const char *why = w->reason ? w->reason : "?";
+	switch (w->event) {
+	case SIBYL_WAIT_START:
+		snprintf(buf, len, "no server available (%s); retrying for up to %s", why, left);
+		break;
+	case SIBYL_WAIT_STILL:
+		snprintf(buf, len,
+		         "still no server available after %s (%s); retrying for up to %s more",
+		         waited, why, left);
+		break;
+	default:
+		snprintf(buf, len, "still no server available after %s (%s); giving up", waited,
+		         why);
+		break;
+	}
+}
+
 int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len)
 {
 	char waited[32], left[32], what[256];
@@ -158,6 +238,10 @@ int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len)
 		snprintf(what, sizeof what, "answered %s", w->reason ? w->reason : "?");
 	else
 		snprintf(what, sizeof what, "unreachable (%s)", w->reason ? w->reason : "?");
+	if (w->servers > 1 && w->event != SIBYL_WAIT_BACK && w->event != SIBYL_WAIT_SWITCH) {
+		describe_all(w, buf, len, waited, left);
+		return 1;
+	}
 	switch (w->event) {
 	case SIBYL_WAIT_START:
 		snprintf(buf, len, "server %s %s; retrying for up to %s", w->url, what, left);
@@ -168,6 +252,10 @@ int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len)
 		break;
 	case SIBYL_WAIT_BACK:
 		snprintf(buf, len, "server %s is back after %s", w->url, waited);
+		break;
+	case SIBYL_WAIT_SWITCH:
+		snprintf(buf, len, "server %s %s; trying %s", w->url, what,
+		         w->next_url ? w->next_url : "the next one");
 		break;
 	default:
 		snprintf(buf, len, "server %s still %s after %s; giving up", w->url, what, waited);

@@ -20,6 +20,10 @@ the server's status (NotFound, InvalidArgument, FailedPrecondition, ...), with
 (the server's message). A request that never got an answer raises
 ConnectionFailed (status 0).
 
+Several servers: Client("http://h1:8080,http://h2:8080", KEY) (or a list)
+fails over between daemons sharing one database: a call that finds one down
+moves at once to the next (see Client).
+
 Retries: a worker rides out a restart of the server. A call that gets no
 answer, or a 502, 503 or 504, is tried again with exponential backoff and
 jitter (0.25 s doubling to 10 s) until its retry window runs out (5 minutes
@@ -224,6 +228,7 @@ def _split_name(name, kind):
 DEFAULT_RETRY_WINDOW = 300.0
 _MAX_RETRY_WINDOW = 7 * 24 * 3600.0
 _SAY_EVERY = 30.0
+_MAX_SERVERS = 16
 
 
 def _retry_window(value):
@@ -261,7 +266,10 @@ def _print_wait(message):
 
 
 class _Waiter:
-    """One call's retries: the backoff, the window, and what is said."""
+    """One call's retries: the backoff, the window, and what is said.
+
+    With several servers, each one's last failure is kept (note) so that the
+    waiting lines and the final error name them all."""
 
     def __init__(self, client):
         self.client = client
@@ -271,15 +279,38 @@ class _Waiter:
         self.retries = 0
         self.delay = client.backoff
         self.what = ""
+        self.server = client.urls[0]
+        self.why = {}
 
     def _say(self, text):
         if self.client.on_wait is not None:
             self.client.on_wait(text)
 
+    def note(self, server, what):
+        """Server failed with what ("unreachable (...)", "answered 503 ...")."""
+        if self.first_fail is None and len(self.client.urls) > 1:  # counts from the first failure
+            self.first_fail = time.monotonic()
+        self.server = server
+        self.why[server] = what
+
+    def round_text(self):
+        """Each server's last failure: "http://a unreachable (...); http://b ..."."""
+        return "; ".join("%s %s" % (u, self.why[u]) for u in self.client.urls if u in self.why)
+
+    def _what(self):
+        if len(self.client.urls) > 1:
+            return "no server available (%s)" % self.round_text()
+        return "server %s %s" % (self.server, self.what)
+
+    def switch(self, server, what, nxt):
+        """Moving on from server to nxt at once (said in the first round only)."""
+        if not self.said:
+            self._say("server %s %s; trying %s" % (server, what, nxt))
+
     def wait(self, what, retry_after=None):
         """After a failure that may be retried (what: "unreachable (...)" or
-        "answered 503 ..."): sleeps and returns True, or returns False when
-        the window or the retries ran out."""
+        "answered 503 ..."), on every server: sleeps and returns True, or
+        returns False when the window or the retries ran out."""
         c = self.client
         now = time.monotonic()
         if self.first_fail is None:
@@ -297,11 +328,15 @@ class _Waiter:
         pause = min(pause, left + 0.001)
         self.delay *= 2
         if not self.said:
-            self._say("server %s %s; retrying for up to %s" % (c.url, what, _duration(left)))
+            self._say("%s; retrying for up to %s" % (self._what(), _duration(left)))
             self.said, self.last_said = True, now
         elif now - self.last_said >= _SAY_EVERY:
-            self._say("server %s still %s after %s; retrying for up to %s more"
-                      % (c.url, what, _duration(waited), _duration(left)))
+            if len(c.urls) > 1:
+                self._say("still no server available after %s (%s); retrying for up to %s more"
+                          % (_duration(waited), self.round_text(), _duration(left)))
+            else:
+                self._say("server %s still %s after %s; retrying for up to %s more"
+                          % (self.server, what, _duration(waited), _duration(left)))
             self.last_said = now
         time.sleep(pause)
         self.retries += 1
@@ -309,14 +344,19 @@ class _Waiter:
 
     def give_up(self):
         if self.said:
-            self._say("server %s still %s after %s; giving up" % (
-                self.client.url, self.what, _duration(time.monotonic() - self.first_fail)))
+            waited = _duration(time.monotonic() - self.first_fail)
+            if len(self.client.urls) > 1:
+                self._say("still no server available after %s (%s); giving up"
+                          % (waited, self.round_text()))
+            else:
+                self._say("server %s still %s after %s; giving up"
+                          % (self.server, self.what, waited))
             self.said = False
 
-    def back(self):
+    def back(self, server):
         if self.said:
             self._say("server %s is back after %s"
-                      % (self.client.url, _duration(time.monotonic() - self.first_fail)))
+                      % (server, _duration(time.monotonic() - self.first_fail)))
             self.said = False
 
 
@@ -332,19 +372,73 @@ def _retry_after(headers):
 
 # ---------------------------------------------------------------- client
 
+def _parse_servers(url):
+    """The server URLs of url (a list, or one string with commas), each
+    checked and without its trailing slashes. Raises ValueError naming the
+    bad entry."""
+    if isinstance(url, (list, tuple)):
+        entries, shown = list(url), repr(list(url))
+    elif isinstance(url, str):
+        entries, shown = url.split(","), '"%s"' % url
+    else:
+        raise ValueError("url must be a string or a list of strings, not %r" % (url,))
+    if len(entries) > _MAX_SERVERS:
+        raise ValueError("server list %s: more than %d servers" % (shown, _MAX_SERVERS))
+    servers = []
+    for k, entry in enumerate(entries, 1):
+        if not isinstance(entry, str):
+            raise ValueError("server list %s: entry %d is not a string" % (shown, k))
+        u = entry.strip().rstrip("/")
+        if not u:
+            raise ValueError("server list %s: entry %d is empty" % (shown, k))
+        if not u.lower().startswith(("http://", "https://")):
+            raise ValueError('server URL "%s" must start with http:// or https://' % u)
+        if any(ch in u for ch in " \t\r\n?#,"):
+            raise ValueError('server URL "%s" has a character that is not allowed' % u)
+        parsed = urllib.parse.urlsplit(u)
+        try:
+            port = parsed.port
+        except ValueError:
+            raise ValueError('server URL "%s" is malformed (bad port)' % u) from None
+        if not parsed.hostname:
+            raise ValueError('server URL "%s" has no host' % u)
+        https = parsed.scheme.lower() == "https"
+        servers.append(_Server(u, https, parsed.hostname, port or (443 if https else 80),
+                               parsed.path.rstrip("/")))
+    if not servers:
+        raise ValueError("no server URL")
+    return servers
+
+
+class _Server:
+    """One server of a Client: its URL and where to connect."""
+
+    def __init__(self, url, https, host, port, prefix):
+        self.url, self.https, self.host, self.port, self.prefix = url, https, host, port, prefix
+
+
 class Client:
-    """A connection to one sibyld with one API key.
+    """A connection to sibyld (one server, or several sharing one database)
+    with one API key.
 
     Args:
-        url:     the server's base URL, e.g. "http://127.0.0.1:8080"
+        url:     the server's base URL, e.g. "http://127.0.0.1:8080"; or
+                 several servers (daemons sharing one database), as a list
+                 or one string with commas ("http://h1:8080,http://h2:8080").
+                 A call goes first to the server that answered last; on no
+                 answer or a 502, 503 or 504, when a retry is safe (see
+                 Retries), it moves at once to the next server, and waits
+                 (within retry_window) only once every server has failed.
+                 4xx answers and 500 never move it on.
         key:     an API key (admin, WRITER or READER); None sends no key
         timeout: seconds to wait for each answer (suggest on a large GP study
                  can take a second or more; the default leaves room)
         retry_window: how long, in seconds from its first failure, a call
                  keeps retrying while the server is down or restarting
                  (default: $SIBYL_RETRY_WINDOW, else 300); 0 never retries
-        retries: at most this many retries of a call (None: as many as the
-                 window allows)
+        retries: at most this many waits of a call (None: as many as the
+                 window allows); with several servers, each wait follows a
+                 round of every server
         backoff: the first retry's delay in seconds; it doubles, with jitter,
                  up to max_backoff
         on_wait: called with one line (str) when a call starts waiting for the
@@ -357,10 +451,10 @@ class Client:
 
     def __init__(self, url, key=None, timeout=60.0, retries=None, backoff=0.25, ssl_context=None,
                  retry_window=None, max_backoff=10.0, on_wait=_print_wait):
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError("url must be http://HOST:PORT or https://HOST:PORT, not %r" % url)
-        self.url = url.rstrip("/")
+        self._servers = _parse_servers(url)
+        self.urls = [srv.url for srv in self._servers]
+        self.url = ",".join(self.urls)
+        self._current = 0  # the server that answered last: tried first
         self.key = key
         self.timeout = timeout
         self.retries = retries
@@ -368,24 +462,24 @@ class Client:
         self.max_backoff = max_backoff
         self.retry_window = _retry_window(retry_window)
         self.on_wait = on_wait
-        self._https = parsed.scheme == "https"
-        self._host = parsed.hostname
-        self._port = parsed.port or (443 if self._https else 80)
-        self._prefix = parsed.path.rstrip("/")
         self._ssl_context = ssl_context
         self._local = threading.local()
 
     # -- transport
 
-    def _connection(self):
+    def _connection(self, srv):
         conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.server is not srv:
+            self._drop_connection()
+            conn = None
         if conn is None:
-            if self._https:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout,
+            if srv.https:
+                conn = http.client.HTTPSConnection(srv.host, srv.port, timeout=self.timeout,
                                                    context=self._ssl_context)
             else:
-                conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+                conn = http.client.HTTPConnection(srv.host, srv.port, timeout=self.timeout)
             self._local.conn = conn
+            self._local.server = srv
             self._local.used = False
         return conn
 
@@ -399,15 +493,15 @@ class Client:
         """Closes this thread's connection (others close when their thread ends)."""
         self._drop_connection()
 
-    def _send_once(self, method, path, data, headers):
-        """One exchange. Returns (status, body bytes, headers) or raises OSError /
+    def _send_once(self, srv, method, path, data, headers):
+        """One exchange with server srv. Returns (status, body bytes, headers) or raises OSError /
         http.client.HTTPException. A connection the server closed while idle is
         reopened once: the request never reached the server then."""
         for attempt in (0, 1):
-            conn = self._connection()
+            conn = self._connection(srv)
             reused = self._local.used
             try:
-                conn.request(method, self._prefix + path, body=data, headers=headers)
+                conn.request(method, srv.prefix + path, body=data, headers=headers)
                 resp = conn.getresponse()
                 body = resp.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
@@ -441,18 +535,29 @@ class Client:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         waiter = _Waiter(self)
+        at, tried = self._current, 0
         while True:
+            srv = self._servers[at]
+            after = None
             try:
-                status, raw, resp_headers = self._send_once(method, path, data, headers)
+                status, raw, resp_headers = self._send_once(srv, method, path, data, headers)
             except (OSError, http.client.HTTPException, socket.timeout) as e:
                 reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
-                if (idempotent or _never_sent(e)) and waiter.wait("unreachable (%s)" % reason):
-                    continue
-                waiter.give_up()
+                if idempotent or _never_sent(e):
+                    moved = self._move(waiter, at, tried, "unreachable (%s)" % reason)
+                    if moved is not None:
+                        at, tried = moved
+                        continue
+                else:
+                    waiter.give_up()
+                if len(self._servers) > 1 and waiter.why:
+                    raise ConnectionFailed(0, "UNAVAILABLE", "%s %s: no server available: %s" % (
+                        method, path, waiter.round_text())) from e
                 raise ConnectionFailed(0, "UNAVAILABLE", "%s %s%s: %s" % (
-                    method, self.url, path, e or type(e).__name__)) from e
+                    method, srv.url, path, e or type(e).__name__)) from e
             if 200 <= status < 300:
-                waiter.back()
+                self._current = at
+                waiter.back(srv.url)
                 if not raw:
                     return {}
                 try:
@@ -461,13 +566,31 @@ class Client:
                     raise SibylError(status, "INTERNAL", "answer is not JSON: %r" % raw[:200]) from e
             err = error_from_response(status, raw)
             after = _retry_after(resp_headers)
-            retry = ((status == 429 and after is not None)
-                     or (status in (502, 503, 504) and idempotent))
-            if retry and waiter.wait("answered %d %s: %s" % (status, err.code, err.message[:200]),
-                                     after):
+            what = "answered %d %s: %s" % (status, err.code, err.message[:200])
+            if status in (502, 503, 504) and idempotent:
+                moved = self._move(waiter, at, tried, what, after)
+                if moved is not None:
+                    at, tried = moved
+                    continue
+                raise err
+            self._current = at  # it answered
+            if status == 429 and after is not None and waiter.wait(what, after):
                 continue
-            waiter.back()
+            waiter.back(srv.url)
             raise err
+
+    def _move(self, waiter, at, tried, what, retry_after=None):
+        """Server at failed with what, and a retry is safe: (next server, servers
+        tried this round) to go on with, or None when the window ran out."""
+        n = len(self._servers)
+        nxt = (at + 1) % n
+        waiter.note(self._servers[at].url, what)
+        if tried + 1 < n:
+            waiter.switch(self._servers[at].url, what, self._servers[nxt].url)
+            return nxt, tried + 1
+        if waiter.wait(what, retry_after):
+            return nxt, 0
+        return None
 
     def _list(self, path, key, page_size=None, extra=None):
         """Follows nextPageToken and returns every item of a list method."""
@@ -493,8 +616,9 @@ class Client:
         return self.request("GET", "/healthz")
 
     def metrics_text(self):
-        """GET /metrics: the Prometheus text, as a str."""
-        status, raw, _ = self._send_once("GET", "/metrics", None, {})
+        """GET /metrics: the Prometheus text, as a str (of the server that
+        answered last, when there are several: each has its own)."""
+        status, raw, _ = self._send_once(self._servers[self._current], "GET", "/metrics", None, {})
         if status != 200:
             raise error_from_response(status, raw)
         return raw.decode("utf-8")

@@ -39,6 +39,9 @@
  * not found), and a 429 with a Retry-After header (a rate limit: the server
  * did nothing), are retried for every call; trial create, owner create and
  * API key create are otherwise never repeated. Retry-After is honoured.
+ * With several servers (sibyl_client_new()), a failure that may be retried
+ * moves the call to the next server at once, and the backoff starts when
+ * every one has failed.
  * While it waits the library says so through the handle's wait hook
  * (sibyl_client_set_wait_hook()), never by printing.
  */
@@ -91,9 +94,29 @@ struct sibyl_client;
 
 /* Makes a client for the server at url ("http://127.0.0.1:8080", with or
  * without a trailing slash) authenticating with key (NULL or "": no
- * Authorization header). No connection is made yet. Returns NULL when out of
- * memory or when url is NULL or empty. Free with sibyl_client_free(). */
+ * Authorization header). No connection is made yet.
+ *
+ * Several servers (daemons sharing one database, docs/storage.md): url may
+ * list up to 16 http:// or https:// URLs separated by commas
+ * ("http://h1:8080,http://h2:8080"; blanks around an entry are ignored).
+ * A call goes first to the server that answered the handle's last call
+ * (the first one at the start). When it gets no answer (refused, reset,
+ * timed out) or a 502, 503 or 504, and a retry is safe (see Retries at the
+ * top of this file), it moves at once to the next server; once every server
+ * has failed it waits the backoff, within the retry window, and goes round
+ * again. Other answers (4xx, 500) are the call's answer: they never move it
+ * on. Each server is tried at least once whatever the window.
+ *
+ * Returns NULL when out of memory or when url is NULL, empty or malformed
+ * (an empty entry, a scheme other than http/https, no host, a bad port,
+ * a query or fragment): sibyl_url_check() says why. Free with
+ * sibyl_client_free(). */
 struct sibyl_client *sibyl_client_new(const char *url, const char *key);
+
+/* Checks url as sibyl_client_new() does: 0, or -SIBYL_EUSAGE with a
+ * sentence naming the bad entry into why (len bytes; why may be NULL), e.g.
+ * 'server list "http://a:1,,http://b:2": entry 2 is empty'. */
+int sibyl_url_check(const char *url, char *why, size_t len);
 
 /* Frees the handle and its connection. NULL-safe. */
 void sibyl_client_free(struct sibyl_client *c);
@@ -127,11 +150,12 @@ enum sibyl_wait_event {
 	SIBYL_WAIT_POLL,      /* at least every 200 ms while waiting: nothing to say */
 	SIBYL_WAIT_BACK,      /* the server answered again after a START */
 	SIBYL_WAIT_GIVE_UP,   /* the window (or max_attempts) ran out after a START */
+	SIBYL_WAIT_SWITCH,    /* a server failed; the call moves on to next_url at once */
 };
 
 struct sibyl_wait {
 	enum sibyl_wait_event event;
-	const char *url;    /* the server, as given to sibyl_client_new() */
+	const char *url;    /* the server (see servers below) */
 	const char *method; /* "POST" */
 	const char *path;   /* "owners/a/studies/s/trials/3:complete" */
 	const char *reason; /* "Connection refused", "503 UNAVAILABLE: ..." */
@@ -139,6 +163,15 @@ struct sibyl_wait {
 	double waited;      /* seconds since the call's first failure */
 	double remaining;   /* seconds of the window left */
 	int attempts;       /* attempts made so far */
+	/* Several servers (see sibyl_client_new): for START, STILL and GIVE_UP
+	 * servers is their number (> 1), url lists them ("http://h1:8080,
+	 * http://h2:8080") and reason gives each one's last failure
+	 * ("http://h1:8080 unreachable (Connection refused); http://h2:8080
+	 * answered 503 UNAVAILABLE: ..."). Otherwise servers is 1 and url is
+	 * the one server: for BACK the one that answered, for SWITCH the one
+	 * that failed, next_url the one tried next (NULL for other events). */
+	const char *next_url;
+	int servers;
 };
 
 /* Called by a waiting call (on the calling thread; every pointer in *w is
@@ -155,7 +188,12 @@ void sibyl_client_set_wait_hook(struct sibyl_client *c, sibyl_wait_fn fn, void *
  * "server http://h:8080 unreachable (Connection refused); retrying for up to
  * 4m50s", "server ... still ... after 30s; retrying for up to 4m20s more",
  * "server ... is back after 12s", "server ... still ... after 5m00s; giving
- * up". Returns 1, or 0 (buf untouched) for SIBYL_WAIT_POLL. */
+ * up"; with several servers "server http://h1:8080 unreachable (Connection
+ * refused); trying http://h2:8080" (SWITCH) and "no server available
+ * (http://h1:8080 unreachable (...); http://h2:8080 answered 503 ...);
+ * retrying for up to 4m50s", "still no server available after 30s (...);
+ * retrying for up to 4m20s more", "... giving up". Returns 1, or 0 (buf
+ * untouched) for SIBYL_WAIT_POLL. */
 int sibyl_wait_describe(const struct sibyl_wait *w, char *buf, size_t len);
 
 /* The last error on c (all are valid until the next call on c):

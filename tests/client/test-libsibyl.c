@@ -664,6 +664,35 @@ static void test_503(void)
 	fake_stop(&a, th);
 }
 
+/* Several servers (docs/client.md): a 503 moves a call that is safe to
+ * repeat on to the next server; a 503 to trial create, and a 500, do not. */
+static void test_503_fails_over(const struct daemon *d)
+{
+	struct fake a;
+	pthread_t th;
+	char url[64], list[160];
+	struct sibyl_study *s = NULL;
+	struct sibyl_trial *t = NULL;
+	struct sibyl_parameter p = {.parameter_id = "x", .number = 1};
+	ASSERT_EQ_INT(fake_start(&a, &th, url, sizeof url), 0);
+	snprintf(list, sizeof list, "%s,%s", url, d->url);
+	struct sibyl_client *c = sibyl_client_new(list, HARNESS_ADMIN_KEY);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/team/studies/none", &s), -SIBYL_NOT_FOUND);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 2); /* the 503, then the real 404 */
+	sibyl_client_free(c);
+	c = sibyl_client_new(list, HARNESS_ADMIN_KEY);
+	ASSERT_EQ_INT(sibyl_trial_create(c, "owners/team/studies/none", &p, 1, NULL, &t),
+	              -SIBYL_UNAVAILABLE);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	fake_set(&a, 500, -1);
+	ASSERT_EQ_INT(sibyl_study_get(c, "owners/team/studies/none", &s), -SIBYL_UNAVAILABLE);
+	ASSERT_EQ_INT(sibyl_errstatus(c), 500);
+	ASSERT_EQ_INT(sibyl_errattempts(c), 1);
+	ASSERT_EQ_INT(__atomic_load_n(&a.count, __ATOMIC_SEQ_CST), 3);
+	sibyl_client_free(c);
+	fake_stop(&a, th);
+}
+
 /* What a wait hook saw. */
 struct seen {
 	int events[6];
@@ -837,6 +866,7 @@ int main(void)
 	test_auth(d);
 	test_admin(d, c);
 	test_threads(d);
+	test_503_fails_over(d);
 	sibyl_client_free(c);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	return test_done("test-libsibyl");
