@@ -176,6 +176,34 @@ static void test_round_numbers(void)
 	proc_free(&o);
 }
 
+/* owner show says what an owner is (name, display name, created, quota),
+ * owner list is an aligned table with a header, as study list is. */
+static void test_owners(void)
+{
+	struct proc_out o;
+	sibyl(&o, "owner", "create", "vis", "--display-name", "Vision team", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "name:       owners/vis\n") != NULL);
+	proc_free(&o);
+	sibyl(&o, "owner", "show", "vis", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.out, "display:    Vision team\n") != NULL);
+	ASSERT_TRUE(strstr(o.out, "created:    20") != NULL);
+	ASSERT_TRUE(strstr(o.out, "quota:      maxStudies=0 ") != NULL);
+	ASSERT_TRUE(strstr(o.out, " maxApiKeys=100 (0: no limit)\n") != NULL);
+	proc_free(&o);
+	sibyl(&o, "owner", "list", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strncmp(o.out, "OWNER  DISPLAY NAME  CREATED\n", 29) == 0);
+	ASSERT_TRUE(strstr(o.out, "\nvis    Vision team   20") != NULL);
+	ASSERT_TRUE(strstr(o.out, " \n") == NULL); /* no trailing blanks */
+	proc_free(&o);
+	sibyl(&o, "owner", "show", "nobody", NULL);
+	ASSERT_EQ_INT(o.status, 3);
+	ASSERT_EQ_STR(o.out, "");
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
@@ -196,6 +224,7 @@ int main(void)
 	test_bad_trial_names(active);
 	test_lower_case();
 	test_round_numbers();
+	test_owners();
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
 	return test_done("test-user");
