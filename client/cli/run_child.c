@@ -136,7 +136,7 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	while (environ[nenv])
 		nenv++;
 	args = calloc(nargs + 1, sizeof *args);
-	env = calloc(nenv + t->n_parameters + 5, sizeof *env);
+	env = calloc(nenv + t->n_parameters + 6, sizeof *env);
 	if (!args || !env)
 		goto oom;
 	for (size_t i = 0; i < nargs; i++)
@@ -182,6 +182,10 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 		goto oom;
 	}
 	k++;
+	/* Python block-buffers a pipe: its metric lines would all come at its
+	 * exit, too late for early stopping and lost with a killed command. */
+	if (!getenv("PYTHONUNBUFFERED") && !(env[k++] = strdup("PYTHONUNBUFFERED=1")))
+		goto oom;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;

@@ -204,9 +204,47 @@ static void test_owners(void)
 	proc_free(&o);
 }
 
+/* A Python training command's prints reach sibyl run as they are made:
+ * Python block-buffers a pipe, so without PYTHONUNBUFFERED (set for the
+ * command unless the caller set it) every metric line came at its exit. */
+static void test_python_unbuffered(void)
+{
+	struct proc_out o;
+	sibyl(&o, "study", "create", "team/py", "--param", "x:double:0:1", "--metric",
+	      "wt:maximize", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "run", "--study", "team/py", "--client-id", "p", "--max-trials", "1", "--",
+	      "python3", "-c", "import sys; print('sibyl: wt=%d' % sys.stdout.write_through)",
+	      NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "SUCCEEDED wt=1 ") != NULL);
+	proc_free(&o);
+	/* the caller's own setting is kept (an empty one: buffered) */
+	const char *env[] = {env_url, env_key, "PYTHONUNBUFFERED=", NULL};
+	char *argv[] = {(char *)cli_path,
+	                "run",
+	                "--study",
+	                "team/py",
+	                "--client-id",
+	                "p",
+	                "--max-trials",
+	                "1",
+	                "--",
+	                "python3",
+	                "-c",
+	                "import sys; print('sibyl: wt=%d' % sys.stdout.write_through)",
+	                NULL};
+	proc_run(dir, argv, env, &o);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_TRUE(strstr(o.err, "SUCCEEDED wt=0 ") != NULL);
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
+	unsetenv("PYTHONUNBUFFERED"); /* as in a user's shell */
 	ASSERT_TRUE(cli_path != NULL);
 	snprintf(dir, sizeof dir, "/tmp/sibyl-user-XXXXXX");
 	if (!cli_path || !mkdtemp(dir))
@@ -225,6 +263,7 @@ int main(void)
 	test_lower_case();
 	test_round_numbers();
 	test_owners();
+	test_python_unbuffered();
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
 	return test_done("test-user");
