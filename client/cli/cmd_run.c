@@ -770,6 +770,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	if (strlen(client_id) > 200)
 		return cli_usage("--client-id is too long");
+	char why[4200];
+	if (run_find_command(argv[optind], why, sizeof why))
+		return cli_usage("%s (no trial was asked for)", why);
 	if (cli_connect(cli))
 		return EXIT_USAGE;
 	char *study_name = cli_study_name(study_ref);

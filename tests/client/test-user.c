@@ -241,6 +241,38 @@ static void test_python_unbuffered(void)
 	proc_free(&o);
 }
 
+/* A typo in the command (pyhton3, a script path) is a usage error before
+ * any trial is asked for: no trial is left ACTIVE by it. */
+static void test_command_typo(void)
+{
+	static const char *const cmds[] = {"pyhton3", "./no-such-train.sh", "/tmp"};
+	struct proc_out o;
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		sibyl(&o, "run", "--study", "team/py", "--client-id", "typo", "--", cmds[i], "x",
+		      NULL);
+		ASSERT_EQ_INT(o.status, 1);
+		ASSERT_TRUE(strstr(o.err, "cannot run ") != NULL);
+		ASSERT_TRUE(strstr(o.err, "(no trial was asked for)") != NULL);
+		proc_free(&o);
+	}
+	sibyl(&o, "run", "--study", "team/py", "--client-id", "typo", "--", "pyhton3", NULL);
+	ASSERT_TRUE(strstr(o.err, "sibyl: cannot run pyhton3: not found on PATH") != NULL);
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "list", "team/py", "--state", "active", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 0);
+	proc_free(&o);
+	/* a command found on PATH, or named by a path, runs */
+	sibyl(&o, "run", "--study", "team/py", "--client-id", "ok", "--max-trials", "1", "--", "sh",
+	      "-c", "echo 'sibyl: wt=2'", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+	sibyl(&o, "run", "--study", "team/py", "--client-id", "ok", "--max-trials", "1", "--",
+	      "/bin/sh", "-c", "echo 'sibyl: wt=3'", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
@@ -264,6 +296,7 @@ int main(void)
 	test_round_numbers();
 	test_owners();
 	test_python_unbuffered();
+	test_command_typo();
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
 	return test_done("test-user");
