@@ -273,6 +273,25 @@ static void test_command_typo(void)
 	proc_free(&o);
 }
 
+/* A metric name misspelt in the training script: the trial's infeasible
+ * reason says why no metric came, not only that none did. */
+static void test_metric_typo(void)
+{
+	struct proc_out o;
+	sibyl(&o, "run", "--study", "team/py", "--client-id", "mt", "--max-trials", "1", "--", "sh",
+	      "-c", "echo 'sibyl: wtt=1'; echo 'sibyl: wtt=2'", NULL);
+	ASSERT_EQ_INT(o.status, 8);
+	proc_free(&o);
+	sibyl(&o, "--json", "trial", "list", "team/py", "--state", "infeasible", NULL);
+	ASSERT_EQ_INT(o.status, 0);
+	ASSERT_EQ_INT(json_array_size(o.json), 1);
+	ASSERT_EQ_STR(
+	    jstr(json_array_get(o.json, 0), "infeasibleReason"),
+	    "the command exited with status 0 without reporting a metric (2 metric lines "
+	    "ignored, the first: \"wtt\" is not a metric of the study (its metrics: wt))");
+	proc_free(&o);
+}
+
 int main(void)
 {
 	cli_path = getenv("SIBYL_CLI");
@@ -297,6 +316,7 @@ int main(void)
 	test_owners();
 	test_python_unbuffered();
 	test_command_typo();
+	test_metric_typo();
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 	proc_rmdir(dir);
 	return test_done("test-user");
