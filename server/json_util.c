@@ -396,8 +396,8 @@ void ju_path(char *buf, size_t cap, const char *fmt, ...)
 
 /* jansson prints reals with 17 digits (0.95 -> 0.94999999999999996); a
  * person reading an answer wants the shortest text that reads back as the
- * same double. Rewrites each real token of compact output in place of a
- * copy. */
+ * same double, and a round number as written (100.0, not "%.1g"'s 1e+02).
+ * Rewrites each real token of compact output in place of a copy. */
 static char *shorten_reals(char *in)
 {
 	size_t n = strlen(in);
@@ -453,6 +453,8 @@ static char *shorten_reals(char *in)
 		if (isfinite(d)) {
 			char t[40];
 			snprintf(t, sizeof(t), "%.*g", lo, d);
+			if (strstr(t, "e+") && fabs(d) < 1e16) /* 100, not 1e+02 */
+				snprintf(t, sizeof(t), "%.0f", d);
 			size_t tl = strlen(t);
 			memcpy(best, t, tl + 1);
 			if (!strpbrk(t, ".eEni"))
@@ -482,6 +484,20 @@ char *ju_dump(const json_t *v, size_t flags)
 char *ju_canonical(const json_t *v)
 {
 	return ju_dump(v, JSON_SORT_KEYS);
+}
+
+int ju_same_canonical(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 1;
+	if (!strstr(a, "e+") && !strstr(b, "e+"))
+		return 0; /* the texts differ in more than how a round real reads */
+	json_t *x = json_loads(a, JSON_DECODE_ANY, NULL);
+	json_t *y = json_loads(b, JSON_DECODE_ANY, NULL);
+	int same = x && y && json_equal(x, y);
+	json_decref(x);
+	json_decref(y);
+	return same;
 }
 
 int64_t ju_now_ms(void)

@@ -68,6 +68,11 @@ char *ju_dump(const json_t *v, size_t flags);
  * out-of-memory. */
 char *ju_canonical(const json_t *v);
 
+/* 1 when two canonical texts hold the same value: equal text, or, when one
+ * was written by an older sibyld whose round reals read 1e+02 (now 100.0),
+ * equal once parsed. A retry that crosses an upgrade stays a retry. */
+int ju_same_canonical(const char *a, const char *b);
+
 /* Milliseconds since the epoch, from the real-time clock. */
 int64_t ju_now_ms(void);
 

@@ -377,7 +377,7 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	if ((rc = joined_measurements(sv, &tc, &joined, &len, &last, e)))
 		goto out;
 	/* A retried request (same body as the last measurement) adds nothing. */
-	int dup = len > 0 && strcmp(joined + last, text) == 0;
+	int dup = len > 0 && ju_same_canonical(joined + last, text);
 	if (!dup) {
 		if (sv->cfg->max_measurements > 0 &&
 		    tc.t.n_measurements >= sv->cfg->max_measurements) {
@@ -461,7 +461,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 		goto out;
 	}
 	if (tc.t.state == TRIAL_SUCCEEDED || tc.t.state == TRIAL_INFEASIBLE) {
-		if (tc.t.complete_json && strcmp(tc.t.complete_json, text) == 0) {
+		if (tc.t.complete_json && ju_same_canonical(tc.t.complete_json, text)) {
 			rc = service_trial_text(tc.w, owner, study, &tc.t, out, e);
 			goto out; /* a retry: nothing changes */
 		}

@@ -177,6 +177,9 @@ void cli_each_param(const char *spec_json, void (*fn)(const char *id, void *ud),
 /* s percent-escaped for a query string into buf (truncated to fit). */
 void cli_escape(const char *s, char *buf, size_t len);
 
+/* Upper-cases s in place (an enum value typed in lower case: --state). */
+void cli_upcase(char *s);
+
 /* strtoll/strtod with full checks; 0 or -1. */
 int cli_parse_ll(const char *s, long long *out);
 int cli_parse_double(const char *s, double *out);
@@ -196,8 +199,13 @@ void cli_fmt_number(char *buf, size_t len, double v);
 char *cli_study_name(const char *ref);
 
 /* The trial's full name from STUDY-REF and ID, or from a full trial name
- * alone (id NULL). Free with free(). NULL after a usage message. */
+ * or OWNER/STUDY/ID alone (id NULL). Free with free(). NULL after a usage
+ * message. */
 char *cli_trial_name(const char *ref, const char *id);
+/* 1 when ref alone names a trial (a full trial name or OWNER/STUDY/ID). */
+int cli_trial_whole(const char *ref);
+/* The forms of TRIAL, for help and usage messages. */
+extern const char cli_trial_forms[];
 
 /* Metadata on the command line (cmd_metadata.c). Keys are copies, values
  * point into argv (NULL: delete the key). */

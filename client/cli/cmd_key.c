@@ -27,9 +27,10 @@ static int key_create(struct cli *cli, int argc, char **argv)
 	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		if (ch == 'h')
 			return cli_action_help("key", &actions[0]);
-		if (ch == 'r')
+		if (ch == 'r') {
+			cli_upcase(optarg);
 			role = optarg;
-		else if (ch == 'd')
+		} else if (ch == 'd')
 			display = optarg;
 		else
 			return EXIT_USAGE;

@@ -59,7 +59,10 @@ void cli_print_metadata(const char *label, const struct sibyl_metadata_entry *m,
 static char *take_name(int trial, int argc, char **argv)
 {
 	if (optind >= argc) {
-		cli_usage(trial ? "no trial given: want OWNER/STUDY ID" : "no study given");
+		if (trial)
+			cli_usage("no trial given\n%s", cli_trial_forms);
+		else
+			cli_usage("no study given");
 		return NULL;
 	}
 	const char *ref = argv[optind++];
@@ -69,10 +72,10 @@ static char *take_name(int trial, int argc, char **argv)
 		sibyl_free(s);
 		return copy;
 	}
-	if (strncmp(ref, "owners/", 7) == 0 && strstr(ref, "/trials/"))
+	if (cli_trial_whole(ref))
 		return cli_trial_name(ref, NULL);
 	if (optind >= argc) {
-		cli_usage("no trial id after %s", ref);
+		cli_usage("no trial id after %s\n%s", ref, cli_trial_forms);
 		return NULL;
 	}
 	return cli_trial_name(ref, argv[optind++]);

@@ -1,4 +1,6 @@
 /* sibyl owner: owners (teams), for the admin key. */
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,14 +20,59 @@ static const struct cli_action actions[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* The member key of o as text: a string as it is, a number as written. */
+static void member_text(json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_string(v))
+		snprintf(buf, len, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		cli_fmt_number(buf, len, json_real_value(v));
+	else
+		snprintf(buf, len, "-");
+}
+
+/* name, display name, creation time and quota, one per line (0: no limit). */
 static void print_owner(struct cli *cli, const struct sibyl_owner *o)
 {
 	if (cli->json) {
 		cli_print_body(cli);
 		return;
 	}
-	printf("%-24s %s\n", o->owner_id ? o->owner_id : o->name,
-	       o->display_name ? o->display_name : "");
+	static const char *const quotas[] = {"maxStudies", "maxTrialsPerStudy", "maxActiveTrials",
+	                                     "requestsPerSecond", "maxApiKeys"};
+	json_t *j = o->json ? json_loads(o->json, 0, NULL) : NULL, *q = json_object_get(j, "quota");
+	char v[64];
+	printf("name:       %s\n", o->name);
+	if (o->display_name && *o->display_name)
+		printf("display:    %s\n", o->display_name);
+	member_text(j, "createTime", v, sizeof v);
+	printf("created:    %s\n", v);
+	if (q) {
+		printf("quota:     ");
+		for (size_t i = 0; i < sizeof quotas / sizeof quotas[0]; i++) {
+			member_text(q, quotas[i], v, sizeof v);
+			printf(" %s=%s", quotas[i], v);
+		}
+		printf(" (0: no limit)\n");
+	}
+	json_decref(j);
+}
+
+/* One owner as a row of tab (OWNER DISPLAY NAME CREATED). */
+static int owner_row(struct table *tab, const struct sibyl_owner *o)
+{
+	json_t *j = o->json ? json_loads(o->json, 0, NULL) : NULL;
+	char created[64];
+	member_text(j, "createTime", created, sizeof created);
+	json_decref(j);
+	return table_row(tab) || table_set(tab, 0, "%s", o->owner_id ? o->owner_id : o->name) ||
+	               table_set(tab, 1, "%s", o->display_name ? o->display_name : "") ||
+	               table_set(tab, 2, "%s", created)
+	           ? -1
+	           : 0;
 }
 
 static int owner_create(struct cli *cli, int argc, char **argv)
@@ -60,20 +107,30 @@ static int owner_list(struct cli *cli, int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	struct cli_list out;
+	struct table tab;
+	table_init(&tab);
 	cli_list_open(&out, cli, NULL, "owners");
-	rc = EXIT_OK;
-	do {
+	rc = table_col(&tab, "OWNER") < 0 || table_col(&tab, "DISPLAY NAME") < 0 ||
+	             table_col(&tab, "CREATED") < 0
+	         ? cli_usage("out of memory")
+	         : EXIT_OK;
+	while (rc == EXIT_OK) {
 		struct sibyl_owner_list *l;
 		if (sibyl_owner_list(cli->client, 0, out.token, &l)) {
 			rc = cli_fail(cli, "owner list");
 			break;
 		}
 		cli_list_page(&out, l->next_page_token);
-		for (size_t i = 0; i < l->n; i++)
-			if (cli_list_rows(&out))
-				print_owner(cli, l->owners[i]);
+		for (size_t i = 0; rc == EXIT_OK && cli_list_rows(&out) && i < l->n; i++)
+			if (owner_row(&tab, l->owners[i]) != 0)
+				rc = cli_usage("out of memory");
 		sibyl_owner_list_free(l);
-	} while (out.token);
+		if (!out.token)
+			break;
+	}
+	if (rc == EXIT_OK && cli_list_rows(&out))
+		table_print(&tab, stdout);
+	table_free(&tab);
 	return cli_list_close(&out, rc);
 }
 

@@ -168,6 +168,8 @@ struct trial_run {
 	int reaped;
 	int status;
 	int warned_measure;
+	long long n_ignored; /* metric lines ignored, the first's reason: */
+	char first_ignored[256];
 };
 
 static void kill_child(struct trial_run *tr, int sig)
@@ -214,8 +216,11 @@ static void report(struct trial_run *tr, const char *line)
 	struct run *r = tr->slot->run;
 	char err[256];
 	int rc = run_parse_line(line, r->study, &tr->rep, err, sizeof err);
-	if (rc == -1)
+	if (rc == -1) {
 		say(r, "trial %lld: ignored metric line: %s", tr->trial->id, err);
+		if (!tr->n_ignored++)
+			snprintf(tr->first_ignored, sizeof tr->first_ignored, "%s", err);
+	}
 	if (rc == -2) { /* said once: it may be every line of a log */
 		pthread_mutex_lock(&r->lock);
 		int first = !r->warned_json++;
@@ -445,7 +450,12 @@ static void undelivered(struct trial_run *tr, const struct sibyl_measurement *fi
 
 static void exit_reason(const struct trial_run *tr, char *buf, size_t len)
 {
-	if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0)
+	if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0 && tr->n_ignored)
+		snprintf(buf, len,
+		         "the command exited with status 0 without reporting a metric (%lld metric "
+		         "lines ignored, the first: %s)",
+		         tr->n_ignored, tr->first_ignored);
+	else if (WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0)
 		snprintf(buf, len, "the command exited with status 0 without reporting a metric");
 	else if (WIFEXITED(tr->status))
 		snprintf(buf, len, "the command exited with status %d", WEXITSTATUS(tr->status));
@@ -487,7 +497,7 @@ static void finish(struct trial_run *tr)
 	}
 	int ok_exit = WIFEXITED(tr->status) && WEXITSTATUS(tr->status) == 0;
 	int feasible = final.n_metrics > 0 && (ok_exit || tr->early_stopped);
-	char reason[256] = "";
+	char reason[600] = "";
 	if (!feasible)
 		exit_reason(tr, reason, sizeof reason);
 	struct sibyl_trial *done = NULL;
@@ -770,6 +780,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	if (strlen(client_id) > 200)
 		return cli_usage("--client-id is too long");
+	char why[4200];
+	if (run_find_command(argv[optind], why, sizeof why))
+		return cli_usage("%s (no trial was asked for)", why);
 	if (cli_connect(cli))
 		return EXIT_USAGE;
 	char *study_name = cli_study_name(study_ref);

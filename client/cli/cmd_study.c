@@ -48,12 +48,6 @@ static const struct cli_action actions[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static void upcase(char *s)
-{
-	for (; *s; s++)
-		*s = (char)toupper((unsigned char)*s);
-}
-
 static json_t *metric_spec(const char *arg)
 {
 	const char *colon = strrchr(arg, ':');
@@ -63,7 +57,7 @@ static json_t *metric_spec(const char *arg)
 	}
 	char goal[16];
 	snprintf(goal, sizeof goal, "%s", colon + 1);
-	upcase(goal);
+	cli_upcase(goal);
 	if (strcmp(goal, "MINIMIZE") != 0 && strcmp(goal, "MAXIMIZE") != 0 &&
 	    strcmp(goal, "MIN") != 0 && strcmp(goal, "MAX") != 0) {
 		cli_usage("bad --metric \"%s\": the goal is minimize or maximize", arg);
@@ -197,7 +191,7 @@ static int study_create(struct cli *cli, int argc, char **argv)
 		case 'N':
 		case 'L':
 			snprintf(buf, sizeof buf, "%s", optarg);
-			upcase(buf);
+			cli_upcase(buf);
 			if (ch == 'L') {
 				char full[80];
 				snprintf(full, sizeof full, "%s_MEASUREMENT", buf);

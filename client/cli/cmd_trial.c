@@ -17,7 +17,8 @@ static int trial_optimal(struct cli *cli, int argc, char **argv);
 static int trial_add(struct cli *cli, int argc, char **argv);
 static int trial_set_metadata(struct cli *cli, int argc, char **argv);
 
-/* TRIAL below is "OWNER/STUDY ID" or a full name owners/O/studies/S/trials/N. */
+/* TRIAL below is "OWNER/STUDY ID", OWNER/STUDY/ID or a full trial name
+ * (cli_trial_forms). */
 static const struct cli_action actions[] = {
     {"suggest", trial_suggest, "suggest OWNER/STUDY --client-id ID [--count N]",
      "Asks for N (default 1) trials for worker ID. A worker that asks again gets\n"
@@ -139,14 +140,14 @@ static int finish_list(struct cli_list *out, struct ttab *k, int rc)
 static char *take_trial(int argc, char **argv)
 {
 	if (optind >= argc) {
-		cli_usage("no trial given: want OWNER/STUDY ID");
+		cli_usage("no trial given\n%s", cli_trial_forms);
 		return NULL;
 	}
 	const char *ref = argv[optind++];
-	if (strncmp(ref, "owners/", 7) == 0 && strstr(ref, "/trials/"))
+	if (cli_trial_whole(ref))
 		return cli_trial_name(ref, NULL);
 	if (optind >= argc) {
-		cli_usage("no trial id after %s", ref);
+		cli_usage("no trial id after %s\n%s", ref, cli_trial_forms);
 		return NULL;
 	}
 	return cli_trial_name(ref, argv[optind++]);
@@ -220,9 +221,10 @@ static int trial_list(struct cli *cli, int argc, char **argv)
 	while ((ch = cli_getopt(cli, argc, argv, "h", opts)) != -1) {
 		if (ch == 'h')
 			return cli_action_help("trial", &actions[1]);
-		if (ch == 's')
+		if (ch == 's') {
+			cli_upcase(optarg);
 			snprintf(filter, sizeof filter, "state=%s", optarg);
-		else if (ch == 'C')
+		} else if (ch == 'C')
 			csv = 1;
 		else
 			return EXIT_USAGE;

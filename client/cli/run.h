@@ -91,4 +91,9 @@ int run_parse_attr(const char *line, char *key, size_t keylen, const char **valu
 int run_check_placeholders(char *const *argv, const struct sibyl_study *study, char *err,
                            size_t errlen);
 
+/* Whether cmd can be started as run_spawn() starts it (a path, or a name
+ * found on PATH, executable): 0, or -1 with "cannot run CMD: why" in err.
+ * A cmd holding a {placeholder} is taken as runnable (known per trial). */
+int run_find_command(const char *cmd, char *err, size_t errlen);
+
 #endif

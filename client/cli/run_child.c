@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -136,7 +137,7 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 	while (environ[nenv])
 		nenv++;
 	args = calloc(nargs + 1, sizeof *args);
-	env = calloc(nenv + t->n_parameters + 5, sizeof *env);
+	env = calloc(nenv + t->n_parameters + 6, sizeof *env);
 	if (!args || !env)
 		goto oom;
 	for (size_t i = 0; i < nargs; i++)
@@ -182,6 +183,10 @@ int run_spawn(char *const *argv, const struct sibyl_trial *t, struct run_child *
 		goto oom;
 	}
 	k++;
+	/* Python block-buffers a pipe: its metric lines would all come at its
+	 * exit, too late for early stopping and lost with a killed command. */
+	if (!getenv("PYTHONUNBUFFERED") && !(env[k++] = strdup("PYTHONUNBUFFERED=1")))
+		goto oom;
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto out;
@@ -518,4 +523,44 @@ int run_check_placeholders(char *const *argv, const struct sibyl_study *study, c
 		}
 	}
 	return bad;
+}
+
+/* 1 when path is a file we may execute. */
+static int executable(const char *path)
+{
+	struct stat st;
+	return access(path, X_OK) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int run_find_command(const char *cmd, char *err, size_t errlen)
+{
+	if (strchr(cmd, '{'))
+		return 0;
+	if (strchr(cmd, '/')) {
+		errno = 0;
+		if (executable(cmd))
+			return 0;
+		snprintf(err, errlen, "cannot run %s: %s", cmd,
+		         errno ? strerror(errno) : "not a regular file");
+		return -1;
+	}
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char full[4096];
+		if (n) /* an empty entry is the current directory */
+			snprintf(full, sizeof full, "%.*s/%s", (int)n, p, cmd);
+		else
+			snprintf(full, sizeof full, "./%s", cmd);
+		if (executable(full))
+			return 0;
+		if (!end)
+			break;
+		p = end;
+	}
+	snprintf(err, errlen, "cannot run %s: not found on PATH", cmd);
+	return -1;
 }

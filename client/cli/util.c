@@ -1,4 +1,5 @@
 /* util: errors, exit codes, option parsing and output helpers of the CLI. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -137,6 +138,8 @@ int cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
 int cli_action_help(const char *group, const struct cli_action *a)
 {
 	printf("usage: sibyl %s %s\n\n%s\n", group, a->usage, a->help);
+	if (strstr(a->usage, "TRIAL"))
+		printf("%s\n", cli_trial_forms);
 	return EXIT_OK;
 }
 
@@ -201,6 +204,11 @@ static void group_help(FILE *f, const char *group, const struct cli_action *acti
 	fprintf(f, "usage: sibyl %s ACTION [ARGS...] [--json]\n\nActions:\n", group);
 	for (const struct cli_action *a = actions; a->name; a++)
 		fprintf(f, "  sibyl %s %s\n", group, a->usage);
+	for (const struct cli_action *a = actions; a->name; a++)
+		if (strstr(a->usage, "TRIAL")) {
+			fprintf(f, "\n%s\n", cli_trial_forms);
+			break;
+		}
 	fprintf(f, "\n`sibyl %s ACTION --help` tells more.\n", group);
 }
 
@@ -220,6 +228,12 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_action *ac
 	}
 	group_help(stderr, group, actions);
 	return cli_usage("unknown action \"%s %s\"", group, argv[1]);
+}
+
+void cli_upcase(char *s)
+{
+	for (; *s; s++)
+		*s = (char)toupper((unsigned char)*s);
 }
 
 int cli_parse_ll(const char *s, long long *out)
@@ -277,13 +291,42 @@ char *cli_study_name(const char *ref)
 	return name;
 }
 
+const char cli_trial_forms[] =
+    "TRIAL is OWNER/STUDY ID (demo/mnist 7), OWNER/STUDY/ID (demo/mnist/7) or\n"
+    "the trial's full name (owners/demo/studies/mnist/trials/7).";
+
+int cli_trial_whole(const char *ref)
+{
+	if (!ref)
+		return 0;
+	if (strncmp(ref, "owners/", 7) == 0)
+		return strstr(ref, "/trials/") != NULL;
+	const char *slash = strchr(ref, '/');
+	return slash && strchr(slash + 1, '/') != NULL;
+}
+
+/* "OWNER/STUDY/ID": the study part and the id, split at the last '/'. */
+static char *short_trial_name(const char *ref)
+{
+	const char *last = strrchr(ref, '/');
+	char *study = strndup(ref, (size_t)(last - ref));
+	if (!study) {
+		cli_usage("out of memory");
+		return NULL;
+	}
+	char *name = cli_trial_name(study, last + 1);
+	free(study);
+	return name;
+}
+
 char *cli_trial_name(const char *ref, const char *id)
 {
 	if (!id) {
 		if (ref && strncmp(ref, "owners/", 7) == 0 && strstr(ref, "/trials/"))
 			return strdup(ref);
-		cli_usage("bad trial \"%s\": want OWNER/STUDY ID or a full trial name",
-		          ref ? ref : "");
+		if (cli_trial_whole(ref))
+			return short_trial_name(ref);
+		cli_usage("bad trial \"%s\"\n%s", ref ? ref : "", cli_trial_forms);
 		return NULL;
 	}
 	long long n;

@@ -6,6 +6,8 @@
 # ADMIN, auth_admin, SIBYL_URL, SIBYL_KEY) for a daemon it starts on a free
 # port. A line <!-- expect: TEXT --> after a block makes its output contain
 # TEXT; without one, no answer of the block may be an error envelope.
+# SIBYL_DOC_FILES (colon-separated paths) are copied into the directory the
+# blocks run in, as a reader has them at hand (a training script).
 # Blocks shown as ```console are for reading only and are not run.
 #   examples.sh DOC.md     (SIBYLD and SIBYL name the binaries)
 set -u
@@ -29,6 +31,10 @@ fail() {
 }
 
 mkdir "$dir/bin" "$dir/work"
+IFS=: read -ra doc_files <<<"${SIBYL_DOC_FILES:-}"
+for f in "${doc_files[@]}"; do
+	cp "$f" "$dir/work/" || fail "cannot copy $f"
+done
 ln -s "$(realpath "$SIBYLD")" "$dir/bin/sibyld"
 ln -s "$(realpath "$SIBYL")" "$dir/bin/sibyl"
 "$SIBYLD" --listen 127.0.0.1:0 --db "$dir/work/sibyl.db" >"$dir/out" 2>"$dir/err" &

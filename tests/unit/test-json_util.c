@@ -135,6 +135,48 @@ static void test_shortest_reals(void)
 	json_decref(o);
 }
 
+/* Round numbers as a person writes them (100.0, not 1e+02: "%.1g" is
+ * shortest but reads as exponent form), up to 1e15; larger ones and tiny
+ * ones keep the exponent (jansson's own text when no longer), and every
+ * text reads back to the same double. */
+static void test_round_reals(void)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {
+	    {100, "100.0"},     {1000, "1000.0"},    {-1e3, "-1000.0"},
+	    {150, "150.0"},     {12300, "12300.0"},  {1e15, "1000000000000000.0"},
+	    {1e16, "1e+16"},    {1e20, "1e20"},      {1.5e300, "1.5e+300"},
+	    {1e-05, "1e-05"},   {0.001, "0.001"},    {10, "10.0"},
+	    {123.25, "123.25"}, {2.5e-7, "2.5e-07"}, {9007199254740993.0, "9007199254740992.0"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *a = json_pack("[f]", cases[i].v);
+		char *s = ju_dump(a, 0), want[64];
+		snprintf(want, sizeof want, "[%s]", cases[i].text);
+		ASSERT_EQ_STR(s, want);
+		json_t *back = json_loads(s, 0, NULL);
+		ASSERT_TRUE(json_real_value(json_array_get(back, 0)) == cases[i].v);
+		json_decref(back);
+		free(s);
+		json_decref(a);
+	}
+}
+
+/* A complete or measurement stored by an older sibyld (1e+02) is the same
+ * as its retry canonicalized now (100.0); other differences are not. */
+static void test_same_canonical(void)
+{
+	ASSERT_TRUE(ju_same_canonical("{\"a\":1}", "{\"a\":1}"));
+	ASSERT_TRUE(ju_same_canonical("{\"metrics\":[{\"metricId\":\"acc\",\"value\":1e+02}]}",
+	                              "{\"metrics\":[{\"metricId\":\"acc\",\"value\":100.0}]}"));
+	ASSERT_TRUE(!ju_same_canonical("{\"v\":1e+02}", "{\"v\":1000.0}"));
+	ASSERT_TRUE(!ju_same_canonical("{\"v\":0.5}", "{\"v\":0.25}"));
+	ASSERT_TRUE(!ju_same_canonical("{\"v\":1e+02}", "not json"));
+	ASSERT_TRUE(!ju_same_canonical("{\"s\":\"1e+02\"}", "{\"s\":\"100.0\"}"));
+}
+
 int main(void)
 {
 	test_durations();
@@ -142,5 +184,7 @@ int main(void)
 	test_depth_and_body();
 	test_scalars();
 	test_shortest_reals();
+	test_round_reals();
+	test_same_canonical();
 	return test_done("unit-json_util");
 }
