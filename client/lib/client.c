@@ -20,6 +20,7 @@ struct sibyl_client {
 	struct servers srv; /* tried in turn from current (servers.c) */
 	size_t current;     /* the server that answered last: tried first */
 	char *auth;         /* "Authorization: Bearer KEY", or NULL */
+	char *ca_file;      /* SIBYL_CA_FILE: CA certificates to trust, or NULL */
 	CURL *curl;
 	long connect_ms, total_ms;
 	struct retry_policy retry;
@@ -138,6 +139,12 @@ struct sibyl_client *sibyl_client_new(const char *url, const char *key)
 	}
 	c->connect_ms = 5000;
 	c->total_ms = 60000;
+	/* A private CA (a self-signed sibyld, docs/configuration.md) */
+	const char *ca = getenv("SIBYL_CA_FILE");
+	if (ca && *ca && !(c->ca_file = strdup(ca))) {
+		sibyl_client_free(c);
+		return NULL;
+	}
 	retry_policy_init(&c->retry, (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c);
 	return c;
 }
@@ -161,6 +168,7 @@ void sibyl_client_free(struct sibyl_client *c)
 		curl_easy_cleanup(c->curl);
 	servers_free(&c->srv);
 	free(c->auth);
+	free(c->ca_file);
 	keep_body(c, NULL);
 	free(c);
 }
@@ -356,6 +364,15 @@ static int never_sent(CURL *h, CURLcode rc)
 	       connected == 0;
 }
 
+/* TLS failures that a retry cannot cure: the server's certificate is not
+ * trusted (SIBYL_CA_FILE names a private CA), or ours is unusable. */
+static int tls_refused(CURLcode rc)
+{
+	return rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+	       rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
+	       rc == CURLE_UNSUPPORTED_PROTOCOL;
+}
+
 /* Sets the handle's error from a non-2xx answer. */
 static int http_error(struct sibyl_client *c, long status, const struct buf *b)
 {
@@ -426,6 +443,8 @@ static CURLcode attempt(struct sibyl_client *c, const char *method, const char *
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, retry_after);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "libsibyl/" SIBYL_VERSION);
+	if (c->ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
@@ -459,6 +478,8 @@ static enum outcome transport_failure(struct sibyl_client *c, CURLcode rc, const
 	client_fail(c, SIBYL_ECONNECT, "%s %s: %s", method, url, why);
 	snprintf(run->reason, sizeof run->reason, "%s", why);
 	run->answered = 0;
+	if (tls_refused(rc))
+		return FAIL; /* the same answer every time: no point in waiting */
 	if (never_sent(c->curl, rc))
 		return MOVE;
 	run->maybe_applied = 1;
