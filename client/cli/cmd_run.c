@@ -868,8 +868,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (r.undelivered)
 		snprintf(lost + strlen(lost), sizeof lost - strlen(lost),
 		         ", %lld not delivered (printed above)", r.undelivered);
-	fprintf(stderr, "sibyl: %lld trials done (%lld succeeded, %lld infeasible)%s, %s\n", r.done,
-	        r.succeeded, r.infeasible, lost, best);
+	fprintf(stderr, "sibyl: %lld trial%s done (%lld succeeded, %lld infeasible)%s, %s\n",
+	        r.done, r.done == 1 ? "" : "s", r.succeeded, r.infeasible, lost, best);
 	rc = interrupted ? EXIT_INTERRUPTED : r.fatal;
 	if (rc == EXIT_OK && r.infeasible > 0 && r.succeeded == 0) {
 		fprintf(stderr, "sibyl: no trial succeeded\n");

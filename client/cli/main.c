@@ -6,7 +6,8 @@
 #include "cli.h"
 
 static const struct cli_cmd commands[] = {
-    {"study", cmd_study, "create, list, show and delete studies; parameter importance"},
+    {"study", cmd_study,
+     "create, list, show and delete studies; their metadata; parameter importance"},
     {"trial", cmd_trial,
      "suggest, add, list, show, measure, complete, stop, delete trials; optimal ones"},
     {"run", cmd_run, "run a training command as a worker: suggest, run, report, repeat"},

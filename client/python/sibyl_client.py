@@ -565,6 +565,11 @@ class Client:
                 except (ValueError, UnicodeDecodeError) as e:
                     raise SibylError(status, "INTERNAL", "answer is not JSON: %r" % raw[:200]) from e
             err = error_from_response(status, raw)
+            if status == 401 and not self.key:
+                err = Unauthenticated(401, "UNAUTHENTICATED",
+                                      "no API key: pass Client(url, key=...) (for example "
+                                      "key=os.environ[\"SIBYL_KEY\"]); the server said: "
+                                      + err.message, err.body)
             after = _retry_after(resp_headers)
             what = "answered %d %s: %s" % (status, err.code, err.message[:200])
             if status in (502, 503, 504) and idempotent:

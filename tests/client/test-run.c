@@ -545,7 +545,7 @@ static void test_heartbeat(void)
 	run(&o, "--study", "team/run-hb", "--client-id", "h", "--max-trials", "1", "--", "sh", "-c",
 	    "sleep 7; echo \"sibyl: loss=$SIBYL_PARAM_X\"", NULL);
 	ASSERT_EQ_INT(o.status, 0);
-	ASSERT_TRUE(strstr(o.err, "1 trials done (1 succeeded, 0 infeasible)") != NULL);
+	ASSERT_TRUE(strstr(o.err, "1 trial done (1 succeeded, 0 infeasible)") != NULL);
 	ASSERT_TRUE(strstr(o.err, "given up") == NULL);
 	struct sibyl_trial_list *l = trials("run-hb");
 	ASSERT_EQ_INT(l ? l->n : 0, 1);

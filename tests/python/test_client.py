@@ -85,6 +85,19 @@ class TestOwnersAndKeys(DaemonCase):
     def setUp(self):
         super().setUp()
 
+    def test_no_key_says_how_to_give_one(self):
+        anon = self.track(sc.Client(self.daemon.url, None, timeout=30))
+        with self.assertRaises(sc.Unauthenticated) as cm:
+            anon.list_owners()
+        self.assertEqual(cm.exception.status, 401)
+        self.assertIn("no API key: pass Client(url, key=...)", cm.exception.message)
+        self.assertIn("SIBYL_KEY", cm.exception.message)
+        # a wrong key is the server's own message
+        bad = self.track(sc.Client(self.daemon.url, "sk_0_nope", timeout=30))
+        with self.assertRaises(sc.Unauthenticated) as cm:
+            bad.list_owners()
+        self.assertNotIn("no API key", cm.exception.message)
+
     def test_owner_lifecycle(self):
         made = self.admin.create_owner("team-o", display_name="Team O")
         self.assertEqual(made["name"], "owners/team-o")
