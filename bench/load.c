@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curlbuf.h"
+
 enum mode { MODE_GET, MODE_MEASURE, MODE_COMPLETE, MODE_WORKERS };
 
 struct opts {
@@ -68,30 +70,9 @@ static char study_path[512]; /* "/v1/owners/O/studies/S" */
 struct conn {
 	CURL *h;
 	struct curl_slist *hdrs;
-	char *buf;
-	size_t len, cap;
+	struct curlbuf body;
 	CURLcode last; /* the last transfer's result, for reports */
 };
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct conn *c = ud;
-	size_t add = sz * n;
-	if (c->len + add + 1 > c->cap) {
-		size_t cap = c->cap ? c->cap : 4096;
-		while (cap < c->len + add + 1)
-			cap *= 2;
-		char *nb = realloc(c->buf, cap);
-		if (!nb)
-			return 0;
-		c->buf = nb;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, p, add);
-	c->len += add;
-	c->buf[c->len] = '\0';
-	return add;
-}
 
 static int conn_init(struct conn *c)
 {
@@ -105,8 +86,8 @@ static int conn_init(struct conn *c)
 	c->hdrs = curl_slist_append(c->hdrs, "Content-Type: application/json");
 	c->hdrs = curl_slist_append(c->hdrs, "Expect:");
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, curlbuf_write);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->body);
 	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 600L);
 	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
@@ -117,7 +98,7 @@ static void conn_free(struct conn *c)
 {
 	curl_slist_free_all(c->hdrs);
 	curl_easy_cleanup(c->h);
-	free(c->buf);
+	curlbuf_free(&c->body);
 }
 
 static double now(void)
@@ -128,16 +109,14 @@ static double now(void)
 }
 
 /* One request; path is appended to --url. Returns the HTTP status (0 on a
- * transport error); the body is in c->buf. *secs gets the time taken. */
+ * transport error); the body is in c->body. *secs gets the time taken. */
 static long call(struct conn *c, const char *method, const char *path, const char *body,
                  double *secs)
 {
 	char url[2048];
 	long status = 0;
 	snprintf(url, sizeof(url), "%s%s", O.url, path);
-	c->len = 0;
-	if (c->buf)
-		c->buf[0] = '\0';
+	curlbuf_clear(&c->body);
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, NULL);
@@ -176,7 +155,7 @@ static long callf(struct conn *c, const char *method, const char *path, double *
  * reports. */
 static const char *error_text(const struct conn *c, int with_message, char *out, size_t cap)
 {
-	json_t *j = c->buf ? json_loads(c->buf, 0, NULL) : NULL;
+	json_t *j = c->body.data ? json_loads(c->body.data, 0, NULL) : NULL;
 	json_t *e = json_object_get(j, "error");
 	const char *s = json_string_value(json_object_get(e, "status"));
 	const char *m = json_string_value(json_object_get(e, "message"));
@@ -260,7 +239,7 @@ static int setup_study(struct conn *c, const char *algorithm, int budget)
 	    name, params, algorithm, stop);
 	if (st != 200) {
 		fprintf(stderr, "sibyl-load: create study: HTTP %ld %s\n", st,
-		        c->buf ? c->buf : "");
+		        c->body.data ? c->body.data : "");
 		return -1;
 	}
 	snprintf(study_path, sizeof(study_path), "/v1/owners/%s/studies/%s", O.owner, name);
@@ -278,7 +257,7 @@ static int suggest_ids(struct conn *c, const char *client_id, int count, long *i
 	                count, client_id);
 	if (st != 200)
 		return -(int)(st ? st : 1);
-	json_t *j = json_loads(c->buf, 0, NULL);
+	json_t *j = json_loads(c->body.data ? c->body.data : "", 0, NULL);
 	json_t *trials = json_object_get(json_object_get(j, "response"), "trials");
 	int n = 0;
 	for (size_t i = 0; i < json_array_size(trials) && n < cap; i++) {
@@ -456,7 +435,7 @@ static void *worker_loop(void *arg)
 			continue;
 		}
 		sample_add(&w->lat, secs);
-		json_t *j = json_loads(w->c.buf, 0, NULL);
+		json_t *j = json_loads(w->c.body.data ? w->c.body.data : "", 0, NULL);
 		json_t *resp = json_object_get(j, "response");
 		json_t *trial = json_array_get(json_object_get(resp, "trials"), 0);
 		const char *id = json_string_value(json_object_get(trial, "id"));
@@ -532,7 +511,7 @@ static void count_states(struct conn *c, long *total, long *succeeded, long *act
 			*total = -1;
 			return;
 		}
-		json_t *j = json_loads(c->buf, 0, NULL);
+		json_t *j = json_loads(c->body.data ? c->body.data : "", 0, NULL);
 		json_t *trials = json_object_get(j, "trials");
 		for (size_t i = 0; i < json_array_size(trials); i++) {
 			const char *s =
@@ -721,7 +700,8 @@ int main(int argc, char **argv)
 	if (O.mode == MODE_GET) {
 		nshared = suggest_ids(&setup, "setup", 100, shared, 100, NULL);
 		if (nshared <= 0) {
-			fprintf(stderr, "sibyl-load: set-up suggest failed: %s\n", setup.buf);
+			fprintf(stderr, "sibyl-load: set-up suggest failed: %s\n",
+			        setup.body.data ? setup.body.data : "");
 			return 1;
 		}
 		for (int i = 0; i < nshared; i++)
@@ -736,7 +716,7 @@ int main(int argc, char **argv)
 		if (conn_init(&ws[i].c) != 0 ||
 		    (O.mode != MODE_WORKERS && prepare_worker(&ws[i], shared, nshared) != 0)) {
 			fprintf(stderr, "sibyl-load: set-up of connection %d failed: %s\n", i,
-			        ws[i].c.buf ? ws[i].c.buf : "");
+			        ws[i].c.body.data ? ws[i].c.body.data : "");
 			return 1;
 		}
 	}

@@ -1,6 +1,7 @@
-/* api: authentication, routing, body parsing and the error envelope; the
- * resources themselves are in api_studies.c, api_trials.c and
- * api_operations.c. */
+/* api: authentication, routing, body parsing and the error envelope. The
+ * route table (api_routes.c) says what each call needs and which handler
+ * runs it; the handlers are in api_studies.c, api_trials.c,
+ * api_operations.c, api_owners.c and api_importance.c. */
 #include "api.h"
 
 #include <inttypes.h>
@@ -193,10 +194,10 @@ int api_pool(void *ctx, const char *method, const char *path)
 	struct route r;
 	struct err e;
 	(void)ctx;
-	if (strcmp(method, "POST") == 0 && route_parse(path, &r, &e) == 0 &&
-	    r.kind == ROUTE_TRIALS_SUGGEST)
-		return HTTP_POOL_SUGGEST;
-	return HTTP_POOL_GENERAL;
+	if (route_parse(path, &r, &e) != 0)
+		return HTTP_POOL_GENERAL;
+	const struct api_route *x = api_route_find(r.kind, r.verb, method);
+	return x ? x->pool : HTTP_POOL_GENERAL;
 }
 
 /* A GET answer carries the ETag of its body; when the request's
@@ -286,7 +287,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	}
 	if ((rc = api_authorize(&who, &r, req->method, queried ? &q : NULL, &e)))
 		goto out;
-	if (!route_allows(r.kind, req->method)) {
+	const struct api_route *row = api_route_find(r.kind, r.verb, req->method);
+	if (!row) {
 		rc = err_set(&e, ERR_UNIMPLEMENTED,
 		             "method %.16s is not allowed on %.200s (allowed: %s)", req->method,
 		             req->path, route_methods(r.kind));
@@ -326,28 +328,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	                        .q = &q,
 	                        .text = &text,
 	                        .content_type = &ctype};
-	switch (r.kind) {
-	case ROUTE_STUDIES:
-	case ROUTE_STUDIES_LOOKUP:
-	case ROUTE_STUDY:
-		rc = api_studies(&call, &out, &e);
-		break;
-	case ROUTE_OPERATION:
-		rc = api_operations(&call, &out, &e);
-		break;
-	case ROUTE_STUDY_IMPORTANCE:
-		rc = api_importance(&call, &out, &e);
-		break;
-	case ROUTE_OWNERS:
-	case ROUTE_OWNER:
-	case ROUTE_API_KEYS:
-	case ROUTE_API_KEY:
-	case ROUTE_AUDIT_LOG:
-		rc = api_owners(&call, &out, &e);
-		break;
-	default:
-		rc = api_trials(&call, &out, &e);
-	}
+	rc = row->handler(&call, &out, &e);
 out:
 	if (rc == 0 && !out && text) {
 		resp->status = 200;

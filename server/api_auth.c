@@ -63,21 +63,11 @@ int api_authenticate(struct api *api, const struct http_req *req, struct auth_pr
  * owner is told was not found. */
 static const char *what(const struct route *r, char *buf, size_t cap)
 {
-	switch (r->kind) {
-	case ROUTE_STUDY:
-	case ROUTE_TRIALS:
-	case ROUTE_TRIALS_SUGGEST:
-	case ROUTE_TRIALS_OPTIMAL:
-	case ROUTE_TRIAL:
-	case ROUTE_TRIAL_VERB:
-	case ROUTE_OPERATION:
-	case ROUTE_STUDY_IMPORTANCE:
+	if (r->study[0])
 		snprintf(buf, cap, "study owners/%s/studies/%s", r->owner, r->study);
-		return buf;
-	default:
+	else
 		snprintf(buf, cap, "owner owners/%s", r->owner);
-		return buf;
-	}
+	return buf;
 }
 
 /* GET of a trial with clientId renews the lease of the worker that holds
@@ -100,32 +90,14 @@ int api_authorize(const struct auth_principal *who, const struct route *r, const
                   const struct api_query *q, struct err *e)
 {
 	char buf[320];
-	int read = strcmp(method, "GET") == 0;
-	switch (r->kind) {
-	case ROUTE_STUDIES_LOOKUP:
-	case ROUTE_TRIALS_OPTIMAL:
-		/* custom methods that only read, POST as in Vizier */
-		return auth_check(who, r->owner, AUTH_READ, what(r, buf, sizeof(buf)), e);
-	case ROUTE_TRIAL:
-		if (read && q && q->client_id[0])
-			return heartbeat(who, r, what(r, buf, sizeof(buf)), e);
-		return auth_check(who, r->owner, read ? AUTH_READ : AUTH_WRITE,
-		                  what(r, buf, sizeof(buf)), e);
-	case ROUTE_OWNERS:
-	case ROUTE_AUDIT_LOG:
-		return auth_check(who, NULL, AUTH_ADMIN_ONLY, NULL, e);
-	case ROUTE_OWNER:
-		/* An owner's own keys may read it (its quotas); changing it is
-		 * the admin's. */
-		return auth_check(who, r->owner, read ? AUTH_READ : AUTH_ADMIN_ONLY,
-		                  what(r, buf, sizeof(buf)), e);
-	case ROUTE_API_KEYS:
-	case ROUTE_API_KEY:
-		return auth_check(who, r->owner, AUTH_MANAGE_KEYS, what(r, buf, sizeof(buf)), e);
-	default:
-		return auth_check(who, r->owner, read ? AUTH_READ : AUTH_WRITE,
-		                  what(r, buf, sizeof(buf)), e);
-	}
+	const struct api_route *x = api_route_find(r->kind, r->verb, method);
+	enum auth_action perm = x ? x->perm : api_route_other_perm(r->kind, method);
+	/* /v1/owners and /v1/auditLog belong to no owner */
+	if (!r->owner[0])
+		return auth_check(who, NULL, perm, NULL, e);
+	if (x && (x->flags & API_ROUTE_HEARTBEAT) && q && q->client_id[0])
+		return heartbeat(who, r, what(r, buf, sizeof(buf)), e);
+	return auth_check(who, r->owner, perm, what(r, buf, sizeof(buf)), e);
 }
 
 /* The owner's bucket: one for all its keys ("o:" keeps these apart from
@@ -164,20 +136,16 @@ int api_rate_limit(struct api *api, const struct auth_principal *who, double rps
 
 int api_audited(const struct route *r, const char *method, const struct api_query *q)
 {
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
+	const struct api_route *x = r ? api_route_find(r->kind, r->verb, method) : NULL;
+	if (!x && !get && !head)
 		return 1;
-	switch (r ? r->kind : ROUTE_NONE) {
-	case ROUTE_TRIAL:
-		return q && q->client_id[0]; /* a heartbeat */
-	case ROUTE_OWNERS:
-	case ROUTE_OWNER:
-	case ROUTE_API_KEYS:
-	case ROUTE_API_KEY:
-	case ROUTE_AUDIT_LOG:
-		return 1;
-	default:
+	if (!x && r) /* HEAD, or a GET the path does not take: as its GET */
+		x = api_route_find(r->kind, r->verb, "GET");
+	if (!x)
 		return 0;
-	}
+	return (x->flags & API_ROUTE_AUDITED) ||
+	       ((x->flags & API_ROUTE_HEARTBEAT) && q && q->client_id[0]);
 }
 
 /* Copies at most cap - 1 bytes of s, stopping early at a byte that is not

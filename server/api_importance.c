@@ -101,7 +101,7 @@ static json_t *answer(const struct spec *sp, const double *imp, size_t n)
 	                 "", "trialCount", count);
 }
 
-int api_importance(struct api_call *c, json_t **out, struct err *e)
+int api_studies_importance(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_conn *conn;
 	struct store_study s;

@@ -6,6 +6,7 @@
 
 #include "api.h"
 #include "api_query.h"
+#include "api_routes.h"
 #include "auth.h"
 #include "ratelimit.h"
 #include "refusals.h"
@@ -36,19 +37,42 @@ struct api_call {
 	const char **content_type; /* a handler answering other text sets its type */
 };
 
-/* Each handler returns 0 with *out set (a new reference, the 200 body) or
- * with *c->text set (the 200 body as JSON text, for answers made without a
- * tree: trial_json.h tj_trial_text), or a negative enum err_code with e
- * set. */
-typedef int (*api_handler)(struct api_call *c, json_t **out, struct err *e);
-
-int api_studies(struct api_call *c, json_t **out, struct err *e);
-int api_trials(struct api_call *c, json_t **out, struct err *e);
-int api_operations(struct api_call *c, json_t **out, struct err *e);
-/* Owners, quotas, API keys, the audit log (api_owners.c). */
-int api_owners(struct api_call *c, json_t **out, struct err *e);
-/* GET .../studies/{study}:importance (api_importance.c). */
-int api_importance(struct api_call *c, json_t **out, struct err *e);
+/* The handlers of the route table (api_routes.c), one a row; each
+ * decodes the call, asks the service and encodes the answer
+ * (api_routes.h api_handler). */
+int api_studies_list(struct api_call *c, json_t **out, struct err *e);
+int api_studies_create(struct api_call *c, json_t **out, struct err *e);
+int api_studies_lookup(struct api_call *c, json_t **out, struct err *e);
+int api_studies_get(struct api_call *c, json_t **out, struct err *e);
+int api_studies_patch(struct api_call *c, json_t **out, struct err *e);
+int api_studies_delete(struct api_call *c, json_t **out, struct err *e);
+/* api_importance.c */
+int api_studies_importance(struct api_call *c, json_t **out, struct err *e);
+/* api_trials.c */
+int api_trials_list(struct api_call *c, json_t **out, struct err *e);
+int api_trials_create(struct api_call *c, json_t **out, struct err *e);
+int api_trials_suggest(struct api_call *c, json_t **out, struct err *e);
+int api_trials_optimal(struct api_call *c, json_t **out, struct err *e);
+int api_trials_get(struct api_call *c, json_t **out, struct err *e);
+int api_trials_patch(struct api_call *c, json_t **out, struct err *e);
+int api_trials_delete(struct api_call *c, json_t **out, struct err *e);
+int api_trials_add_measurement(struct api_call *c, json_t **out, struct err *e);
+int api_trials_complete(struct api_call *c, json_t **out, struct err *e);
+int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err *e);
+int api_trials_stop(struct api_call *c, json_t **out, struct err *e);
+/* api_operations.c */
+int api_operations_get(struct api_call *c, json_t **out, struct err *e);
+/* api_owners.c: owners, quotas, API keys, the audit log */
+int api_owners_list(struct api_call *c, json_t **out, struct err *e);
+int api_owners_create(struct api_call *c, json_t **out, struct err *e);
+int api_owners_get(struct api_call *c, json_t **out, struct err *e);
+int api_owners_patch(struct api_call *c, json_t **out, struct err *e);
+int api_owners_delete(struct api_call *c, json_t **out, struct err *e);
+int api_keys_list(struct api_call *c, json_t **out, struct err *e);
+int api_keys_create(struct api_call *c, json_t **out, struct err *e);
+int api_keys_get(struct api_call *c, json_t **out, struct err *e);
+int api_keys_delete(struct api_call *c, json_t **out, struct err *e);
+int api_audit_list(struct api_call *c, json_t **out, struct err *e);
 
 /* ---- api_auth.c: around every call ---- */
 /* What api_new adds for these: the page-token key (from the store, made on
@@ -64,9 +88,10 @@ void api_auth_free(struct api *api);
 int api_authenticate(struct api *api, const struct http_req *req, struct auth_principal *who,
                      char seen_keyid[AUTH_KEYID_HEX + 1] /* OUT */, double *rps /* OUT */,
                      struct err *e);
-/* Whether who may make method on route r (auth_check with the action the
- * route and method need). q (NULL when the query did not parse): a GET of
- * a trial with clientId is a heartbeat, a write. */
+/* Whether who may make method on route r: auth_check with the permission
+ * of the route table's row (api_route_other_perm when the path does not
+ * take the method). q (NULL when the query did not parse): on a
+ * API_ROUTE_HEARTBEAT row, clientId makes the call a write. */
 int api_authorize(const struct auth_principal *who, const struct route *r, const char *method,
                   const struct api_query *q, struct err *e);
 /* Takes a token of the bucket of who's owner (all its keys share it);
@@ -84,9 +109,11 @@ void api_rate_forget(struct api *api, const char *owner);
  * a valid key are never counted here. */
 int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *retry_after,
                              struct err *e);
-/* 1 when the call goes into the audit log: every write (a heartbeat, GET
- * of a trial with clientId, too), and every call on owners, keys and the
- * audit log (r may be NULL: an unparsable path; q NULL: no query). */
+/* 1 when the call goes into the audit log: its row is API_ROUTE_AUDITED
+ * (every write, every call on owners, keys and the audit log), or is a
+ * heartbeat with clientId in q. A method the path does not take, and an
+ * unparsable path (r NULL), are audited unless it is a GET or HEAD, which
+ * is audited as the path's GET row is (q NULL: no query). */
 int api_audited(const struct route *r, const char *method, const struct api_query *q);
 /* The audit log entry of one call. api_audit_begin fills it before the
  * call runs, as a success, and attaches it to this thread's next commit

@@ -6,7 +6,7 @@
 #include "api_internal.h"
 #include "trial_json.h"
 
-int api_operations(struct api_call *c, json_t **out, struct err *e)
+int api_operations_get(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_study s;
 	char *text = NULL;

@@ -203,7 +203,7 @@ static int display_name(const json_t *body, const struct config *cfg, const char
 	return ju_string(dn, "displayName", cfg->max_string_len, out, e);
 }
 
-static int owner_create(struct api_call *c, json_t **out, struct err *e)
+int api_owners_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"ownerId", "displayName", "quota", NULL};
 	const char *id, *dn = NULL;
@@ -243,7 +243,7 @@ fail:
 	return rc;
 }
 
-static int owner_list(struct api_call *c, json_t **out, struct err *e)
+int api_owners_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	char after[129] = "";
@@ -283,7 +283,7 @@ static int owner_list(struct api_call *c, json_t **out, struct err *e)
 
 /* AIP-134: the fields named by updateMask are set from the body (absent
  * ones to their default); without updateMask, every field the body has. */
-static int owner_patch(struct api_call *c, json_t **out, struct err *e)
+int api_owners_patch(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"name", "displayName", "createTime", "quota", NULL};
 	const char *owner = c->r->owner, *dn = NULL;
@@ -360,7 +360,7 @@ fail:
 	return rc;
 }
 
-static int owner_delete(struct api_call *c, json_t **out, struct err *e)
+int api_owners_delete(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	struct store_study *s = NULL;
@@ -399,7 +399,7 @@ done:
 
 /* ---- API keys ---- */
 
-static int key_create(struct api_call *c, json_t **out, struct err *e)
+int api_keys_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"role", "displayName", NULL};
 	struct auth_new_key k;
@@ -451,7 +451,7 @@ static int key_create(struct api_call *c, json_t **out, struct err *e)
 	return 0;
 }
 
-static int key_list(struct api_call *c, json_t **out, struct err *e)
+int api_keys_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	int64_t after = 0;
@@ -487,7 +487,7 @@ static int key_list(struct api_call *c, json_t **out, struct err *e)
 	return 0;
 }
 
-static int key_get(struct api_call *c, json_t **out, struct err *e)
+int api_keys_get(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_key k = {0};
 	struct store_conn *conn = store_read(c->api->st, e);
@@ -504,7 +504,7 @@ static int key_get(struct api_call *c, json_t **out, struct err *e)
 	return rc;
 }
 
-static int key_delete(struct api_call *c, json_t **out, struct err *e)
+int api_keys_delete(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_conn *w = store_write_begin(c->api->st, e);
 	if (!w)
@@ -540,7 +540,7 @@ static json_t *audit_json(const struct store_audit *a)
 	return j;
 }
 
-static int audit_list(struct api_call *c, json_t **out, struct err *e)
+int api_audit_list(struct api_call *c, json_t **out, struct err *e)
 {
 	struct api_query q = *c->q; /* the filter is cut up in place */
 	int64_t before = 0;
@@ -598,33 +598,12 @@ bad_filter:
 	               "filter \"%.100s\" is not understood; the form is owner=NAME", q.filter);
 }
 
-int api_owners(struct api_call *c, json_t **out, struct err *e)
+int api_owners_get(struct api_call *c, json_t **out, struct err *e)
 {
-	const char *m = c->req->method;
-	int get = strcmp(m, "GET") == 0, del = strcmp(m, "DELETE") == 0;
-	switch (c->r->kind) {
-	case ROUTE_OWNERS:
-		return get ? owner_list(c, out, e) : owner_create(c, out, e);
-	case ROUTE_OWNER: {
-		if (del)
-			return owner_delete(c, out, e);
-		if (get) {
-			struct store_conn *conn = store_read(c->api->st, e);
-			if (!conn)
-				return -(int)e->code;
-			int rc = owner_read(c->api, conn, c->r->owner, out, e);
-			store_release(conn);
-			return rc;
-		}
-		return owner_patch(c, out, e);
-	}
-	case ROUTE_API_KEYS:
-		return get ? key_list(c, out, e) : key_create(c, out, e);
-	case ROUTE_API_KEY:
-		return del ? key_delete(c, out, e) : key_get(c, out, e);
-	case ROUTE_AUDIT_LOG:
-		return audit_list(c, out, e);
-	default:
-		return err_set(e, ERR_NOT_FOUND, "no such path");
-	}
+	struct store_conn *conn = store_read(c->api->st, e);
+	if (!conn)
+		return -(int)e->code;
+	int rc = owner_read(c->api, conn, c->r->owner, out, e);
+	store_release(conn);
+	return rc;
 }

@@ -1,4 +1,5 @@
 #include "api_query.h"
+#include "api_routes.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -14,29 +15,12 @@ static const char *const param_names[] = {"pageSize",   "pageToken", "filter", "
 
 unsigned api_query_takes(enum route_kind k, const char *method)
 {
-	int get = strcmp(method, "GET") == 0;
-	switch (k) {
-	case ROUTE_STUDIES:
-	case ROUTE_OWNERS:
-	case ROUTE_API_KEYS:
-		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN : 0;
-	case ROUTE_TRIALS:
-		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN | API_Q_FILTER | API_Q_ALT : 0;
-	case ROUTE_AUDIT_LOG:
-		return get ? API_Q_PAGE_SIZE | API_Q_PAGE_TOKEN | API_Q_FILTER : 0;
-	case ROUTE_STUDY_IMPORTANCE:
-		return get ? API_Q_METRIC_ID : 0;
-	case ROUTE_TRIAL:
-		return get ? API_Q_CLIENT_ID : strcmp(method, "PATCH") == 0 ? API_Q_UPDATE_MASK : 0;
-	case ROUTE_STUDY:
-		return strcmp(method, "PATCH") == 0 ? API_Q_UPDATE_MASK : 0;
-	case ROUTE_OWNER:
-		return strcmp(method, "PATCH") == 0    ? API_Q_UPDATE_MASK
-		       : strcmp(method, "DELETE") == 0 ? API_Q_FORCE
-		                                       : 0;
-	default:
-		return 0;
+	unsigned takes = 0;
+	for (size_t i = 0; i < api_routes_count; i++) {
+		if (api_routes[i].kind == k && strcmp(api_routes[i].method, method) == 0)
+			takes |= api_routes[i].query;
 	}
+	return takes;
 }
 
 /* Decodes %XX and '+' of s in place; -1 on a malformed escape or a NUL. */

@@ -1,6 +1,7 @@
 /* api_query: the query parameters of every /v1 call, and the page tokens.
  *
- * Which parameters a call takes is one table (route kind and method); any
+ * Which parameters a call takes is a column of the route table
+ * (api_routes.c: route kind and method); any
  * other parameter, a parameter given twice or a bad value is
  * INVALID_ARGUMENT naming it, the same on every route.
  *
@@ -42,7 +43,8 @@ struct api_query {
 	char metric_id[256];   /* metricId= */
 };
 
-/* The parameters method on a route of kind k takes (API_Q_* bits). */
+/* The parameters method on a route of kind k takes (API_Q_* bits, the
+ * route table's). */
 unsigned api_query_takes(enum route_kind k, const char *method);
 
 /* Parses the raw query string (percent-escapes and '+' decoded) of method

@@ -46,7 +46,7 @@ static int load_existing(const struct store_study *s, const char *canon, json_t 
 	return 0;
 }
 
-static int create(struct api_call *c, json_t **out, struct err *e)
+int api_studies_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"displayName", "studySpec", "metadata", NULL};
 	const char *owner = c->r->owner, *id;
@@ -120,7 +120,7 @@ done:
 
 /* PATCH ?updateMask=metadata: merges the body's metadata into the
  * study's (metadata.h). */
-static int patch(struct api_call *c, json_t **out, struct err *e)
+int api_studies_patch(struct api_call *c, json_t **out, struct err *e)
 {
 	const json_t *p;
 	struct store_study s = {0};
@@ -149,7 +149,7 @@ out:
 	return rc;
 }
 
-static int list(struct api_call *c, json_t **out, struct err *e)
+int api_studies_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	struct store_study *s = NULL;
@@ -183,7 +183,7 @@ static int list(struct api_call *c, json_t **out, struct err *e)
 	return 0;
 }
 
-static int delete (struct api_call *c, json_t **out, struct err *e)
+int api_studies_delete(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_study s;
 	struct store_conn *w = store_write_begin(c->api->st, e);
@@ -207,7 +207,7 @@ static int delete (struct api_call *c, json_t **out, struct err *e)
 	return 0;
 }
 
-static int lookup(struct api_call *c, json_t **out, struct err *e)
+int api_studies_lookup(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"displayName", NULL};
 	const char *id;
@@ -222,21 +222,7 @@ static int lookup(struct api_call *c, json_t **out, struct err *e)
 	return study_get(c->api, c->r->owner, id, out, e);
 }
 
-int api_studies(struct api_call *c, json_t **out, struct err *e)
+int api_studies_get(struct api_call *c, json_t **out, struct err *e)
 {
-	const char *m = c->req->method;
-	switch (c->r->kind) {
-	case ROUTE_STUDIES:
-		return strcmp(m, "GET") == 0 ? list(c, out, e) : create(c, out, e);
-	case ROUTE_STUDIES_LOOKUP:
-		return lookup(c, out, e);
-	case ROUTE_STUDY:
-		if (strcmp(m, "DELETE") == 0)
-			return delete (c, out, e);
-		if (strcmp(m, "PATCH") == 0)
-			return patch(c, out, e);
-		return study_get(c->api, c->r->owner, c->r->study, out, e);
-	default:
-		return err_set(e, ERR_NOT_FOUND, "no such path");
-	}
+	return study_get(c->api, c->r->owner, c->r->study, out, e);
 }

@@ -17,12 +17,13 @@
 #include "trial_json.h"
 
 /* GET of a trial; with ?clientId= of the worker that holds it, the call
- * also renews the trial's lease (service_touch; api_authorize let only a
+ * also renews the trial's lease (service_touch; the route table lets only a
  * WRITER key send clientId). */
-static int trial_get(struct api_call *c, struct err *e)
+int api_trials_get(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_study s;
 	struct store_trial t = {0};
+	(void)out; /* answered as text */
 	if (c->q->client_id[0])
 		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial,
 		                     c->q->client_id, c->text, e);
@@ -48,7 +49,7 @@ static void list_context(const struct api_call *c, int64_t study_rowid, char *bu
 	snprintf(buf, cap, "trials|%s|%s|%" PRId64, c->r->owner, c->r->study, study_rowid);
 }
 
-static int trial_list(struct api_call *c, json_t **out, struct err *e)
+int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	struct store_study s;
@@ -108,7 +109,7 @@ out0:
 
 /* POST .../trials: a REQUESTED trial for the pool, or a SUCCEEDED one that
  * imports a known result. */
-static int trial_create(struct api_call *c, json_t **out, struct err *e)
+int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"parameters",   "state",    "finalMeasurement",
 	                                     "measurements", "metadata", NULL};
@@ -260,7 +261,7 @@ out:
 	return rc;
 }
 
-static int trial_delete(struct api_call *c, json_t **out, struct err *e)
+int api_trials_delete(struct api_call *c, json_t **out, struct err *e)
 {
 	struct store_study s;
 	struct store_conn *w = store_write_begin(c->api->st, e);
@@ -283,12 +284,13 @@ static int trial_delete(struct api_call *c, json_t **out, struct err *e)
 
 /* PATCH ?updateMask=metadata: merges the body's metadata into the
  * trial's (metadata.h), in any state; nothing else of the trial changes. */
-static int trial_patch(struct api_call *c, struct err *e)
+int api_trials_patch(struct api_call *c, json_t **out, struct err *e)
 {
 	const json_t *p;
 	struct store_study s = {0};
 	struct store_trial t = {0};
 	char *md = NULL;
+	(void)out; /* answered as text */
 	int rc = md_patch_request(c->req->query, c->body, &p, e);
 	if (rc)
 		return rc;
@@ -319,7 +321,7 @@ out:
 	return rc;
 }
 
-static int suggest(struct api_call *c, json_t **out, struct err *e)
+int api_trials_suggest(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"suggestionCount", "clientId", NULL};
 	const struct config *cfg = c->api->cfg;
@@ -348,7 +350,7 @@ static int suggest(struct api_call *c, json_t **out, struct err *e)
 	return service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, out, e);
 }
 
-static int early_stopping(struct api_call *c, json_t **out, struct err *e)
+int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err *e)
 {
 	int rc = api_empty_body(c->body, e);
 	if (rc)
@@ -357,44 +359,32 @@ static int early_stopping(struct api_call *c, json_t **out, struct err *e)
 	                                    e);
 }
 
-int api_trials(struct api_call *c, json_t **out, struct err *e)
+int api_trials_optimal(struct api_call *c, json_t **out, struct err *e)
 {
-	const struct route *r = c->r;
-	const char *m = c->req->method;
-	int rc;
-	switch (r->kind) {
-	case ROUTE_TRIALS:
-		return strcmp(m, "GET") == 0 ? trial_list(c, out, e) : trial_create(c, out, e);
-	case ROUTE_TRIALS_SUGGEST:
-		return suggest(c, out, e);
-	case ROUTE_TRIALS_OPTIMAL:
-		if ((rc = api_empty_body(c->body, e)))
-			return rc;
-		return service_optimal(c->api->sv, r->owner, r->study, out, e);
-	case ROUTE_TRIAL:
-		if (strcmp(m, "PATCH") == 0)
-			return trial_patch(c, e);
-		return strcmp(m, "DELETE") == 0 ? trial_delete(c, out, e) : trial_get(c, e);
-	case ROUTE_TRIAL_VERB:
-		switch (r->verb) {
-		case VERB_ADD_MEASUREMENT:
-			return service_add_measurement(c->api->sv, r->owner, r->study, r->trial,
-			                               c->body, c->text, e);
-		case VERB_COMPLETE:
-			return service_complete(c->api->sv, r->owner, r->study, r->trial, c->body,
-			                        c->text, e);
-		case VERB_STOP:
-			if ((rc = api_empty_body(c->body, e)))
-				return rc;
-			return service_stop(c->api->sv, r->owner, r->study, r->trial, out, e);
-		case VERB_CHECK_EARLY_STOPPING:
-			return early_stopping(c, out, e);
-		default:
-			break;
-		}
-		break;
-	default:
-		break;
-	}
-	return err_set(e, ERR_NOT_FOUND, "no such path");
+	int rc = api_empty_body(c->body, e);
+	if (rc)
+		return rc;
+	return service_optimal(c->api->sv, c->r->owner, c->r->study, out, e);
+}
+
+int api_trials_add_measurement(struct api_call *c, json_t **out, struct err *e)
+{
+	(void)out; /* answered as text */
+	return service_add_measurement(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body,
+	                               c->text, e);
+}
+
+int api_trials_complete(struct api_call *c, json_t **out, struct err *e)
+{
+	(void)out; /* answered as text */
+	return service_complete(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body, c->text,
+	                        e);
+}
+
+int api_trials_stop(struct api_call *c, json_t **out, struct err *e)
+{
+	int rc = api_empty_body(c->body, e);
+	if (rc)
+		return rc;
+	return service_stop(c->api->sv, c->r->owner, c->r->study, c->r->trial, out, e);
 }

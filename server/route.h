@@ -68,12 +68,14 @@ struct route {
  * path), with a message naming the problem. */
 int route_parse(const char *path, struct route *r /* OUT */, struct err *e);
 
-/* The methods a route kind accepts, e.g. "GET, POST"; and whether method is
- * one of them. */
+/* Readers of the route table (defined in api_routes.c, which holds every
+ * route and method as one row). The methods a route kind accepts, e.g.
+ * "GET, POST"; and whether method is one of them. */
 const char *route_methods(enum route_kind k);
 int route_allows(enum route_kind k, const char *method);
 
-/* A static label for /metrics: "studies.create", "trials.suggest", ... */
+/* A static label for /metrics: "studies.create", "trials.suggest", ...;
+ * "methodNotAllowed" for a method the path does not take. */
 const char *route_label(const struct route *r, const char *method);
 
 /* Query parameters of a list call. */

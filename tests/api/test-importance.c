@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "apitest.h"
+#include "curlbuf.h"
 
 #define S "/v1/owners/t/studies/imp"
 
@@ -151,24 +152,9 @@ static json_t *parse_csv(const char *s)
 
 struct got {
 	long status;
-	char *body;
-	size_t len;
+	struct curlbuf buf;
 	char ctype[128], etag[64], encoding[32], csp[512];
 };
-
-static size_t on_data(char *p, size_t sz, size_t nm, void *ud)
-{
-	struct got *g = ud;
-	size_t n = sz * nm;
-	char *b = realloc(g->body, g->len + n + 1);
-	if (!b)
-		return 0;
-	memcpy(b + g->len, p, n);
-	g->body = b;
-	g->len += n;
-	b[g->len] = '\0';
-	return n;
-}
 
 static void header_value(const char *line, size_t n, const char *name, char *out, size_t cap)
 {
@@ -208,8 +194,8 @@ static void request_with(struct daemon *d, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, g);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &g->buf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_head);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, g);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
@@ -332,23 +318,23 @@ static void check_csv(struct daemon *d)
 	get_with(d, S "/trials?filter=state%3DACTIVE", accept, &g);
 	ASSERT_EQ_INT(g.status, 200);
 	ASSERT_EQ_STR(g.ctype, "text/csv; charset=utf-8");
-	rows = parse_csv(g.body);
+	rows = parse_csv(g.buf.data);
 	trials = all_trials(d, "state%3DACTIVE");
 	ASSERT_EQ_INT(json_array_size(trials), 2);
 	compare_rows(rows, trials);
 	json_decref(rows);
 	json_decref(trials);
-	free(g.body);
+	curlbuf_free(&g.buf);
 	/* What is new since trial 298: the dashboard's refresh. */
 	get_with(d, S "/trials?alt=csv&filter=id%3E298", NULL, &g);
-	rows = parse_csv(g.body);
+	rows = parse_csv(g.buf.data);
 	trials = all_trials(d, "id%3E298");
 	ASSERT_EQ_INT(json_array_size(trials), 4);
 	compare_rows(rows, trials);
 	ASSERT_EQ_STR(jstr(json_array_get(trials, 0), "id"), "299");
 	json_decref(rows);
 	json_decref(trials);
-	free(g.body);
+	curlbuf_free(&g.buf);
 	/* Paging and unknown forms are refused, saying why. */
 	REJECT(d, "GET", S "/trials?alt=csv&pageSize=10", NULL, 400, "INVALID_ARGUMENT",
 	       "the CSV answer holds every trial");
@@ -380,15 +366,15 @@ static void check_gzip(struct daemon *d)
 	get_with(d, S "/trials?alt=csv", ae, &gz);
 	ASSERT_EQ_STR(gz.encoding, "gzip");
 	ASSERT_TRUE(plain.encoding[0] == '\0');
-	ASSERT_TRUE(gz.len > 20 && gz.len < plain.len / 2 && (unsigned char)gz.body[0] == 0x1f &&
-	            (unsigned char)gz.body[1] == 0x8b);
+	ASSERT_TRUE(gz.buf.len > 20 && gz.buf.len < plain.buf.len / 2 &&
+	            (unsigned char)gz.buf.data[0] == 0x1f && (unsigned char)gz.buf.data[1] == 0x8b);
 	ASSERT_TRUE(strstr(gz.etag, "-gz\"") != NULL && strcmp(gz.etag, plain.etag) != 0);
 	char inm[128];
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", gz.etag);
 	const char *const again[] = {"Accept-Encoding: gzip", inm, NULL};
 	get_with(d, S "/trials?alt=csv", again, &dec);
 	ASSERT_EQ_INT(dec.status, 304);
-	free(dec.body);
+	curlbuf_free(&dec.buf);
 	memset(&dec, 0, sizeof(dec));
 	CURL *c = curl_easy_init();
 	char url[512];
@@ -397,20 +383,20 @@ static void check_gzip(struct daemon *d)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dec);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &dec.buf);
 	ASSERT_EQ_INT(curl_easy_perform(c), CURLE_OK);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	ASSERT_TRUE(dec.body && strcmp(dec.body, plain.body) == 0);
+	ASSERT_TRUE(dec.buf.data && strcmp(dec.buf.data, plain.buf.data) == 0);
 	/* A short answer stays as it is. */
 	struct got small;
 	get_with(d, S, ae, &small);
 	ASSERT_TRUE(small.status == 200 && small.encoding[0] == '\0');
-	free(small.body);
-	free(plain.body);
-	free(gz.body);
-	free(dec.body);
+	curlbuf_free(&small.buf);
+	curlbuf_free(&plain.buf);
+	curlbuf_free(&gz.buf);
+	curlbuf_free(&dec.buf);
 }
 
 /* A GET answer has an ETag; asking again with it gives 304 and no body,
@@ -426,18 +412,18 @@ static void check_etag(struct daemon *d)
 	const char *const h[] = {inm, NULL};
 	get_with(d, S "/trials?filter=state%3DACTIVE", h, &b);
 	ASSERT_EQ_INT(b.status, 304);
-	ASSERT_EQ_INT(b.len, 0);
+	ASSERT_EQ_INT(b.buf.len, 0);
 	ASSERT_EQ_STR(b.etag, a.etag);
-	free(b.body);
+	curlbuf_free(&b.buf);
 	CALL_OK(d, "POST", S "/trials/301:complete",
 	        "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":0.5},"
 	        "{\"metricId\":\"cost\",\"value\":1}]}}");
 	get_with(d, S "/trials?filter=state%3DACTIVE", h, &b);
 	ASSERT_EQ_INT(b.status, 200);
 	ASSERT_TRUE(strcmp(b.etag, a.etag) != 0);
-	EXPECT_IN(b.body, "\"302\"");
-	free(a.body);
-	free(b.body);
+	EXPECT_IN(b.buf.data, "\"302\"");
+	curlbuf_free(&a.buf);
+	curlbuf_free(&b.buf);
 }
 
 /* The dashboard's files: no key needed, gzip when asked, an ETag that
@@ -448,7 +434,7 @@ static void check_static(struct daemon *d)
 	request_with(d, "GET", "/ui/", NULL, 1, &a);
 	ASSERT_EQ_INT(a.status, 200);
 	ASSERT_EQ_STR(a.ctype, "text/html; charset=utf-8");
-	EXPECT_IN(a.body, "<script type=\"module\" src=\"/ui/js/app.js\">");
+	EXPECT_IN(a.buf.data, "<script type=\"module\" src=\"/ui/js/app.js\">");
 	ASSERT_TRUE(a.etag[0] == '"' && a.encoding[0] == '\0');
 	EXPECT_IN(a.csp, "default-src 'self'");
 	char inm[128];
@@ -456,27 +442,27 @@ static void check_static(struct daemon *d)
 	const char *const h1[] = {inm, NULL};
 	request_with(d, "GET", "/ui/index.html", h1, 1, &b);
 	ASSERT_EQ_INT(b.status, 304);
-	ASSERT_EQ_INT(b.len, 0);
-	free(b.body);
+	ASSERT_EQ_INT(b.buf.len, 0);
+	curlbuf_free(&b.buf);
 	const char *const gz[] = {"Accept-Encoding: gzip, br", NULL};
 	request_with(d, "GET", "/ui/vendor/echarts.esm.min.js", gz, 1, &b);
 	ASSERT_EQ_INT(b.status, 200);
 	ASSERT_EQ_STR(b.encoding, "gzip");
 	ASSERT_EQ_STR(b.ctype, "text/javascript; charset=utf-8");
-	ASSERT_TRUE(b.len > 100000 && (unsigned char)b.body[0] == 0x1f &&
-	            (unsigned char)b.body[1] == 0x8b);
-	free(b.body);
+	ASSERT_TRUE(b.buf.len > 100000 && (unsigned char)b.buf.data[0] == 0x1f &&
+	            (unsigned char)b.buf.data[1] == 0x8b);
+	curlbuf_free(&b.buf);
 	const char *const nogz[] = {"Accept-Encoding: gzip;q=0", NULL};
 	request_with(d, "GET", "/ui/vendor/echarts.esm.min.js", nogz, 1, &b);
-	ASSERT_TRUE(b.status == 200 && b.encoding[0] == '\0' && b.len > 500000);
-	free(b.body);
+	ASSERT_TRUE(b.status == 200 && b.encoding[0] == '\0' && b.buf.len > 500000);
+	curlbuf_free(&b.buf);
 	request_with(d, "GET", "/ui/nope.js", NULL, 1, &b);
 	ASSERT_EQ_INT(b.status, 404);
-	free(b.body);
+	curlbuf_free(&b.buf);
 	request_with(d, "POST", "/ui/", NULL, 1, &b);
 	ASSERT_EQ_INT(b.status, 405);
-	free(b.body);
-	free(a.body);
+	curlbuf_free(&b.buf);
+	curlbuf_free(&a.buf);
 }
 
 int main(void)

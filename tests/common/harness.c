@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "curlbuf.h"
+
 extern char **environ;
 
 #define START_TIMEOUT_MS 20000
@@ -382,34 +384,6 @@ int daemon_restart(struct daemon *d, const struct daemon_opts *opts)
 
 /* ---- HTTP ---- */
 
-struct sink {
-	char *buf;
-	size_t len, cap;
-	int oom;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct sink *s = ud;
-	size_t k = sz * n;
-	if (s->len + k + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		while (cap < s->len + k + 1)
-			cap *= 2;
-		char *b = realloc(s->buf, cap);
-		if (!b) {
-			s->oom = 1;
-			return 0;
-		}
-		s->buf = b;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, p, k);
-	s->len += k;
-	s->buf[s->len] = '\0';
-	return k;
-}
-
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
 	struct reply *r = ud;
@@ -437,7 +411,7 @@ int http_call(const struct daemon *d, const char *method, const char *path, cons
 {
 	char url[2048], auth[512];
 	struct curl_slist *hs = NULL;
-	struct sink s = {0};
+	struct curlbuf s = {0};
 	CURL *c;
 	CURLcode rc;
 
@@ -452,7 +426,7 @@ int http_call(const struct daemon *d, const char *method, const char *path, cons
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
@@ -478,12 +452,12 @@ int http_call(const struct daemon *d, const char *method, const char *path, cons
 	if (rc != CURLE_OK || s.oom) {
 		fprintf(stderr, "harness: %s %s: %s\n", method, url,
 		        s.oom ? "out of memory" : curl_easy_strerror(rc));
-		free(s.buf);
+		curlbuf_free(&s);
 		r->status = 0;
 		r->body = strdup("");
 		return -1;
 	}
-	r->body = s.buf ? s.buf : strdup("");
+	r->body = s.data ? s.data : strdup("");
 	r->json = json_loads(r->body, JSON_DECODE_ANY, NULL);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "curlbuf.h"
 #include "test.h"
 
 static void handle(void *ctx, const struct http_req *req, struct http_resp *resp)
@@ -20,32 +21,15 @@ static void handle(void *ctx, const struct http_req *req, struct http_resp *resp
 
 static const struct http_handlers handlers = {handle, NULL, NULL, NULL, NULL, NULL};
 
-struct buf {
-	char data[4096];
-	size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct buf *b = ud;
-	size_t k = sz * n;
-	if (k > sizeof(b->data) - 1 - b->len)
-		k = sizeof(b->data) - 1 - b->len;
-	memcpy(b->data + b->len, p, k);
-	b->len += k;
-	b->data[b->len] = '\0';
-	return sz * n;
-}
-
 /* Returns the curl result; fills *status and body. */
-static int get(const char *url, const char *cainfo, long *status, struct buf *body)
+static int get(const char *url, const char *cainfo, long *status, struct curlbuf *body)
 {
 	CURL *c = curl_easy_init();
 	int rc;
-	memset(body, 0, sizeof(*body));
+	curlbuf_clear(body);
 	*status = 0;
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -70,7 +54,7 @@ int main(void)
 	     err[512];
 	struct config cfg;
 	struct http_server *srv;
-	struct buf body;
+	struct curlbuf body = {0};
 	long status;
 	int port = 0;
 
@@ -119,6 +103,7 @@ int main(void)
 		get(url, NULL, &status, &body);
 		ASSERT_TRUE(status != 200);
 		http_stop(srv);
+		curlbuf_free(&body);
 	}
 
 	/* clear errors, naming the file */

@@ -8,8 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A test of several files shares one pair of counters: each file is built
+ * with TEST_SHARED_COUNTERS and one of them defines the two (the worker
+ * tests: tests/api/workload.c). */
+#ifdef TEST_SHARED_COUNTERS
+extern int test_failures;
+extern int test_checks;
+#else
 static int test_failures;
 static int test_checks;
+#endif
 
 #define TEST_FAIL(...)                                               \
 	do {                                                         \
