@@ -1,4 +1,4 @@
-/* route: the raw URL path and query of a /v1 request -> which resource and
+/* route: the raw URL path of a /v1 request -> which resource and
  * method. Pure string work, no allocation, so it can be fuzzed alone.
  *
  *   /v1/owners/{owner}/studies                       ROUTE_STUDIES
@@ -77,35 +77,5 @@ int route_allows(enum route_kind k, const char *method);
 /* A static label for /metrics: "studies.create", "trials.suggest", ...;
  * "methodNotAllowed" for a method the path does not take. */
 const char *route_label(const struct route *r, const char *method);
-
-/* Query parameters of a list call. */
-struct route_query {
-	int page_size;       /* default 100, 1..1000 */
-	int64_t page_after;  /* decoded pageToken, 0 when none */
-	unsigned state_mask; /* trials filter state=X: bit (1 << state); 0: all */
-	int64_t min_id;      /* trials filter id>N: N; 0 when absent */
-	int has_filter;
-	char client_id[1025]; /* clientId=, "" when absent */
-	int alt_csv;          /* alt=csv: the trials as CSV */
-	char metric_id[129];  /* metricId=, "" when absent */
-};
-
-/* What route_query_parse accepts besides pageSize and pageToken. */
-#define ROUTE_Q_FILTER 1u /* filter=state=X */
-#define ROUTE_Q_CLIENT 2u /* clientId=X (GET of a trial by its worker) */
-#define ROUTE_Q_ALT    4u /* alt=csv (or alt=json, the default) */
-#define ROUTE_Q_METRIC 8u /* metricId=X (:importance) */
-
-/* Parses pageSize, pageToken and what allow names (ROUTE_Q_*),
- * percent-decoded. The caller gives the trial state names for filter
- * (index = state value, NULL-terminated from index 1). Unknown parameters
- * are INVALID_ARGUMENT. */
-int route_query_parse(const char *query, unsigned allow, const char *const *state_names,
-                      struct route_query *q /* OUT */, struct err *e);
-
-/* Opaque page tokens. buf: at least 64 bytes. */
-void route_page_token(int64_t after, char *buf, size_t cap);
-/* Reads a token of route_page_token back; -1 when it is not one. */
-int route_page_token_decode(const char *tok, int64_t *after /* OUT */);
 
 #endif

@@ -13,7 +13,7 @@
 #include "store.h"
 
 /* Indexed by enum store_trial_state: [0] = "", then REQUESTED..INFEASIBLE,
- * NULL-terminated (the form route_query_parse wants). */
+ * NULL-terminated (the form api_query_states wants). */
 extern const char *const tj_trial_state_names[];
 const char *tj_trial_state(int state);
 const char *tj_study_state(int state);

@@ -17,7 +17,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECONDS_PER=${1:-60}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-spec body measurement route}
+TARGETS=${*:-spec body measurement route metadata spec_diff}
 BUILD=${BUILD:-build-fuzz}
 if [ ! -d "$BUILD" ]; then
 	CC=clang meson setup "$BUILD" -Dfuzz=true -Db_sanitize=address,undefined \

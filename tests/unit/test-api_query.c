@@ -118,6 +118,75 @@ static void test_alt_metric(void)
 	              -ERR_INVALID_ARGUMENT);
 }
 
+/* What route_query_parse's tests covered before api_query replaced it:
+ * pageSize's bounds, a filter of states joined by OR read through the
+ * query, filter only where the call takes it, bad escapes. */
+static void test_page_size_and_filter(void)
+{
+	struct api_query q;
+	struct err e = {0};
+	static const struct {
+		const char *query;
+		int want;
+	} sizes[] = {{"pageSize=0", 100},     {"pageSize=1", 1},       {"pageSize=999", 999},
+	             {"pageSize=1000", 1000}, {"pageSize=1001", 1000}, {"pageSize=+7", 7}};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET", sizes[i].query, &q, &e), 0);
+		ASSERT_EQ_INT(q.page_size, sizes[i].want);
+	}
+	refused(ROUTE_TRIALS, "GET", "pageSize=", "pageSize must be a non-negative integer");
+	refused(ROUTE_TRIALS, "GET", "pageSize=12x", "pageSize must be a non-negative integer");
+	refused(ROUTE_TRIALS, "GET", "pageSize=ten", "pageSize must be a non-negative integer");
+
+	unsigned mask = 0;
+	int64_t min_id = 0;
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET",
+	                              "filter=state%3DACTIVE+OR+state%3DSTOPPING&pageSize=2", &q,
+	                              &e),
+	              0);
+	ASSERT_EQ_INT(api_query_states(q.filter, tj_trial_state_names, &mask, &min_id, &e), 0);
+	ASSERT_EQ_INT(mask, (1u << TRIAL_ACTIVE) | (1u << TRIAL_STOPPING));
+	ASSERT_EQ_INT(q.page_size, 2);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_TRIALS, "GET", "filter=state%3Dactive", &q, &e), 0);
+	ASSERT_EQ_INT(api_query_states(q.filter, tj_trial_state_names, &mask, &min_id, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "unknown state \"active\"") != NULL);
+	ASSERT_EQ_INT(api_query_states("state=ACTIVE OR", tj_trial_state_names, &mask, &min_id, &e),
+	              -ERR_INVALID_ARGUMENT);
+	refused(ROUTE_STUDIES, "GET", "filter=state=ACTIVE", "unknown query parameter filter");
+	refused(ROUTE_TRIALS, "POST", "filter=state=ACTIVE", "takes no query parameters");
+
+	refused(ROUTE_TRIALS, "GET", "filter=state%3", "malformed percent-escape");
+	refused(ROUTE_TRIALS, "GET", "filter=%", "malformed percent-escape");
+	refused(ROUTE_TRIALS, "GET", "page%zzSize=1", "malformed percent-escape");
+	refused(ROUTE_TRIALS, "GET", "pageSize=1%g0", "malformed percent-escape");
+}
+
+/* A token goes through the query as sent; only opening it judges it. */
+static void test_token_in_query(void)
+{
+	unsigned char key[API_TOKEN_KEY_BYTES];
+	char tok[API_TOKEN_CHARS], query[API_TOKEN_CHARS + 32];
+	struct api_query q;
+	struct err e = {0};
+	int64_t after = -1;
+	memset(key, 3, sizeof(key));
+	api_token_int(key, "studies|t", 77, tok, sizeof(tok));
+	snprintf(query, sizeof(query), "pageToken=%s&pageSize=2", tok);
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDIES, "GET", query, &q, &e), 0);
+	ASSERT_EQ_STR(q.page_token, tok);
+	ASSERT_EQ_INT(api_token_int_open(key, "studies|t", q.page_token, &after, &e), 0);
+	ASSERT_EQ_INT(after, 77);
+	/* base64 of "123", and the old unsealed form "sibyl:12345" */
+	ASSERT_EQ_INT(api_query_parse(ROUTE_STUDIES, "GET", "pageToken=MTIz", &q, &e), 0);
+	ASSERT_EQ_INT(api_token_int_open(key, "studies|t", q.page_token, &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	ASSERT_TRUE(strstr(e.msg, "pageToken is not a token this server issued") != NULL);
+	ASSERT_EQ_INT(api_token_int_open(key, "studies|t", "c2lieWw6MTIzNDU", &after, &e),
+	              -ERR_INVALID_ARGUMENT);
+	refused(ROUTE_STUDIES, "GET", "pageToken=a&pageToken=b", "pageToken is given twice");
+}
+
 static void test_tokens(void)
 {
 	unsigned char key[API_TOKEN_KEY_BYTES], other[API_TOKEN_KEY_BYTES];
@@ -177,6 +246,8 @@ int main(void)
 	test_parse();
 	test_states();
 	test_alt_metric();
+	test_page_size_and_filter();
+	test_token_in_query();
 	test_tokens();
 	return test_done("test-api_query");
 }

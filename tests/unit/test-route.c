@@ -1,9 +1,9 @@
 /* route: every path form, the refusals (escapes, '..', empty segments, bad
- * ids, unknown verbs), allowed methods, query parsing and page tokens. */
+ * ids, unknown verbs) and allowed methods. The query string is api_query's
+ * (test-api_query.c). */
 #include "route.h"
 
 #include "test.h"
-#include "trial_json.h"
 
 static struct route parse_ok(const char *path, int line)
 {
@@ -84,12 +84,6 @@ static void test_forms(void)
 	PARSE_BAD("/v1/owners/a/apiKeys:x", ERR_NOT_FOUND, "no custom method");
 	PARSE_BAD("/v1/owners/a/widgets", ERR_NOT_FOUND, "no such path");
 	PARSE_BAD("/v1/auditLog/1", ERR_NOT_FOUND, "no such path");
-	int64_t after = 0;
-	char tok[64];
-	route_page_token(12345, tok, sizeof(tok));
-	ASSERT_EQ_INT(route_page_token_decode(tok, &after), 0);
-	ASSERT_EQ_INT(after, 12345);
-	ASSERT_EQ_INT(route_page_token_decode("nope", &after), -1);
 }
 
 static void test_refusals(void)
@@ -139,49 +133,10 @@ static void test_methods(void)
 	ASSERT_TRUE(!route_allows(ROUTE_OPERATION, ""));
 }
 
-static void test_query(void)
+static void test_importance_route(void)
 {
-	struct route_query q;
-	struct err e;
-	ASSERT_EQ_INT(route_query_parse("", 1, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_INT(q.page_size, 100);
-	ASSERT_EQ_INT(route_query_parse("pageSize=5000", 1, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_INT(q.page_size, 1000);
-	ASSERT_EQ_INT(route_query_parse("filter=state%3DACTIVE+OR+state%3DSTOPPING", 1,
-	                                tj_trial_state_names, &q, &e),
-	              0);
-	ASSERT_EQ_INT(q.state_mask, (1u << TRIAL_ACTIVE) | (1u << TRIAL_STOPPING));
-	ASSERT_TRUE(route_query_parse("filter=state=ACTIVE", 0, tj_trial_state_names, &q, &e) < 0);
-	ASSERT_TRUE(route_query_parse("filter=state=active", 1, tj_trial_state_names, &q, &e) < 0);
-	ASSERT_TRUE(route_query_parse("pageSize=%zz", 1, tj_trial_state_names, &q, &e) < 0);
-	char tok[64], query[96];
-	route_page_token(12345, tok, sizeof(tok));
-	snprintf(query, sizeof(query), "pageToken=%s&pageSize=2", tok);
-	ASSERT_EQ_INT(route_query_parse(query, 1, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_INT(q.page_after, 12345);
-	ASSERT_EQ_INT(q.page_size, 2);
-	ASSERT_TRUE(route_query_parse("pageToken=MTIz", 1, tj_trial_state_names, &q, &e) < 0);
-	/* id>N alone and with states; alt and metricId only where allowed. */
-	ASSERT_EQ_INT(route_query_parse("filter=id%3E41", 1, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_INT(q.min_id, 41);
-	ASSERT_EQ_INT(q.state_mask, 0);
-	ASSERT_EQ_INT(route_query_parse("filter=state%3DACTIVE+AND+id+%3E+7", 1,
-	                                tj_trial_state_names, &q, &e),
-	              0);
-	ASSERT_EQ_INT(q.min_id, 7);
-	ASSERT_EQ_INT(q.state_mask, 1u << TRIAL_ACTIVE);
-	ASSERT_TRUE(route_query_parse("filter=id%3E-1", 1, tj_trial_state_names, &q, &e) < 0);
-	ASSERT_TRUE(strstr(e.msg, "id>N") != NULL);
-	ASSERT_TRUE(route_query_parse("filter=state%3DACTIVE+AND+id%3Cx", 1, tj_trial_state_names,
-	                              &q, &e) < 0);
-	ASSERT_EQ_INT(route_query_parse("alt=csv", ROUTE_Q_ALT, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_INT(q.alt_csv, 1);
-	ASSERT_TRUE(route_query_parse("alt=csv", 1, tj_trial_state_names, &q, &e) < 0);
-	ASSERT_TRUE(route_query_parse("alt=xml", ROUTE_Q_ALT, tj_trial_state_names, &q, &e) < 0);
-	ASSERT_EQ_INT(
-	    route_query_parse("metricId=a%2Eb", ROUTE_Q_METRIC, tj_trial_state_names, &q, &e), 0);
-	ASSERT_EQ_STR(q.metric_id, "a.b");
 	struct route r;
+	struct err e;
 	ASSERT_EQ_INT(route_parse("/v1/owners/o/studies/s:importance", &r, &e), 0);
 	ASSERT_EQ_INT(r.kind, ROUTE_STUDY_IMPORTANCE);
 	ASSERT_TRUE(route_allows(ROUTE_STUDY_IMPORTANCE, "GET"));
@@ -193,6 +148,6 @@ int main(void)
 	test_forms();
 	test_refusals();
 	test_methods();
-	test_query();
+	test_importance_route();
 	return test_done("unit-route");
 }
