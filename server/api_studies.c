@@ -125,7 +125,8 @@ int api_studies_patch(struct api_call *c, json_t **out, struct err *e)
 	const json_t *p;
 	struct store_study s = {0};
 	char *md = NULL;
-	int rc = md_patch_request(c->req->query, c->body, &p, e);
+	int rc = md_patch_request(c->q->present & API_Q_UPDATE_MASK ? c->q->update_mask : NULL,
+	                          c->body, &p, e);
 	if (rc)
 		return rc;
 	struct store_conn *w = store_write_begin(c->api->st, e);

@@ -291,7 +291,8 @@ int api_trials_patch(struct api_call *c, json_t **out, struct err *e)
 	struct store_trial t = {0};
 	char *md = NULL;
 	(void)out; /* answered as text */
-	int rc = md_patch_request(c->req->query, c->body, &p, e);
+	int rc = md_patch_request(c->q->present & API_Q_UPDATE_MASK ? c->q->update_mask : NULL,
+	                          c->body, &p, e);
 	if (rc)
 		return rc;
 	struct store_conn *w = store_write_begin(c->api->st, e);

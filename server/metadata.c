@@ -132,36 +132,10 @@ int md_merge(const char *stored, const json_t *v, const struct config *cfg, char
 
 /* The updateMask of the query: 0 with *mask NULL when there is none. Any
  * other parameter, or updateMask twice, is INVALID_ARGUMENT. */
-static int update_mask(const char *query, const char **mask, struct err *e)
+int md_patch_request(const char *mask, const json_t *body, const json_t **patch, struct err *e)
 {
-	static const char key[] = "updateMask=";
-	*mask = NULL;
-	for (const char *p = query; p && *p; p += strcspn(p, "&"), p += *p == '&') {
-		size_t n = strcspn(p, "&");
-		if (n == 0)
-			continue;
-		if (strncmp(p, key, sizeof(key) - 1) != 0) {
-			size_t k = strcspn(p, "=&");
-			return err_set(
-			    e, ERR_INVALID_ARGUMENT,
-			    "unknown query parameter %.*s (PATCH takes updateMask=metadata)",
-			    (int)(k > 60 ? 60 : k), p);
-		}
-		if (*mask)
-			return err_set(e, ERR_INVALID_ARGUMENT, "updateMask is given twice");
-		*mask = p + sizeof(key) - 1;
-	}
-	return 0;
-}
-
-int md_patch_request(const char *query, const json_t *body, const json_t **patch, struct err *e)
-{
-	const char *mask;
-	int rc = update_mask(query, &mask, e);
-	if (rc)
-		return rc;
-	size_t mlen = mask ? strcspn(mask, "&") : 0;
-	if (mask && (mlen != 8 || strncmp(mask, "metadata", 8) != 0))
+	size_t mlen = mask ? strlen(mask) : 0;
+	if (mask && strcmp(mask, "metadata") != 0)
 		return err_set(e, ERR_INVALID_ARGUMENT,
 		               "updateMask \"%.*s\" is not supported: metadata is the only field "
 		               "PATCH changes (updateMask=metadata)",

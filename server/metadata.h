@@ -27,10 +27,12 @@ int md_create(const json_t *v, const struct config *cfg, char **text /* OUT */, 
 int md_merge(const char *stored, const json_t *v, const struct config *cfg, char **text /* OUT */,
              struct err *e);
 
-/* The PATCH of a study or trial: the query must be updateMask=metadata and
- * the body {"metadata": {...}}; INVALID_ARGUMENT otherwise, saying what is
- * accepted. *patch is borrowed from body. */
-int md_patch_request(const char *query, const json_t *body, const json_t **patch /* OUT */,
+/* The PATCH of a study or trial: mask is the updateMask query parameter,
+ * decoded (api_query), NULL when absent (the body then says what changes);
+ * it may only be "metadata", and the body must be {"metadata": {...}};
+ * INVALID_ARGUMENT otherwise, saying what is accepted. *patch is borrowed
+ * from body. */
+int md_patch_request(const char *mask, const json_t *body, const json_t **patch /* OUT */,
                      struct err *e);
 
 #endif

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "fuzz.h"
 #include "json_util.h"
+#include "api_query.h"
 #include "metadata.h"
 
 static struct config cfg;
@@ -102,7 +103,11 @@ static void check_patch(const char *query, const json_t *body, const char *store
 	const json_t *patch = NULL;
 	char *merged = NULL;
 	struct err e = {0};
-	int rc = md_patch_request(query, body, &patch, &e);
+	struct api_query q;
+	int rc = api_query_parse(ROUTE_STUDY, "PATCH", query, &q, &e);
+	if (rc == 0)
+		rc = md_patch_request(q.present & API_Q_UPDATE_MASK ? q.update_mask : NULL, body,
+		                      &patch, &e);
 	if (rc != 0) {
 		FUZZ_CHECK_CLIENT_ERROR(rc, &e);
 		return;
