@@ -57,7 +57,7 @@ static void test_study(void)
 	for (int i = 0; i < 70; i++)
 		snprintf(big + strlen(big), sizeof(big) - strlen(big), "%s\"k%d\":\"v\"",
 		         i ? "," : "", i);
-	strcat(big, "}");
+	snprintf(big + strlen(big), sizeof(big) - strlen(big), "}");
 	ASSERT_EQ_INT(service_patch_metadata(sv, "team", "s", 0, big, &s, NULL, &e),
 	              -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "max_metadata_keys") != NULL);
