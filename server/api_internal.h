@@ -45,6 +45,9 @@ int api_studies_create(struct api_call *c, json_t **out, struct err *e);
 int api_studies_lookup(struct api_call *c, json_t **out, struct err *e);
 int api_studies_get(struct api_call *c, json_t **out, struct err *e);
 int api_studies_patch(struct api_call *c, json_t **out, struct err *e);
+/* The PATCH of a study or a trial, checked (md_patch_request): its
+ * "metadata" as JSON text in *patch (malloc'd), for service_patch_metadata. */
+int api_metadata_patch(const struct api_call *c, char **patch, struct err *e);
 int api_studies_delete(struct api_call *c, json_t **out, struct err *e);
 /* api_importance.c */
 int api_studies_importance(struct api_call *c, json_t **out, struct err *e);

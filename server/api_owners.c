@@ -1,8 +1,8 @@
 /* Owners, their quotas, their API keys, and the audit log (multi-team).
  * api.c has already authenticated the caller and checked that it may make
- * the call (auth_check); these handlers validate and store. */
+ * the call (auth_check); these handlers decode the request, call one
+ * function of service_owners.h and encode its answer. */
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,30 +11,7 @@
 #include "auth.h"
 #include "config.h"
 #include "json_util.h"
-
-/* Quota values above these are refused rather than stored: nobody needs
- * them, and they keep sums and comparisons far from overflow. */
-#define QUOTA_COUNT_MAX 1000000000000LL /* 1e12 */
-#define QUOTA_RPS_MAX   1000000.0
-
-enum {
-	Q_MAX_STUDIES = 1 << 0,
-	Q_MAX_TRIALS = 1 << 1,
-	Q_MAX_ACTIVE = 1 << 2,
-	Q_RPS = 1 << 3,
-	Q_MAX_KEYS = 1 << 4,
-	Q_ALL = 31,
-};
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} quota_fields[] = {
-    {"maxStudies", Q_MAX_STUDIES},     {"maxTrialsPerStudy", Q_MAX_TRIALS},
-    {"maxActiveTrials", Q_MAX_ACTIVE}, {"requestsPerSecond", Q_RPS},
-    {"maxApiKeys", Q_MAX_KEYS},
-};
-#define N_QUOTA_FIELDS (sizeof(quota_fields) / sizeof(quota_fields[0]))
+#include "service_owners.h"
 
 static json_t *int64_json(int64_t v)
 {
@@ -50,7 +27,7 @@ static json_t *time_json(int64_t ms)
 	return json_string(buf);
 }
 
-static json_t *quota_json(const struct store_quota *q)
+static json_t *quota_json(const struct svc_quota *q)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "maxStudies", int64_json(q->max_studies));
@@ -61,7 +38,7 @@ static json_t *quota_json(const struct store_quota *q)
 	return o;
 }
 
-static json_t *owner_json(const struct store_owner *o, const struct store_quota *q)
+static json_t *owner_json(const struct svc_owner *o)
 {
 	char name[160];
 	json_t *j = json_object();
@@ -69,17 +46,17 @@ static json_t *owner_json(const struct store_owner *o, const struct store_quota 
 	json_object_set_new(j, "name", json_string(name));
 	json_object_set_new(j, "displayName", json_string(o->display_name ? o->display_name : ""));
 	json_object_set_new(j, "createTime", time_json(o->create_time));
-	json_object_set_new(j, "quota", quota_json(q));
+	json_object_set_new(j, "quota", quota_json(&o->quota));
 	return j;
 }
 
-static json_t *key_json(const struct store_key *k)
+static json_t *key_json(const struct svc_key *k)
 {
 	char name[200];
 	json_t *j = json_object();
 	snprintf(name, sizeof(name), "owners/%s/apiKeys/%s", k->owner, k->keyid);
 	json_object_set_new(j, "name", json_string(name));
-	json_object_set_new(j, "role", json_string(auth_role_name((enum auth_role)k->role)));
+	json_object_set_new(j, "role", json_string(auth_role_name(k->role)));
 	json_object_set_new(j, "displayName", json_string(k->display_name ? k->display_name : ""));
 	json_object_set_new(j, "createTime", time_json(k->create_time));
 	json_object_set_new(j, "state", json_string(k->revoke_time ? "REVOKED" : "ACTIVE"));
@@ -89,67 +66,32 @@ static json_t *key_json(const struct store_key *k)
 }
 
 /* Reads the fields of a quota object that it has, into q; *set gets a bit
- * for each one present. */
-static int quota_parse(const json_t *v, const char *path, struct store_quota *q, unsigned *set,
+ * for each one present (their limits are the service's rule). */
+static int quota_parse(const json_t *v, const char *path, struct svc_quota *q, unsigned *set,
                        struct err *e)
 {
 	static const char *const allowed[] = {"maxStudies",      "maxTrialsPerStudy",
 	                                      "maxActiveTrials", "requestsPerSecond",
 	                                      "maxApiKeys",      NULL};
+	int64_t *counts[SVC_N_QUOTA] = {&q->max_studies, &q->max_trials_per_study,
+	                                &q->max_active_trials, NULL, &q->max_api_keys};
 	char fp[96];
 	int rc = ju_object(v, path, e);
 	if (rc || (rc = ju_only_fields(v, path, allowed, e)))
 		return rc;
 	*set = 0;
-	for (size_t i = 0; i < N_QUOTA_FIELDS; i++) {
-		const json_t *f = json_object_get(v, quota_fields[i].name);
+	for (int i = 0; i < SVC_N_QUOTA; i++) {
+		const json_t *f = json_object_get(v, svc_quota_names[i]);
 		if (!f)
 			continue;
-		snprintf(fp, sizeof(fp), "%s.%s", path, quota_fields[i].name);
-		*set |= quota_fields[i].bit;
-		if (quota_fields[i].bit == Q_RPS) {
-			double d;
-			if ((rc = ju_double(f, fp, &d, e)))
-				return rc;
-			if (d < 0 || d > QUOTA_RPS_MAX)
-				return err_set(e, ERR_INVALID_ARGUMENT,
-				               "%s must be between 0 (no limit) and %.0f, not %g",
-				               fp, QUOTA_RPS_MAX, d);
-			q->requests_per_second = d;
-			continue;
-		}
-		int64_t n;
-		if ((rc = ju_int64(f, fp, &n, e)))
+		snprintf(fp, sizeof(fp), "%s.%s", path, svc_quota_names[i]);
+		*set |= 1u << i;
+		rc = counts[i] ? ju_int64(f, fp, counts[i], e)
+		               : ju_double(f, fp, &q->requests_per_second, e);
+		if (rc)
 			return rc;
-		if (n < 0 || n > QUOTA_COUNT_MAX)
-			return err_set(e, ERR_INVALID_ARGUMENT,
-			               "%s must be between 0 (no limit) and %lld, not %" PRId64, fp,
-			               QUOTA_COUNT_MAX, n);
-		if (quota_fields[i].bit == Q_MAX_STUDIES)
-			q->max_studies = n;
-		else if (quota_fields[i].bit == Q_MAX_TRIALS)
-			q->max_trials_per_study = n;
-		else if (quota_fields[i].bit == Q_MAX_KEYS)
-			q->max_api_keys = n;
-		else
-			q->max_active_trials = n;
 	}
 	return 0;
-}
-
-/* Sets the fields of q named in mask from from. */
-static void quota_apply(struct store_quota *q, const struct store_quota *from, unsigned mask)
-{
-	if (mask & Q_MAX_STUDIES)
-		q->max_studies = from->max_studies;
-	if (mask & Q_MAX_TRIALS)
-		q->max_trials_per_study = from->max_trials_per_study;
-	if (mask & Q_MAX_ACTIVE)
-		q->max_active_trials = from->max_active_trials;
-	if (mask & Q_RPS)
-		q->requests_per_second = from->requests_per_second;
-	if (mask & Q_MAX_KEYS)
-		q->max_api_keys = from->max_api_keys;
 }
 
 /* ---- page tokens ---- */
@@ -173,21 +115,6 @@ static int owner_token_open(struct api *api, const char *tok, char *id /* 129 */
 
 /* ---- owners ---- */
 
-static int owner_read(struct api *api, struct store_conn *c, const char *id, json_t **out,
-                      struct err *e)
-{
-	struct store_owner o = {0};
-	struct store_quota q;
-	(void)api;
-	int rc = store_owner_get(c, id, &o, e);
-	if (rc == 0)
-		rc = store_owner_quota_get(c, id, &q, e);
-	if (rc == 0)
-		*out = owner_json(&o, &q);
-	store_owner_clear(&o);
-	return rc;
-}
-
 static int display_name(const json_t *body, const struct config *cfg, const char **out,
                         struct err *e)
 {
@@ -203,12 +130,21 @@ static int display_name(const json_t *body, const struct config *cfg, const char
 	return ju_string(dn, "displayName", cfg->max_string_len, out, e);
 }
 
+/* The owner the service answered, as JSON in *out; clears o. */
+static int owner_out(int rc, struct svc_owner *o, json_t **out)
+{
+	if (rc == 0)
+		*out = owner_json(o);
+	svc_owner_clear(o);
+	return rc;
+}
+
 int api_owners_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"ownerId", "displayName", "quota", NULL};
-	const char *id, *dn = NULL;
-	struct store_quota body_q = {0}, q;
-	unsigned set = 0;
+	const char *id;
+	struct svc_owner_change ch = {0};
+	struct svc_owner o;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
@@ -217,68 +153,72 @@ int api_owners_create(struct api_call *c, json_t **out, struct err *e)
 		return err_set(e, ERR_INVALID_ARGUMENT,
 		               "ownerId is required ([A-Za-z0-9][A-Za-z0-9._-]{0,127})");
 	if ((rc = ju_id(idv, "ownerId", &id, e)) ||
-	    (rc = display_name(c->body, c->api->cfg, &dn, e)))
+	    (rc = display_name(c->body, c->api->cfg, &ch.display_name, e)))
 		return rc;
 	const json_t *qv = json_object_get(c->body, "quota");
-	if (qv && (rc = quota_parse(qv, "quota", &body_q, &set, e)))
+	if (qv && (rc = quota_parse(qv, "quota", &ch.quota, &ch.set, e)))
 		return rc;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	/* The quotas not given keep the table's defaults. */
-	if ((rc = store_owner_insert(w, id, dn, ju_now_ms(), e)) ||
-	    (rc = store_owner_quota_get(w, id, &q, e)))
-		goto fail;
-	quota_apply(&q, &body_q, set);
-	if ((rc = store_owner_update(w, id, NULL, &q, e)) ||
-	    (rc = owner_read(c->api, w, id, out, e)))
-		goto fail;
-	if ((rc = store_write_commit(w, e))) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
-fail:
-	store_write_rollback(w);
-	return rc;
+	ch.mask = ch.set;
+	return owner_out(service_owner_create(c->api->sv, id, &ch, &o, e), &o, out);
 }
 
 int api_owners_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	char after[129] = "";
-	struct store_owner *o = NULL;
+	struct svc_owner *o = NULL;
 	size_t n = 0;
 	int rc = owner_token_open(c->api, q->page_token, after, e);
-	if (rc)
+	if (rc || (rc = service_owner_list(c->api->sv, after, q->page_size + 1, &o, &n, e)))
 		return rc;
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	rc = store_owner_list(conn, after, q->page_size + 1, &o, &n, e);
 	json_t *arr = json_array();
-	for (size_t i = 0; rc == 0 && i < n && i < (size_t)q->page_size; i++) {
-		json_t *j = NULL;
-		if ((rc = owner_read(c->api, conn, o[i].id, &j, e)) == 0)
-			json_array_append_new(arr, j);
+	for (size_t i = 0; i < n && i < (size_t)q->page_size; i++)
+		json_array_append_new(arr, owner_json(&o[i]));
+	*out = json_object();
+	json_object_set_new(*out, "owners", arr);
+	if (n > (size_t)q->page_size) {
+		char tok[API_TOKEN_CHARS];
+		const char *last = o[q->page_size - 1].id;
+		if (api_token_seal(c->api->token_key, "owners", last, strlen(last), tok,
+		                   sizeof(tok)) != 0)
+			tok[0] = '\0';
+		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
-	store_release(conn);
-	if (rc == 0) {
-		*out = json_object();
-		json_object_set_new(*out, "owners", arr);
-		if (n > (size_t)q->page_size) {
-			char tok[API_TOKEN_CHARS];
-			const char *last = o[q->page_size - 1].id;
-			if (api_token_seal(c->api->token_key, "owners", last, strlen(last), tok,
-			                   sizeof(tok)) != 0)
-				tok[0] = '\0';
-			json_object_set_new(*out, "nextPageToken", json_string(tok));
+	svc_owners_free(o, n);
+	return 0;
+}
+
+/* The fields updateMask names, into ch->mask (and whether it names the
+ * display name, *dn_mask); mask is cut up in place. */
+static int update_mask_parse(char *mask, struct svc_owner_change *ch, int *dn_mask, struct err *e)
+{
+	char *save = NULL;
+	for (char *f = strtok_r(mask, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		while (*f == ' ')
+			f++;
+		if (strcmp(f, "*") == 0) {
+			*dn_mask = 1;
+			ch->mask = SVC_Q_ALL;
+		} else if (strcmp(f, "displayName") == 0 || strcmp(f, "display_name") == 0) {
+			*dn_mask = 1;
+		} else if (strcmp(f, "quota") == 0) {
+			ch->mask = SVC_Q_ALL;
+		} else {
+			int i;
+			for (i = 0; i < SVC_N_QUOTA; i++) {
+				if (strncmp(f, "quota.", 6) == 0 &&
+				    strcmp(f + 6, svc_quota_names[i]) == 0)
+					break;
+			}
+			if (i == SVC_N_QUOTA)
+				return err_set(e, ERR_INVALID_ARGUMENT,
+				               "updateMask: unknown field \"%.60s\" (displayName, "
+				               "quota or quota.<field>)",
+				               f);
+			ch->mask |= 1u << i;
 		}
-	} else {
-		json_decref(arr);
 	}
-	store_owners_free(o, n);
-	return rc;
+	return 0;
 }
 
 /* AIP-134: the fields named by updateMask are set from the body (absent
@@ -288,8 +228,8 @@ int api_owners_patch(struct api_call *c, json_t **out, struct err *e)
 	static const char *const fields[] = {"name", "displayName", "createTime", "quota", NULL};
 	const char *owner = c->r->owner, *dn = NULL;
 	struct api_query qp = *c->q; /* updateMask is cut up in place */
-	struct store_quota body_q = {0}, q;
-	unsigned body_set = 0, qmask = 0;
+	struct svc_owner_change ch = {0};
+	struct svc_owner o;
 	int dn_mask = 0;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
@@ -305,96 +245,32 @@ int api_owners_patch(struct api_call *c, json_t **out, struct err *e)
 	if ((rc = display_name(c->body, c->api->cfg, &dn, e)))
 		return rc;
 	const json_t *qv = json_object_get(c->body, "quota");
-	if (qv && (rc = quota_parse(qv, "quota", &body_q, &body_set, e)))
+	if (qv && (rc = quota_parse(qv, "quota", &ch.quota, &ch.set, e)))
 		return rc;
 	if (qp.update_mask[0] == '\0') {
 		dn_mask = dn != NULL;
-		qmask = body_set;
-	} else {
-		char *save = NULL;
-		for (char *f = strtok_r(qp.update_mask, ",", &save); f;
-		     f = strtok_r(NULL, ",", &save)) {
-			while (*f == ' ')
-				f++;
-			if (strcmp(f, "*") == 0) {
-				dn_mask = 1;
-				qmask = Q_ALL;
-			} else if (strcmp(f, "displayName") == 0 ||
-			           strcmp(f, "display_name") == 0) {
-				dn_mask = 1;
-			} else if (strcmp(f, "quota") == 0) {
-				qmask = Q_ALL;
-			} else {
-				size_t i;
-				for (i = 0; i < N_QUOTA_FIELDS; i++) {
-					if (strncmp(f, "quota.", 6) == 0 &&
-					    strcmp(f + 6, quota_fields[i].name) == 0)
-						break;
-				}
-				if (i == N_QUOTA_FIELDS)
-					return err_set(
-					    e, ERR_INVALID_ARGUMENT,
-					    "updateMask: unknown field \"%.60s\" (displayName, "
-					    "quota or quota.<field>)",
-					    f);
-				qmask |= quota_fields[i].bit;
-			}
-		}
+		ch.mask = ch.set;
+	} else if ((rc = update_mask_parse(qp.update_mask, &ch, &dn_mask, e))) {
+		return rc;
 	}
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	if ((rc = store_owner_quota_get(w, owner, &q, e)))
-		goto fail;
-	quota_apply(&q, &body_q, qmask);
-	if ((rc = store_owner_update(w, owner, dn_mask ? (dn ? dn : "") : NULL, &q, e)) ||
-	    (rc = owner_read(c->api, w, owner, out, e)))
-		goto fail;
-	if ((rc = store_write_commit(w, e))) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
-fail:
-	store_write_rollback(w);
-	return rc;
+	ch.display_name = dn_mask ? (dn ? dn : "") : NULL;
+	return owner_out(service_owner_update(c->api->sv, owner, &ch, &o, e), &o, out);
 }
 
 int api_owners_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	const struct api_query *q = c->q;
-	struct store_study *s = NULL;
-	size_t n = 0;
-	int rc;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	/* The studies that go with a forced delete, so that the service can
-	 * drop what it keeps of them once they are gone. */
-	if (q->force && (rc = store_study_list(w, c->r->owner, 0, 0, &s, &n, e)))
-		goto fail;
-	rc = q->force ? store_owner_delete_all(w, c->r->owner, e)
-	              : store_owner_delete(w, c->r->owner, e);
+	int rc = service_owner_delete(c->api->sv, c->r->owner, c->q->force, e);
 	if (rc) {
 		if (e->code == ERR_FAILED_PRECONDITION) {
 			size_t len = strlen(e->msg);
 			snprintf(e->msg + len, sizeof(e->msg) - len,
 			         " (or DELETE with ?force=true to delete them with it)");
 		}
-		goto fail;
+		return rc;
 	}
-	if ((rc = store_write_commit(w, e)))
-		goto done;
-	for (size_t i = 0; i < n; i++)
-		service_forget_study(c->api->sv, s[i].rowid);
 	api_rate_forget(c->api, c->r->owner); /* an owner made again starts afresh */
 	*out = json_object();
-	goto done;
-fail:
-	store_write_rollback(w);
-done:
-	store_studies_free(s, n);
-	return rc;
+	return 0;
 }
 
 /* ---- API keys ---- */
@@ -402,10 +278,10 @@ done:
 int api_keys_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"role", "displayName", NULL};
-	struct auth_new_key k;
-	struct store_key sk = {0};
 	enum auth_role role;
 	const char *dn = NULL;
+	char secret[AUTH_KEY_LEN + 1];
+	struct svc_key k;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
@@ -417,37 +293,13 @@ int api_keys_create(struct api_call *c, json_t **out, struct err *e)
 	if ((rc = auth_role_parse(json_string_value(rv), "role", &role, e)) ||
 	    (rc = display_name(c->body, c->api->cfg, &dn, e)))
 		return rc;
-	if ((rc = auth_key_generate(&k, e)))
+	if ((rc = service_key_create(c->api->sv, c->r->owner, role, dn, &k, secret, e)))
 		return rc;
-	memcpy(sk.keyid, k.keyid, sizeof(sk.keyid));
-	sk.owner = (char *)c->r->owner;
-	sk.role = (int)role;
-	sk.display_name = (char *)(dn ? dn : "");
-	memcpy(sk.salt, k.salt, sizeof(sk.salt));
-	memcpy(sk.hash, k.hash, sizeof(sk.hash));
-	sk.create_time = ju_now_ms();
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w) {
-		auth_new_key_wipe(&k);
-		return -(int)e->code;
-	}
-	/* The owner must exist (a key of a deleted owner is NOT_FOUND). */
-	struct store_owner o = {0};
-	if ((rc = store_owner_get(w, c->r->owner, &o, e)) || (rc = store_key_insert(w, &sk, e))) {
-		store_owner_clear(&o);
-		store_write_rollback(w);
-		auth_new_key_wipe(&k);
-		return rc;
-	}
-	store_owner_clear(&o);
-	if ((rc = store_write_commit(w, e))) {
-		auth_new_key_wipe(&k);
-		return rc;
-	}
-	*out = key_json(&sk);
+	*out = key_json(&k);
 	/* The only time the secret leaves the server. */
-	json_object_set_new(*out, "key", json_string(k.key));
-	auth_new_key_wipe(&k);
+	json_object_set_new(*out, "key", json_string(secret));
+	svc_secret_wipe(secret);
+	svc_key_clear(&k);
 	return 0;
 }
 
@@ -455,23 +307,13 @@ int api_keys_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	int64_t after = 0;
-	struct store_key *k = NULL;
+	struct svc_key *k = NULL;
 	size_t n = 0;
 	char ctx[160];
 	snprintf(ctx, sizeof(ctx), "apiKeys|%s", c->r->owner);
 	int rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e);
-	if (rc)
-		return rc;
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	struct store_owner o = {0};
-	rc = store_owner_get(conn, c->r->owner, &o, e);
-	store_owner_clear(&o);
-	if (rc == 0)
-		rc = store_key_list(conn, c->r->owner, after, q->page_size + 1, &k, &n, e);
-	store_release(conn);
-	if (rc)
+	if (rc ||
+	    (rc = service_key_list(c->api->sv, c->r->owner, after, q->page_size + 1, &k, &n, e)))
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q->page_size; i++)
@@ -483,46 +325,31 @@ int api_keys_list(struct api_call *c, json_t **out, struct err *e)
 		api_token_int(c->api->token_key, ctx, k[q->page_size - 1].seq, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
-	store_keys_free(k, n);
+	svc_keys_free(k, n);
 	return 0;
 }
 
 int api_keys_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_key k = {0};
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = store_key_get(conn, c->r->key, &k, NULL, e);
-	store_release(conn);
-	if (rc == 0 && strcmp(k.owner, c->r->owner) != 0)
-		rc = err_set(e, ERR_NOT_FOUND, "API key owners/%s/apiKeys/%s not found",
-		             c->r->owner, c->r->key);
+	struct svc_key k;
+	int rc = service_key_get(c->api->sv, c->r->owner, c->r->key, &k, e);
 	if (rc == 0)
 		*out = key_json(&k);
-	store_key_clear(&k);
+	svc_key_clear(&k);
 	return rc;
 }
 
 int api_keys_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	int rc = store_key_revoke(w, c->r->owner, c->r->key, ju_now_ms(), e);
-	if (rc) {
-		store_write_rollback(w);
-		return rc;
-	}
-	if ((rc = store_write_commit(w, e)))
-		return rc;
-	*out = json_object();
-	return 0;
+	int rc = service_key_revoke(c->api->sv, c->r->owner, c->r->key, e);
+	if (rc == 0)
+		*out = json_object();
+	return rc;
 }
 
 /* ---- audit log ---- */
 
-static json_t *audit_json(const struct store_audit *a)
+static json_t *audit_json(const struct svc_audit *a)
 {
 	json_t *j = json_object();
 	json_object_set_new(j, "time", time_json(a->time));
@@ -545,7 +372,7 @@ int api_audit_list(struct api_call *c, json_t **out, struct err *e)
 	struct api_query q = *c->q; /* the filter is cut up in place */
 	int64_t before = 0;
 	const char *owner = NULL;
-	struct store_audit *a = NULL;
+	struct svc_audit *a = NULL;
 	size_t n = 0;
 	char ctx[160];
 	int rc;
@@ -574,12 +401,7 @@ int api_audit_list(struct api_call *c, json_t **out, struct err *e)
 		return rc;
 	/* Refusals still counted in memory reach their entries first. */
 	api_audit_flush(c->api);
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	rc = store_audit_list(conn, owner, before, q.page_size + 1, &a, &n, e);
-	store_release(conn);
-	if (rc)
+	if ((rc = service_audit_list(c->api->sv, owner, before, q.page_size + 1, &a, &n, e)))
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q.page_size; i++)
@@ -591,7 +413,7 @@ int api_audit_list(struct api_call *c, json_t **out, struct err *e)
 		api_token_int(c->api->token_key, ctx, a[q.page_size - 1].id, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
-	store_audits_free(a, n);
+	svc_audits_free(a, n);
 	return 0;
 bad_filter:
 	return err_set(e, ERR_INVALID_ARGUMENT,
@@ -600,10 +422,6 @@ bad_filter:
 
 int api_owners_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = owner_read(c->api, conn, c->r->owner, out, e);
-	store_release(conn);
-	return rc;
+	struct svc_owner o;
+	return owner_out(service_owner_get(c->api->sv, c->r->owner, &o, e), &o, out);
 }

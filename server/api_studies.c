@@ -118,35 +118,33 @@ done:
 	return rc;
 }
 
-/* PATCH ?updateMask=metadata: merges the body's metadata into the
- * study's (metadata.h). */
-int api_studies_patch(struct api_call *c, json_t **out, struct err *e)
+int api_metadata_patch(const struct api_call *c, char **patch, struct err *e)
 {
 	const json_t *p;
-	struct store_study s = {0};
-	char *md = NULL;
+	*patch = NULL;
 	int rc = md_patch_request(c->q->present & API_Q_UPDATE_MASK ? c->q->update_mask : NULL,
 	                          c->body, &p, e);
 	if (rc)
 		return rc;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	if ((rc = store_study_get(w, c->r->owner, c->r->study, &s, e)) ||
-	    (rc = md_merge(s.metadata_json, p, c->api->cfg, &md, e)) ||
-	    (rc = store_study_set_metadata(w, s.rowid, md, e))) {
-		store_write_rollback(w);
-		goto out;
-	}
-	if ((rc = store_write_commit(w, e)))
-		goto out;
-	free(s.metadata_json);
-	s.metadata_json = md;
-	md = NULL;
-	*out = tj_study(&s);
-out:
+	if (!(*patch = json_dumps(p, JSON_ENCODE_ANY | JSON_COMPACT)))
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* PATCH ?updateMask=metadata: merges the body's metadata into the
+ * study's (metadata.h). */
+int api_studies_patch(struct api_call *c, json_t **out, struct err *e)
+{
+	struct store_study s;
+	char *patch;
+	int rc = api_metadata_patch(c, &patch, e);
+	if (rc)
+		return rc;
+	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, 0, patch, &s, NULL, e);
+	free(patch);
+	if (rc == 0)
+		*out = tj_study(&s);
 	store_study_clear(&s);
-	free(md);
 	return rc;
 }
 

@@ -286,39 +286,14 @@ int api_trials_delete(struct api_call *c, json_t **out, struct err *e)
  * trial's (metadata.h), in any state; nothing else of the trial changes. */
 int api_trials_patch(struct api_call *c, json_t **out, struct err *e)
 {
-	const json_t *p;
-	struct store_study s = {0};
-	struct store_trial t = {0};
-	char *md = NULL;
+	char *patch;
 	(void)out; /* answered as text */
-	int rc = md_patch_request(c->q->present & API_Q_UPDATE_MASK ? c->q->update_mask : NULL,
-	                          c->body, &p, e);
+	int rc = api_metadata_patch(c, &patch, e);
 	if (rc)
 		return rc;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	if ((rc = store_study_get(w, c->r->owner, c->r->study, &s, e)) ||
-	    (rc = store_trial_get(w, s.rowid, c->r->trial, &t, e)) ||
-	    (rc = md_merge(t.metadata_json, p, c->api->cfg, &md, e)) ||
-	    (rc = store_trial_set_metadata(w, s.rowid, t.id, md, e)))
-		goto fail;
-	free(t.metadata_json);
-	t.metadata_json = md;
-	md = NULL;
-	if ((rc = service_trial_text(w, c->r->owner, c->r->study, &t, c->text, e)))
-		goto fail;
-	if ((rc = store_write_commit(w, e))) {
-		free(*c->text);
-		*c->text = NULL;
-	}
-	goto out;
-fail:
-	store_write_rollback(w);
-out:
-	store_trial_clear(&t);
-	store_study_clear(&s);
-	free(md);
+	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, c->r->trial, patch, NULL,
+	                            c->text, e);
+	free(patch);
 	return rc;
 }
 

@@ -63,6 +63,15 @@ int service_check_early_stopping(struct service *sv, const char *owner, const ch
 int service_optimal(struct service *sv, const char *owner, const char *study,
                     json_t **out /* OUT */, struct err *e);
 
+/* PATCH ?updateMask=metadata of the study (trial 0) or of one of its
+ * trials, in any state: patch is the body's "metadata" as JSON text (a
+ * JSON Merge Patch, checked and merged here: metadata.h), and nothing else
+ * changes. A study answers *study_out (the caller clears it), a trial its
+ * Trial JSON as text in *trial_text (malloc'd). */
+int service_patch_metadata(struct service *sv, const char *owner, const char *study, int64_t trial,
+                           const char *patch, struct store_study *study_out, char **trial_text,
+                           struct err *e);
+
 /* Loads the study and its parsed spec on c. On success the caller clears
  * both (store_study_clear, spec_free). The parsed spec comes from a cache
  * of sv's (keyed by the study's row and checked against its stored text),
