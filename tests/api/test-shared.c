@@ -67,8 +67,10 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void run_study(struct daemon *d1, struct daemon *d2, const char *study,
-                      const char *algorithm, int budget)
+/* Returns how many trials the workers of the second daemon completed
+ * (of budget). */
+static int run_study(struct daemon *d1, struct daemon *d2, const char *study, const char *algorithm,
+                     int budget)
 {
 	char spec[600];
 	snprintf(spec, sizeof(spec),
@@ -92,7 +94,6 @@ static void run_study(struct daemon *d1, struct daemon *d2, const char *study,
 	}
 	ASSERT_EQ_INT(errors, 0);
 	ASSERT_EQ_INT(done, budget);
-	ASSERT_TRUE(on_d2 > 0 && on_d2 < budget); /* both daemons served */
 
 	char path[256];
 	snprintf(path, sizeof(path),
@@ -115,6 +116,7 @@ static void run_study(struct daemon *d1, struct daemon *d2, const char *study,
 	ASSERT_EQ_INT((int)dups, 0);
 	free(xs);
 	json_decref(list);
+	return on_d2;
 }
 
 int main(void)
@@ -131,9 +133,12 @@ int main(void)
 		return test_done("api-shared");
 	}
 	create_owner(d1, "t");
-	run_study(d1, d2, "random", "RANDOM_SEARCH", 200);
-	run_study(d1, d2, "quasi", "QUASI_RANDOM_SEARCH", 200);
-	run_study(d1, d2, "gp", "GAUSSIAN_PROCESS_EI", 100);
+	/* Both daemons served: over the three studies (in one study on a
+	 * loaded machine one daemon may hand out the whole budget first). */
+	int on_d2 = run_study(d1, d2, "random", "RANDOM_SEARCH", 200);
+	on_d2 += run_study(d1, d2, "quasi", "QUASI_RANDOM_SEARCH", 200);
+	on_d2 += run_study(d1, d2, "gp", "GAUSSIAN_PROCESS_EI", 100);
+	ASSERT_TRUE(on_d2 > 0 && on_d2 < 500);
 	ASSERT_EQ_INT(daemon_stop(d2), 0);
 	ASSERT_EQ_INT(daemon_stop(d1), 0);
 	return test_done("api-shared");
