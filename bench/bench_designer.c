@@ -1,6 +1,6 @@
 /* bench_designer: an in-process quality benchmark of the designers, for
  * fast iteration on the GP-EI algorithm (the over-HTTP benchmark is
- * bench/quality.py). Protocol of /work/shared/bench/README.md: per problem,
+ * bench/quality.py). Protocol of docs/benchmarks.md (quality): per problem,
  * algorithm and seed, 60 trials suggested one at a time; report the median
  * over seeds of log10(best − optimum) (floor 1e-12) and the median
  * milliseconds per suggestion.
@@ -53,7 +53,7 @@ struct problem {
 	double optimum;
 	int maximize;
 	double noise; /* sd of Gaussian noise added to the observed value */
-	double ref;   /* best reference figure (REFERENCE.md), NAN if none */
+	double ref;   /* best reference figure (bench/reference.json), NAN if none */
 };
 
 static char *dupstr(const char *s)

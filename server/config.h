@@ -32,7 +32,7 @@ struct config {
 	int max_measurements;     /* measurements per trial, default 10000 */
 	int max_suggestion_count; /* suggestionCount per call, default 100 */
 	int auth_failures_per_second; /* per client address; 0: no limit */
-	/* metadata of a study or trial (docs/api.md) */
+	/* metadata of a study or trial (docs/server-api.md) */
 	int max_metadata_keys;        /* keys per object, default 64 */
 	int max_metadata_key_bytes;   /* default 256 */
 	int max_metadata_value_bytes; /* default 4096 */

@@ -12,9 +12,7 @@
 #include "service_internal.h"
 #include "stopping.h"
 #include "trial_json.h"
-#ifdef SIBYL_HAVE_GP
 #include "gpei.h"
-#endif
 
 struct service *service_new(struct store *st, const struct config *cfg)
 {
@@ -32,9 +30,7 @@ struct service *service_new(struct store *st, const struct config *cfg)
 
 static void rt_free(struct study_rt *rt)
 {
-#ifdef SIBYL_HAVE_GP
 	gp_cache_free(rt->cache);
-#endif
 	hist_free(rt->hist);
 	pthread_mutex_destroy(&rt->mu);
 	pthread_cond_destroy(&rt->cv);

@@ -8,10 +8,8 @@
 #include "json_util.h"
 #include "service_internal.h"
 #include "trial_json.h"
-#ifdef SIBYL_HAVE_GP
 #include "gpei.h"
 #include "history.h"
-#endif
 
 int svc_feasible(const struct spec *sp, const double *m)
 {
@@ -43,7 +41,6 @@ int svc_dominates(const struct spec *sp, const double *a, const double *b)
 	return better;
 }
 
-#ifdef SIBYL_HAVE_GP
 /* Under noise the recommendation is the trial with the best posterior mean
  * (gpei_recommend). The study's model cache and history belong to its
  * suggest leader: this takes the lead (rt->leader) for the call, so it
@@ -112,7 +109,6 @@ out:
 	svc_rt_put(sv, rt);
 	return id;
 }
-#endif
 
 int service_optimal(struct service *sv, const char *owner, const char *study, json_t **out,
                     struct err *e)
@@ -157,7 +153,6 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 	/* Under noise, one objective: the trial with the best posterior mean
 	 * in place of the luckiest observation. */
 	const char *selection = "OBSERVED";
-#ifdef SIBYL_HAVE_GP
 	int64_t post = posterior_best(sv, c, &sp, s.rowid);
 	for (size_t i = 0; i < n && post; i++)
 		if (t[i].id == post) {
@@ -165,7 +160,6 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 			keep[i] = 1;
 			selection = "POSTERIOR_MEAN";
 		}
-#endif
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_t *tj;

@@ -286,7 +286,8 @@ int spec_parse(const json_t *v, const char *path, const struct config *cfg, stru
 	for (int i = 0; i < 2; i++) {
 		if (json_object_get(v, unsupported[i])) {
 			rc = err_set(e, ERR_INVALID_ARGUMENT,
-			             "%s.%s is not supported by this server (see docs/api.md)",
+			             "%s.%s is not supported by this server "
+			             "(see docs/server-api.md)",
 			             path, unsupported[i]);
 			goto out;
 		}

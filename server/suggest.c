@@ -16,19 +16,8 @@
 #include "json_util.h"
 #include "service_internal.h"
 #include "trial_json.h"
-#ifdef SIBYL_HAVE_GP
 #include "gpei.h"
-#endif
-#if defined(__has_include)
-#if __has_include("metrics.h")
 #include "metrics.h"
-#define HAVE_METRICS_H 1
-#endif
-#endif
-
-#ifndef DESIGNER_ENOTAVAIL
-#define DESIGNER_ENOTAVAIL (-2)
-#endif
 
 static double mono_seconds(void)
 {
@@ -270,10 +259,8 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-#ifdef SIBYL_HAVE_GP
 	if (sp.algorithm == DESIGNER_GP_EI && !rt->cache)
 		rt->cache = gp_cache_new();
-#endif
 	struct designer_input in = {
 	    .space = &sp.space,
 	    .metrics = sp.dmetrics,
@@ -292,14 +279,8 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	int got = designer_suggest(sp.algorithm, &in, pl->points, pl->info, msg, sizeof(msg));
 	if (got < 0) {
 		pl->designer_rc = got;
-		if (got == DESIGNER_ENOTAVAIL)
-			err_set(&pl->derr, ERR_UNIMPLEMENTED,
-			        "algorithm %s is not available in this build of sibyld: %s (choose "
-			        "RANDOM_SEARCH, QUASI_RANDOM_SEARCH or GRID_SEARCH)",
-			        sp.algorithm_name, msg);
-		else
-			err_set(&pl->derr, ERR_INTERNAL, "the %s designer failed: %s",
-			        sp.algorithm_name, msg);
+		err_set(&pl->derr, ERR_INTERNAL, "the %s designer failed: %s", sp.algorithm_name,
+		        msg);
 	} else {
 		pl->n_points = (size_t)got;
 		pl->grid_exhausted = got < need;
@@ -781,10 +762,6 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		*e = me.e;
 	else
 		*op = me.op;
-#ifdef HAVE_METRICS_H
 	metrics_observe_suggest(mono_seconds() - t_start);
-#else
-	(void)t_start;
-#endif
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* libsibyl: the C client of the sibyl hyperparameter tuning service.
  *
  * This header is the specification of the library. It follows the REST
- * contract of sibyld (docs and /work/shared/API.md): one function per API
+ * contract of sibyld (docs/API.md, docs/server-api.md): one function per API
  * method, typed structs for what comes back.
  *
  * Conventions, true of every function below unless it says otherwise:

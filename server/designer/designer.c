@@ -5,9 +5,7 @@
 #include "grid.h"
 #include "quasirandom.h"
 #include "random.h"
-#ifdef SIBYL_HAVE_GP
 #include "gpei.h"
-#endif
 
 static const char *algorithm_name(enum designer_algorithm a)
 {
@@ -72,13 +70,8 @@ int designer_suggest(enum designer_algorithm algorithm, const struct designer_in
 		return -1;
 	switch (algorithm) {
 	case DESIGNER_GP_EI:
-#ifdef SIBYL_HAVE_GP
 		rc = gpei_suggest(in, out, info, err, errlen);
 		break;
-#else
-		snprintf(err, errlen, "GAUSSIAN_PROCESS_EI is not available in this build");
-		return DESIGNER_ENOTAVAIL;
-#endif
 	case DESIGNER_RANDOM:
 		rc = random_suggest(in, out, info, err, errlen);
 		break;
@@ -93,7 +86,7 @@ int designer_suggest(enum designer_algorithm algorithm, const struct designer_in
 		return -1;
 	}
 	if (rc < 0)
-		return rc == DESIGNER_ENOTAVAIL ? rc : -1;
+		return -1;
 	if ((size_t)rc > in->count || (rc < (int)in->count && algorithm != DESIGNER_GRID)) {
 		snprintf(err, errlen, "internal error: %s returned %d points for %zu wanted",
 		         algorithm_name(algorithm), rc, in->count);

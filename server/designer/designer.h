@@ -90,11 +90,6 @@ int designer_suggest(enum designer_algorithm algorithm, const struct designer_in
                      double *out /* OUT */, struct designer_info *info /* OUT, may be NULL */,
                      char *err /* OUT */, size_t errlen);
 
-/* designer_suggest() return value when the algorithm is not compiled in
- * (GAUSSIAN_PROCESS_EI before gpei.c exists): the api answers UNIMPLEMENTED.
- * Every other failure is -1. */
-#define DESIGNER_ENOTAVAIL (-2)
-
 /* Number of grid steps used for a DOUBLE parameter by GRID_SEARCH. */
 #define DESIGNER_GRID_DOUBLE_STEPS 10
 

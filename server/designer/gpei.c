@@ -37,7 +37,7 @@
 #define GPEI_CON_MAX 100
 
 /* Completed trials needed before the model takes over: clamp(2·D, 5, 20)
- * (ALGORITHM.md; against D + 1, measured better on rosenbrock4, levy10,
+ * (docs/gp-ei.md; against D + 1, measured better on rosenbrock4, levy10,
  * mixed_ml and styblinski8, a little worse on hartmann6 and ackley5). */
 static size_t initial_design(size_t d)
 {

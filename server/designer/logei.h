@@ -3,7 +3,7 @@
  * the log normal CDF used for probabilities of feasibility.
  *
  * Convention: maximization, z = (μ − f*)/σ, EI = σ·h(z) with
- * h(z) = φ(z) + z·Φ(z), so log EI = ln σ + log h(z). See ALGORITHM.md §2.
+ * h(z) = φ(z) + z·Φ(z), so log EI = ln σ + log h(z). See docs/gp-ei.md.
  */
 #ifndef SIBYL_LOGEI_H
 #define SIBYL_LOGEI_H

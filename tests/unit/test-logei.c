@@ -1,4 +1,4 @@
-/* logei: log h and r against the ALGORITHM.md §2 table (mpmath, 50
+/* logei: log h and r against a table of reference values (mpmath, 50
  * digits), log EI against the direct formula where it is stable, and
  * finite, monotone, with useful gradients where it underflows. */
 #include <float.h>
