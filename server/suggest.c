@@ -159,9 +159,65 @@ out:
 	free(idx);
 }
 
-/* Reads the history and, when new points are needed, runs the designer. */
+/* A read snapshot with the study and its spec loaded on it
+ * (service_read_study): the one service_suggest takes to find the study,
+ * planned from when its caller leads at once. */
+struct snap {
+	struct store_conn *c; /* NULL: none */
+	struct store_study s;
+	struct spec sp;
+};
+
+static void snap_drop(struct snap *p)
+{
+	if (!p || !p->c)
+		return;
+	store_release(p->c);
+	store_study_clear(&p->s);
+	spec_free(&p->sp);
+	p->c = NULL;
+}
+
+/* Whether pre may be planned from: a snapshot older than the one the
+ * study's history was last brought up to date on (a leader ran between
+ * pre's read and this one's start) would make hist_refresh reload the
+ * whole history; then a fresh snapshot is taken instead. pre only misses
+ * what any plan may miss (another process's writes after its snapshot):
+ * plan_current and the hand-out's own load of the study, on the write
+ * transaction, see the current state. */
+static int snap_usable(const struct study_rt *rt, const struct snap *pre)
+{
+	struct err e;
+	int64_t seq, deletes;
+	if (!pre || !pre->c || pre->s.rowid != rt->rowid)
+		return 0;
+	if (!rt->hist || rt->hist->seq < 0)
+		return 1;
+	return store_trial_seq(pre->c, pre->s.rowid, &seq, &deletes, &e) == 0 &&
+	       seq >= rt->hist->seq && deletes == rt->hist->deletes;
+}
+
+/* The snapshot to plan from: pre's (taken over, pre left empty) when
+ * usable, else a new one (pre dropped). */
+static int plan_snapshot(struct service *sv, const struct study_rt *rt, const char *owner,
+                         const char *study, struct snap *pre, struct store_conn **c,
+                         struct store_study *s, struct spec *sp, struct err *e)
+{
+	if (!snap_usable(rt, pre)) {
+		snap_drop(pre);
+		return service_read_study(sv, owner, study, c, s, sp, e);
+	}
+	*c = pre->c;
+	*s = pre->s;
+	*sp = pre->sp;
+	pre->c = NULL;
+	return 0;
+}
+
+/* Reads the history (on pre's snapshot when it may be used: plan_snapshot)
+ * and, when new points are needed, runs the designer. */
 static int make_plan(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                     const struct sreq *batch, struct plan *pl, struct err *e)
+                     const struct sreq *batch, struct snap *pre, struct plan *pl, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
@@ -169,7 +225,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	const double **pending = NULL;
 	int64_t *own = NULL; /* per caller of the batch: its ACTIVE trials */
 	struct store_conn *c;
-	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
+	int rc = plan_snapshot(sv, rt, owner, study, pre, &c, &s, &sp, e);
 	if (rc)
 		return rc;
 	/* The history is the study's cached one, brought up to date on this
@@ -710,13 +766,13 @@ static void replan_pause(int tries)
  * plan's snapshot and the hand-out, so that two daemons on one file never
  * hand out the points of one view twice. */
 static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                 struct sreq *batch)
+                 struct sreq *batch, struct snap *pre)
 {
 	for (int tries = 0;; tries++) {
 		struct plan pl = {0};
 		int64_t t0 = ju_now_ms();
 		struct err pe;
-		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
+		int prc = make_plan(sv, rt, owner, study, batch, tries ? NULL : pre, &pl, &pe);
 		int hb = 0;
 		if (prc) {
 			for (struct sreq *r = batch; r; r = r->next) {
@@ -738,24 +794,29 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
                     const char *client_id, json_t **op, struct err *e)
 {
 	double t_start = mono_seconds();
-	struct store_study s;
+	struct snap pre = {0};
 	*op = NULL;
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = store_study_get(c, owner, study, &s, e);
-	store_release(c);
+	/* The study is read once here, on a snapshot that the plan uses when
+	 * this call leads at once; a call that waits drops it. */
+	int rc = service_read_study(sv, owner, study, &pre.c, &pre.s, &pre.sp, e);
 	if (rc)
 		return rc;
-	struct study_rt *rt = svc_rt_get(sv, s.rowid);
-	store_study_clear(&s);
-	if (!rt)
+	struct study_rt *rt = svc_rt_get(sv, pre.s.rowid);
+	if (!rt) {
+		snap_drop(&pre);
 		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
 	struct sreq me = {.client_id = client_id, .count = count};
 	pthread_mutex_lock(&rt->mu);
 	*rt->tail = &me;
 	rt->tail = &me.next;
 	while (!me.done) {
+		if (rt->leader && pre.c) {
+			pthread_mutex_unlock(&rt->mu);
+			snap_drop(&pre);
+			pthread_mutex_lock(&rt->mu);
+			continue;
+		}
 		if (rt->leader) {
 			pthread_cond_wait(&rt->cv, &rt->mu);
 			continue;
@@ -766,7 +827,8 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		rt->tail = &rt->queue;
 		rt->leader = 1;
 		pthread_mutex_unlock(&rt->mu);
-		lead(sv, rt, owner, study, batch);
+		lead(sv, rt, owner, study, batch, &pre);
+		snap_drop(&pre);
 		pthread_mutex_lock(&rt->mu);
 		for (struct sreq *r = batch; r; r = r->next)
 			r->done = 1;
@@ -774,6 +836,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		pthread_cond_broadcast(&rt->cv);
 	}
 	pthread_mutex_unlock(&rt->mu);
+	snap_drop(&pre);
 	svc_rt_put(sv, rt);
 	rc = me.rc;
 	if (rc)
