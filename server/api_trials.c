@@ -109,155 +109,55 @@ out0:
 
 /* POST .../trials: a REQUESTED trial for the pool, or a SUCCEEDED one that
  * imports a known result. */
+/* The body's state: REQUESTED (the default) or SUCCEEDED. */
+static int create_state(const json_t *x, int *state, struct err *e)
+{
+	const char *name;
+	*state = TRIAL_REQUESTED;
+	if (!x)
+		return 0;
+	int rc = ju_string(x, "state", 32, &name, e);
+	if (rc)
+		return rc;
+	if (strcmp(name, "SUCCEEDED") == 0)
+		*state = TRIAL_SUCCEEDED;
+	else if (strcmp(name, "REQUESTED") != 0)
+		return err_set(e, ERR_INVALID_ARGUMENT,
+		               "state must be REQUESTED (the default) or SUCCEEDED (to import a "
+		               "result), not \"%.40s\"",
+		               name);
+	return 0;
+}
+
 int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"parameters",   "state",    "finalMeasurement",
 	                                     "measurements", "metadata", NULL};
-	struct store_study s;
-	struct spec sp;
-	struct store_trial t = {0};
-	json_t *final = NULL, *meas = NULL, *canon = NULL;
-	double *v = NULL;
+	struct svc_trial_new in = {0};
+	struct store_trial t;
+	char *metadata = NULL;
+	json_t *meas;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
-	if ((rc =
-	         md_create(json_object_get(c->body, "metadata"), c->api->cfg, &t.metadata_json, e)))
+	if ((rc = md_create(json_object_get(c->body, "metadata"), c->api->cfg, &metadata, e)))
 		return rc;
-	int64_t now = ju_now_ms();
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w) {
-		store_trial_clear(&t);
-		return -(int)e->code;
-	}
-	if ((rc = service_load_study(c->api->sv, w, c->r->owner, c->r->study, &s, &sp, e))) {
-		store_write_rollback(w);
-		store_trial_clear(&t);
-		return rc;
-	}
-	int state = TRIAL_REQUESTED;
-	const json_t *x = json_object_get(c->body, "state");
-	if (x) {
-		const char *name;
-		if ((rc = ju_string(x, "state", 32, &name, e)))
-			goto out;
-		if (strcmp(name, "SUCCEEDED") == 0)
-			state = TRIAL_SUCCEEDED;
-		else if (strcmp(name, "REQUESTED") != 0) {
-			rc = err_set(
-			    e, ERR_INVALID_ARGUMENT,
-			    "state must be REQUESTED (the default) or SUCCEEDED (to import a "
-			    "result), not \"%.40s\"",
-			    name);
-			goto out;
-		}
-	}
-	x = json_object_get(c->body, "parameters");
-	if (!x) {
+	if ((rc = create_state(json_object_get(c->body, "state"), &in.state, e)))
+		goto out;
+	if (!(in.parameters = json_object_get(c->body, "parameters"))) {
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "parameters is required");
 		goto out;
 	}
-	if (!(v = malloc((sp.space.n + 1) * sizeof(double)))) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	in.final_measurement = json_object_get(c->body, "finalMeasurement");
+	in.measurements = json_object_get(c->body, "measurements");
+	in.metadata_json = metadata;
+	if ((rc = service_trial_create(c->api->sv, c->r->owner, c->r->study, &in, &t, &meas, e)))
 		goto out;
-	}
-	if ((rc = tj_params_parse(&sp, x, "parameters", v, e)))
-		goto out;
-	x = json_object_get(c->body, "finalMeasurement");
-	if (x) {
-		if (state != TRIAL_SUCCEEDED) {
-			rc = err_set(e, ERR_INVALID_ARGUMENT,
-			             "finalMeasurement is only allowed with state SUCCEEDED");
-			goto out;
-		}
-		if ((rc = tj_measurement_parse(x, "finalMeasurement", &sp, &final, e)))
-			goto out;
-		double m[sp.n_metrics];
-		tj_measurement_metrics(final, &sp, m);
-		for (size_t i = 0; i < sp.n_metrics; i++) {
-			if (!sp.metrics[i].safety && isnan(m[i])) {
-				rc = err_set(e, ERR_INVALID_ARGUMENT,
-				             "finalMeasurement lacks the objective metric \"%s\"",
-				             sp.metrics[i].id);
-				goto out;
-			}
-		}
-	} else if (state == TRIAL_SUCCEEDED) {
-		rc = err_set(e, ERR_INVALID_ARGUMENT, "a SUCCEEDED trial needs finalMeasurement");
-		goto out;
-	}
-	meas = json_array();
-	x = json_object_get(c->body, "measurements");
-	if (x) {
-		size_t lim =
-		    c->api->cfg->max_measurements > 0 ? (size_t)c->api->cfg->max_measurements : 0;
-		if (state != TRIAL_SUCCEEDED) {
-			rc = err_set(
-			    e, ERR_INVALID_ARGUMENT,
-			    "measurements are only allowed with state SUCCEEDED; report them "
-			    "with addTrialMeasurement");
-			goto out;
-		}
-		if ((rc = ju_array(x, "measurements", lim, e)))
-			goto out;
-		for (size_t i = 0; i < json_array_size(x); i++) {
-			char path[48];
-			json_t *m;
-			snprintf(path, sizeof(path), "measurements[%zu]", i);
-			if ((rc = tj_measurement_parse(json_array_get(x, i), path, &sp, &m, e)))
-				goto out;
-			json_array_append_new(meas, m);
-		}
-	}
-	json_t *params = tj_params_json(&sp.space, v);
-	t.params_json = ju_canonical(params);
-	json_decref(params);
-	t.study_rowid = s.rowid;
-	t.state = state;
-	if (state == TRIAL_SUCCEEDED) {
-		canon = json_object();
-		json_object_set(canon, "finalMeasurement", final);
-		t.final_json = ju_canonical(final);
-		t.complete_json = ju_canonical(canon);
-		t.start_time = now;
-		t.end_time = now;
-		if (!t.final_json || !t.complete_json) {
-			rc = err_set(e, ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-	}
-	if (!t.params_json) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = store_trial_insert(w, &t, e)))
-		goto out;
-	for (size_t i = 0; i < json_array_size(meas); i++) {
-		char *txt = ju_canonical(json_array_get(meas, i));
-		rc = txt ? store_measurement_add(w, s.rowid, t.id, txt, -1, e)
-		         : err_set(e, ERR_INTERNAL, "out of memory");
-		free(txt);
-		if (rc)
-			goto out;
-		t.n_measurements++;
-	}
-	if ((rc = service_trial_json(w, c->r->owner, c->r->study, &t, out, e)))
-		goto out;
-	rc = store_write_commit(w, e);
-	w = NULL;
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
-out:
-	store_write_rollback(w);
-	store_trial_clear(&t);
-	store_study_clear(&s);
-	spec_free(&sp);
-	json_decref(final);
+	*out = tj_trial(c->r->owner, c->r->study, &t, meas);
 	json_decref(meas);
-	json_decref(canon);
-	free(v);
+	store_trial_clear(&t);
+out:
+	free(metadata);
 	return rc;
 }
 

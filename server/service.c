@@ -482,19 +482,8 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 			goto out;
 		}
 	}
-	if (!infeasible) {
-		double v[tc.sp.n_metrics];
-		tj_measurement_metrics(final, &tc.sp, v);
-		for (size_t i = 0; i < tc.sp.n_metrics; i++) {
-			if (!tc.sp.metrics[i].safety && isnan(v[i])) {
-				rc = err_set(
-				    e, ERR_INVALID_ARGUMENT,
-				    "the final measurement lacks the objective metric \"%s\"",
-				    tc.sp.metrics[i].id);
-				goto out;
-			}
-		}
-	}
+	if (!infeasible && (rc = svc_check_objective(&tc.sp, final, "the final measurement", e)))
+		goto out;
 	free(tc.t.final_json);
 	tc.t.final_json = final ? ju_canonical(final) : NULL;
 	tc.t.state = infeasible ? TRIAL_INFEASIBLE : TRIAL_SUCCEEDED;

@@ -72,6 +72,25 @@ int service_patch_metadata(struct service *sv, const char *owner, const char *st
                            const char *patch, struct store_study *study_out, char **trial_text,
                            struct err *e);
 
+/* POST .../trials: a new trial, REQUESTED (for the pool) or SUCCEEDED
+ * (importing a known result), in one write transaction. The request's
+ * parts are checked here against the study's spec (parameters, and for
+ * SUCCEEDED only, finalMeasurement with every objective metric and the
+ * measurements); metadata_json is the checked metadata (md_create) or
+ * NULL. On success *t is the stored trial (the caller clears it,
+ * store_trial_clear) and *measurements its stored measurements (an array
+ * the caller owns): tj_trial encodes them. */
+struct svc_trial_new {
+	int state;                       /* TRIAL_REQUESTED or TRIAL_SUCCEEDED */
+	const json_t *parameters;        /* as sent; required */
+	const json_t *final_measurement; /* NULL: none */
+	const json_t *measurements;      /* NULL: none */
+	const char *metadata_json;       /* NULL: none */
+};
+int service_trial_create(struct service *sv, const char *owner, const char *study,
+                         const struct svc_trial_new *in, struct store_trial *t /* OUT */,
+                         json_t **measurements /* OUT */, struct err *e);
+
 /* Loads the study and its parsed spec on c. On success the caller clears
  * both (store_study_clear, spec_free). The parsed spec comes from a cache
  * of sv's (keyed by the study's row and checked against its stored text),

@@ -127,6 +127,12 @@ int svc_lapse(struct store_conn *w, const struct spec *sp, struct store_trial *t
 int svc_check_lease(struct store_conn *w, const struct spec *sp, const char *owner,
                     const char *study, struct store_trial *t, int64_t now, struct err *e);
 
+/* The objective-metric check of a final measurement (create and
+ * complete): INVALID_ARGUMENT "<what> lacks the objective metric ..." when
+ * final has no value for a metric that is not a safety metric. */
+int svc_check_objective(const struct spec *sp, const json_t *final, const char *what,
+                        struct err *e);
+
 /* t's measurements read on c, parsed: a JSON array in *out (new
  * reference; empty when it has none). */
 int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t **out,

@@ -159,9 +159,65 @@ out:
 	free(idx);
 }
 
-/* Reads the history and, when new points are needed, runs the designer. */
+/* A read snapshot with the study and its spec loaded on it
+ * (service_read_study): the one service_suggest takes to find the study,
+ * planned from when its caller leads at once. */
+struct snap {
+	struct store_conn *c; /* NULL: none */
+	struct store_study s;
+	struct spec sp;
+};
+
+static void snap_drop(struct snap *p)
+{
+	if (!p || !p->c)
+		return;
+	store_release(p->c);
+	store_study_clear(&p->s);
+	spec_free(&p->sp);
+	p->c = NULL;
+}
+
+/* Whether pre may be planned from: a snapshot older than the one the
+ * study's history was last brought up to date on (a leader ran between
+ * pre's read and this one's start) would make hist_refresh reload the
+ * whole history; then a fresh snapshot is taken instead. pre only misses
+ * what any plan may miss (another process's writes after its snapshot):
+ * plan_current and the hand-out's own load of the study, on the write
+ * transaction, see the current state. */
+static int snap_usable(const struct study_rt *rt, const struct snap *pre)
+{
+	struct err e;
+	int64_t seq, deletes;
+	if (!pre || !pre->c || pre->s.rowid != rt->rowid)
+		return 0;
+	if (!rt->hist || rt->hist->seq < 0)
+		return 1;
+	return store_trial_seq(pre->c, pre->s.rowid, &seq, &deletes, &e) == 0 &&
+	       seq >= rt->hist->seq && deletes == rt->hist->deletes;
+}
+
+/* The snapshot to plan from: pre's (taken over, pre left empty) when
+ * usable, else a new one (pre dropped). */
+static int plan_snapshot(struct service *sv, const struct study_rt *rt, const char *owner,
+                         const char *study, struct snap *pre, struct store_conn **c,
+                         struct store_study *s, struct spec *sp, struct err *e)
+{
+	if (!snap_usable(rt, pre)) {
+		snap_drop(pre);
+		return service_read_study(sv, owner, study, c, s, sp, e);
+	}
+	*c = pre->c;
+	*s = pre->s;
+	*sp = pre->sp;
+	pre->c = NULL;
+	return 0;
+}
+
+/* Reads the history (on pre's snapshot when it may be used: plan_snapshot)
+ * and, when new points are needed, runs the designer. */
 static int make_plan(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                     const struct sreq *batch, struct plan *pl, struct err *e)
+                     const struct sreq *batch, struct snap *pre, struct plan *pl, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
@@ -169,7 +225,7 @@ static int make_plan(struct service *sv, struct study_rt *rt, const char *owner,
 	const double **pending = NULL;
 	int64_t *own = NULL; /* per caller of the batch: its ACTIVE trials */
 	struct store_conn *c;
-	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
+	int rc = plan_snapshot(sv, rt, owner, study, pre, &c, &s, &sp, e);
 	if (rc)
 		return rc;
 	/* The history is the study's cached one, brought up to date on this
@@ -328,12 +384,18 @@ static int take_trial(struct store_conn *w, const char *owner, const char *study
 
 /* Marks the study COMPLETED on w and answers FAILED_PRECONDITION: the one
  * refusal whose write must stand (the caller commits it). */
-static int stop_study(struct store_conn *w, const struct store_study *s, const char *why,
-                      struct err *e)
+static int stop_study(struct store_conn *w, struct store_study *s, const char *why, struct err *e)
 {
 	int rc = store_study_set_state(w, s->rowid, STUDY_COMPLETED, why, e);
 	if (rc)
 		return rc;
+	/* s stays what w now holds: a later caller of the batch sees it. */
+	char *reason = strdup(why);
+	if (!reason)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	free(s->inactive_reason);
+	s->inactive_reason = reason;
+	s->state = STUDY_COMPLETED;
 	return err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is COMPLETED: %s",
 	               s->owner, s->study_id, why);
 }
@@ -368,43 +430,39 @@ static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, s
 }
 
 /* One caller's hand-out on the open write transaction w (the leader's, for
- * the whole batch): own ACTIVE trials, the REQUESTED pool, new points within
+ * the whole batch), with the study s and its spec sp as loaded on w (kept
+ * current by stop_study, the only write of a hand-out to the study row):
+ * own ACTIVE trials, the REQUESTED pool, new points within
  * the budget, and the stored Operation (*op, named). Returns 0; or
  * FAILED_PRECONDITION, whose only write (the study COMPLETED) must stand; or
  * another error after which w must be rolled back. */
-static int hand_out(struct service *sv, struct store_conn *w, const char *owner, const char *study,
-                    int64_t count, const char *client_id, struct plan *pl, int64_t t0, json_t **op,
-                    struct err *e)
+static int hand_out(struct store_conn *w, struct store_study *s, const struct spec *sp,
+                    const char *owner, const char *study, int64_t count, const char *client_id,
+                    struct plan *pl, int64_t t0, json_t **op, struct err *e)
 {
-	struct store_study s;
-	struct spec sp;
 	struct store_trial *own = NULL, *pool = NULL;
 	size_t n_own = 0, n_pool = 0;
 	json_t *trials = json_array(), *resp = NULL;
 	char *text = NULL;
 	int64_t now = ju_now_ms();
-	int rc = service_load_study(sv, w, owner, study, &s, &sp, e);
-	if (rc) {
-		json_decref(trials);
-		return rc;
-	}
-	if (s.state != STUDY_ACTIVE) {
+	int rc = 0;
+	if (s->state != STUDY_ACTIVE) {
 		rc = err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is %s%s%s",
-		             owner, study, tj_study_state(s.state),
-		             s.inactive_reason && *s.inactive_reason ? ": " : "",
-		             s.inactive_reason ? s.inactive_reason : "");
+		             owner, study, tj_study_state(s->state),
+		             s->inactive_reason && *s->inactive_reason ? ": " : "",
+		             s->inactive_reason ? s->inactive_reason : "");
 		goto out;
 	}
 	if (pl->stop_reason[0]) {
-		rc = stop_study(w, &s, pl->stop_reason, e);
+		rc = stop_study(w, s, pl->stop_reason, e);
 		goto out;
 	}
-	if (sp.stale_timeout_ns > 0 && (rc = expire_leases(w, &sp, s.rowid, now, e)))
+	if (sp->stale_timeout_ns > 0 && (rc = expire_leases(w, sp, s->rowid, now, e)))
 		goto out;
-	int64_t lease = sp.stale_timeout_ns > 0 ? now + sp.stale_timeout_ns / 1000000 : 0;
+	int64_t lease = sp->stale_timeout_ns > 0 ? now + sp->stale_timeout_ns / 1000000 : 0;
 	int64_t got = 0;
 	/* 1. the caller's own ACTIVE trials */
-	if ((rc = store_trial_list_by_client(w, s.rowid, client_id, &own, &n_own, e)))
+	if ((rc = store_trial_list_by_client(w, s->rowid, client_id, &own, &n_own, e)))
 		goto out;
 	for (size_t i = 0; i < n_own && got < count; i++) {
 		if (own[i].state != TRIAL_ACTIVE)
@@ -434,8 +492,8 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 	}
 	/* 2. the REQUESTED pool, oldest first */
 	if (got < count) {
-		if ((rc = store_trial_list(w, s.rowid, 1u << TRIAL_REQUESTED, 0, (int)(count - got),
-		                           &pool, &n_pool, e)))
+		if ((rc = store_trial_list(w, s->rowid, 1u << TRIAL_REQUESTED, 0,
+		                           (int)(count - got), &pool, &n_pool, e)))
 			goto out;
 		for (size_t i = 0; i < n_pool; i++) {
 			struct store_trial *t = &pool[i];
@@ -458,17 +516,17 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 	}
 	/* 3. new trials from the designer, within the budget */
 	int64_t want = count - got, budget = want;
-	if (want > 0 && sp.max_num_trials) {
+	if (want > 0 && sp->max_num_trials) {
 		int64_t total;
-		if ((rc = count_budgeted(w, s.rowid, &total, e)))
+		if ((rc = count_budgeted(w, s->rowid, &total, e)))
 			goto out;
-		budget = sp.max_num_trials - total;
+		budget = sp->max_num_trials - total;
 		if (budget < 0)
 			budget = 0;
 	}
 	if (want > 0 && q.max_trials_per_study > 0) {
 		int64_t total;
-		if ((rc = store_trial_count(w, s.rowid, 0, &total, e)))
+		if ((rc = store_trial_count(w, s->rowid, 0, &total, e)))
 			goto out;
 		int64_t room = q.max_trials_per_study - total;
 		if (room < want && (room > 0 || got > 0))
@@ -482,9 +540,9 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 	while (pl->used < pl->n_points && want > 0 && budget > 0) {
 		size_t i = pl->used++;
 		struct store_trial t = {0};
-		json_t *params = tj_params_json(&sp.space, &pl->points[i * sp.space.n]);
-		json_t *info = info_json(&sp, &pl->info[i]);
-		t.study_rowid = s.rowid;
+		json_t *params = tj_params_json(&sp->space, &pl->points[i * sp->space.n]);
+		json_t *info = info_json(sp, &pl->info[i]);
+		t.study_rowid = s->rowid;
 		t.state = TRIAL_ACTIVE;
 		t.params_json = ju_canonical(params);
 		t.info_json = ju_canonical(info);
@@ -508,11 +566,11 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 	}
 	if (got == 0) {
 		char why[200];
-		if (budget <= 0 && sp.max_num_trials) {
+		if (budget <= 0 && sp->max_num_trials) {
 			snprintf(why, sizeof(why),
 			         "studyStoppingConfig.maxNumTrials (%" PRId64
 			         ") trials were suggested",
-			         sp.max_num_trials);
+			         sp->max_num_trials);
 		} else if (pl->grid_exhausted) {
 			snprintf(why, sizeof(why),
 			         "GRID_SEARCH has suggested every point of the grid");
@@ -522,7 +580,7 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 			    "the study's trials changed while the suggestion was made; retry");
 			goto out;
 		}
-		rc = stop_study(w, &s, why, e);
+		rc = stop_study(w, s, why, e);
 		goto out;
 	}
 	/* The Operation is stored without its name: the name holds the id the
@@ -533,7 +591,7 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
 	                                "SuggestTrialsResponse"));
 	json_object_set(resp, "trials", trials);
-	json_object_set_new(resp, "studyState", json_string(tj_study_state(s.state)));
+	json_object_set_new(resp, "studyState", json_string(tj_study_state(s->state)));
 	ju_format_time(t0, ts, sizeof(ts));
 	json_object_set_new(resp, "startTime", json_string(ts));
 	ju_format_time(ju_now_ms(), ts, sizeof(ts));
@@ -546,7 +604,7 @@ static int hand_out(struct service *sv, struct store_conn *w, const char *owner,
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_operation_insert(w, s.rowid, text, &op_id, e)))
+	if ((rc = store_operation_insert(w, s->rowid, text, &op_id, e)))
 		goto out;
 	char name[600];
 	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner, study,
@@ -559,8 +617,6 @@ out:
 	}
 	store_trials_free(own, n_own);
 	store_trials_free(pool, n_pool);
-	store_study_clear(&s);
-	spec_free(&sp);
 	json_decref(trials);
 	json_decref(resp);
 	free(text);
@@ -618,16 +674,26 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 		store_write_rollback(w);
 		return cur == 0 ? 1 : -1;
 	}
+	struct store_study s;
+	struct spec sp;
+	if (service_load_study(sv, w, owner, study, &s, &sp, &e)) {
+		store_write_rollback(w);
+		return -1; /* each caller meets the error on its own */
+	}
 	for (struct sreq *r = batch; r; r = r->next) {
-		r->rc =
-		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		                 &r->e);
 		if (r->rc && r->e.code != ERR_FAILED_PRECONDITION) {
 			store_write_rollback(w);
 			drop_answers(batch);
 			pl->used = used;
+			store_study_clear(&s);
+			spec_free(&sp);
 			return -1;
 		}
 	}
+	store_study_clear(&s);
+	spec_free(&sp);
 	if (store_write_commit(w, &e) != 0) {
 		drop_answers(batch);
 		for (struct sreq *r = batch; r; r = r->next) {
@@ -655,8 +721,16 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 			r->rc = cur < 0 ? cur : stale_plan(&r->e);
 			continue;
 		}
-		r->rc =
-		    hand_out(sv, w, owner, study, r->count, r->client_id, pl, t0, &r->op, &r->e);
+		struct store_study s;
+		struct spec sp;
+		if ((r->rc = service_load_study(sv, w, owner, study, &s, &sp, &r->e))) {
+			store_write_rollback(w);
+			continue;
+		}
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		                 &r->e);
+		store_study_clear(&s);
+		spec_free(&sp);
 		/* its own new trials are part of the plan: the next caller's
 		 * check starts from here */
 		if (r->rc == 0 && pl->used < pl->n_points &&
@@ -692,13 +766,13 @@ static void replan_pause(int tries)
  * plan's snapshot and the hand-out, so that two daemons on one file never
  * hand out the points of one view twice. */
 static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                 struct sreq *batch)
+                 struct sreq *batch, struct snap *pre)
 {
 	for (int tries = 0;; tries++) {
 		struct plan pl = {0};
 		int64_t t0 = ju_now_ms();
 		struct err pe;
-		int prc = make_plan(sv, rt, owner, study, batch, &pl, &pe);
+		int prc = make_plan(sv, rt, owner, study, batch, tries ? NULL : pre, &pl, &pe);
 		int hb = 0;
 		if (prc) {
 			for (struct sreq *r = batch; r; r = r->next) {
@@ -720,24 +794,29 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
                     const char *client_id, json_t **op, struct err *e)
 {
 	double t_start = mono_seconds();
-	struct store_study s;
+	struct snap pre = {0};
 	*op = NULL;
-	struct store_conn *c = store_read(sv->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = store_study_get(c, owner, study, &s, e);
-	store_release(c);
+	/* The study is read once here, on a snapshot that the plan uses when
+	 * this call leads at once; a call that waits drops it. */
+	int rc = service_read_study(sv, owner, study, &pre.c, &pre.s, &pre.sp, e);
 	if (rc)
 		return rc;
-	struct study_rt *rt = svc_rt_get(sv, s.rowid);
-	store_study_clear(&s);
-	if (!rt)
+	struct study_rt *rt = svc_rt_get(sv, pre.s.rowid);
+	if (!rt) {
+		snap_drop(&pre);
 		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
 	struct sreq me = {.client_id = client_id, .count = count};
 	pthread_mutex_lock(&rt->mu);
 	*rt->tail = &me;
 	rt->tail = &me.next;
 	while (!me.done) {
+		if (rt->leader && pre.c) {
+			pthread_mutex_unlock(&rt->mu);
+			snap_drop(&pre);
+			pthread_mutex_lock(&rt->mu);
+			continue;
+		}
 		if (rt->leader) {
 			pthread_cond_wait(&rt->cv, &rt->mu);
 			continue;
@@ -748,7 +827,8 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		rt->tail = &rt->queue;
 		rt->leader = 1;
 		pthread_mutex_unlock(&rt->mu);
-		lead(sv, rt, owner, study, batch);
+		lead(sv, rt, owner, study, batch, &pre);
+		snap_drop(&pre);
 		pthread_mutex_lock(&rt->mu);
 		for (struct sreq *r = batch; r; r = r->next)
 			r->done = 1;
@@ -756,6 +836,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		pthread_cond_broadcast(&rt->cv);
 	}
 	pthread_mutex_unlock(&rt->mu);
+	snap_drop(&pre);
 	svc_rt_put(sv, rt);
 	rc = me.rc;
 	if (rc)
