@@ -10,21 +10,7 @@
 #include "harness.h"
 #include "proc.h"
 #include "test.h"
-
-static const char *cli_path;
-static char dir[256];
-static char env_url[128], env_key[128];
-
-/* sibyl ARGS... (NULL-terminated) with SIBYL_URL/SIBYL_KEY of the daemon. */
-static void sibyl(struct proc_out *o, ...)
-{
-	const char *env[] = {env_url, env_key, NULL};
-	va_list ap;
-	va_start(ap, o);
-	proc_runv(dir, env, o, cli_path, NULL, ap);
-	va_end(ap);
-	ASSERT_TRUE(!proc_sanitized(o));
-}
+#include "cli_env.h"
 
 static const char *jstr(json_t *j, const char *key)
 {
