@@ -71,7 +71,7 @@ BEGIN
 END;
 
 -- API keys: the secret is never stored, only a salt and
--- BLAKE2b-256(key, key = salt) (server/auth.h). A revoked key keeps its row
+-- BLAKE2b-256(key, key = salt) (server/service/auth.h). A revoked key keeps its row
 -- (revoke_time > 0) so that the audit log's key ids keep their meaning;
 -- deleting the owner deletes its keys.
 CREATE TABLE api_keys (

@@ -1,5 +1,5 @@
 /* embed: turns migrations/NNNN_name.sql files into a C source holding the
- * array store_migrations[] of server/store_migrations.h, so that sibyld
+ * array store_migrations[] of server/store/sqlite/store_migrations.h, so that sibyld
  * carries its schema and needs no Python or file access to migrate.
  *
  *   embed OUTPUT.c NNNN_a.sql NNNN_b.sql ...

@@ -1,5 +1,5 @@
 /* embed_assets: turns the dashboard's files (server/ui/) into a C source
- * holding static_assets[] of server/static.h, so that sibyld serves them
+ * holding static_assets[] of server/http/static.h, so that sibyld serves them
  * from memory and needs no file at run time.
  *
  *   embed_assets OUTPUT.c BASEDIR FILE...

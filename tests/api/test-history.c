@@ -1,4 +1,4 @@
-/* The suggest history cache (server/history.h) can never serve stale data:
+/* The suggest history cache (server/service/history.h) can never serve stale data:
  * two real sibyld processes on one database file, the first keeping its
  * study histories warm in memory while the second writes (create,
  * complete, delete), then a restart. Each check is a suggestion whose
@@ -75,7 +75,7 @@ static void test_second_writer_delete(struct daemon *a, struct daemon *b)
 }
 
 /* The measurement list addTrialMeasurement answers (kept in memory per
- * trial, server/service_meas.c) takes in what another process added. */
+ * trial, server/service/service_meas.c) takes in what another process added. */
 static void test_second_writer_measurements(struct daemon *a, struct daemon *b)
 {
 	create_study(a, "ms", HEAD "}");

@@ -24,7 +24,7 @@ if [ -n "$banned" ]; then
 	echo "$banned"
 	fail=1
 fi
-libexit=$(grep -nE '\bexit[[:space:]]*\(' $(echo "$files" | tr ' ' '\n' | grep -E '^(server/designer|client/lib)/') 2>/dev/null)
+libexit=$(grep -nE '\bexit[[:space:]]*\(' $(echo "$files" | tr ' ' '\n' | grep -E '^(server/[a-z]+/|client/lib/)') 2>/dev/null)
 if [ -n "$libexit" ]; then
 	echo "exit() in library code:"
 	echo "$libexit"

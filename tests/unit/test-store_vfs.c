@@ -1,4 +1,4 @@
-/* test-store_vfs: the WAL write-gathering VFS (server/store_vfs.c) under
+/* test-store_vfs: the WAL write-gathering VFS (server/store/sqlite/store_vfs.c) under
  * the store. What it must keep: a commit is in the file before the store
  * returns from it (another connection, on SQLite's own VFS, sees it at
  * once); transactions of any size, including ones bigger than the
