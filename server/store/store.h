@@ -61,6 +61,18 @@ struct store_conn *store_write_begin(struct store *st, struct err *e);
 int store_write_commit(struct store_conn *w, struct err *e); /* releases w */
 void store_write_rollback(struct store_conn *w);             /* releases w; NULL-safe */
 
+/* Critical sections inside a write transaction (held until it commits or
+ * rolls back). A caller that reads, decides and writes something other
+ * writers could change at the same time takes the section first:
+ * store_lock_study for one study's trials, budgets and suggest (never
+ * blocks another study), store_lock_owner for what spans an owner's
+ * studies (its quotas: studies, ACTIVE trials, API keys). Lock the owner
+ * before a study of it when both are needed. The SQLite backend has one
+ * writer, so both hold already and cost nothing; a backend with
+ * concurrent writers must make them exclude each other across processes. */
+int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
+int store_lock_owner(struct store_conn *w, const char *owner, struct err *e);
+
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);
 /* Readiness: 0 when the store answers and can be written. After a write
