@@ -17,6 +17,10 @@
  *   sibyl-load --url http://127.0.0.1:8080 --key KEY --mode get -c 64 -d 10
  *   sibyl-load --url ... --key ... --mode workers --workers 256 --budget 1000
  *
+ * Several daemons on one database: --url takes a comma-separated list;
+ * connection (or worker) i talks to URL i mod n, set-up and read-back to
+ * the first (no fail-over: a benchmark measures, it does not ride out).
+ *
  * Everything it allocates is freed by the function that allocated it or at
  * exit of main; it is a benchmark tool, not a library. */
 #include <curl/curl.h>
@@ -65,19 +69,25 @@ static struct opts O = {
 
 static char study_path[512]; /* "/v1/owners/O/studies/S" */
 
+#define MAX_URLS 16
+static char *urls[MAX_URLS]; /* --url split at commas */
+static int n_urls;
+
 /* ------------------------------------------------------------ HTTP */
 
 struct conn {
+	const char *base; /* one of urls */
 	CURL *h;
 	struct curl_slist *hdrs;
 	struct curlbuf body;
 	CURLcode last; /* the last transfer's result, for reports */
 };
 
-static int conn_init(struct conn *c)
+static int conn_init(struct conn *c, int index)
 {
 	char auth[512];
 	memset(c, 0, sizeof(*c));
+	c->base = urls[index % n_urls];
 	c->h = curl_easy_init();
 	if (!c->h)
 		return -1;
@@ -108,14 +118,14 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One request; path is appended to --url. Returns the HTTP status (0 on a
+/* One request; path is appended to the connection's URL. Returns the HTTP status (0 on a
  * transport error); the body is in c->body. *secs gets the time taken. */
 static long call(struct conn *c, const char *method, const char *path, const char *body,
                  double *secs)
 {
 	char url[2048];
 	long status = 0;
-	snprintf(url, sizeof(url), "%s%s", O.url, path);
+	snprintf(url, sizeof(url), "%s%s", c->base, path);
 	curlbuf_clear(&c->body);
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	if (strcmp(method, "GET") == 0) {
@@ -537,7 +547,7 @@ static void count_states(struct conn *c, long *total, long *succeeded, long *act
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sibyl-load --url URL --key KEY [--owner bench]\n"
+	fprintf(f, "usage: sibyl-load --url URL[,URL...] --key KEY [--owner bench]\n"
 	           "         --mode get|measure|complete [-c CONNECTIONS=64] [-d SECONDS=10]\n"
 	           "         [--per-trial 100 (measure)] [--pool 200 (complete, per connection)]\n"
 	           "       sibyl-load --url URL --key KEY --mode workers [--workers 256]\n"
@@ -553,6 +563,36 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* Splits --url at commas into urls (blanks around an entry dropped). */
+static int split_urls(const char *list)
+{
+	const char *p = list;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '/'))
+			len--;
+		if (!len || n_urls == MAX_URLS) {
+			fprintf(stderr, "sibyl-load: --url: %s\n",
+			        len ? "more than 16 URLs" : "an empty entry");
+			return -1;
+		}
+		urls[n_urls++] = strndup(p, len);
+		p += len;
+		while (*p && *p != ',')
+			p++;
+		if (*p == ',' && !*++p) {
+			fprintf(stderr, "sibyl-load: --url: an empty entry\n");
+			return -1;
+		}
+	}
+	return n_urls ? 0 : -1;
 }
 
 static int parse_args(int argc, char **argv)
@@ -619,7 +659,7 @@ static int parse_args(int argc, char **argv)
 		usage(stderr);
 		return -1;
 	}
-	return 0;
+	return split_urls(O.url);
 }
 
 static void report_requests(struct worker *ws, int n, double wall)
@@ -690,7 +730,7 @@ int main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return 1;
 	struct conn setup;
-	if (conn_init(&setup) != 0 ||
+	if (conn_init(&setup, 0) != 0 ||
 	    setup_study(&setup, O.algorithm, O.mode == MODE_WORKERS ? O.budget : 0) != 0)
 		return 1;
 
@@ -713,7 +753,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (int i = 0; i < n; i++) {
 		ws[i].index = i;
-		if (conn_init(&ws[i].c) != 0 ||
+		if (conn_init(&ws[i].c, i) != 0 ||
 		    (O.mode != MODE_WORKERS && prepare_worker(&ws[i], shared, nshared) != 0)) {
 			fprintf(stderr, "sibyl-load: set-up of connection %d failed: %s\n", i,
 			        ws[i].c.body.data ? ws[i].c.body.data : "");
@@ -737,7 +777,7 @@ int main(int argc, char **argv)
 			last = ws[i].end;
 	}
 	double wall = last - t_start;
-	printf("study %s\n", study_path);
+	printf("study %s on %d daemon%s\n", study_path, n_urls, n_urls > 1 ? "s" : "");
 	if (O.mode == MODE_WORKERS)
 		report_workers(ws, n, wall, &setup);
 	else
@@ -757,5 +797,7 @@ int main(int argc, char **argv)
 	conn_free(&setup);
 	pthread_barrier_destroy(&start_line);
 	curl_global_cleanup();
+	for (int i = 0; i < n_urls; i++)
+		free(urls[i]);
 	return 0;
 }
