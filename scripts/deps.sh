@@ -17,6 +17,9 @@ fi
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS python3-pandas" # Study.to_dataframe() in tests/python
 fi
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS haproxy" # the load balancer of docker/run-by-hand.sh (tests/cluster)
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
