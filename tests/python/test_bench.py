@@ -67,6 +67,40 @@ class TestLoadGenerator(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("401", r.stderr)
 
+    def test_url_list(self):
+        """--url with several daemons on one database: connection i on URL
+        i mod n; a list with an empty entry is refused before any call."""
+        debug = {"SIBYL_LOG_LEVEL": "debug"}
+        with Daemon() as d1, Daemon(db_path=d1.db_path, env=debug) as d2:
+            urls = d1.url + "," + d2.url
+            r = run([self.load, "--url", urls, "--key", d1.admin_key, "--mode", "workers",
+                     "--workers", "6", "--budget", "30", "--algorithm", "RANDOM_SEARCH"])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("on 2 daemons", r.stdout)
+            self.assertIn("server: 30 trials, 30 SUCCEEDED, 0 ACTIVE", r.stdout)
+            self.assertIn("errors 0, duplicates 0", r.stdout)
+            self.assertIn("trials:suggest", d2.stderr())  # the second daemon served
+            for bad in (urls + ",", d1.url + ",," + d2.url, "," + d1.url):
+                r = run([self.load, "--url", bad, "--key", d1.admin_key, "--mode", "get"])
+                self.assertEqual(r.returncode, 2, bad)
+                self.assertIn("--url: an empty entry", r.stderr)
+
+    def test_cluster_script(self):
+        """bench/cluster.py on SQLite only (the PostgreSQL set-ups need a
+        cluster): its table and the workers run over three daemons."""
+        build = os.path.dirname(os.path.dirname(self.load))
+        r = run([sys.executable, "bench/cluster.py", "--build", build, "--sibyld",
+                 os.environ["SIBYLD"], "--setups", "sqlite-1,sqlite-3", "--duration", "0.5",
+                 "--connections", "4", "--pool", "10", "--sizes", "10", "--repeats", "1",
+                 "--workers", "6", "--budget", "30", "--workers-db", "sqlite"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rows = [line.split("|")[1].strip() for line in r.stdout.splitlines()
+                if line.startswith("| ")]
+        self.assertEqual(rows, ["set-up", "sqlite-1", "sqlite-3"])
+        self.assertNotIn("errors**", r.stdout)
+        self.assertIn("on 3 daemons", r.stdout)
+        self.assertIn("server: 30 trials, 30 SUCCEEDED, 0 ACTIVE", r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
