@@ -14,7 +14,7 @@ GP-EI trials on one study, spread over three daemons on PostgreSQL
 (sibyl-load --mode workers): wall time, errors, duplicates.
 
 PostgreSQL: without --pg the script starts its own throwaway cluster with
-the tests' cluster script (tests/common/pgcluster.sh: start DIR prints a
+the PostgreSQL tests' cluster script (--pgcluster; start DIR prints a
 database URI) and stops it at the end; with --pg URI it uses that server.
 Either way each set-up gets a database of its own (CREATE DATABASE through
 psql). Figures are printed (Markdown), never judged: the machine is shared.
@@ -227,7 +227,7 @@ def main(argv=None):
     ap.add_argument("--sibyld", help="sibyld binary (default: BUILD/server/sibyld)")
     ap.add_argument("--load", help="sibyl-load binary (default: BUILD/bench/sibyl-load)")
     ap.add_argument("--pg", help="a PostgreSQL URI to make the databases in (default: a "
-                    "throwaway cluster of tests/common/pgcluster.sh)")
+                    "throwaway cluster of --pgcluster)")
     ap.add_argument("--pgcluster", default=os.path.join(ROOT, "tests", "common", "pgcluster.sh"))
     ap.add_argument("--setups", default="sqlite-1,pg-1,pg-3")
     ap.add_argument("--connections", type=int, default=64)

@@ -18,8 +18,9 @@
 #
 # Binaries: $SIBYLD (default build/server/sibyld), $SIBYL_CLI (default
 # build/client/cli/sibyl), haproxy on PATH (scripts/deps.sh --test). The
-# PostgreSQL cluster comes from $SIBYL_PGCLUSTER (default
-# tests/common/pgcluster.sh: start DIR prints a database URI, stop DIR).
+# PostgreSQL cluster comes from $SIBYL_PGCLUSTER (default: the PostgreSQL
+# tests' cluster script in tests/common; start DIR prints a database URI,
+# stop DIR stops it).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
