@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,6 +49,14 @@ ERR_RE = re.compile(r"(\d+) ok, (\d+) errors")
 
 def log(msg):
     print("# " + msg, file=sys.stderr, flush=True)
+
+
+def with_database(uri, name):
+    """uri naming database name instead ("postgresql:///a?host=/d" ->
+    "postgresql:///NAME?host=/d"; the authority and query are kept)."""
+    scheme, rest = uri.split("://", 1)
+    rest, sep, query = rest.partition("?")
+    return "%s://%s/%s%s%s" % (scheme, rest.split("/", 1)[0], name, sep, query)
 
 
 class Postgres:
@@ -74,8 +81,7 @@ class Postgres:
         name = "sibyl_bench_%s_%d_%d" % (tag.replace("-", "_"), os.getpid(), self.count)
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.uri, "-c",
                         "CREATE DATABASE %s" % name], check=True)
-        parts = urllib.parse.urlsplit(self.uri)
-        return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+        return with_database(self.uri, name)
 
     def close(self):
         if self.dir:

@@ -4,6 +4,7 @@
  * do what they say. */
 #include "backend.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static struct backend *open_pg(struct backend *b)
 		fprintf(stderr, "backend: SIBYL_PGCLUSTER (the cluster script) is not set\n");
 		return NULL;
 	}
-	snprintf(b->dir, sizeof(b->dir), "/tmp/sibyl-pg-XXXXXX");
+	snprintf(b->dir, sizeof(b->dir), "/tmp/sibyl-cluster-pg-XXXXXX");
 	if (!mkdtemp(b->dir)) {
 		perror("backend: mkdtemp");
 		return NULL;
@@ -69,6 +70,7 @@ static struct backend *open_pg(struct backend *b)
 		fprintf(stderr, "backend: %s start %s: status %d, printed \"%s\"\n",
 		        getenv("SIBYL_PGCLUSTER"), b->dir, rc, b->uri);
 		script("stop", b->dir, NULL, 0);
+		b->dir[0] = '\0';
 		return NULL;
 	}
 	b->pg = 1;
@@ -111,9 +113,21 @@ int backend_restart(struct backend *b)
 	return rc == 0 ? 0 : -1;
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
 void backend_close(struct backend *b)
 {
-	if (b && b->pg && script("stop", b->dir, NULL, 0) != 0)
-		fprintf(stderr, "backend: stop of %s failed\n", b->dir);
+	if (b && b->dir[0]) {
+		if (script("stop", b->dir, NULL, 0) != 0 || getenv("SIBYL_TEST_KEEP"))
+			fprintf(stderr, "backend: kept %s\n", b->dir);
+		else
+			nftw(b->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	free(b);
 }
