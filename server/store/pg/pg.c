@@ -303,9 +303,28 @@ static void checkin(struct pg_conn *c)
 		conn_close(c);
 }
 
+/* Closes the idle connections: after one was found lost, the others
+ * (opened before the same restart of the server) are most likely lost too. */
+static void drain_idle(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	struct pg_conn *c = st->idle;
+	st->idle = NULL;
+	for (struct pg_conn *x = c; x; x = x->next)
+		st->n_open--;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	while (c) {
+		struct pg_conn *next = c->next;
+		conn_close(c);
+		c = next;
+	}
+}
+
 /* A connection in a new transaction begun with begin_sql. An idle pooled
  * connection may have lost its server (a restart) without knowing: then
- * BEGIN fails, and one fresh connection is tried before giving up. */
+ * BEGIN fails, the idle ones are dropped, and one fresh connection is
+ * tried before giving up. */
 static struct pg_conn *begin(struct pg_store *st, const char *begin_sql, struct err *e)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -319,6 +338,7 @@ static struct pg_conn *begin(struct pg_store *st, const char *begin_sql, struct 
 		checkin(c);
 		if (!lost)
 			return NULL;
+		drain_idle(st);
 	}
 	return NULL;
 }
