@@ -4,6 +4,7 @@
  *   migration once (one of them does, under the advisory lock);
  * - a database whose schema is newer than the binary is refused with a
  *   clear message;
+ * - the URI's password never reaches the log;
  * - PostgreSQL stopped and started again while a daemon serves a worker:
  *   503 UNAVAILABLE with Retry-After while it is down, then the daemon
  *   recovers by itself, and every acknowledged complete is there. */
@@ -85,6 +86,28 @@ static void test_migrations_once(void)
 	for (int i = 0; i < 3; i++)
 		if (s[i].d)
 			ASSERT_EQ_INT(daemon_stop(s[i].d), 0);
+}
+
+/* ---- the URI's password stays out of the log ---- */
+
+static void test_password_hidden(void)
+{
+	char url[512], secret_url[600];
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	/* postgresql:///NAME?host=DIR&user=sibyl -> with a user and password
+	 * (trust authentication ignores it) */
+	const char *name = url + strlen("postgresql:///");
+	snprintf(secret_url, sizeof(secret_url), "postgresql://sibyl:s3cret-pw@/%.*s",
+	         (int)strcspn(name, "&"), name);
+	struct daemon_opts o = {.db_path = secret_url};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	CALL_OK(d, "GET", "/healthz", NULL);
+	ASSERT_EQ_INT(count_in_file(d->stderr_path, "s3cret-pw"), 0);
+	ASSERT_EQ_INT(count_in_file(d->stderr_path, "postgresql://sibyl:***@"), 1);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
 
 /* ---- a database newer than the binary ---- */
@@ -282,6 +305,7 @@ int main(void)
 	}
 	test_migrations_once();
 	test_newer_refused();
+	test_password_hidden();
 	test_restart();
 	return test_done("pg-cluster");
 }
