@@ -75,8 +75,8 @@ static void test_migrations_once(void)
 	ASSERT_EQ_INT(harness_pg_exec(url, "SELECT count(*) FROM schema_migrations", n, sizeof(n)),
 	              0);
 	/* Each migration recorded once and applied by exactly one daemon. */
-	ASSERT_TRUE(atoi(n) >= 1);
-	ASSERT_EQ_INT(applied, atoi(n));
+	ASSERT_TRUE(atoi_safe(n) >= 1);
+	ASSERT_EQ_INT(applied, atoi_safe(n));
 	/* The three serve one database: an owner made on one is seen by the others. */
 	if (s[0].d && s[1].d && s[2].d) {
 		create_owner(s[0].d, "t");
@@ -228,7 +228,7 @@ static void *work(void *arg)
 		    w->n_acked);
 		json_t *t = *id ? until_ok(w, path, body, until) : NULL;
 		if (t)
-			w->acked[w->n_acked++] = atoi(id);
+			w->acked[w->n_acked++] = (int)atoi_safe(id);
 		json_decref(t);
 		json_decref(op);
 		usleep(20000); /* about 25 completes a second: the restart falls mid-run */
