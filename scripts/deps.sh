@@ -7,6 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config meson ninja-build libmicrohttpd-dev libjansson-dev \
 libsqlite3-dev sqlite3 libgsl-dev libopenblas-dev libcurl4-openssl-dev libsodium-dev \
 curl python3 clang clang-format zlib1g-dev"
+PKGS="$PKGS libpq-dev" # the PostgreSQL backend's client library (docs/storage.md)
 if [ "${1:-}" = "--test" ]; then
 	# chromium: the dashboard's browser test (tests/browser); node and npm
 	# only when absent, so that a node already installed is kept.
@@ -16,6 +17,7 @@ if [ "${1:-}" = "--test" ]; then
 fi
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS python3-pandas" # Study.to_dataframe() in tests/python
+	PKGS="$PKGS postgresql"     # the pg-* suites' throw-away clusters (tests/common/pgcluster.sh)
 fi
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS haproxy" # the load balancer of docker/run-by-hand.sh (tests/cluster)

@@ -119,6 +119,13 @@ int adminkey_resolve(struct config *cfg, enum adminkey_source *source, char *pat
 		*source = ADMINKEY_FROM_ENV;
 		return 0;
 	}
+	if (strncmp(cfg->db_path, "postgresql://", 13) == 0 ||
+	    strncmp(cfg->db_path, "postgres://", 11) == 0) {
+		snprintf(err, errlen,
+		         "with a PostgreSQL database, give the admin key with --admin-key-file or "
+		         "SIBYL_ADMIN_KEY (every sibyld of the database needs the same one)");
+		return -1;
+	}
 	if ((size_t)snprintf(path, pathlen, "%s.admin-key", cfg->db_path) >= pathlen) {
 		snprintf(err, errlen, "admin key file path too long");
 		return -1;

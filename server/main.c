@@ -50,6 +50,20 @@ static const char *source_name(enum adminkey_source s)
 	return "unknown";
 }
 
+/* The database for the log: a connection URI's password (user:PASSWORD@)
+ * replaced by ***. */
+static const char *db_for_log(const char *db, char *buf, size_t len)
+{
+	const char *scheme = strstr(db, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	if (!at || (slash && slash < at) || !colon || colon > at)
+		return db;
+	snprintf(buf, len, "%.*s***%s", (int)(colon + 1 - db), db, at);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	char err[1024], keypath[4200];
@@ -147,8 +161,10 @@ int main(int argc, char **argv)
 	printf("sibyld: listening on %s%s%s:%d\n", v6 ? "[" : "", cfg.listen_host, v6 ? "]" : "",
 	       port);
 	fflush(stdout);
+	char dblog[sizeof(cfg.db_path) + 8];
 	log_info("event=listening host=%s port=%d tls=%s threads=%d db=\"%s\"", cfg.listen_host,
-	         port, cfg.tls_cert[0] ? "on" : "off", cfg.threads, cfg.db_path);
+	         port, cfg.tls_cert[0] ? "on" : "off", cfg.threads,
+	         db_for_log(cfg.db_path, dblog, sizeof(dblog)));
 
 	for (;;) {
 		char c;

@@ -28,7 +28,7 @@ struct api *api_new(const struct config *cfg, struct err *e)
 		return NULL;
 	}
 	api->cfg = cfg;
-	api->st = store_open(cfg->db_path, e);
+	api->st = store_open_with(cfg->db_path, &(struct store_options){.pool = cfg->db_pool}, e);
 	if (!api->st) {
 		free(api);
 		return NULL;

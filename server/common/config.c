@@ -34,7 +34,10 @@ struct setting {
 static const struct setting settings[] = {
     {"listen", "SIBYL_LISTEN", T_LISTEN, 0, 0, 0, 65535, "127.0.0.1:8080",
      "address and port to serve on: HOST:PORT or [IPv6]:PORT; port 0 picks a free one"},
-    {"db", "SIBYL_DB", STR(db_path), 0, 0, "./sibyl.db", "SQLite database file"},
+    {"db", "SIBYL_DB", STR(db_path), 0, 0, "./sibyl.db",
+     "SQLite database file, or a PostgreSQL connection URI (postgresql://...)"},
+    {"db_pool", "SIBYL_DB_POOL", NUM(T_INT, db_pool), 1, 1000, "8",
+     "PostgreSQL: connections this daemon opens at most (unused with SQLite)"},
     {"admin_key_file", "SIBYL_ADMIN_KEY_FILE", STR(admin_key_file), 0, 0, "",
      "file holding the admin key (else SIBYL_ADMIN_KEY, else generated as <db>.admin-key)"},
     {"threads", "SIBYL_THREADS", NUM(T_INT, threads), 1, 256, "4",

@@ -21,6 +21,7 @@ struct config {
 	char log_level[16];        /* error, warn, info, debug */
 	char sync[8];              /* --sync: "normal" (default) or "full"; see
 	                              docs/storage.md */
+	int db_pool;               /* --db-pool: PostgreSQL connections of this daemon, default 8 */
 	int wal_target_mb;         /* --wal-target-mb: the WAL's size bound, default 16 */
 	/* hard limits on input */
 	size_t max_body_bytes;    /* default 1 MiB */

@@ -47,12 +47,24 @@
 struct store;
 struct store_conn;
 
-/* Opens (creating if needed) and migrates the database. NULL with e set on
+/* Opens (creating if needed) and migrates the database. url is a libpq
+ * connection URI (postgresql://... or postgres://...: the PostgreSQL
+ * backend, docs/storage.md) or else a SQLite file path. NULL with e set on
  * failure. */
-struct store *store_open(const char *path, struct err *e /* OUT */);
+struct store *store_open(const char *url, struct err *e /* OUT */);
+/* Settings of store_open_with; NULL or 0 fields take the defaults. */
+#define STORE_POOL_DEFAULT 8
+struct store_options {
+	int pool; /* PostgreSQL: connections at most (STORE_POOL_DEFAULT); SQLite: unused */
+};
+struct store *store_open_with(const char *url, const struct store_options *o,
+                              struct err *e /* OUT */);
+/* 1 when url selects the PostgreSQL backend. */
+int store_is_pg_url(const char *url);
 void store_close(struct store *st); /* NULL-safe; all connections released first */
 
-/* Copies a live database to dest with the SQLite online backup API. */
+/* Copies a live database to dest with the SQLite online backup API
+ * (FAILED_PRECONDITION for a PostgreSQL URL: use pg_dump). */
 int store_backup_file(const char *db_path, const char *dest, struct err *e);
 
 struct store_conn *store_read(struct store *st, struct err *e);

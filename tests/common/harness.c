@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -272,6 +273,56 @@ static void curl_setup(void)
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+/* ---- PostgreSQL (SIBYL_TEST_PG) ---- */
+
+int harness_pg_exec(const char *url, const char *sql, char *out, size_t outlen)
+{
+	PGconn *c = PQconnectdb(url);
+	int rc = -1;
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "harness: %s: %s", url, PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		rc = 0;
+		if (out && outlen)
+			snprintf(out, outlen, "%s",
+			         st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0)
+			                                                   : "");
+	} else {
+		fprintf(stderr, "harness: %s: %s", sql, PQresultErrorMessage(r));
+	}
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+int harness_pg_fresh(char *url, size_t len)
+{
+	static int counter;
+	const char *dir = getenv("SIBYL_TEST_PG");
+	if (!dir || !*dir) {
+		fprintf(stderr,
+		        "harness: SIBYL_TEST_PG is not set (tests/common/pgcluster.sh run)\n");
+		return -1;
+	}
+	char admin[600], sql[128], name[64];
+	int n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	snprintf(name, sizeof(name), "sibyl_%d_%d", (int)getpid(), n);
+	snprintf(admin, sizeof(admin), "postgresql:///postgres?host=%s&user=sibyl", dir);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	if (harness_pg_exec(admin, sql, NULL, 0) != 0)
+		return -1;
+	if ((size_t)snprintf(url, len, "postgresql:///%s?host=%s&user=sibyl", name, dir) >= len) {
+		fprintf(stderr, "harness: SIBYL_TEST_PG path too long\n");
+		return -1;
+	}
+	return 0;
+}
+
 struct daemon *daemon_start(const struct daemon_opts *opts)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -287,7 +338,11 @@ struct daemon *daemon_start(const struct daemon_opts *opts)
 	snprintf(d->dir, sizeof(d->dir), "%s", tmpl);
 	if (opts && opts->db_path)
 		snprintf(d->db_path, sizeof(d->db_path), "%s", opts->db_path);
-	else
+	else if (getenv("SIBYL_TEST_PG") && harness_pg_fresh(d->db_path, sizeof(d->db_path)) != 0) {
+		remove_dir(d->dir);
+		free(d);
+		return NULL;
+	} else if (!getenv("SIBYL_TEST_PG"))
 		snprintf(d->db_path, sizeof(d->db_path), "%s/sibyl.db", d->dir);
 	if (spawn(d, opts) != 0) {
 		/* its stderr is printed already */
@@ -602,8 +657,78 @@ static char *row_text(sqlite3_stmt *st)
 	return b.s;
 }
 
+/* One table of a PostgreSQL database as db_dump writes it. */
+static int pg_dump_table(PGconn *c, const char *name, struct strbuf *out)
+{
+	char *ident = PQescapeIdentifier(c, name, strlen(name));
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", ident ? ident : "\"\"");
+	PQfreemem(ident);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "harness: db_dump %s: %s", name, PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	size_t n = (size_t)PQntuples(r);
+	char **rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf b = {0};
+		sb_add(&b, "", 0);
+		for (int k = 0; k < PQnfields(r); k++) {
+			if (k)
+				sb_add(&b, "|", 1);
+			if (PQgetisnull(r, (int)i, k))
+				sb_add(&b, "NULL", 4);
+			else
+				sb_printf(&b, "'%s'", PQgetvalue(r, (int)i, k));
+		}
+		rows[i] = b.s;
+	}
+	PQclear(r);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_str);
+	sb_printf(out, "table %s (%zu rows)\n", name, n);
+	for (size_t i = 0; i < n; i++) {
+		sb_add(out, rows[i], strlen(rows[i]));
+		sb_add(out, "\n", 1);
+		free(rows[i]);
+	}
+	free(rows);
+	return 0;
+}
+
+/* db_dump of a PostgreSQL database: its tables in the schema public. */
+static char *pg_dump(const char *url)
+{
+	struct strbuf out = {0};
+	PGconn *c = PQconnectdb(url);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "harness: db_dump %s: %s", url, PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PGresult *t = PQexec(c, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+	                        "ORDER BY tablename");
+	int ok = PQresultStatus(t) == PGRES_TUPLES_OK;
+	sb_add(&out, "", 0);
+	for (int i = 0; ok && i < PQntuples(t); i++)
+		ok = pg_dump_table(c, PQgetvalue(t, i, 0), &out) == 0;
+	PQclear(t);
+	PQfinish(c);
+	if (!ok) {
+		free(out.s);
+		return NULL;
+	}
+	return out.s;
+}
+
 char *db_dump(const char *db_path)
 {
+	if (strncmp(db_path, "postgresql://", 13) == 0 || strncmp(db_path, "postgres://", 11) == 0)
+		return pg_dump(db_path);
 	sqlite3 *db = NULL;
 	sqlite3_stmt *tables = NULL;
 	struct strbuf out = {0};

@@ -62,6 +62,15 @@ int daemon_kill(struct daemon *d);
  * ignored); returns 0 and updates d->pid/port/url, or -1. */
 int daemon_restart(struct daemon *d, const struct daemon_opts *opts);
 
+/* PostgreSQL runs (tests/common/pgcluster.sh run sets SIBYL_TEST_PG to the
+ * cluster's socket directory): daemon_start without a db_path then makes a
+ * fresh database on that cluster for the daemon. harness_pg_fresh makes
+ * one and writes its URL; harness_pg_exec runs sql on url and copies the
+ * first column of the first row (if any) into out (may be NULL). 0, or -1
+ * after printing why. */
+int harness_pg_fresh(char *url, size_t len);
+int harness_pg_exec(const char *url, const char *sql, char *out, size_t outlen);
+
 struct reply {
 	long status;  /* HTTP status, 0 when the request failed */
 	char *body;   /* malloc'd, NUL-terminated */

@@ -25,9 +25,9 @@
 
 static int flush(struct store *st, struct err *e);
 
-/* Set while this thread holds the writer (store_write_begin to finish). */
+/* Set while this thread holds the writer (sqlite_write_begin to finish). */
 static __thread int holds_writer;
-/* The audit entry of the request this thread serves (store_audit_attach)
+/* The audit entry of the request this thread serves (sqlite_audit_attach)
  * and the row its commit wrote. */
 static __thread const struct store_audit *audit_pending;
 static __thread int64_t audit_written;
@@ -208,6 +208,7 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 		err_set(e, ERR_INTERNAL, "store: out of memory");
 		return NULL;
 	}
+	c->ops = &sqlite_store_ops;
 	c->st = st;
 	c->writer = writer;
 	/* NOMUTEX: a connection is used by one thread at a time, handed over
@@ -227,7 +228,7 @@ static struct store_conn *conn_open(struct store *st, int writer, struct err *e)
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, STORE_BUSY_TIMEOUT_MS);
-	/* synchronous=FULL until store_set_sync says otherwise: in WAL mode the
+	/* synchronous=FULL until sqlite_set_sync says otherwise: in WAL mode the
 	 * log is fsync'ed at every commit, so a change that was acknowledged
 	 * survives a power loss too, not only a crash of the process
 	 * (docs/storage.md has the trade-off and the measurements). */
@@ -380,7 +381,7 @@ static int migrate(struct store *st, struct err *e)
 
 /* ---- open, close ---- */
 
-struct store *store_open(const char *path, struct err *e)
+struct store *sqlite_open(const char *path, struct err *e)
 {
 	return store_open_schema(path, store_migrations, store_n_migrations, e);
 }
@@ -402,6 +403,7 @@ struct store *store_open_schema(const char *path, const struct store_migration *
 		err_set(e, ERR_INTERNAL, "store: out of memory");
 		return NULL;
 	}
+	st->ops = &sqlite_store_ops;
 	pthread_mutex_init(&st->wlock, NULL);
 	pthread_mutex_init(&st->gclock, NULL);
 	pthread_cond_init(&st->gccond, NULL);
@@ -454,16 +456,16 @@ struct store *store_open_schema(const char *path, const struct store_migration *
 	 * more after a crash) is copied into the database and the file
 	 * truncated, so a restart gives its disk space back. */
 	store_ckpt_truncate(st, 200);
-	if (store_set_wal_target(st, STORE_WAL_TARGET_DEFAULT, e) != 0)
+	if (sqlite_set_wal_target(st, STORE_WAL_TARGET_DEFAULT, e) != 0)
 		goto out;
 	store_ckpt_start(st);
 	return st;
 out:
-	store_close(st);
+	sqlite_close(st);
 	return NULL;
 }
 
-void store_close(struct store *st)
+void sqlite_close(struct store *st)
 {
 	if (!st)
 		return;
@@ -498,7 +500,7 @@ void store_close(struct store *st)
 
 /* ---- connections ---- */
 
-struct store_conn *store_read(struct store *st, struct err *e)
+struct store_conn *sqlite_read(struct store *st, struct err *e)
 {
 	struct store_conn *c = NULL;
 	int open_new = 0;
@@ -528,20 +530,20 @@ struct store_conn *store_read(struct store *st, struct err *e)
 		}
 	}
 	c->next = NULL;
-	/* One snapshot for all the reads made before store_release. */
+	/* One snapshot for all the reads made before sqlite_release. */
 	if (run(c, ST_BEGIN, "BEGIN", e) != 0) {
-		store_release(c);
+		sqlite_release(c);
 		return NULL;
 	}
 	return c;
 }
 
-void store_release(struct store_conn *c)
+void sqlite_release(struct store_conn *c)
 {
 	if (!c)
 		return;
 	if (c->writer) { /* misuse; do not leave the writer locked */
-		store_write_rollback(c);
+		sqlite_write_rollback(c);
 		return;
 	}
 	struct store *st = c->st;
@@ -571,7 +573,7 @@ void store_release(struct store_conn *c)
  * (the batch). A caller that finishes while other writers queue behind it
  * releases its savepoint and hands the batch on; the last one of the burst
  * commits it, once, and wakes the others. A caller returns from
- * store_write_commit only after its batch is committed, with the batch's
+ * sqlite_write_commit only after its batch is committed, with the batch's
  * result, so "acknowledged" still means "committed" (and with
  * synchronous=FULL, "on disk"). With synchronous=FULL this shares one fsync
  * among the burst; with synchronous=NORMAL it still shares the commit's
@@ -673,7 +675,7 @@ static void rollback_to(struct store_conn *w)
 	run(w, ST_RELEASE, "RELEASE w", NULL);
 }
 
-struct store_conn *store_write_begin(struct store *st, struct err *e)
+struct store_conn *sqlite_write_begin(struct store *st, struct err *e)
 {
 	pthread_mutex_lock(&st->gclock);
 	st->n_wait++;
@@ -708,13 +710,13 @@ struct store_conn *store_write_begin(struct store *st, struct err *e)
 	return w;
 }
 
-void store_audit_attach(const struct store_audit *a)
+void sqlite_audit_attach(const struct store_audit *a)
 {
 	audit_pending = a;
 	audit_written = 0;
 }
 
-int64_t store_audit_detach(void)
+int64_t sqlite_audit_detach(void)
 {
 	int64_t id = audit_written;
 	audit_pending = NULL;
@@ -722,12 +724,12 @@ int64_t store_audit_detach(void)
 	return id;
 }
 
-int store_write_commit(struct store_conn *w, struct err *e)
+int sqlite_write_commit(struct store_conn *w, struct err *e)
 {
 	int rc = 0;
 	/* The request's audit entry goes in with its first committed change:
 	 * one transaction instead of two, and never a change without entry. */
-	if (audit_pending && (rc = store_audit_insert(w, audit_pending, e)) == 0) {
+	if (audit_pending && (rc = sqlite_audit_insert(w, audit_pending, e)) == 0) {
 		audit_written = sqlite3_last_insert_rowid(w->db);
 		audit_pending = NULL;
 	}
@@ -741,9 +743,9 @@ int store_write_commit(struct store_conn *w, struct err *e)
 	return finish(w->st, 1, e);
 }
 
-/* One writer (store_write_begin takes the writer lock): every write
+/* One writer (sqlite_write_begin takes the writer lock): every write
  * transaction already excludes every other, so both sections hold. */
-int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e)
+int sqlite_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e)
 {
 	(void)w;
 	(void)study_rowid;
@@ -751,7 +753,7 @@ int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e)
 	return 0;
 }
 
-int store_lock_owner(struct store_conn *w, const char *owner, struct err *e)
+int sqlite_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 {
 	(void)w;
 	(void)owner;
@@ -759,7 +761,7 @@ int store_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 	return 0;
 }
 
-void store_write_rollback(struct store_conn *w)
+void sqlite_write_rollback(struct store_conn *w)
 {
 	if (!w)
 		return;
@@ -767,7 +769,7 @@ void store_write_rollback(struct store_conn *w)
 	finish(w->st, 0, NULL);
 }
 
-int store_set_sync(struct store *st, enum store_sync mode, struct err *e)
+int sqlite_set_sync(struct store *st, enum store_sync mode, struct err *e)
 {
 	pthread_mutex_lock(&st->wlock);
 	int rc = 0;
@@ -784,7 +786,7 @@ int store_set_sync(struct store *st, enum store_sync mode, struct err *e)
 	return rc;
 }
 
-int store_set_wal_target(struct store *st, int64_t bytes, struct err *e)
+int sqlite_set_wal_target(struct store *st, int64_t bytes, struct err *e)
 {
 	if (bytes < 1024 * 1024)
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: WAL target %lld is below 1 MiB",
@@ -802,15 +804,15 @@ int store_set_wal_target(struct store *st, int64_t bytes, struct err *e)
 	return rc;
 }
 
-int store_ping(struct store *st)
+int sqlite_ping(struct store *st)
 {
 	struct err e;
-	struct store_conn *c = store_read(st, &e);
+	struct store_conn *c = sqlite_read(st, &e);
 	if (!c)
 		return -(int)e.code;
 	sqlite3_stmt *s = store_stmt(c, ST_PING, "SELECT count(*) FROM schema_migrations", &e);
 	int rc = s ? store_step(c, s, &e) : -ERR_INTERNAL;
 	store_done(s);
-	store_release(c);
+	sqlite_release(c);
 	return rc == SQLITE_ROW ? 0 : (rc < 0 ? rc : -ERR_INTERNAL);
 }

@@ -38,7 +38,7 @@ static int fsync_path(const char *path, int dir)
 	return rc;
 }
 
-int store_backup_file(const char *db_path, const char *dest, struct err *e)
+int sqlite_backup_file(const char *db_path, const char *dest, struct err *e)
 {
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b = NULL;

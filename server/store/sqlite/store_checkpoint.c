@@ -13,7 +13,7 @@
  * the thread cannot keep up under writes that never pause) or the thread
  * could not start, the committing writer checkpoints itself, as SQLite
  * would have. When the writes stop for CKPT_IDLE_MS the thread truncates
- * the log to nothing, and store_open does so before serving
+ * the log to nothing, and sqlite_open does so before serving
  * (store_ckpt_truncate). docs/storage.md has the figures. */
 #include "store_internal.h"
 

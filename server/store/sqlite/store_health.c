@@ -1,4 +1,4 @@
-/* store_health.c: what the store makes of a failed SQLite call, and
+/* sqlite_health.c: what the store makes of a failed SQLite call, and
  * whether it can be written. A failure of the disk or the file (full, an
  * I/O error, read-only) is answered UNAVAILABLE with a message of our own
  * and marks the store faulty until a commit succeeds; SQLite's own text
@@ -87,9 +87,9 @@ int store_sqlerr(struct store_conn *c, struct err *e, const char *what)
 	return fault_err(rc, e);
 }
 
-int store_health(struct store *st, struct err *e)
+int sqlite_health(struct store *st, struct err *e)
 {
-	if (store_ping(st) != 0)
+	if (sqlite_ping(st) != 0)
 		return err_set(e, ERR_UNAVAILABLE, "the store is not answering");
 	if (!__atomic_load_n(&st->fault, __ATOMIC_RELAXED))
 		return 0;
@@ -99,7 +99,7 @@ int store_health(struct store *st, struct err *e)
 	if (now - last >= 1000 && __atomic_compare_exchange_n(&st->probe_ms, &last, now, 0,
 	                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 		struct err pe;
-		struct store_conn *w = store_write_begin(st, &pe);
+		struct store_conn *w = sqlite_write_begin(st, &pe);
 		sqlite3_stmt *s =
 		    w ? store_stmt(w, ST_HEALTH_PROBE,
 		                   "INSERT INTO health(id, probes) VALUES (1, 1) "
@@ -109,9 +109,9 @@ int store_health(struct store *st, struct err *e)
 		int rc = s ? store_step(w, s, &pe) : -1;
 		store_done(s);
 		if (rc == SQLITE_DONE)
-			store_write_commit(w, &pe);
+			sqlite_write_commit(w, &pe);
 		else
-			store_write_rollback(w);
+			sqlite_write_rollback(w);
 	}
 	int f = __atomic_load_n(&st->fault, __ATOMIC_RELAXED);
 	return f ? fault_err(f, e) : 0;

@@ -8,6 +8,7 @@
 
 #include "store.h"
 #include "store_migrations.h"
+#include "store_sqlite.h"
 
 /* Every SQL statement the store runs, prepared once per connection on first
  * use (SQLITE_PREPARE_PERSISTENT) and kept until the connection closes. */
@@ -87,6 +88,7 @@ enum store_stmt_id {
 };
 
 struct store_conn {
+	const struct store_ops *ops; /* first: store_backend.h */
 	struct store *st;
 	sqlite3 *db;
 	int writer;              /* the one write connection */
@@ -95,9 +97,10 @@ struct store_conn {
 };
 
 struct store {
+	const struct store_ops *ops; /* first: store_backend.h */
 	char *path;
 	struct store_conn *writer;
-	pthread_mutex_t wlock; /* held from store_write_begin to commit/rollback */
+	pthread_mutex_t wlock; /* held from sqlite_write_begin to commit/rollback */
 	/* Group commit (store.c): callers' transactions are savepoints inside
 	 * one SQLite transaction that the last caller of a burst commits; see
 	 * docs/storage.md. */
@@ -107,7 +110,7 @@ struct store {
 	int64_t batch_start_ms;       /* when it began (under wlock) */
 	pthread_mutex_t gclock;       /* guards n_wait and waiters */
 	pthread_cond_t gccond;        /* a batch was committed */
-	int n_wait;                   /* threads queued in store_write_begin */
+	int n_wait;                   /* threads queued in sqlite_write_begin */
 	struct store_waiter *waiters; /* callers waiting for the open batch */
 	pthread_mutex_t plock;        /* reader pool */
 	pthread_cond_t pcond;         /* a reader came back */
@@ -174,7 +177,7 @@ const char *store_vfs(void);
 /* SQLite's own wait for a lock on a store connection. */
 #define STORE_BUSY_TIMEOUT_MS 2000
 
-/* store_open with another list of migrations (tests of the migration
+/* sqlite_open with another list of migrations (tests of the migration
  * engine use it; sibyld uses the embedded list). */
 struct store *store_open_schema(const char *path, const struct store_migration *mig, size_t n_mig,
                                 struct err *e);

@@ -1,27 +1,10 @@
 /* store_owners.c: the owners table (teams). The admin creates owners; a
- * study can only be made under an existing one. store_owner_ensure is for
+ * study can only be made under an existing one. sqlite_owner_ensure is for
  * tests and tools that fill a store directly. Quotas, keys and the audit
  * log are in store_teams.c. */
 #include "store_internal.h"
 
 #include <stdlib.h>
-
-void store_owner_clear(struct store_owner *o)
-{
-	if (!o)
-		return;
-	free(o->id);
-	free(o->display_name);
-	o->id = o->display_name = NULL;
-	o->create_time = 0;
-}
-
-void store_owners_free(struct store_owner *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++)
-		store_owner_clear(&a[i]);
-	free(a);
-}
 
 /* Inserts owner unless it exists (display_name NULL: empty). */
 static int insert(struct store_conn *w, const char *owner, const char *display_name, int64_t now,
@@ -41,7 +24,7 @@ static int insert(struct store_conn *w, const char *owner, const char *display_n
 	return rc < 0 ? rc : 0;
 }
 
-int store_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e)
+int sqlite_owner_ensure(struct store_conn *w, const char *owner, int64_t now, struct err *e)
 {
 	return insert(w, owner, NULL, now, e);
 }
@@ -60,8 +43,8 @@ static int owner_exists(struct store_conn *c, const char *owner, int *exists, st
 	return 0;
 }
 
-int store_owner_insert(struct store_conn *w, const char *owner, const char *display_name,
-                       int64_t now, struct err *e)
+int sqlite_owner_insert(struct store_conn *w, const char *owner, const char *display_name,
+                        int64_t now, struct err *e)
 {
 	int exists;
 	int rc = owner_exists(w, owner, &exists, e);
@@ -81,7 +64,8 @@ static int read_owner(sqlite3_stmt *s, struct store_owner *o)
 	return oom;
 }
 
-int store_owner_get(struct store_conn *c, const char *owner, struct store_owner *out, struct err *e)
+int sqlite_owner_get(struct store_conn *c, const char *owner, struct store_owner *out,
+                     struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(
 	    c, ST_OWNER_GET, "SELECT id, display_name, create_time FROM owners WHERE id = ?", e);
@@ -99,8 +83,8 @@ int store_owner_get(struct store_conn *c, const char *owner, struct store_owner 
 	return rc < 0 ? rc : 0;
 }
 
-int store_owner_list(struct store_conn *c, const char *after, int limit, struct store_owner **out,
-                     size_t *n, struct err *e)
+int sqlite_owner_list(struct store_conn *c, const char *after, int limit, struct store_owner **out,
+                      size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -137,7 +121,7 @@ int store_owner_list(struct store_conn *c, const char *after, int limit, struct 
 	return 0;
 }
 
-int store_owner_delete(struct store_conn *w, const char *owner, struct err *e)
+int sqlite_owner_delete(struct store_conn *w, const char *owner, struct err *e)
 {
 	int exists;
 	int rc = owner_exists(w, owner, &exists, e);

@@ -8,25 +8,6 @@
 	"id, owner, study_id, spec_json, state, inactive_reason, create_time, " \
 	"last_progress_time, metadata_json"
 
-void store_study_clear(struct store_study *s)
-{
-	if (!s)
-		return;
-	free(s->owner);
-	free(s->study_id);
-	free(s->spec_json);
-	free(s->inactive_reason);
-	free(s->metadata_json);
-	*s = (struct store_study){0};
-}
-
-void store_studies_free(struct store_study *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++)
-		store_study_clear(&a[i]);
-	free(a);
-}
-
 /* Fills out from a row of STUDY_COLS; nonzero on out of memory. */
 static int read_study(sqlite3_stmt *s, struct store_study *out)
 {
@@ -78,8 +59,8 @@ static sqlite3_stmt *get_stmt(struct store_conn *c, const char *owner, const cha
 	return s;
 }
 
-int store_study_get(struct store_conn *c, const char *owner, const char *study_id,
-                    struct store_study *out, struct err *e)
+int sqlite_study_get(struct store_conn *c, const char *owner, const char *study_id,
+                     struct store_study *out, struct err *e)
 {
 	sqlite3_stmt *s = get_stmt(c, owner, study_id, e);
 	if (!s)
@@ -87,8 +68,8 @@ int store_study_get(struct store_conn *c, const char *owner, const char *study_i
 	return get_one(c, s, out, owner, study_id, 0, e);
 }
 
-int store_study_get_by_rowid(struct store_conn *c, int64_t rowid, struct store_study *out,
-                             struct err *e)
+int sqlite_study_get_by_rowid(struct store_conn *c, int64_t rowid, struct store_study *out,
+                              struct err *e)
 {
 	sqlite3_stmt *s =
 	    store_stmt(c, ST_STUDY_GET_ROWID, "SELECT " STUDY_COLS " FROM studies WHERE id = ?", e);
@@ -115,11 +96,11 @@ void store_study_name(struct store_conn *c, int64_t rowid, char *buf, size_t len
 	snprintf(buf, len, "study #%lld", (long long)rowid);
 }
 
-int store_study_insert(struct store_conn *w, const char *owner, const char *study_id,
-                       const char *spec_json, int64_t now, struct store_study *out, struct err *e)
+int sqlite_study_insert(struct store_conn *w, const char *owner, const char *study_id,
+                        const char *spec_json, int64_t now, struct store_study *out, struct err *e)
 {
 	struct store_owner o = {0};
-	int rc = store_owner_get(w, owner, &o, e);
+	int rc = sqlite_owner_get(w, owner, &o, e);
 	store_owner_clear(&o);
 	if (rc < 0)
 		return rc;
@@ -161,8 +142,8 @@ int store_study_insert(struct store_conn *w, const char *owner, const char *stud
 	return rc < 0 ? rc : 0;
 }
 
-int store_study_list(struct store_conn *c, const char *owner, int64_t after, int limit,
-                     struct store_study **out, size_t *n, struct err *e)
+int sqlite_study_list(struct store_conn *c, const char *owner, int64_t after, int limit,
+                      struct store_study **out, size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -201,7 +182,8 @@ int store_study_list(struct store_conn *c, const char *owner, int64_t after, int
 	return 0;
 }
 
-int store_study_delete(struct store_conn *w, const char *owner, const char *study_id, struct err *e)
+int sqlite_study_delete(struct store_conn *w, const char *owner, const char *study_id,
+                        struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_STUDY_DELETE,
 	                             "DELETE FROM studies WHERE owner = ?1 AND study_id = ?2", e);
@@ -229,8 +211,8 @@ static int updated(struct store_conn *w, int rc, int64_t rowid, struct err *e)
 	return 0;
 }
 
-int store_study_set_state(struct store_conn *w, int64_t rowid, int state, const char *reason,
-                          struct err *e)
+int sqlite_study_set_state(struct store_conn *w, int64_t rowid, int state, const char *reason,
+                           struct err *e)
 {
 	if (state < STUDY_ACTIVE || state > STUDY_COMPLETED)
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: bad study state %d", state);
@@ -247,7 +229,7 @@ int store_study_set_state(struct store_conn *w, int64_t rowid, int state, const 
 	return updated(w, rc, rowid, e);
 }
 
-int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, struct err *e)
+int sqlite_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_STUDY_SET_PROGRESS,
 	                             "UPDATE studies SET last_progress_time = ?2 WHERE id = ?1", e);
@@ -260,8 +242,8 @@ int store_study_set_progress(struct store_conn *w, int64_t rowid, int64_t when, 
 	return updated(w, rc, rowid, e);
 }
 
-int store_study_set_metadata(struct store_conn *w, int64_t rowid, const char *metadata_json,
-                             struct err *e)
+int sqlite_study_set_metadata(struct store_conn *w, int64_t rowid, const char *metadata_json,
+                              struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_STUDY_SET_METADATA,
 	                             "UPDATE studies SET metadata_json = ?2 WHERE id = ?1", e);
@@ -274,7 +256,7 @@ int store_study_set_metadata(struct store_conn *w, int64_t rowid, const char *me
 	return updated(w, rc, rowid, e);
 }
 
-int store_count_studies(struct store_conn *c, int64_t *n, struct err *e)
+int sqlite_count_studies(struct store_conn *c, int64_t *n, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_COUNT_STUDIES, "SELECT count(*) FROM studies", e);
 	if (!s)
@@ -285,7 +267,7 @@ int store_count_studies(struct store_conn *c, int64_t *n, struct err *e)
 	return rc < 0 ? rc : 0;
 }
 
-int store_study_next_trial(struct store_conn *c, int64_t rowid, int64_t *next, struct err *e)
+int sqlite_study_next_trial(struct store_conn *c, int64_t rowid, int64_t *next, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_STUDY_NEXT_TRIAL_GET,
 	                             "SELECT next_trial_id FROM studies WHERE id = ?", e);

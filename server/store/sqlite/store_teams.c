@@ -14,8 +14,8 @@
 
 /* ---- owners: quotas, display name, forced delete ---- */
 
-int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_quota *out,
-                          struct err *e)
+int sqlite_owner_quota_get(struct store_conn *c, const char *owner, struct store_quota *out,
+                           struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_OWNER_QUOTA_GET,
 	                             "SELECT max_studies, max_trials_per_study, max_active_trials, "
@@ -38,7 +38,7 @@ int store_owner_quota_get(struct store_conn *c, const char *owner, struct store_
 	return rc < 0 ? rc : 0;
 }
 
-int store_owner_active_count(struct store_conn *c, const char *owner, int64_t *n, struct err *e)
+int sqlite_owner_active_count(struct store_conn *c, const char *owner, int64_t *n, struct err *e)
 {
 	*n = 0;
 	sqlite3_stmt *s = store_stmt(c, ST_OWNER_ACTIVE_COUNT,
@@ -55,8 +55,8 @@ int store_owner_active_count(struct store_conn *c, const char *owner, int64_t *n
 	return rc < 0 ? rc : 0;
 }
 
-int store_owner_update(struct store_conn *w, const char *owner, const char *display_name,
-                       const struct store_quota *q, struct err *e)
+int sqlite_owner_update(struct store_conn *w, const char *owner, const char *display_name,
+                        const struct store_quota *q, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_OWNER_UPDATE,
 	                             "UPDATE owners SET display_name = coalesce(?2, display_name), "
@@ -86,7 +86,7 @@ int store_owner_update(struct store_conn *w, const char *owner, const char *disp
 	return 0;
 }
 
-int store_owner_delete_all(struct store_conn *w, const char *owner, struct err *e)
+int sqlite_owner_delete_all(struct store_conn *w, const char *owner, struct err *e)
 {
 	/* Trials, measurements and operations go with their studies (ON
 	 * DELETE CASCADE), keys with their owner. */
@@ -99,28 +99,12 @@ int store_owner_delete_all(struct store_conn *w, const char *owner, struct err *
 	store_done(s);
 	if (rc < 0)
 		return rc;
-	return store_owner_delete(w, owner, e);
+	return sqlite_owner_delete(w, owner, e);
 }
 
 /* ---- API keys ---- */
 
-void store_key_clear(struct store_key *k)
-{
-	if (!k)
-		return;
-	free(k->owner);
-	free(k->display_name);
-	memset(k, 0, sizeof(*k));
-}
-
-void store_keys_free(struct store_key *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++)
-		store_key_clear(&a[i]);
-	free(a);
-}
-
-int store_key_insert(struct store_conn *w, const struct store_key *k, struct err *e)
+int sqlite_key_insert(struct store_conn *w, const struct store_key *k, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_KEY_INSERT,
 	                             "INSERT INTO api_keys(keyid, owner, role, display_name, salt, "
@@ -175,8 +159,8 @@ static int read_key(sqlite3_stmt *s, struct store_key *k)
 	"k.keyid, k.owner, k.role, k.display_name, k.salt, k.hash, k.create_time, " \
 	"k.revoke_time, k.rowid"
 
-int store_key_get(struct store_conn *c, const char *keyid, struct store_key *out, double *owner_rps,
-                  struct err *e)
+int sqlite_key_get(struct store_conn *c, const char *keyid, struct store_key *out,
+                   double *owner_rps, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_KEY_GET,
 	                             "SELECT " KEY_COLUMNS ", o.requests_per_second "
@@ -201,8 +185,8 @@ int store_key_get(struct store_conn *c, const char *keyid, struct store_key *out
 	return rc < 0 ? rc : 0;
 }
 
-int store_key_list(struct store_conn *c, const char *owner, int64_t after, int limit,
-                   struct store_key **out, size_t *n, struct err *e)
+int sqlite_key_list(struct store_conn *c, const char *owner, int64_t after, int limit,
+                    struct store_key **out, size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -240,8 +224,8 @@ int store_key_list(struct store_conn *c, const char *owner, int64_t after, int l
 	return 0;
 }
 
-int store_key_revoke(struct store_conn *w, const char *owner, const char *keyid, int64_t now,
-                     struct err *e)
+int sqlite_key_revoke(struct store_conn *w, const char *owner, const char *keyid, int64_t now,
+                      struct err *e)
 {
 	/* Revoking twice keeps the first time. */
 	sqlite3_stmt *s = store_stmt(w, ST_KEY_REVOKE,
@@ -265,25 +249,6 @@ int store_key_revoke(struct store_conn *w, const char *owner, const char *keyid,
 
 /* ---- audit log ---- */
 
-void store_audit_clear(struct store_audit *a)
-{
-	if (!a)
-		return;
-	free(a->keyid);
-	free(a->owner);
-	free(a->method);
-	free(a->path);
-	free(a->error);
-	memset(a, 0, sizeof(*a));
-}
-
-void store_audits_free(struct store_audit *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++)
-		store_audit_clear(&a[i]);
-	free(a);
-}
-
 /* Entries owner has now (audit_counts, kept by triggers). */
 static int audit_owner_count(struct store_conn *w, const char *owner, int64_t *n, struct err *e)
 {
@@ -298,7 +263,7 @@ static int audit_owner_count(struct store_conn *w, const char *owner, int64_t *n
 	return rc < 0 ? rc : 0;
 }
 
-int store_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct err *e)
+int sqlite_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct err *e)
 {
 	/* The owner's (keep + 1)-th newest entry and all older ones go; the
 	 * index audit_log(owner, id) finds it without reading the others. */
@@ -316,7 +281,7 @@ int store_audit_prune(struct store_conn *w, const char *owner, int64_t keep, str
 	return rc < 0 ? rc : 0;
 }
 
-int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e)
+int sqlite_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e)
 {
 	const char *owner = a->owner ? a->owner : "";
 	sqlite3_stmt *s = store_stmt(w, ST_AUDIT_INSERT,
@@ -342,14 +307,14 @@ int store_audit_insert(struct store_conn *w, const struct store_audit *a, struct
 	int64_t n;
 	if ((rc = audit_owner_count(w, owner, &n, e)) == 0 &&
 	    n > STORE_AUDIT_KEEP + AUDIT_PRUNE_BATCH)
-		rc = store_audit_prune(w, owner, STORE_AUDIT_KEEP, e);
+		rc = sqlite_audit_prune(w, owner, STORE_AUDIT_KEEP, e);
 	sqlite3_set_last_insert_rowid(w->db, id);
 	return rc;
 }
 
-int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e)
+int sqlite_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e)
 {
-	struct store_conn *w = store_write_begin(st, e);
+	struct store_conn *w = sqlite_write_begin(st, e);
 	if (!w)
 		return -(int)e->code;
 	sqlite3_stmt *s = store_stmt(w, ST_AUDIT_ADD_COUNT,
@@ -357,7 +322,7 @@ int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last,
 	                             "last_time = max(last_time, ?3) WHERE id = ?1",
 	                             e);
 	if (!s) {
-		store_write_rollback(w);
+		sqlite_write_rollback(w);
 		return -ERR_INTERNAL;
 	}
 	sqlite3_bind_int64(s, 1, id);
@@ -366,18 +331,18 @@ int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last,
 	int rc = store_step(w, s, e);
 	store_done(s);
 	if (rc < 0) {
-		store_write_rollback(w);
+		sqlite_write_rollback(w);
 		return rc;
 	}
-	return store_write_commit(w, e);
+	return sqlite_write_commit(w, e);
 }
 
-int store_audit_record(struct store *st, int64_t id, const struct store_audit *a, int64_t *written,
-                       struct err *e)
+int sqlite_audit_record(struct store *st, int64_t id, const struct store_audit *a, int64_t *written,
+                        struct err *e)
 {
 	if (written)
 		*written = 0;
-	struct store_conn *w = store_write_begin(st, e);
+	struct store_conn *w = sqlite_write_begin(st, e);
 	if (!w)
 		return -(int)e->code;
 	int rc = 0, changed = 0;
@@ -386,7 +351,7 @@ int store_audit_record(struct store *st, int64_t id, const struct store_audit *a
 		    store_stmt(w, ST_AUDIT_UPDATE,
 		               "UPDATE audit_log SET status = ?2, error = ?3 WHERE id = ?1", e);
 		if (!s) {
-			store_write_rollback(w);
+			sqlite_write_rollback(w);
 			return -ERR_INTERNAL;
 		}
 		sqlite3_bind_int64(s, 1, id);
@@ -397,20 +362,20 @@ int store_audit_record(struct store *st, int64_t id, const struct store_audit *a
 		changed = rc >= 0 && sqlite3_changes(w->db) > 0;
 	}
 	if (rc >= 0 && !changed) {
-		rc = store_audit_insert(w, a, e);
+		rc = sqlite_audit_insert(w, a, e);
 		id = sqlite3_last_insert_rowid(w->db);
 	}
 	if (rc < 0) {
-		store_write_rollback(w);
+		sqlite_write_rollback(w);
 		return rc;
 	}
-	if ((rc = store_write_commit(w, e)) == 0 && written)
+	if ((rc = sqlite_write_commit(w, e)) == 0 && written)
 		*written = id;
 	return rc;
 }
 
-int store_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
-                     struct store_audit **out, size_t *n, struct err *e)
+int sqlite_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
+                      struct store_audit **out, size_t *n, struct err *e)
 {
 	*out = NULL;
 	*n = 0;
@@ -494,17 +459,17 @@ static int secret_get(struct store_conn *c, const char *name, size_t len, unsign
 
 /* Read first, so that a database that cannot be written (served read-only,
  * docs/admin.md) still starts when its secret exists. */
-int store_secret(struct store *st, const char *name, const unsigned char *fresh, size_t len,
-                 unsigned char *out, struct err *e)
+int sqlite_secret(struct store *st, const char *name, const unsigned char *fresh, size_t len,
+                  unsigned char *out, struct err *e)
 {
-	struct store_conn *r = store_read(st, e);
+	struct store_conn *r = sqlite_read(st, e);
 	if (!r)
 		return -(int)e->code;
 	int rc = secret_get(r, name, len, out, e);
-	store_release(r);
+	sqlite_release(r);
 	if (rc != 0)
 		return rc < 0 ? rc : 0;
-	struct store_conn *w = store_write_begin(st, e);
+	struct store_conn *w = sqlite_write_begin(st, e);
 	if (!w)
 		return -(int)e->code;
 	sqlite3_stmt *s = store_stmt(w, ST_SECRET_INSERT,
@@ -521,8 +486,8 @@ int store_secret(struct store *st, const char *name, const unsigned char *fresh,
 	if (rc >= 0)
 		rc = secret_get(w, name, len, out, e) == 1 ? 0 : -ERR_INTERNAL;
 	if (rc < 0) {
-		store_write_rollback(w);
+		sqlite_write_rollback(w);
 		return rc;
 	}
-	return store_write_commit(w, e);
+	return sqlite_write_commit(w, e);
 }

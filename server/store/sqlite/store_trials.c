@@ -10,27 +10,6 @@
 	"info_json, complete_json, start_time, end_time, lease_expiry, n_measurements, "  \
 	"metadata_json"
 
-void store_trial_clear(struct store_trial *t)
-{
-	if (!t)
-		return;
-	free(t->params_json);
-	free(t->final_json);
-	free(t->client_id);
-	free(t->infeasible_reason);
-	free(t->info_json);
-	free(t->complete_json);
-	free(t->metadata_json);
-	*t = (struct store_trial){0};
-}
-
-void store_trials_free(struct store_trial *a, size_t n)
-{
-	for (size_t i = 0; a && i < n; i++)
-		store_trial_clear(&a[i]);
-	free(a);
-}
-
 static int read_trial(sqlite3_stmt *s, struct store_trial *t)
 {
 	int oom = 0;
@@ -82,7 +61,7 @@ static int next_id(struct store_conn *w, enum store_stmt_id id, const char *sql,
 	return rc < 0 ? rc : 0;
 }
 
-int store_trial_insert(struct store_conn *w, struct store_trial *t, struct err *e)
+int sqlite_trial_insert(struct store_conn *w, struct store_trial *t, struct err *e)
 {
 	if (!valid_state(t->state))
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: bad trial state %d", t->state);
@@ -123,8 +102,8 @@ int store_trial_insert(struct store_conn *w, struct store_trial *t, struct err *
 	return 0;
 }
 
-int store_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struct store_trial *out,
-                    struct err *e)
+int sqlite_trial_get(struct store_conn *c, int64_t study_rowid, int64_t id, struct store_trial *out,
+                     struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(c, ST_TRIAL_GET,
 	                             "SELECT " TRIAL_COLS " FROM trials "
@@ -159,8 +138,8 @@ static int update_one(struct store_conn *w, sqlite3_stmt *s, int64_t study_rowid
 	return 0;
 }
 
-int store_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
-                          int64_t lease_expiry, struct err *e)
+int sqlite_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
+                           int64_t lease_expiry, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_SET_LEASE,
 	                             "UPDATE trials SET lease_expiry = ?3 "
@@ -174,7 +153,7 @@ int store_trial_set_lease(struct store_conn *w, int64_t study_rowid, int64_t id,
 	return update_one(w, s, study_rowid, id, e);
 }
 
-int store_trial_finish(struct store_conn *w, const struct store_trial *t, struct err *e)
+int sqlite_trial_finish(struct store_conn *w, const struct store_trial *t, struct err *e)
 {
 	if (!valid_state(t->state))
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: bad trial state %d", t->state);
@@ -196,7 +175,7 @@ int store_trial_finish(struct store_conn *w, const struct store_trial *t, struct
 	return update_one(w, s, t->study_rowid, t->id, e);
 }
 
-int store_trial_update(struct store_conn *w, const struct store_trial *t, struct err *e)
+int sqlite_trial_update(struct store_conn *w, const struct store_trial *t, struct err *e)
 {
 	if (!valid_state(t->state))
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: bad trial state %d", t->state);
@@ -223,7 +202,7 @@ int store_trial_update(struct store_conn *w, const struct store_trial *t, struct
 	return update_one(w, s, t->study_rowid, t->id, e);
 }
 
-int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e)
+int sqlite_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_DELETE,
 	                             "DELETE FROM trials WHERE study_rowid = ?1 AND id = ?2", e);
@@ -240,8 +219,8 @@ int store_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, st
 	return 0;
 }
 
-int store_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
-                             const char *metadata_json, struct err *e)
+int sqlite_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
+                              const char *metadata_json, struct err *e)
 {
 	sqlite3_stmt *s = store_stmt(w, ST_TRIAL_SET_METADATA,
 	                             "UPDATE trials SET metadata_json = ?3 "
@@ -294,8 +273,8 @@ static int collect(struct store_conn *c, sqlite3_stmt *s, struct store_trial **o
 	return 0;
 }
 
-int store_trial_list(struct store_conn *c, int64_t study_rowid, unsigned state_mask, int64_t after,
-                     int limit, struct store_trial **out, size_t *n, struct err *e)
+int sqlite_trial_list(struct store_conn *c, int64_t study_rowid, unsigned state_mask, int64_t after,
+                      int limit, struct store_trial **out, size_t *n, struct err *e)
 {
 	const unsigned all = 0x3eu; /* bits 1..5 */
 	sqlite3_stmt *s;
@@ -338,8 +317,8 @@ int store_trial_list(struct store_conn *c, int64_t study_rowid, unsigned state_m
 	return collect(c, s, out, n, e);
 }
 
-int store_trial_list_by_client(struct store_conn *c, int64_t study_rowid, const char *client_id,
-                               struct store_trial **out, size_t *n, struct err *e)
+int sqlite_trial_list_by_client(struct store_conn *c, int64_t study_rowid, const char *client_id,
+                                struct store_trial **out, size_t *n, struct err *e)
 {
 	sqlite3_stmt *s =
 	    store_stmt(c, ST_TRIAL_LIST_CLIENT,
@@ -354,8 +333,8 @@ int store_trial_list_by_client(struct store_conn *c, int64_t study_rowid, const 
 	return collect(c, s, out, n, e);
 }
 
-int store_trial_count(struct store_conn *c, int64_t study_rowid, unsigned state_mask,
-                      int64_t *count, struct err *e)
+int sqlite_trial_count(struct store_conn *c, int64_t study_rowid, unsigned state_mask,
+                       int64_t *count, struct err *e)
 {
 	const unsigned all = 0x3eu;
 	sqlite3_stmt *s;
@@ -380,8 +359,8 @@ int store_trial_count(struct store_conn *c, int64_t study_rowid, unsigned state_
 	return rc < 0 ? rc : 0;
 }
 
-int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t now,
-                              int64_t *n_expired, struct err *e)
+int sqlite_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t now,
+                               int64_t *n_expired, struct err *e)
 {
 	sqlite3_stmt *s =
 	    store_stmt(w, ST_TRIAL_EXPIRE,
@@ -402,8 +381,8 @@ int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t
 	return 0;
 }
 
-int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
-                          const char *measurement_json, int64_t lease_expiry, struct err *e)
+int sqlite_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t trial_id,
+                           const char *measurement_json, int64_t lease_expiry, struct err *e)
 {
 	if (!measurement_json)
 		return err_set(e, ERR_INVALID_ARGUMENT, "store: empty measurement");
@@ -443,8 +422,8 @@ int store_measurement_add(struct store_conn *w, int64_t study_rowid, int64_t tri
 	return rc < 0 ? rc : 0;
 }
 
-int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t trial_id,
-                             char **out, size_t *len, size_t *last, struct err *e)
+int sqlite_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t trial_id,
+                              char **out, size_t *len, size_t *last, struct err *e)
 {
 	*out = NULL;
 	*len = *last = 0;
@@ -491,8 +470,8 @@ int store_measurement_joined(struct store_conn *c, int64_t study_rowid, int64_t 
 	return 0;
 }
 
-int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
-                           int64_t *op_id, struct err *e)
+int sqlite_operation_insert(struct store_conn *w, int64_t study_rowid, const char *json,
+                            int64_t *op_id, struct err *e)
 {
 	/* Every suggest and early-stopping check stores one; a study keeps the
 	 * newest STORE_OPERATIONS_KEPT, older ones go every 100 inserts. */
@@ -531,8 +510,8 @@ int store_operation_insert(struct store_conn *w, int64_t study_rowid, const char
 	return rc < 0 ? rc : 0;
 }
 
-int store_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id, char **json,
-                        struct err *e)
+int sqlite_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id, char **json,
+                         struct err *e)
 {
 	*json = NULL;
 	sqlite3_stmt *s =
@@ -561,7 +540,7 @@ int store_operation_get(struct store_conn *c, int64_t study_rowid, int64_t op_id
 	return rc < 0 ? rc : 0;
 }
 
-int store_count_trials_by_state(struct store_conn *c, int64_t counts[6], struct err *e)
+int sqlite_count_trials_by_state(struct store_conn *c, int64_t counts[6], struct err *e)
 {
 	for (int i = 0; i < 6; i++)
 		counts[i] = 0;
@@ -581,8 +560,8 @@ int store_count_trials_by_state(struct store_conn *c, int64_t counts[6], struct 
 
 /* ---- the trial history (0003_trial_seq.sql) ---- */
 
-int store_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq, int64_t *deletes,
-                    struct err *e)
+int sqlite_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq, int64_t *deletes,
+                     struct err *e)
 {
 	*seq = 0;
 	*deletes = 0;
@@ -600,9 +579,9 @@ int store_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq, int
 	return rc < 0 ? rc : 0;
 }
 
-int store_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after,
-                        int (*fn)(void *ctx, const struct store_hist_row *r), void *ctx,
-                        struct err *e)
+int sqlite_trial_changed(struct store_conn *c, int64_t study_rowid, int64_t after,
+                         int (*fn)(void *ctx, const struct store_hist_row *r), void *ctx,
+                         struct err *e)
 {
 	/* Everything: the primary key order (a table scan). A few changes:
 	 * the trials_seq index. */

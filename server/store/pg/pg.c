@@ -1,0 +1,548 @@
+/* pg.c: the PostgreSQL backend's connections: the pool, transactions,
+ * statements and their errors. The schema and its migrations are in
+ * pg_schema.c, the queries in pg_owners.c and pg_trials.c. docs/storage.md
+ * gives the reasons. */
+#include "pg_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+/* A checkout waits this long for a connection of a full pool. */
+#define CHECKOUT_WAIT_S 30
+
+/* Connections this thread holds: a thread that holds one never waits for
+ * another (the pool could be held by threads waiting for it): it opens one
+ * past the pool's size instead. */
+static __thread int held;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- arguments and columns ---- */
+
+static void arg_put(struct pg_args *a, const char *v, int len, int fmt)
+{
+	if (a->n >= PG_MAX_ARGS)
+		return; /* a programming error: the statement then fails */
+	a->v[a->n] = v;
+	a->len[a->n] = len;
+	a->fmt[a->n] = fmt;
+	a->n++;
+}
+
+void pg_arg_i64(struct pg_args *a, int64_t x)
+{
+	if (a->n >= PG_MAX_ARGS)
+		return;
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%lld", (long long)x);
+	arg_put(a, a->num[a->n], 0, 0);
+}
+
+void pg_arg_f64(struct pg_args *a, double x)
+{
+	if (a->n >= PG_MAX_ARGS)
+		return;
+	snprintf(a->num[a->n], sizeof(a->num[0]), "%.17g", x);
+	arg_put(a, a->num[a->n], 0, 0);
+}
+
+void pg_arg_text(struct pg_args *a, const char *s)
+{
+	arg_put(a, s, 0, 0);
+}
+
+void pg_arg_bin(struct pg_args *a, const void *p, size_t n)
+{
+	arg_put(a, p, (int)n, 1);
+}
+
+int64_t pg_i64(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+double pg_f64(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtod(PQgetvalue(r, row, col), NULL);
+}
+
+char *pg_dup(const PGresult *r, int row, int col, int *oom)
+{
+	if (PQgetisnull(r, row, col))
+		return NULL;
+	char *s = strdup(PQgetvalue(r, row, col));
+	if (!s)
+		*oom = 1;
+	return s;
+}
+
+int64_t pg_changes(const PGresult *r)
+{
+	const char *n = PQcmdTuples((PGresult *)r);
+	return n && *n ? strtoll(n, NULL, 10) : 0;
+}
+
+void *pg_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return arr;
+	size_t nc = *cap ? *cap * 2 : 16;
+	void *p = realloc(arr, nc * elem);
+	if (p)
+		*cap = nc;
+	return p;
+}
+
+/* ---- errors ---- */
+
+/* The server's text for the log, at most one line a second (a database
+ * that went away fails every call of every thread). */
+static void log_pg_error(const char *what, const char *state, const char *msg)
+{
+	static int64_t last;
+	static int suppressed;
+	int64_t now = mono_ms();
+	int64_t prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+	if (now - prev < 1000 || !__atomic_compare_exchange_n(&last, &prev, now, 0,
+	                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		__atomic_add_fetch(&suppressed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	int more = __atomic_exchange_n(&suppressed, 0, __ATOMIC_RELAXED);
+	char line[512];
+	snprintf(line, sizeof(line), "%s", msg ? msg : "");
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '"')
+			*p = ' ';
+	log_error("event=store_error backend=postgresql what=%s sqlstate=%s suppressed=%d "
+	          "msg=\"%s\"",
+	          what, state ? state : "-", more, line);
+}
+
+/* SQLSTATE classes a client should retry: the database is gone, starting,
+ * shutting down, out of resources, or chose this transaction as the victim
+ * of a deadlock or serialization failure. */
+static int transient(const char *state)
+{
+	if (!state)
+		return 1;
+	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+	       strncmp(state, "57P", 3) == 0 || strcmp(state, "40001") == 0 ||
+	       strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0;
+}
+
+int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *e)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorMessage(r) : NULL;
+	int lost = !c || !c->pc || PQstatus(c->pc) != CONNECTION_OK;
+	if ((!msg || !*msg) && c && c->pc)
+		msg = PQerrorMessage(c->pc);
+	log_pg_error(what, state, msg);
+	if (lost && c)
+		c->broken = 1;
+	if (lost || transient(state)) {
+		if (c && c->writer)
+			__atomic_store_n(&c->st->fault, 1, __ATOMIC_RELAXED);
+		return err_set(e, ERR_UNAVAILABLE,
+		               "the database cannot be reached or is busy: nothing was saved; "
+		               "retry later");
+	}
+	if (state && strcmp(state, "23505") == 0)
+		return err_set(e, ERR_ABORTED, "a concurrent change conflicted; try again");
+	return err_set(e, ERR_INTERNAL, "internal error in the store (see the server log)");
+}
+
+/* ---- statements ---- */
+
+PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                  struct err *e)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "s%d", (int)id);
+	int n = a ? a->n : 0;
+	if (!c->prepared[id]) {
+		PGresult *p = PQprepare(c->pc, name, sql, n, NULL);
+		if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+			pg_fail(c, p, name, e);
+			PQclear(p);
+			return NULL;
+		}
+		PQclear(p);
+		c->prepared[id] = 1;
+	}
+	PGresult *r = PQexecPrepared(c->pc, name, n, a ? a->v : NULL, a ? a->len : NULL,
+	                             a ? a->fmt : NULL, 0);
+	ExecStatusType s = PQresultStatus(r);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK)
+		return r;
+	pg_fail(c, r, name, e);
+	PQclear(r);
+	return NULL;
+}
+
+int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
+{
+	PGresult *r = PQexec(c->pc, sql);
+	ExecStatusType s = PQresultStatus(r);
+	int rc = 0;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		rc = pg_fail(c, r, "exec", e);
+	PQclear(r);
+	return rc;
+}
+
+/* ---- connections ---- */
+
+/* Opens a session on the store's URL; NULL with e set (UNAVAILABLE). */
+static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
+{
+	struct pg_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_set(e, ERR_INTERNAL, "store: out of memory");
+		return NULL;
+	}
+	c->ops = &pg_store_ops;
+	c->st = st;
+	/* The URL's own settings win over these defaults (expand_dbname). */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+	const char *const vals[] = {"5", "sibyld", st->url, NULL};
+	c->pc = PQconnectdbParams(keys, vals, 1);
+	if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
+		log_pg_error("connect", NULL, c->pc ? PQerrorMessage(c->pc) : "out of memory");
+		err_set(e, ERR_UNAVAILABLE,
+		        "the database cannot be reached: nothing was saved; retry later");
+		PQfinish(c->pc);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void conn_close(struct pg_conn *c)
+{
+	if (!c)
+		return;
+	PQfinish(c->pc);
+	free(c);
+}
+
+/* A connection from the pool (or a new one), not in a transaction. */
+static struct pg_conn *checkout(struct pg_store *st, struct err *e)
+{
+	struct pg_conn *c = NULL;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += CHECKOUT_WAIT_S;
+	pthread_mutex_lock(&st->mu);
+	while (!st->idle && st->n_open >= st->max && !held) {
+		if (pthread_cond_timedwait(&st->cv, &st->mu, &until) == ETIMEDOUT)
+			break;
+	}
+	if (st->idle) {
+		c = st->idle;
+		st->idle = c->next;
+	} else if (st->n_open >= st->max && !held) {
+		pthread_mutex_unlock(&st->mu);
+		err_set(e, ERR_UNAVAILABLE,
+		        "store: every database connection is busy; retry later");
+		return NULL;
+	} else {
+		st->n_open++; /* reserve the slot; connect outside the lock */
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (!c) {
+		c = conn_open(st, e);
+		if (!c) {
+			pthread_mutex_lock(&st->mu);
+			st->n_open--;
+			pthread_cond_signal(&st->cv);
+			pthread_mutex_unlock(&st->mu);
+			return NULL;
+		}
+	}
+	c->next = NULL;
+	c->writer = 0;
+	held++;
+	return c;
+}
+
+/* Back to the pool; a broken connection, or one past the pool's size, is
+ * closed (the next checkout opens a fresh one: that is the reconnect). */
+static void checkin(struct pg_conn *c)
+{
+	struct pg_store *st = c->st;
+	held--;
+	int close_it = c->broken || PQstatus(c->pc) != CONNECTION_OK ||
+	               PQtransactionStatus(c->pc) != PQTRANS_IDLE;
+	pthread_mutex_lock(&st->mu);
+	if (!close_it && st->n_open > st->max)
+		close_it = 1;
+	if (close_it) {
+		st->n_open--;
+	} else {
+		c->next = st->idle;
+		st->idle = c;
+	}
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	if (close_it)
+		conn_close(c);
+}
+
+/* Closes the idle connections: after one was found lost, the others
+ * (opened before the same restart of the server) are most likely lost too. */
+static void drain_idle(struct pg_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	struct pg_conn *c = st->idle;
+	st->idle = NULL;
+	for (struct pg_conn *x = c; x; x = x->next)
+		st->n_open--;
+	pthread_cond_broadcast(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	while (c) {
+		struct pg_conn *next = c->next;
+		conn_close(c);
+		c = next;
+	}
+}
+
+/* A connection in a new transaction begun with begin_sql. An idle pooled
+ * connection may have lost its server (a restart) without knowing: then
+ * BEGIN fails, the idle ones are dropped, and one fresh connection is
+ * tried before giving up. */
+static struct pg_conn *begin(struct pg_store *st, const char *begin_sql, struct err *e)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		struct pg_conn *c = checkout(st, e);
+		if (!c)
+			return NULL;
+		if (pg_simple(c, begin_sql, e) == 0)
+			return c;
+		int lost = c->broken;
+		c->broken = 1;
+		checkin(c);
+		if (!lost)
+			return NULL;
+		drain_idle(st);
+	}
+	return NULL;
+}
+
+struct store_conn *pg_read(struct store *sst, struct err *e)
+{
+	struct pg_conn *c = begin(PG(sst), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
+	return c ? CONN(c) : NULL;
+}
+
+void pg_release(struct store_conn *cc)
+{
+	struct pg_conn *c = PGC(cc);
+	if (!c)
+		return;
+	if (c->writer) {
+		pg_write_rollback(cc);
+		return;
+	}
+	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE &&
+	    pg_simple(c, "COMMIT", NULL) != 0)
+		c->broken = 1;
+	checkin(c);
+}
+
+struct store_conn *pg_write_begin(struct store *sst, struct err *e)
+{
+	struct pg_store *st = PG(sst);
+	int off = __atomic_load_n(&st->sync_off, __ATOMIC_RELAXED);
+	struct pg_conn *c = begin(st,
+	                          off ? "BEGIN ISOLATION LEVEL READ COMMITTED; "
+	                                "SET LOCAL synchronous_commit TO off"
+	                              : "BEGIN ISOLATION LEVEL READ COMMITTED",
+	                          e);
+	if (!c)
+		return NULL;
+	c->writer = 1;
+	return CONN(c);
+}
+
+int pg_write_commit(struct store_conn *cc, struct err *e)
+{
+	struct pg_conn *c = PGC(cc);
+	int rc = pg_audit_write_pending(c, e);
+	if (rc == 0)
+		rc = pg_simple(c, "COMMIT", e);
+	if (rc != 0) {
+		/* A COMMIT cut off by a lost connection may or may not have
+		 * committed: UNAVAILABLE says "retry", and every write of the API
+		 * is idempotent on retry. */
+		if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
+			pg_simple(c, "ROLLBACK", NULL);
+	} else {
+		__atomic_store_n(&c->st->fault, 0, __ATOMIC_RELAXED);
+	}
+	c->writer = 0;
+	checkin(c);
+	return rc;
+}
+
+void pg_write_rollback(struct store_conn *cc)
+{
+	struct pg_conn *c = PGC(cc);
+	if (!c)
+		return;
+	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
+		pg_simple(c, "ROLLBACK", NULL);
+	c->writer = 0;
+	checkin(c);
+}
+
+/* Transaction-level advisory locks, released by COMMIT or ROLLBACK:
+ * class 1 for studies (the id folded to 32 bits: two studies that share a
+ * lock only wait for each other), class 2 for owners (a hash of the id). */
+int pg_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e)
+{
+	struct pg_args a = {0};
+	pg_arg_i64(&a, study_rowid);
+	PGresult *r = pg_exec(
+	    PGC(w), PQ_LOCK_STUDY,
+	    "SELECT pg_advisory_xact_lock(1, ($1::bigint # ($1::bigint >> 32))::int)", &a, e);
+	PQclear(r);
+	return r ? 0 : -(int)e->code;
+}
+
+int pg_lock_owner(struct store_conn *w, const char *owner, struct err *e)
+{
+	struct pg_args a = {0};
+	pg_arg_text(&a, owner ? owner : "");
+	PGresult *r =
+	    pg_exec(PGC(w), PQ_LOCK_OWNER, "SELECT pg_advisory_xact_lock(2, hashtext($1))", &a, e);
+	PQclear(r);
+	return r ? 0 : -(int)e->code;
+}
+
+/* ---- open, close, settings ---- */
+
+struct store *pg_open(const char *url, int pool, struct err *e)
+{
+	struct pg_store *st = calloc(1, sizeof(*st));
+	if (!st || !(st->url = strdup(url))) {
+		free(st);
+		err_set(e, ERR_INTERNAL, "store: out of memory");
+		return NULL;
+	}
+	st->ops = &pg_store_ops;
+	st->max = pool > 0 ? pool : STORE_POOL_DEFAULT;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->cv, NULL);
+	struct pg_conn *c = checkout(st, e);
+	if (!c) {
+		err_set(e, ERR_UNAVAILABLE, "store: cannot connect to PostgreSQL (%s)",
+		        "see the server log");
+		pg_close((struct store *)st);
+		return NULL;
+	}
+	int rc = pg_migrate(c, e);
+	checkin(c);
+	if (rc != 0) {
+		pg_close((struct store *)st);
+		return NULL;
+	}
+	return (struct store *)st;
+}
+
+void pg_close(struct store *sst)
+{
+	struct pg_store *st = PG(sst);
+	if (!st)
+		return;
+	pthread_mutex_lock(&st->mu);
+	while (st->n_open > 0) {
+		while (st->idle) {
+			struct pg_conn *c = st->idle;
+			st->idle = c->next;
+			st->n_open--;
+			conn_close(c);
+		}
+		if (st->n_open > 0)
+			pthread_cond_wait(&st->cv, &st->mu);
+	}
+	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->cv);
+	free(st->url);
+	free(st);
+}
+
+int pg_set_sync(struct store *sst, enum store_sync mode, struct err *e)
+{
+	(void)e;
+	__atomic_store_n(&PG(sst)->sync_off, mode == STORE_SYNC_NORMAL, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* PostgreSQL manages its own WAL (max_wal_size): nothing to do. */
+int pg_set_wal_target(struct store *sst, int64_t bytes, struct err *e)
+{
+	(void)sst;
+	if (bytes < 1024 * 1024)
+		return err_set(e, ERR_INVALID_ARGUMENT, "store: WAL target %lld is below 1 MiB",
+		               (long long)bytes);
+	return 0;
+}
+
+int pg_ping(struct store *sst)
+{
+	struct err e;
+	struct store_conn *c = pg_read(sst, &e);
+	if (!c)
+		return -(int)e.code;
+	PGresult *r = pg_exec(PGC(c), PQ_PING, "SELECT 1", NULL, &e);
+	PQclear(r);
+	pg_release(c);
+	return r ? 0 : -(int)e.code;
+}
+
+int pg_health(struct store *sst, struct err *e)
+{
+	struct pg_store *st = PG(sst);
+	if (pg_ping(sst) != 0)
+		return err_set(e, ERR_UNAVAILABLE, "the database is not answering");
+	if (!__atomic_load_n(&st->fault, __ATOMIC_RELAXED))
+		return 0;
+	/* A write failed: one write a second finds out whether they work
+	 * again, even while no client writes. */
+	int64_t now = mono_ms(), last = __atomic_load_n(&st->probe_ms, __ATOMIC_RELAXED);
+	if (now - last >= 1000 && __atomic_compare_exchange_n(&st->probe_ms, &last, now, 0,
+	                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		struct err pe;
+		struct store_conn *w = pg_write_begin(sst, &pe);
+		PGresult *r =
+		    w ? pg_exec(PGC(w), PQ_HEALTH_PROBE,
+		                "INSERT INTO health(id, probes) VALUES (1, 1) "
+		                "ON CONFLICT (id) DO UPDATE SET probes = health.probes + 1",
+		                NULL, &pe)
+		      : NULL;
+		PQclear(r);
+		if (r)
+			pg_write_commit(w, &pe);
+		else
+			pg_write_rollback(w);
+	}
+	if (__atomic_load_n(&st->fault, __ATOMIC_RELAXED))
+		return err_set(e, ERR_UNAVAILABLE, "writes to the database failed; retry later");
+	return 0;
+}

@@ -1,0 +1,311 @@
+/* test-pg: what only the PostgreSQL backend does, on a real cluster that
+ * tests/common/pgcluster.sh starts and removes (run as pg-cluster):
+ * - three daemons starting together on an empty database apply each
+ *   migration once (one of them does, under the advisory lock);
+ * - a database whose schema is newer than the binary is refused with a
+ *   clear message;
+ * - the URI's password never reaches the log;
+ * - PostgreSQL stopped and started again while a daemon serves a worker:
+ *   503 UNAVAILABLE with Retry-After while it is down, then the daemon
+ *   recovers by itself, and every acknowledged complete is there. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apitest.h"
+
+extern char **environ;
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Occurrences of needle in the file at path. */
+static int count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* ---- migrations: once for three daemons starting together ---- */
+
+struct starter {
+	const char *url;
+	struct daemon *d;
+};
+
+static void *start_one(void *arg)
+{
+	struct starter *s = arg;
+	struct daemon_opts o = {.db_path = s->url};
+	s->d = daemon_start(&o);
+	return NULL;
+}
+
+static void test_migrations_once(void)
+{
+	char url[512], n[64] = "";
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	struct starter s[3] = {{url, NULL}, {url, NULL}, {url, NULL}};
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, start_one, &s[i]);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	int applied = 0;
+	for (int i = 0; i < 3; i++) {
+		ASSERT_TRUE(s[i].d != NULL);
+		if (!s[i].d)
+			continue;
+		applied += count_in_file(s[i].d->stderr_path, "event=migration ");
+		CALL_OK(s[i].d, "GET", "/healthz", NULL);
+	}
+	ASSERT_EQ_INT(harness_pg_exec(url, "SELECT count(*) FROM schema_migrations", n, sizeof(n)),
+	              0);
+	/* Each migration recorded once and applied by exactly one daemon. */
+	ASSERT_TRUE(atoi_safe(n) >= 1);
+	ASSERT_EQ_INT(applied, atoi_safe(n));
+	/* The three serve one database: an owner made on one is seen by the others. */
+	if (s[0].d && s[1].d && s[2].d) {
+		create_owner(s[0].d, "t");
+		CALL_OK(s[1].d, "GET", "/v1/owners/t", NULL);
+		CALL_OK(s[2].d, "GET", "/v1/owners/t", NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		if (s[i].d)
+			ASSERT_EQ_INT(daemon_stop(s[i].d), 0);
+}
+
+/* ---- the URI's password stays out of the log ---- */
+
+static void test_password_hidden(void)
+{
+	char url[512], secret_url[600];
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	/* postgresql:///NAME?host=DIR&user=sibyl -> with a user and password
+	 * (trust authentication ignores it) */
+	const char *name = url + strlen("postgresql:///");
+	snprintf(secret_url, sizeof(secret_url), "postgresql://sibyl:s3cret-pw@/%.*s",
+	         (int)strcspn(name, "&"), name);
+	struct daemon_opts o = {.db_path = secret_url};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	CALL_OK(d, "GET", "/healthz", NULL);
+	ASSERT_EQ_INT(count_in_file(d->stderr_path, "s3cret-pw"), 0);
+	ASSERT_EQ_INT(count_in_file(d->stderr_path, "postgresql://sibyl:***@"), 1);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+/* ---- a database newer than the binary ---- */
+
+/* Runs sibyld on url until it exits (at most 20 s); its exit status, its
+ * stderr in err. */
+static int run_sibyld(const char *url, char *err, size_t errlen)
+{
+	char log[] = "/tmp/sibyl-pg-test-XXXXXX";
+	int fd = mkstemp(log);
+	if (fd < 0)
+		return -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, 2);
+	posix_spawn_file_actions_adddup2(&fa, fd, 1);
+	char *argv[] = {getenv("SIBYLD"), "--listen", "127.0.0.1:0", "--db", (char *)url, NULL};
+	char key[] = "SIBYL_ADMIN_KEY=" HARNESS_ADMIN_KEY;
+	char *envp[] = {key, NULL};
+	pid_t pid;
+	int status = -1;
+	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, envp) == 0) {
+		double until = now_s() + 20;
+		while (waitpid(pid, &status, WNOHANG) == 0) {
+			if (now_s() > until) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+				status = -1;
+				break;
+			}
+			usleep(20000);
+		}
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	ssize_t n = pread(fd, err, errlen - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(log);
+	return status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_newer_refused(void)
+{
+	char url[512], err[8192], before[64] = "", after[64] = "";
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	struct daemon_opts o = {.db_path = url};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (d)
+		ASSERT_EQ_INT(daemon_stop(d), 0);
+	ASSERT_EQ_INT(harness_pg_exec(url,
+	                              "INSERT INTO schema_migrations(version, name, applied_at) "
+	                              "VALUES (9999, 'future', 0)",
+	                              NULL, 0),
+	              0);
+	harness_pg_exec(url, "SELECT count(*) FROM schema_migrations", before, sizeof(before));
+	int rc = run_sibyld(url, err, sizeof(err));
+	ASSERT_TRUE(rc > 0);
+	EXPECT_IN(err, "schema version 9999, newer than this sibyld knows");
+	EXPECT_IN(err, "run a newer sibyld");
+	/* Refused without touching it. */
+	harness_pg_exec(url, "SELECT count(*) FROM schema_migrations", after, sizeof(after));
+	ASSERT_TRUE(strcmp(before, after) == 0);
+}
+
+/* ---- PostgreSQL stopped and started while a daemon serves ---- */
+
+#define ACKS_WANTED 60
+
+struct worker {
+	struct daemon *d;
+	int acked[ACKS_WANTED];
+	int n_acked;
+	int unavailable; /* 503s seen (all with Retry-After) */
+	int bad;         /* answers other than 200 and 503 + Retry-After */
+};
+
+/* One call until it answers 200 (503 + Retry-After: again, after 50 ms);
+ * the 200 body's JSON, or NULL when the time ran out. */
+static json_t *until_ok(struct worker *w, const char *path, const char *body, double until)
+{
+	while (now_s() < until) {
+		struct reply r;
+		if (http_call(w->d, "POST", path, body, NULL, &r) != 0) {
+			w->bad++;
+			return NULL;
+		}
+		if (r.status == 200) {
+			json_t *j = json_incref(r.json);
+			reply_free(&r);
+			return j;
+		}
+		if (r.status == 503 && r.retry_after[0])
+			w->unavailable++;
+		else {
+			fprintf(stderr, "worker: %ld %s\n", r.status, r.body);
+			w->bad++;
+		}
+		reply_free(&r);
+		usleep(50000);
+	}
+	return NULL;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	const char *sp = "/v1/owners/t/studies/r/trials:suggest";
+	double until = now_s() + 60;
+	while (w->n_acked < ACKS_WANTED && now_s() < until && w->bad == 0) {
+		json_t *op = until_ok(w, sp, "{\"suggestionCount\":1,\"clientId\":\"w\"}", until);
+		const char *id = jstr(json_array_get(op_trials(op), 0), "id");
+		char path[128], body[160];
+		snprintf(path, sizeof(path), "/v1/owners/t/studies/r/trials/%s:complete", id);
+		snprintf(
+		    body, sizeof(body),
+		    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":%d}]}}",
+		    w->n_acked);
+		json_t *t = *id ? until_ok(w, path, body, until) : NULL;
+		if (t)
+			w->acked[w->n_acked++] = (int)atoi_safe(id);
+		json_decref(t);
+		json_decref(op);
+		usleep(20000); /* about 25 completes a second: the restart falls mid-run */
+	}
+	return NULL;
+}
+
+static int cluster(const char *verb)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "\"%s\" %s \"%s\"", getenv("PGCLUSTER"), verb,
+	         getenv("SIBYL_TEST_PG"));
+	return system(cmd);
+}
+
+static void test_restart(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	create_owner(d, "t");
+	create_study(d, "r", SPEC_RANDOM);
+	struct worker w = {.d = d};
+	pthread_t th;
+	pthread_create(&th, NULL, work, &w);
+	while (w.n_acked < 10 && w.bad == 0)
+		usleep(20000);
+
+	ASSERT_EQ_INT(cluster("stop"), 0);
+	/* Down: a read and a write answer 503 with Retry-After, /healthz too. */
+	struct reply r;
+	ASSERT_EQ_INT(http_call(d, "GET", "/v1/owners/t/studies/r", NULL, NULL, &r), 0);
+	ASSERT_EQ_INT(r.status, 503);
+	ASSERT_TRUE(r.retry_after[0] != '\0');
+	EXPECT_IN(r.body, "UNAVAILABLE");
+	reply_free(&r);
+	ASSERT_EQ_INT(http_call(d, "POST", "/v1/owners/t/studies",
+	                        "{\"displayName\":\"x\",\"studySpec\":" SPEC_RANDOM "}", NULL, &r),
+	              0);
+	ASSERT_EQ_INT(r.status, 503);
+	ASSERT_TRUE(r.retry_after[0] != '\0');
+	reply_free(&r);
+	ASSERT_EQ_INT(http_call(d, "GET", "/healthz", NULL, "", &r), 0);
+	ASSERT_EQ_INT(r.status, 503);
+	reply_free(&r);
+	usleep(500000);
+
+	ASSERT_EQ_INT(cluster("restart"), 0);
+	pthread_join(th, NULL);
+	ASSERT_EQ_INT(w.bad, 0);
+	ASSERT_EQ_INT(w.n_acked, ACKS_WANTED);
+	ASSERT_TRUE(w.unavailable > 0);
+	/* Recovered by itself, and every acknowledged complete is there. */
+	CALL_OK(d, "GET", "/healthz", NULL);
+	for (int i = 0; i < w.n_acked; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/v1/owners/t/studies/r/trials/%d", w.acked[i]);
+		json_t *t = CALL(d, "GET", path, NULL, 200);
+		ASSERT_TRUE(strcmp(jstr(t, "state"), "SUCCEEDED") == 0);
+		json_decref(t);
+	}
+	/* The study made while the database was down was not made. */
+	json_decref(CALL(d, "GET", "/v1/owners/t/studies/x", NULL, 404));
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+int main(void)
+{
+	if (!getenv("SIBYL_TEST_PG") || !getenv("PGCLUSTER")) {
+		fprintf(stderr,
+		        "pg-cluster: run by tests/common/pgcluster.sh run (meson: pg-cluster)\n");
+		return 77;
+	}
+	test_migrations_once();
+	test_newer_refused();
+	test_password_hidden();
+	test_restart();
+	return test_done("pg-cluster");
+}
