@@ -14,8 +14,9 @@ GP-EI trials on one study, spread over three daemons on PostgreSQL
 (sibyl-load --mode workers): wall time, errors, duplicates.
 
 PostgreSQL: without --pg the script starts its own throwaway cluster with
-the PostgreSQL tests' cluster script (--pgcluster; start DIR prints a
-database URI) and stops it at the end; with --pg URI it uses that server.
+the tests' tests/common/pgcluster.sh (a Unix socket in a temporary
+directory; note its settings: fsync=off, shared_buffers=32MB) and removes
+it at the end; with --pg URI it uses that server (say, one with fsync on).
 Either way each set-up gets a database of its own (CREATE DATABASE through
 psql). Figures are printed (Markdown), never judged: the machine is shared.
 
@@ -68,9 +69,8 @@ class Postgres:
         self.script = script
         if uri is None:
             self.dir = tempfile.mkdtemp(prefix="sibyl-bench-pg-")
-            out = subprocess.run(["sh", script, "start", self.dir], check=True,
-                                 stdout=subprocess.PIPE, text=True).stdout
-            uri = out.strip().splitlines()[0]
+            subprocess.run(["sh", script, "start", self.dir], check=True)
+            uri = "postgresql:///postgres?host=%s&user=sibyl" % self.dir
             log("PostgreSQL cluster in %s: %s" % (self.dir, uri))
         self.uri = uri
         self.count = 0
@@ -85,8 +85,7 @@ class Postgres:
 
     def close(self):
         if self.dir:
-            subprocess.run(["sh", self.script, "stop", self.dir], check=False)
-            shutil.rmtree(self.dir, ignore_errors=True)
+            subprocess.run(["sh", self.script, "remove", self.dir], check=False)
 
 
 def start_daemons(args, db, n):
@@ -233,7 +232,7 @@ def main(argv=None):
     ap.add_argument("--sibyld", help="sibyld binary (default: BUILD/server/sibyld)")
     ap.add_argument("--load", help="sibyl-load binary (default: BUILD/bench/sibyl-load)")
     ap.add_argument("--pg", help="a PostgreSQL URI to make the databases in (default: a "
-                    "throwaway cluster of --pgcluster)")
+                    "throwaway cluster of tests/common/pgcluster.sh)")
     ap.add_argument("--pgcluster", default=os.path.join(ROOT, "tests", "common", "pgcluster.sh"))
     ap.add_argument("--setups", default="sqlite-1,pg-1,pg-3")
     ap.add_argument("--connections", type=int, default=64)

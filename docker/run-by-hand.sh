@@ -18,15 +18,14 @@
 #
 # Binaries: $SIBYLD (default build/server/sibyld), $SIBYL_CLI (default
 # build/client/cli/sibyl), haproxy on PATH (scripts/deps.sh --test). The
-# PostgreSQL cluster comes from $SIBYL_PGCLUSTER (default: the PostgreSQL
-# tests' cluster script in tests/common; start DIR prints a database URI,
-# stop DIR stops it).
+# PostgreSQL cluster comes from tests/common/pgcluster.sh (initdb and
+# pg_ctl of Debian's postgresql, as the user postgres when run as root).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 SIBYLD=${SIBYLD:-$root/build/server/sibyld}
 SIBYL_CLI=${SIBYL_CLI:-$root/build/client/cli/sibyl}
-SIBYL_PGCLUSTER=${SIBYL_PGCLUSTER:-$root/tests/common/pgcluster.sh}
+pgcluster=$root/tests/common/pgcluster.sh
 backend=postgresql
 check=0
 while [ $# -gt 0 ]; do
@@ -43,12 +42,13 @@ if ! command -v haproxy >/dev/null; then
 fi
 
 tmp=$(mktemp -d /tmp/sibyl-by-hand-XXXXXX)
+chmod 711 "$tmp" # PostgreSQL runs as another user and needs its way to $tmp/pg
 pids=""
 pg_started=0
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ $pg_started = 1 ] && sh "$SIBYL_PGCLUSTER" stop "$tmp/pg" >/dev/null 2>&1
+	[ $pg_started = 1 ] && sh "$pgcluster" remove "$tmp/pg" >/dev/null 2>&1
 	if [ "${SIBYL_TEST_KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -61,20 +61,27 @@ fail() {
 
 # ---- the database
 if [ $backend = postgresql ]; then
-	mkdir "$tmp/pg"
-	db=$(sh "$SIBYL_PGCLUSTER" start "$tmp/pg") || fail "the PostgreSQL cluster did not start"
 	pg_started=1
+	rc=0
+	sh "$pgcluster" start "$tmp/pg" || rc=$?
+	[ $rc = 77 ] && exit 77 # no PostgreSQL installed: skipped
+	[ $rc = 0 ] || fail "the PostgreSQL cluster did not start"
+	# compose: POSTGRES_DB=sibyl, POSTGRES_USER=sibyl (the cluster script
+	# sets max_connections=200, compose 50: both well above 2 x 8)
+	psql -X -q "postgresql:///postgres?host=$tmp/pg&user=sibyl" -c "CREATE DATABASE sibyl" ||
+		fail "cannot create the database sibyl"
+	db="postgresql:///sibyl?host=$tmp/pg&user=sibyl"
 else
 	db=$tmp/sibyl.db
 fi
 # the one admin key of both daemons (compose: the secret sibyl_admin_key)
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/admin-key"
+(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/admin-key")
 key=$(cat "$tmp/admin-key")
 
 # ---- two sibyld, the settings of compose-postgres.yaml (port 0: a free one)
 start_sibyld() { # NAME; prints its port
 	env -u SIBYL_ADMIN_KEY SIBYL_LISTEN=127.0.0.1:0 SIBYL_LOG_LEVEL=debug SIBYL_THREADS=8 \
-		SIBYL_DB="$db" SIBYL_ADMIN_KEY_FILE="$tmp/admin-key" \
+		SIBYL_DB="$db" SIBYL_DB_POOL=8 SIBYL_ADMIN_KEY_FILE="$tmp/admin-key" \
 		"$SIBYLD" >"$tmp/$1.out" 2>"$tmp/$1.log" &
 	echo $! >"$tmp/$1.pid"
 	for _ in $(seq 200); do

@@ -10,13 +10,15 @@
  * daemon says the study is COMPLETED and refuses another suggest.
  *
  *   test-cluster sqlite|postgresql plain|kill|pg-restart
+ *   (postgresql: under tests/common/pgcluster.sh run, backend.h)
  *
  * kill: the first daemon is killed with SIGKILL at 30% of the budget; the
  * workers that were on it move on (their wait hooks hear SWITCH) and every
  * complete acknowledged before or after is there at the end.
- * pg-restart (postgresql only): the cluster is restarted (pg_ctl restart,
- * fast shutdown) at 30% of the budget; the daemons answer 503 meanwhile
- * and reconnect by themselves, the workers retry.
+ * pg-restart (postgresql only): the cluster is stopped (fast shutdown:
+ * every connection cut) at 30% of the budget and started again 1 s later;
+ * the daemons answer 503 meanwhile and reconnect by themselves, the
+ * workers retry (their hooks hear START or SWITCH).
  *
  * Traffic goes to 127.0.0.1 only; the run is bounded (each worker stops
  * after 20 errors or 2,000 rounds, libsibyl's retry window is 60 s). */
@@ -278,8 +280,7 @@ static const char spec[] =
     "\"studyStoppingConfig\":{\"maxNumTrials\":500}}}";
 
 /* The fault of the scenario, once 30% of the budget is acknowledged. */
-static void inject(const char *scenario, struct daemon **ds, int *alive, struct run *r,
-                   struct backend *b)
+static void inject(const char *scenario, struct daemon **ds, int *alive, struct run *r)
 {
 	for (int waited = 0; acks_now(r) < BUDGET * 3 / 10 && waited < 120000; waited += 2)
 		sleep_ms(2);
@@ -290,13 +291,13 @@ static void inject(const char *scenario, struct daemon **ds, int *alive, struct 
 		fprintf(stderr, "killed %s with SIGKILL at %zu acknowledged completes\n",
 		        ds[0]->url, at);
 	} else {
-		ASSERT_EQ_INT(backend_restart(b), 0);
+		ASSERT_EQ_INT(backend_restart(1000), 0);
 		fprintf(stderr, "restarted PostgreSQL at %zu acknowledged completes\n", at);
 	}
 	ASSERT_TRUE(at < BUDGET);
 }
 
-static void run(const char *scenario, struct daemon **ds, int *alive, struct backend *b)
+static void run(const char *scenario, struct daemon **ds, int *alive)
 {
 	struct run *r = calloc(1, sizeof(*r));
 	pthread_t th[WORKERS];
@@ -317,7 +318,7 @@ static void run(const char *scenario, struct daemon **ds, int *alive, struct bac
 		ASSERT_EQ_INT(pthread_create(&th[i], NULL, worker, &wa[i]), 0);
 	}
 	if (strcmp(scenario, "plain") != 0)
-		inject(scenario, ds, alive, r, b);
+		inject(scenario, ds, alive, r);
 	for (int i = 0; i < WORKERS; i++)
 		pthread_join(th[i], NULL);
 	fprintf(stderr, "%s: %zu acknowledged completes, %d switches, %d waits\n", scenario,
@@ -342,29 +343,26 @@ int main(int argc, char **argv)
 	char name[64];
 	snprintf(name, sizeof(name), "cluster-%s-%s", argv[1], argv[2]);
 	signal(SIGPIPE, SIG_IGN);
-	struct backend *b = backend_open(argv[1]);
-	if (!b) {
+	if (backend_check(argv[1]) != 0) {
 		TEST_FAIL("no %s database (see above)", argv[1]);
 		return test_done(name);
 	}
-	if (strcmp(argv[2], "pg-restart") == 0 && !backend_can_restart(b)) {
+	if (strcmp(argv[2], "pg-restart") == 0 && strcmp(argv[1], "postgresql") != 0) {
 		TEST_FAIL("pg-restart needs the postgresql backend");
-		backend_close(b);
 		return test_done(name);
 	}
 	struct daemon *ds[DAEMONS] = {0};
 	int alive[DAEMONS] = {0}, up = 1;
 	for (int k = 0; k < DAEMONS && up; k++) {
-		struct daemon_opts o = {.db_path = backend_db(b, k == 0 ? NULL : ds[0])};
+		struct daemon_opts o = {.db_path = backend_db(k == 0 ? NULL : ds[0])};
 		ds[k] = daemon_start(&o);
 		alive[k] = up = ds[k] != NULL;
 	}
 	ASSERT_TRUE(up);
 	if (up)
-		run(argv[2], ds, alive, b);
+		run(argv[2], ds, alive);
 	for (int k = DAEMONS - 1; k >= 0; k--)
 		if (ds[k])
 			ASSERT_EQ_INT(daemon_stop(ds[k]), 0);
-	backend_close(b);
 	return test_done(name);
 }
