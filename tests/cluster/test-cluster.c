@@ -20,8 +20,9 @@
  * the daemons answer 503 meanwhile and reconnect by themselves, the
  * workers retry (their hooks hear START or SWITCH).
  *
- * Traffic goes to 127.0.0.1 only; the run is bounded (each worker stops
- * after 20 errors or 2,000 rounds, libsibyl's retry window is 60 s). */
+ * Traffic goes to 127.0.0.1 only; the run is bounded (the workers stop
+ * after 20 errors in all or 2,000 rounds each; libsibyl's retry window is
+ * 60 s). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -239,6 +240,9 @@ static void check_daemon(struct daemon *d, struct run *r)
 	check_trials(d, r, trials);
 	reply_free(&rep);
 
+	ASSERT_EQ_INT(http_call(d, "GET", "/healthz", NULL, "", &rep), 0);
+	ASSERT_EQ_INT(rep.status, 200); /* recovered by itself */
+	reply_free(&rep);
 	snprintf(path, sizeof(path), "/v1/%s", r->study);
 	ASSERT_EQ_INT(http_call(d, "GET", path, NULL, NULL, &rep), 0);
 	ASSERT_EQ_STR(json_string_value(json_object_get(rep.json, "state")), "COMPLETED");
