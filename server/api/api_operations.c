@@ -8,17 +8,8 @@
 
 int api_operations_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
 	char *text = NULL;
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
-	if (rc == 0) {
-		rc = store_operation_get(conn, s.rowid, c->r->op, &text, e);
-		store_study_clear(&s);
-	}
-	store_release(conn);
+	int rc = service_operation_get(c->api->sv, c->r->owner, c->r->study, c->r->op, &text, e);
 	if (rc)
 		return rc;
 	json_t *op = tj_load(text);

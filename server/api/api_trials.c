@@ -21,24 +21,15 @@
  * WRITER key send clientId). */
 int api_trials_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
-	struct store_trial t = {0};
+	struct svc_trial t;
 	(void)out; /* answered as text */
 	if (c->q->client_id[0])
 		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial,
-		                     c->q->client_id, c->text, e);
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
-	if (rc)
-		goto out0;
-	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
-		rc = service_trial_text(conn, c->r->owner, c->r->study, &t, c->text, e);
-	store_trial_clear(&t);
-	store_study_clear(&s);
-out0:
-	store_release(conn);
+		                     c->q->client_id, c->text, c->audit, e);
+	int rc = service_trial_get(c->api->sv, c->r->owner, c->r->study, c->r->trial, &t, e);
+	if (rc == 0 && !(*c->text = tj_trial_text(c->r->owner, c->r->study, &t.t, t.measurements)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	svc_trial_clear(&t);
 	return rc;
 }
 
@@ -53,7 +44,7 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	struct store_study s;
-	struct store_trial *t = NULL;
+	struct svc_trial *t = NULL;
 	size_t n = 0;
 	unsigned mask = 0;
 	int64_t after = 0, min_id = 0;
@@ -70,29 +61,32 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 			    "not accepted with it");
 		return export_trials_csv(c, mask, min_id, e);
 	}
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
-		goto out0;
+	if ((rc = service_study_get(c->api->sv, c->r->owner, c->r->study, &s, e)))
+		goto out;
 	list_context(c, s.rowid, ctx, sizeof(ctx));
 	if ((rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e)))
 		goto out;
 	if (min_id > after)
 		after = min_id;
-	if ((rc = store_trial_list(conn, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
+	if ((rc =
+	         service_trial_list(c->api->sv, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
 		goto out;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q->page_size && rc == 0; i++) {
-		json_t *tj;
-		if ((rc = service_trial_json(conn, c->r->owner, c->r->study, &t[i], &tj, e)) == 0)
-			json_array_append_new(arr, tj);
+		json_t *ms = tj_measurements(t[i].measurements);
+		if (!ms)
+			rc =
+			    err_set(e, ERR_INTERNAL,
+			            "trial %" PRId64 ": stored measurements unreadable", t[i].t.id);
+		else
+			json_array_append_new(arr, tj_trial(c->r->owner, c->r->study, &t[i].t, ms));
+		json_decref(ms);
 	}
 	*out = json_object();
 	json_object_set_new(*out, "trials", arr);
 	if (n > (size_t)q->page_size) {
 		char tok[API_TOKEN_CHARS];
-		api_token_int(c->api->token_key, ctx, t[q->page_size - 1].id, tok, sizeof(tok));
+		api_token_int(c->api->token_key, ctx, t[q->page_size - 1].t.id, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	if (rc) {
@@ -100,10 +94,8 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 		*out = NULL;
 	}
 out:
-	store_trials_free(t, n);
-	store_study_clear(&s);
-out0:
-	store_release(conn);
+	svc_trials_free(t, n);
+	svc_study_clear(&s);
 	return rc;
 }
 
@@ -134,9 +126,8 @@ int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 	static const char *const fields[] = {"parameters",   "state",    "finalMeasurement",
 	                                     "measurements", "metadata", NULL};
 	struct svc_trial_new in = {0};
-	struct store_trial t;
+	struct svc_trial t;
 	char *metadata = NULL;
-	json_t *meas;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
@@ -151,11 +142,15 @@ int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 	in.final_measurement = json_object_get(c->body, "finalMeasurement");
 	in.measurements = json_object_get(c->body, "measurements");
 	in.metadata_json = metadata;
-	if ((rc = service_trial_create(c->api->sv, c->r->owner, c->r->study, &in, &t, &meas, e)))
+	if ((rc = service_trial_create(c->api->sv, c->r->owner, c->r->study, &in, &t, c->audit, e)))
 		goto out;
-	*out = tj_trial(c->r->owner, c->r->study, &t, meas);
+	json_t *meas = tj_measurements(t.measurements);
+	if (meas)
+		*out = tj_trial(c->r->owner, c->r->study, &t.t, meas);
+	else
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 	json_decref(meas);
-	store_trial_clear(&t);
+	svc_trial_clear(&t);
 out:
 	free(metadata);
 	return rc;
@@ -163,23 +158,11 @@ out:
 
 int api_trials_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	int rc = store_study_get(w, c->r->owner, c->r->study, &s, e);
-	if (rc == 0) {
-		rc = store_trial_delete(w, s.rowid, c->r->trial, e);
-		store_study_clear(&s);
-	}
-	if (rc) {
-		store_write_rollback(w);
-		return rc;
-	}
-	if ((rc = store_write_commit(w, e)))
-		return rc;
-	*out = json_object();
-	return 0;
+	int rc =
+	    service_trial_delete(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->audit, e);
+	if (rc == 0)
+		*out = json_object();
+	return rc;
 }
 
 /* PATCH ?updateMask=metadata: merges the body's metadata into the
@@ -192,7 +175,7 @@ int api_trials_patch(struct api_call *c, json_t **out, struct err *e)
 	if (rc)
 		return rc;
 	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, c->r->trial, patch, NULL,
-	                            c->text, e);
+	                            c->text, c->audit, e);
 	free(patch);
 	return rc;
 }
@@ -223,7 +206,8 @@ int api_trials_suggest(struct api_call *c, json_t **out, struct err *e)
 		               "worker gets its ACTIVE trials back)");
 	if ((rc = ju_string(x, "clientId", cfg->max_string_len, &client, e)))
 		return rc;
-	return service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, out, e);
+	return service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, out, c->audit,
+	                       e);
 }
 
 int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err *e)
@@ -232,7 +216,7 @@ int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err
 	if (rc)
 		return rc;
 	return service_check_early_stopping(c->api->sv, c->r->owner, c->r->study, c->r->trial, out,
-	                                    e);
+	                                    c->audit, e);
 }
 
 int api_trials_optimal(struct api_call *c, json_t **out, struct err *e)
@@ -247,14 +231,14 @@ int api_trials_add_measurement(struct api_call *c, json_t **out, struct err *e)
 {
 	(void)out; /* answered as text */
 	return service_add_measurement(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body,
-	                               c->text, e);
+	                               c->text, c->audit, e);
 }
 
 int api_trials_complete(struct api_call *c, json_t **out, struct err *e)
 {
 	(void)out; /* answered as text */
 	return service_complete(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body, c->text,
-	                        e);
+	                        c->audit, e);
 }
 
 int api_trials_stop(struct api_call *c, json_t **out, struct err *e)
@@ -262,5 +246,5 @@ int api_trials_stop(struct api_call *c, json_t **out, struct err *e)
 	int rc = api_empty_body(c->body, e);
 	if (rc)
 		return rc;
-	return service_stop(c->api->sv, c->r->owner, c->r->study, c->r->trial, out, e);
+	return service_stop(c->api->sv, c->r->owner, c->r->study, c->r->trial, out, c->audit, e);
 }

@@ -58,7 +58,30 @@ void service_free(struct service *sv)
 	pthread_mutex_destroy(&sv->meas_mu);
 	pthread_mutex_destroy(&sv->mu);
 	svc_lease_clock_stop();
+	if (sv->owns_st)
+		store_close(sv->st);
 	free(sv);
+}
+
+struct service *service_open(const struct config *cfg, struct err *e)
+{
+	struct store *st = store_open(cfg->db_path, e);
+	if (!st)
+		return NULL;
+	enum store_sync mode = strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL;
+	if (store_set_sync(st, mode, e) != 0 ||
+	    store_set_wal_target(st, (int64_t)cfg->wal_target_mb << 20, e) != 0) {
+		store_close(st);
+		return NULL;
+	}
+	struct service *sv = service_new(st, cfg);
+	if (!sv) {
+		store_close(st);
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	sv->owns_st = 1;
+	return sv;
 }
 
 struct study_rt *svc_rt_get(struct service *sv, int64_t rowid)
@@ -247,15 +270,19 @@ struct trial_call {
 };
 
 static int call_begin(struct service *sv, const char *owner, const char *study, int64_t trial,
-                      struct trial_call *tc, struct err *e)
+                      struct svc_audit *audit, struct trial_call *tc, struct err *e)
 {
 	memset(tc, 0, sizeof(*tc));
 	tc->now = ju_now_ms();
-	tc->w = store_write_begin(sv->st, e);
+	tc->w = svc_write_begin(sv, audit, e);
 	if (!tc->w)
 		return -(int)e->code;
 	int rc = service_load_study(sv, tc->w, owner, study, &tc->s, &tc->sp, e);
 	if (rc)
+		return rc;
+	/* The study's section before the trial is read: the call decides on
+	 * its state (and a lapsed lease's outcome) and writes it. */
+	if ((rc = store_lock_study(tc->w, tc->s.rowid, e)))
 		return rc;
 	return store_trial_get(tc->w, tc->s.rowid, trial, &tc->t, e);
 }
@@ -343,7 +370,7 @@ static int append_joined(char **joined, size_t *len, size_t *last, const char *m
 }
 
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
-                            const json_t *body, char **out, struct err *e)
+                            const json_t *body, char **out, struct svc_audit *audit, struct err *e)
 {
 	static const char *const fields[] = {"measurement", NULL};
 	struct trial_call tc;
@@ -353,7 +380,7 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	int rc = ju_only_fields(body, "", fields, e);
 	if (rc)
 		return rc;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+	if ((rc = call_begin(sv, owner, study, trial, audit, &tc, e)))
 		goto out;
 	const json_t *mv = json_object_get(body, "measurement");
 	if (!mv) {
@@ -415,7 +442,7 @@ out:
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
-                     const json_t *body, char **out, struct err *e)
+                     const json_t *body, char **out, struct svc_audit *audit, struct err *e)
 {
 	char *joined = NULL;
 	size_t jlen = 0, jlast = 0;
@@ -427,7 +454,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	int infeasible = 0, rc;
 	if ((rc = ju_only_fields(body, "", fields, e)))
 		goto out0;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+	if ((rc = call_begin(sv, owner, study, trial, audit, &tc, e)))
 		goto out;
 	const json_t *x;
 	if ((x = json_object_get(body, "trialInfeasible"))) {
@@ -523,10 +550,10 @@ out0:
 }
 
 int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
-                  const char *client_id, char **out, struct err *e)
+                  const char *client_id, char **out, struct svc_audit *audit, struct err *e)
 {
 	struct trial_call tc;
-	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	int rc = call_begin(sv, owner, study, trial, audit, &tc, e);
 	if (rc)
 		goto out;
 	int live = tc.t.state == TRIAL_ACTIVE || tc.t.state == TRIAL_STOPPING;
@@ -556,10 +583,10 @@ out:
 }
 
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
-                 json_t **out, struct err *e)
+                 json_t **out, struct svc_audit *audit, struct err *e)
 {
 	struct trial_call tc;
-	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	int rc = call_begin(sv, owner, study, trial, audit, &tc, e);
 	if (rc)
 		goto out;
 	if ((rc = check_live(&tc, owner, study, "stop", e)))
@@ -702,7 +729,7 @@ out:
 }
 
 int service_check_early_stopping(struct service *sv, const char *owner, const char *study,
-                                 int64_t trial, json_t **op, struct err *e)
+                                 int64_t trial, json_t **op, struct svc_audit *audit, struct err *e)
 {
 	struct trial_call tc;
 	char why[512] = "", *text = NULL;
@@ -711,7 +738,7 @@ int service_check_early_stopping(struct service *sv, const char *owner, const ch
 	int rc = median_decision(sv, owner, study, trial, &stop, why, sizeof(why), e);
 	if (rc)
 		return rc;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+	if ((rc = call_begin(sv, owner, study, trial, audit, &tc, e)))
 		goto out;
 	/* The check is a call on the trial: a lapsed lease is refused, a live
 	 * one renewed. */

@@ -131,16 +131,16 @@ static int write_trial(struct store_conn *w, const struct create_parts *p, struc
 }
 
 int service_trial_create(struct service *sv, const char *owner, const char *study,
-                         const struct svc_trial_new *in, struct store_trial *t,
-                         json_t **measurements, struct err *e)
+                         const struct svc_trial_new *in, struct svc_trial *out,
+                         struct svc_audit *audit, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
 	struct create_parts p = {0};
-	memset(t, 0, sizeof(*t));
-	*measurements = NULL;
+	struct store_trial tr = {0}, *t = &tr;
+	memset(out, 0, sizeof(*out));
 	int64_t now = ju_now_ms();
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w)
 		return -(int)e->code;
 	int rc = service_load_study(sv, w, owner, study, &s, &sp, e);
@@ -148,7 +148,9 @@ int service_trial_create(struct service *sv, const char *owner, const char *stud
 		store_write_rollback(w);
 		return rc;
 	}
-	if (in->metadata_json && !(t->metadata_json = strdup(in->metadata_json)))
+	/* The study's section: maxTrialsPerStudy counts its trials. */
+	rc = store_lock_study(w, s.rowid, e);
+	if (rc == 0 && in->metadata_json && !(t->metadata_json = strdup(in->metadata_json)))
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 	if (rc == 0 && in->state != TRIAL_REQUESTED && in->state != TRIAL_SUCCEEDED)
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "state must be REQUESTED or SUCCEEDED");
@@ -157,19 +159,19 @@ int service_trial_create(struct service *sv, const char *owner, const char *stud
 	if (rc == 0)
 		rc = fill_trial(&sp, s.rowid, in->state, &p, now, t, e);
 	if (rc == 0)
+		rc = svc_quota_new_trial(w, s.rowid, e);
+	if (rc == 0)
 		rc = write_trial(w, &p, t, e);
 	if (rc == 0)
-		rc = svc_measurements(w, t, measurements, e);
+		rc = svc_trial_fill(w, t, out, e);
 	if (rc == 0) {
 		rc = store_write_commit(w, e);
 		w = NULL;
 	}
 	store_write_rollback(w);
-	if (rc) {
-		json_decref(*measurements);
-		*measurements = NULL;
-		store_trial_clear(t);
-	}
+	store_trial_clear(t);
+	if (rc)
+		svc_trial_clear(out);
 	store_study_clear(&s);
 	spec_free(&sp);
 	parts_clear(&p);

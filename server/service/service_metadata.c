@@ -43,7 +43,7 @@ static int patch_study(struct service *sv, struct store_conn *w, struct store_st
 
 int service_patch_metadata(struct service *sv, const char *owner, const char *study, int64_t trial,
                            const char *patch, struct store_study *study_out, char **trial_text,
-                           struct err *e)
+                           struct svc_audit *audit, struct err *e)
 {
 	struct store_study s = {0};
 	if (study_out)
@@ -51,12 +51,14 @@ int service_patch_metadata(struct service *sv, const char *owner, const char *st
 	json_t *p = json_loads(patch, JSON_DECODE_ANY, NULL);
 	if (!p)
 		return err_set(e, ERR_INTERNAL, "metadata patch is not JSON text");
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w) {
 		json_decref(p);
 		return -(int)e->code;
 	}
 	int rc = store_study_get(w, owner, study, &s, e);
+	if (rc == 0) /* the merge reads, decides and writes */
+		rc = store_lock_study(w, s.rowid, e);
 	if (rc == 0)
 		rc = trial ? patch_trial(sv, w, &s, trial, p, trial_text, e)
 		           : patch_study(sv, w, &s, p, e);

@@ -429,6 +429,17 @@ static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, s
 	return rc;
 }
 
+/* One more ACTIVE trial of the owner: counted in *room (-1: no limit),
+ * refused when there is none left. */
+static int take_active(int64_t *room, const struct store_quota *q, struct err *e)
+{
+	if (*room == 0)
+		return svc_quota_refuse(SVC_QUOTA_ACTIVE, q->max_active_trials, e);
+	if (*room > 0)
+		(*room)--;
+	return 0;
+}
+
 /* One caller's hand-out on the open write transaction w (the leader's, for
  * the whole batch), with the study s and its spec sp as loaded on w (kept
  * current by stop_study, the only write of a hand-out to the study row):
@@ -475,20 +486,17 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 	}
 	/* Under the owner's quotas (maxActiveTrials here, maxTrialsPerStudy for
 	 * new trials below) a call asks for up to count trials: it gets what
-	 * fits. With no room at all, the quota trigger refuses the first one
-	 * (429 naming the quota). */
+	 * fits. With no room at all, the first trial it would make ACTIVE (or
+	 * insert) is refused (429 naming the quota: svc_quota_refuse). */
 	struct store_quota q;
+	int64_t active_room = -1, trials_room = -1;
 	if ((rc = store_owner_quota_get(w, owner, &q, e)))
 		goto out;
 	if (got < count) {
-		int64_t active;
-		if (q.max_active_trials > 0) {
-			if ((rc = store_owner_active_count(w, owner, &active, e)))
-				goto out;
-			int64_t room = q.max_active_trials - active;
-			if (room < count - got && (room > 0 || got > 0))
-				count = got + (room > 0 ? room : 0);
-		}
+		if ((rc = svc_quota_active_room(w, &q, owner, &active_room, e)))
+			goto out;
+		if (active_room >= 0 && active_room < count - got && (active_room > 0 || got > 0))
+			count = got + active_room;
 	}
 	/* 2. the REQUESTED pool, oldest first */
 	if (got < count) {
@@ -504,6 +512,8 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 				goto out;
 			}
 			memcpy(t->client_id, client_id, cl);
+			if ((rc = take_active(&active_room, &q, e)))
+				goto out;
 			t->state = TRIAL_ACTIVE;
 			if (t->start_time == 0)
 				t->start_time = now;
@@ -524,13 +534,11 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		if (budget < 0)
 			budget = 0;
 	}
-	if (want > 0 && q.max_trials_per_study > 0) {
-		int64_t total;
-		if ((rc = store_trial_count(w, s->rowid, 0, &total, e)))
+	if (want > 0) {
+		if ((rc = svc_quota_trials_room(w, &q, s->rowid, &trials_room, e)))
 			goto out;
-		int64_t room = q.max_trials_per_study - total;
-		if (room < want && (room > 0 || got > 0))
-			want = room > 0 ? room : 0;
+		if (trials_room >= 0 && trials_room < want && (trials_room > 0 || got > 0))
+			want = trials_room;
 	}
 	if (want > 0 && budget > 0 && pl->designer_rc < 0) {
 		*e = pl->derr;
@@ -555,7 +563,9 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		t.lease_expiry = lease;
 		if (!t.params_json || !t.info_json || !t.client_id)
 			rc = err_set(e, ERR_INTERNAL, "out of memory");
-		else if ((rc = store_trial_insert(w, &t, e)) == 0)
+		else if ((rc = take_active(&active_room, &q, e)) == 0 && trials_room == 0)
+			rc = svc_quota_refuse(SVC_QUOTA_TRIALS, q.max_trials_per_study, e);
+		else if (rc == 0 && (rc = store_trial_insert(w, &t, e)) == 0)
 			rc = take_trial(w, owner, study, &t, trials, e);
 		store_trial_clear(&t);
 		if (rc)
@@ -563,6 +573,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		got++;
 		want--;
 		budget--;
+		trials_room -= trials_room > 0;
 	}
 	if (got == 0) {
 		char why[200];
@@ -640,6 +651,15 @@ static int plan_current(struct store_conn *w, const struct plan *pl, struct err 
 	return next == pl->next_trial;
 }
 
+/* The sections a hand-out needs (store.h): the owner's, for
+ * maxActiveTrials over its studies, then the study's, for its trials,
+ * budgets and the plan's view. */
+static int lock_sections(struct store_conn *w, const char *owner, int64_t rowid, struct err *e)
+{
+	int rc = store_lock_owner(w, owner, e);
+	return rc ? rc : store_lock_study(w, rowid, e);
+}
+
 static int stale_plan(struct err *e)
 {
 	return err_set(e, ERR_ABORTED,
@@ -666,9 +686,15 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 {
 	struct err e;
 	size_t used = pl->used;
-	struct store_conn *w = store_write_begin(sv->st, &e);
+	/* One commit for the batch: it carries the first caller's audit entry
+	 * (the others are written after it, api_audit_end). */
+	struct store_conn *w = svc_write_begin(sv, batch->audit, &e);
 	if (!w)
 		return -1;
+	if (lock_sections(w, owner, pl->rowid, &e)) {
+		store_write_rollback(w);
+		return -1;
+	}
 	int cur = plan_current(w, pl, &e);
 	if (cur <= 0) {
 		store_write_rollback(w);
@@ -710,9 +736,13 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
                           struct sreq *batch, struct plan *pl, int64_t t0)
 {
 	for (struct sreq *r = batch; r; r = r->next) {
-		struct store_conn *w = store_write_begin(sv->st, &r->e);
+		struct store_conn *w = svc_write_begin(sv, r->audit, &r->e);
 		if (!w) {
 			r->rc = -(int)r->e.code;
+			continue;
+		}
+		if ((r->rc = lock_sections(w, owner, pl->rowid, &r->e))) {
+			store_write_rollback(w);
 			continue;
 		}
 		int cur = plan_current(w, pl, &r->e);
@@ -791,7 +821,7 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
 }
 
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
-                    const char *client_id, json_t **op, struct err *e)
+                    const char *client_id, json_t **op, struct svc_audit *audit, struct err *e)
 {
 	double t_start = mono_seconds();
 	struct snap pre = {0};
@@ -806,7 +836,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		snap_drop(&pre);
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	}
-	struct sreq me = {.client_id = client_id, .count = count};
+	struct sreq me = {.client_id = client_id, .count = count, .audit = audit};
 	pthread_mutex_lock(&rt->mu);
 	*rt->tail = &me;
 	rt->tail = &me.next;

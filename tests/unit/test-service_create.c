@@ -5,6 +5,7 @@
 #include "config.h"
 #include "service.h"
 #include "store_test.h"
+#include "trial_json.h"
 
 #define SPEC                                                                                   \
 	"{\"algorithm\":\"RANDOM_SEARCH\",\"metrics\":[{\"metricId\":\"acc\",\"goal\":"        \
@@ -47,20 +48,21 @@ static int create(const char *study, int state, const char *params, const char *
 	                           .final_measurement = f,
 	                           .measurements = m,
 	                           .metadata_json = md};
-	json_t *ms = NULL;
-	struct store_trial t;
-	int rc = service_trial_create(sv, "team", study, &in, &t, &ms, e);
+	struct svc_trial t;
+	int rc = service_trial_create(sv, "team", study, &in, &t, NULL, e);
 	if (rc == 0) {
+		json_t *ms = tj_measurements(t.measurements);
 		ASSERT_TRUE(json_is_array(ms));
-		ASSERT_EQ_INT((long long)json_array_size(ms), t.n_measurements);
+		ASSERT_EQ_INT((long long)json_array_size(ms), t.t.n_measurements);
 		json_decref(ms);
-		if (out)
-			*out = t;
-		else
-			store_trial_clear(&t);
+		if (out) {
+			*out = t.t;
+			memset(&t.t, 0, sizeof(t.t));
+		}
+		svc_trial_clear(&t);
 	} else {
-		ASSERT_TRUE(ms == NULL);
-		ASSERT_TRUE(t.params_json == NULL);
+		ASSERT_TRUE(t.measurements == NULL);
+		ASSERT_TRUE(t.t.params_json == NULL);
 	}
 	json_decref(p);
 	json_decref(f);
@@ -163,7 +165,7 @@ static void test_complete_objective(void)
 	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
 	json_t *only_mem = json_loads(
 	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"mem\",\"value\":1}]}}", 0, NULL);
-	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, only_mem, &text, &e),
+	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, only_mem, &text, NULL, &e),
 	              -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "the final measurement lacks the objective metric \"acc\"") !=
 	            NULL);
@@ -173,7 +175,7 @@ static void test_complete_objective(void)
 	ASSERT_EQ_INT(raw_int(db_path("create.db"), sql), TRIAL_ACTIVE);
 	json_t *good = json_loads(
 	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 0, NULL);
-	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, good, &text, &e), 0);
+	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, good, &text, NULL, &e), 0);
 	ASSERT_TRUE(text && strstr(text, "\"state\":\"SUCCEEDED\"") != NULL);
 	ASSERT_EQ_INT(raw_int(db_path("create.db"), sql), TRIAL_SUCCEEDED);
 	free(text);
