@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "api_internal.h"
+#include "operation_json.h"
 #include "trial_json.h"
 
 int api_operations_get(struct api_call *c, json_t **out, struct err *e)
@@ -19,11 +20,8 @@ int api_operations_get(struct api_call *c, json_t **out, struct err *e)
 		return err_set(e, ERR_INTERNAL, "stored operation %" PRId64 " is not a JSON object",
 		               c->r->op);
 	}
-	/* Stored without its name (see suggest.c): the name holds the id. */
-	char name[600];
-	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, c->r->owner,
-	         c->r->study, c->r->op);
-	json_object_set_new(op, "name", json_string(name));
+	/* Stored without its name (operation_json.h): the name holds the id. */
+	oj_name(op, c->r->owner, c->r->study, c->r->op);
 	*out = op;
 	return 0;
 }

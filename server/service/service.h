@@ -9,12 +9,13 @@
  * the short write transaction, never while a model is fitted). Each study
  * keeps its gp_cache in memory here.
  *
- * Every call returns 0 or a negative enum err_code with e set; JSON results
- * are new references the caller json_decref()s. */
+ * Every call returns 0 or a negative enum err_code with e set. The calls
+ * take and return C structs (no JSON trees, no HTTP status): the api
+ * decodes requests into them and encodes the answers (trial_json.h,
+ * operation_json.h). */
 #ifndef SIBYL_SERVICE_H
 #define SIBYL_SERVICE_H
 
-#include <jansson.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -139,92 +140,102 @@ int service_importance(struct service *sv, const char *owner, const char *study,
 /* Drops the in-memory state of a deleted study. */
 void service_forget_study(struct service *sv, int64_t study_rowid);
 
-/* trials:suggest. On success *op is the done Operation (already stored). */
+/* trials:suggest: up to count trials for the worker client_id (its own
+ * ACTIVE ones, the REQUESTED pool, new points), handed out and stored
+ * with the done Operation in one write transaction. *out is what the
+ * Operation says (the api encodes it: operation_json.h); the caller
+ * clears it. */
+struct svc_suggestion {
+	int64_t op_id;            /* the stored Operation's id */
+	struct svc_trial *trials; /* in the order handed out */
+	size_t n;
+	int study_state; /* enum store_study_state, after the call */
+	int64_t start_time, end_time;
+};
+void svc_suggestion_clear(struct svc_suggestion *x); /* NULL-safe */
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
-                    const char *client_id, json_t **op /* OUT */, struct svc_audit *audit,
-                    struct err *e);
+                    const char *client_id, struct svc_suggestion *out /* OUT */,
+                    struct svc_audit *audit, struct err *e);
 
-/* :addTrialMeasurement with a checked, canonical measurement (borrowed). */
+/* The calls on one trial answer the trial as it is after them (*out, the
+ * caller clears it with svc_trial_clear). */
+
+/* :addTrialMeasurement. measurement: the body's "measurement" as JSON
+ * text (NULL: absent), checked here against the study's metrics. */
 int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
-                            const json_t *body, char **trial_text /* OUT */,
+                            const char *measurement, struct svc_trial *out /* OUT */,
                             struct svc_audit *audit, struct err *e);
-/* :complete with the raw request body (borrowed; checked here). */
+/* :complete with the request decoded (its types checked by the api);
+ * final_measurement as JSON text, checked here. */
+struct svc_complete {
+	int infeasible;                /* trialInfeasible: true */
+	const char *infeasible_reason; /* NULL: none */
+	const char *final_measurement; /* JSON text; NULL: none */
+};
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
-                     const json_t *body, char **trial_text /* OUT */, struct svc_audit *audit,
-                     struct err *e);
+                     const struct svc_complete *in, struct svc_trial *out /* OUT */,
+                     struct svc_audit *audit, struct err *e);
 /* GET of a trial by its worker (?clientId=): when client_id is the trial's
  * and it is ACTIVE or STOPPING, its lease is renewed, or, if it already
  * lapsed, the lapse is settled (service_internal.h); the answer is the
  * trial as it is then. Another client id only reads. */
 int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
-                  const char *client_id, char **trial_text /* OUT */, struct svc_audit *audit,
+                  const char *client_id, struct svc_trial *out /* OUT */, struct svc_audit *audit,
                   struct err *e);
 
 /* :stop. */
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
-                 json_t **trial_out /* OUT */, struct svc_audit *audit, struct err *e);
+                 struct svc_trial *out /* OUT */, struct svc_audit *audit, struct err *e);
 /* :checkTrialEarlyStoppingState: the median rule (stopping.h) when the
  * spec has medianAutomatedStoppingSpec, else never stop. A stop moves an
  * ACTIVE trial to STOPPING. Like any call on the trial it renews its lease
- * (or refuses it when the lease lapsed). *op is the done Operation
- * {response: {shouldStop}}, already stored. */
+ * (or refuses it when the lease lapsed). The done Operation is stored;
+ * *out says what it holds (operation_json.h encodes it). */
+struct svc_early_stop {
+	int64_t op_id;
+	int64_t trial;
+	int should_stop;
+	char reason[512];
+};
 int service_check_early_stopping(struct service *sv, const char *owner, const char *study,
-                                 int64_t trial, json_t **op /* OUT */, struct svc_audit *audit,
-                                 struct err *e);
-/* trials:listOptimalTrials: {"optimalTrials": [...]}. */
+                                 int64_t trial, struct svc_early_stop *out /* OUT */,
+                                 struct svc_audit *audit, struct err *e);
+/* trials:listOptimalTrials: the optimal trials, and how they were chosen
+ * ("OBSERVED" or "POSTERIOR_MEAN", static text). */
+struct svc_optimal {
+	struct svc_trial *trials;
+	size_t n;
+	const char *selection;
+};
+void svc_optimal_clear(struct svc_optimal *x); /* NULL-safe */
 int service_optimal(struct service *sv, const char *owner, const char *study,
-                    json_t **out /* OUT */, struct err *e);
+                    struct svc_optimal *out /* OUT */, struct err *e);
 
 /* PATCH ?updateMask=metadata of the study (trial 0) or of one of its
  * trials, in any state: patch is the body's "metadata" as JSON text (a
  * JSON Merge Patch, checked and merged here: metadata.h), and nothing else
- * changes. A study answers *study_out (the caller clears it), a trial its
- * Trial JSON as text in *trial_text (malloc'd). */
+ * changes. A study answers *study_out (the caller clears it), a trial
+ * *trial_out (svc_trial_clear). */
 int service_patch_metadata(struct service *sv, const char *owner, const char *study, int64_t trial,
-                           const char *patch, struct store_study *study_out, char **trial_text,
-                           struct svc_audit *audit, struct err *e);
+                           const char *patch, struct store_study *study_out,
+                           struct svc_trial *trial_out, struct svc_audit *audit, struct err *e);
 
 /* POST .../trials: a new trial, REQUESTED (for the pool) or SUCCEEDED
  * (importing a known result), in one write transaction. The request's
- * parts are checked here against the study's spec (parameters, and for
- * SUCCEEDED only, finalMeasurement with every objective metric and the
- * measurements); metadata_json is the checked metadata (md_create) or
- * NULL. On success *t is the stored trial (the caller clears it,
- * store_trial_clear) and *measurements its stored measurements (an array
- * the caller owns): tj_trial encodes them. */
+ * parts come as JSON text as sent and are checked here against the
+ * study's spec (parameters, and for SUCCEEDED only, finalMeasurement with
+ * every objective metric and the measurements); metadata_json is the
+ * checked metadata (md_create) or NULL. On success *out is the stored
+ * trial with its measurements. */
 struct svc_trial_new {
-	int state;                       /* TRIAL_REQUESTED or TRIAL_SUCCEEDED */
-	const json_t *parameters;        /* as sent; required */
-	const json_t *final_measurement; /* NULL: none */
-	const json_t *measurements;      /* NULL: none */
-	const char *metadata_json;       /* NULL: none */
+	int state;                     /* TRIAL_REQUESTED or TRIAL_SUCCEEDED */
+	const char *parameters;        /* JSON text as sent; required */
+	const char *final_measurement; /* JSON text; NULL: none */
+	const char *measurements;      /* JSON text; NULL: none */
+	const char *metadata_json;     /* NULL: none */
 };
 int service_trial_create(struct service *sv, const char *owner, const char *study,
                          const struct svc_trial_new *in, struct svc_trial *out /* OUT */,
                          struct svc_audit *audit, struct err *e);
-
-/* Loads the study and its parsed spec on c. On success the caller clears
- * both (store_study_clear, spec_free). The parsed spec comes from a cache
- * of sv's (keyed by the study's row and checked against its stored text),
- * so that a call on a trial does not parse the spec again; sv NULL: no
- * cache. */
-int service_load_study(struct service *sv, struct store_conn *c, const char *owner,
-                       const char *study, struct store_study *s /* OUT */,
-                       struct spec *sp /* OUT */, struct err *e);
-
-/* service_load_study on a read snapshot taken here: on success the caller
- * releases *c (store_release) and clears s and sp; on failure nothing is
- * left to free and *c is NULL. */
-int service_read_study(struct service *sv, const char *owner, const char *study,
-                       struct store_conn **c /* OUT */, struct store_study *s /* OUT */,
-                       struct spec *sp /* OUT */, struct err *e);
-
-/* The Trial JSON of t with its measurements read on c, as a tree, or as
- * text (malloc'd; tj_trial_text) for the answers of calls on one trial.
- * addTrialMeasurement, complete and touch answer text (trial_text). */
-int service_trial_text(struct store_conn *c, const char *owner, const char *study,
-                       const struct store_trial *t, char **out /* OUT */, struct err *e);
-int service_trial_json(struct store_conn *c, const char *owner, const char *study,
-                       const struct store_trial *t, json_t **out /* OUT */, struct err *e);
 
 #endif

@@ -17,8 +17,8 @@ struct hist;
 struct sreq {
 	const char *client_id;
 	int64_t count;
-	struct svc_audit *audit; /* the call's entry, for the commit of its trials */
-	json_t *op;              /* the answer, when rc == 0 */
+	struct svc_audit *audit;   /* the call's entry, for the commit of its trials */
+	struct svc_suggestion res; /* the answer, when rc == 0 */
 	int rc;
 	struct err e;
 	int done;
@@ -190,5 +190,26 @@ int svc_quota_active_room(struct store_conn *w, const struct store_quota *q, con
 /* The refusal when the study (its owner's quota read here) has no room
  * for one more trial. */
 int svc_quota_new_trial(struct store_conn *w, int64_t study_rowid, struct err *e);
+
+/* Loads the study and its parsed spec on c. On success the caller clears
+ * both (store_study_clear, spec_free). The parsed spec comes from a cache
+ * of sv's (keyed by the study's row and checked against its stored text),
+ * so that a call on a trial does not parse the spec again; sv NULL: no
+ * cache. */
+int service_load_study(struct service *sv, struct store_conn *c, const char *owner,
+                       const char *study, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
+
+/* service_load_study on a read snapshot taken here: on success the caller
+ * releases *c (store_release) and clears s and sp; on failure nothing is
+ * left to free and *c is NULL. */
+int service_read_study(struct service *sv, const char *owner, const char *study,
+                       struct store_conn **c /* OUT */, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
+
+/* A copy of t (strings duplicated) with its measurements read on c, as
+ * the service answers it. */
+int svc_trial_copy(struct store_conn *c, const struct store_trial *t, struct svc_trial *out,
+                   struct err *e);
 
 #endif

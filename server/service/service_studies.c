@@ -48,7 +48,44 @@ int svc_trial_fill(struct store_conn *c, struct store_trial *t, struct svc_trial
 	                                        &last, e);
 	out->t = *t;
 	memset(t, 0, sizeof(*t));
+	if (rc)
+		svc_trial_clear(out);
 	return rc;
+}
+
+static int dup_field(char **f)
+{
+	if (*f && !(*f = strdup(*f)))
+		return -1;
+	return 0;
+}
+
+int svc_trial_copy(struct store_conn *c, const struct store_trial *t, struct svc_trial *out,
+                   struct err *e)
+{
+	struct store_trial d = *t;
+	d.params_json = d.final_json = d.client_id = d.infeasible_reason = NULL;
+	d.info_json = d.complete_json = d.metadata_json = NULL;
+	/* each field copied in turn, so that a failure leaves d clearable */
+	char *const *from[] = {&t->params_json,       &t->final_json, &t->client_id,
+	                       &t->infeasible_reason, &t->info_json,  &t->complete_json,
+	                       &t->metadata_json};
+	char **to[] = {&d.params_json, &d.final_json,    &d.client_id,    &d.infeasible_reason,
+	               &d.info_json,   &d.complete_json, &d.metadata_json};
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++) {
+		*to[i] = *from[i];
+		if (dup_field(to[i]) != 0) {
+			*to[i] = NULL;
+			bad = 1;
+		}
+	}
+	memset(out, 0, sizeof(*out));
+	if (bad) {
+		store_trial_clear(&d);
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	}
+	return svc_trial_fill(c, &d, out, e);
 }
 
 /* Create-or-load found the study: the same spec (parameters, metrics and

@@ -15,6 +15,7 @@
 #include "history.h"
 #include "json_util.h"
 #include "service_internal.h"
+#include "operation_json.h"
 #include "trial_json.h"
 #include "gpei.h"
 #include "metrics.h"
@@ -372,13 +373,25 @@ static json_t *info_json(const struct spec *sp, const struct designer_info *in)
 	return o;
 }
 
-static int take_trial(struct store_conn *w, const char *owner, const char *study,
-                      struct store_trial *t, json_t *arr, struct err *e)
+void svc_suggestion_clear(struct svc_suggestion *x)
 {
-	json_t *tj;
-	int rc = service_trial_json(w, owner, study, t, &tj, e);
+	if (!x)
+		return;
+	svc_trials_free(x->trials, x->n);
+	memset(x, 0, sizeof(*x));
+}
+
+/* t as handed out (after its write on w), appended to x. */
+static int take_trial(struct store_conn *w, const struct store_trial *t, struct svc_suggestion *x,
+                      struct err *e)
+{
+	struct svc_trial *g = realloc(x->trials, (x->n + 1) * sizeof(*g));
+	if (!g)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	x->trials = g;
+	int rc = svc_trial_copy(w, t, &g[x->n], e);
 	if (rc == 0)
-		json_array_append_new(arr, tj);
+		x->n++;
 	return rc;
 }
 
@@ -444,17 +457,18 @@ static int take_active(int64_t *room, const struct store_quota *q, struct err *e
  * the whole batch), with the study s and its spec sp as loaded on w (kept
  * current by stop_study, the only write of a hand-out to the study row):
  * own ACTIVE trials, the REQUESTED pool, new points within
- * the budget, and the stored Operation (*op, named). Returns 0; or
+ * the budget, and the stored Operation (*x says what it holds). Returns 0; or
  * FAILED_PRECONDITION, whose only write (the study COMPLETED) must stand; or
  * another error after which w must be rolled back. */
 static int hand_out(struct store_conn *w, struct store_study *s, const struct spec *sp,
                     const char *owner, const char *study, int64_t count, const char *client_id,
-                    struct plan *pl, int64_t t0, json_t **op, struct err *e)
+                    struct plan *pl, int64_t t0, struct svc_suggestion *x, struct err *e)
 {
 	struct store_trial *own = NULL, *pool = NULL;
 	size_t n_own = 0, n_pool = 0;
-	json_t *trials = json_array(), *resp = NULL;
+	json_t *op = NULL;
 	char *text = NULL;
+	memset(x, 0, sizeof(*x));
 	int64_t now = ju_now_ms();
 	int rc = 0;
 	if (s->state != STUDY_ACTIVE) {
@@ -479,8 +493,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		if (own[i].state != TRIAL_ACTIVE)
 			continue;
 		own[i].lease_expiry = lease;
-		if ((rc = store_trial_update(w, &own[i], e)) ||
-		    (rc = take_trial(w, owner, study, &own[i], trials, e)))
+		if ((rc = store_trial_update(w, &own[i], e)) || (rc = take_trial(w, &own[i], x, e)))
 			goto out;
 		got++;
 	}
@@ -518,8 +531,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 			if (t->start_time == 0)
 				t->start_time = now;
 			t->lease_expiry = lease;
-			if ((rc = store_trial_update(w, t, e)) ||
-			    (rc = take_trial(w, owner, study, t, trials, e)))
+			if ((rc = store_trial_update(w, t, e)) || (rc = take_trial(w, t, x, e)))
 				goto out;
 			got++;
 		}
@@ -566,7 +578,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		else if ((rc = take_active(&active_room, &q, e)) == 0 && trials_room == 0)
 			rc = svc_quota_refuse(SVC_QUOTA_TRIALS, q.max_trials_per_study, e);
 		else if (rc == 0 && (rc = store_trial_insert(w, &t, e)) == 0)
-			rc = take_trial(w, owner, study, &t, trials, e);
+			rc = take_trial(w, &t, x, e);
 		store_trial_clear(&t);
 		if (rc)
 			goto out;
@@ -586,50 +598,31 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 			snprintf(why, sizeof(why),
 			         "GRID_SEARCH has suggested every point of the grid");
 		} else {
-			rc = err_set(
-			    e, ERR_ABORTED,
-			    "the study's trials changed while the suggestion was made; retry");
+			rc = err_refuse(e, ERR_ABORTED, ERR_REFUSAL_CONFLICT, NULL, 0,
+			                "the study's trials changed while the suggestion was made; "
+			                "retry");
 			goto out;
 		}
 		rc = stop_study(w, s, why, e);
 		goto out;
 	}
 	/* The Operation is stored without its name: the name holds the id the
-	 * insert assigns, and the operations handler adds it when serving. */
-	char ts[48];
-	resp = json_object();
-	json_object_set_new(resp, "@type",
-	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
-	                                "SuggestTrialsResponse"));
-	json_object_set(resp, "trials", trials);
-	json_object_set_new(resp, "studyState", json_string(tj_study_state(s->state)));
-	ju_format_time(t0, ts, sizeof(ts));
-	json_object_set_new(resp, "startTime", json_string(ts));
-	ju_format_time(ju_now_ms(), ts, sizeof(ts));
-	json_object_set_new(resp, "endTime", json_string(ts));
-	*op = json_object();
-	json_object_set_new(*op, "done", json_true());
-	json_object_set(*op, "response", resp);
-	int64_t op_id;
-	if (!(text = ju_canonical(*op))) {
+	 * insert assigns, and the api adds it (oj_name), here and when serving
+	 * it again. */
+	x->study_state = s->state;
+	x->start_time = t0;
+	x->end_time = ju_now_ms();
+	if (!(op = oj_suggest(owner, study, x)) || !(text = ju_canonical(op))) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_operation_insert(w, s->rowid, text, &op_id, e)))
-		goto out;
-	char name[600];
-	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner, study,
-	         op_id);
-	json_object_set_new(*op, "name", json_string(name));
+	rc = store_operation_insert(w, s->rowid, text, &x->op_id, e);
 out:
-	if (rc && *op) {
-		json_decref(*op);
-		*op = NULL;
-	}
+	if (rc)
+		svc_suggestion_clear(x);
 	store_trials_free(own, n_own);
 	store_trials_free(pool, n_pool);
-	json_decref(trials);
-	json_decref(resp);
+	json_decref(op);
 	free(text);
 	return rc;
 }
@@ -662,17 +655,15 @@ static int lock_sections(struct store_conn *w, const char *owner, int64_t rowid,
 
 static int stale_plan(struct err *e)
 {
-	return err_set(e, ERR_ABORTED,
-	               "the study's trials were changed by another process while the suggestion "
-	               "was made; retry");
+	return err_refuse(e, ERR_ABORTED, ERR_REFUSAL_CONFLICT, NULL, 0,
+	                  "the study's trials were changed by another process while the "
+	                  "suggestion was made; retry");
 }
 
 static void drop_answers(struct sreq *batch)
 {
-	for (struct sreq *r = batch; r; r = r->next) {
-		json_decref(r->op);
-		r->op = NULL;
-	}
+	for (struct sreq *r = batch; r; r = r->next)
+		svc_suggestion_clear(&r->res);
 }
 
 /* The whole batch in one write transaction, so that it costs one commit
@@ -707,7 +698,7 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 		return -1; /* each caller meets the error on its own */
 	}
 	for (struct sreq *r = batch; r; r = r->next) {
-		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->res,
 		                 &r->e);
 		if (r->rc && r->e.code != ERR_FAILED_PRECONDITION) {
 			store_write_rollback(w);
@@ -757,22 +748,19 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 			store_write_rollback(w);
 			continue;
 		}
-		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->res,
 		                 &r->e);
 		store_study_clear(&s);
 		spec_free(&sp);
 		/* its own new trials are part of the plan: the next caller's
 		 * check starts from here */
 		if (r->rc == 0 && pl->used < pl->n_points &&
-		    (r->rc = store_study_next_trial(w, pl->rowid, &pl->next_trial, &r->e))) {
-			json_decref(r->op);
-			r->op = NULL;
-		}
+		    (r->rc = store_study_next_trial(w, pl->rowid, &pl->next_trial, &r->e)))
+			svc_suggestion_clear(&r->res);
 		if (r->rc == 0 || r->e.code == ERR_FAILED_PRECONDITION) {
 			struct err ce;
 			if (store_write_commit(w, &ce) != 0) {
-				json_decref(r->op);
-				r->op = NULL;
+				svc_suggestion_clear(&r->res);
 				r->rc = -(int)ce.code;
 				r->e = ce;
 			}
@@ -821,11 +809,12 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
 }
 
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
-                    const char *client_id, json_t **op, struct svc_audit *audit, struct err *e)
+                    const char *client_id, struct svc_suggestion *out, struct svc_audit *audit,
+                    struct err *e)
 {
 	double t_start = mono_seconds();
 	struct snap pre = {0};
-	*op = NULL;
+	memset(out, 0, sizeof(*out));
 	/* The study is read once here, on a snapshot that the plan uses when
 	 * this call leads at once; a call that waits drops it. */
 	int rc = service_read_study(sv, owner, study, &pre.c, &pre.s, &pre.sp, e);
@@ -872,7 +861,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 	if (rc)
 		*e = me.e;
 	else
-		*op = me.op;
+		*out = me.res;
 	metrics_observe_suggest(mono_seconds() - t_start);
 	return rc;
 }

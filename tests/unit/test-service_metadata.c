@@ -81,33 +81,32 @@ static void test_study(void)
 static void test_trial(void)
 {
 	struct err e = {0};
-	char *text = NULL;
+	struct svc_trial t;
 	int64_t rowid = make_study(st, "team", "t");
 	int64_t id = add_trial(st, rowid, TRIAL_ACTIVE, "w1", 0);
 	ASSERT_EQ_INT(
-	    service_patch_metadata(sv, "team", "t", id, "{\"note\":\"ok\"}", NULL, &text, NULL, &e),
+	    service_patch_metadata(sv, "team", "t", id, "{\"note\":\"ok\"}", NULL, &t, NULL, &e),
 	    0);
-	ASSERT_TRUE(text && strstr(text, "\"metadata\":{\"note\":\"ok\"}") != NULL);
-	ASSERT_TRUE(text && strstr(text, "\"state\":\"ACTIVE\"") != NULL);
-	free(text);
-	text = NULL;
+	ASSERT_TRUE(t.t.metadata_json && strcmp(t.t.metadata_json, "{\"note\":\"ok\"}") == 0);
+	ASSERT_EQ_INT(t.t.state, TRIAL_ACTIVE);
+	ASSERT_EQ_INT(t.t.id, id);
+	svc_trial_clear(&t);
 	ASSERT_EQ_INT(raw_int(db_path("md.db"),
 	                      "SELECT count(*) FROM trials WHERE metadata_json IS NOT NULL"),
 	              1);
-	/* Refused: the trial keeps its metadata, no text is answered. */
+	/* Refused: the trial keeps its metadata, no trial is answered. */
 	ASSERT_EQ_INT(
-	    service_patch_metadata(sv, "team", "t", id, "{\"note\":[]}", NULL, &text, NULL, &e),
+	    service_patch_metadata(sv, "team", "t", id, "{\"note\":[]}", NULL, &t, NULL, &e),
 	    -ERR_INVALID_ARGUMENT);
-	ASSERT_TRUE(text == NULL);
+	ASSERT_TRUE(t.t.params_json == NULL && t.measurements == NULL);
 	ASSERT_EQ_INT(raw_int(db_path("md.db"), "SELECT count(*) FROM trials WHERE "
 	                                        "metadata_json = '{\"note\":\"ok\"}'"),
 	              1);
-	ASSERT_EQ_INT(
-	    service_patch_metadata(sv, "team", "t", id + 100, "{}", NULL, &text, NULL, &e),
-	    -ERR_NOT_FOUND);
-	ASSERT_EQ_INT(service_patch_metadata(sv, "team", "nope", id, "{}", NULL, &text, NULL, &e),
+	ASSERT_EQ_INT(service_patch_metadata(sv, "team", "t", id + 100, "{}", NULL, &t, NULL, &e),
 	              -ERR_NOT_FOUND);
-	ASSERT_TRUE(text == NULL);
+	ASSERT_EQ_INT(service_patch_metadata(sv, "team", "nope", id, "{}", NULL, &t, NULL, &e),
+	              -ERR_NOT_FOUND);
+	ASSERT_TRUE(t.t.params_json == NULL);
 }
 
 int main(void)

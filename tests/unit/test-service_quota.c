@@ -100,11 +100,9 @@ static void test_max_api_keys(void)
 
 static int create_trial(struct svc_trial *t, struct err *e)
 {
-	json_t *p = json_loads("[{\"parameterId\":\"x\",\"value\":0.5}]", 0, NULL);
-	struct svc_trial_new in = {.state = TRIAL_REQUESTED, .parameters = p};
-	int rc = service_trial_create(sv, "q", "s1", &in, t, NULL, e);
-	json_decref(p);
-	return rc;
+	struct svc_trial_new in = {.state = TRIAL_REQUESTED,
+	                           .parameters = "[{\"parameterId\":\"x\",\"value\":0.5}]"};
+	return service_trial_create(sv, "q", "s1", &in, t, NULL, e);
 }
 
 static void test_max_trials_per_study(void)
@@ -126,21 +124,20 @@ static void test_max_trials_per_study(void)
 static void test_max_active_trials(void)
 {
 	struct err e = {0};
-	json_t *op = NULL;
+	struct svc_suggestion op;
 	ASSERT_EQ_INT(service_suggest(sv, "q", "s1", 1, "w1", &op, NULL, &e), 0);
-	json_decref(op);
+	svc_suggestion_clear(&op);
 	ASSERT_EQ_INT(n_rows("SELECT count(*) FROM trials WHERE state = 2"), 1);
 	int ops = n_rows("SELECT count(*) FROM operations");
-	op = NULL;
 	int rc = service_suggest(sv, "q", "s1", 1, "w2", &op, NULL, &e);
 	refused(&e, rc, "maxActiveTrials", 1);
-	ASSERT_TRUE(op == NULL);
+	ASSERT_TRUE(op.n == 0 && op.trials == NULL);
 	ASSERT_EQ_INT(n_rows("SELECT count(*) FROM trials WHERE state = 2"), 1);
 	ASSERT_EQ_INT(n_rows("SELECT count(*) FROM trials WHERE state = 1"), 1);
 	ASSERT_EQ_INT(n_rows("SELECT count(*) FROM operations"), ops);
 	/* the worker that holds one gets it back at the limit */
 	ASSERT_EQ_INT(service_suggest(sv, "q", "s1", 1, "w1", &op, NULL, &e), 0);
-	json_decref(op);
+	svc_suggestion_clear(&op);
 }
 
 int main(void)
