@@ -60,8 +60,12 @@ int service_patch_metadata(struct service *sv, const char *owner, const char *st
 		return -(int)e->code;
 	}
 	int rc = store_study_get(w, owner, study, &s, e);
-	if (rc == 0) /* the merge reads, decides and writes */
-		rc = store_lock_study(w, s.rowid, e);
+	/* The merge reads, decides and writes: under the study's section, and
+	 * a study's metadata read again once it is held (store.h). */
+	if (rc == 0 && (rc = store_lock_study(w, s.rowid, e)) == 0 && !trial) {
+		store_study_clear(&s);
+		rc = store_study_get(w, owner, study, &s, e);
+	}
 	if (rc == 0)
 		rc = trial ? patch_trial(sv, w, &s, trial, p, trial_out, e)
 		           : patch_study(sv, w, &s, p, e);
