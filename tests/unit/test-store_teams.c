@@ -365,6 +365,42 @@ static void test_audit_count(struct store *st)
 }
 
 /* The first secret stored stays: every daemon on the file agrees. */
+/* The entry handed to a write transaction (store_write_audit) goes in
+ * with its commit, which sets the id; a rollback writes nothing and
+ * leaves the id alone. */
+static void test_write_audit(struct store *st)
+{
+	struct err e = {0};
+	struct store_audit a = {.time = 7,
+	                        .keyid = "admin",
+	                        .owner = "wa",
+	                        .method = "POST",
+	                        .path = "/v1/owners/wa/studies",
+	                        .status = 200,
+	                        .error = ""};
+	int64_t id = 0;
+	const char *count = "SELECT count(*) FROM audit_log WHERE owner = 'wa'";
+	struct store_conn *w = store_write_begin(st, &e);
+	ASSERT_TRUE(w != NULL);
+	store_write_audit(w, &a, &id);
+	store_write_rollback(w);
+	ASSERT_EQ_INT(id, 0);
+	ASSERT_EQ_INT(raw_int(db_path("teams.db"), count), 0);
+	/* a later transaction of the thread does not carry it */
+	int64_t rowid = make_study(st, "wa", "s");
+	ASSERT_EQ_INT(raw_int(db_path("teams.db"), count), 0);
+	w = store_write_begin(st, &e);
+	ASSERT_TRUE(w != NULL);
+	store_write_audit(w, &a, &id);
+	ASSERT_EQ_INT(store_study_set_progress(w, rowid, 9, &e), 0);
+	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
+	ASSERT_TRUE(id > 0);
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT time FROM audit_log WHERE id = %lld", (long long)id);
+	ASSERT_EQ_INT(raw_int(db_path("teams.db"), sql), 7);
+	ASSERT_EQ_INT(raw_int(db_path("teams.db"), count), 1);
+}
+
 static void test_secret(struct store *st)
 {
 	struct err e = {0};
@@ -397,6 +433,7 @@ int main(void)
 		test_audit_retention(st);
 		test_audit_count(st);
 		test_secret(st);
+		test_write_audit(st);
 		store_close(st);
 	}
 	store_test_cleanup();
