@@ -103,11 +103,16 @@ static void test_lease(void)
 	char *params = strdup(x.trials[0].t.params_json);
 	ASSERT_TRUE(x.trials[0].t.lease_expiry > 0);
 	svc_suggestion_clear(&x);
+	ASSERT_EQ_INT(suggest("lease", 1, "quiet", &x, &e), 0);
+	int64_t quiet = x.trials[0].t.id;
+	char *quiet_params = strdup(x.trials[0].t.params_json);
+	svc_suggestion_clear(&x);
 	/* a call within the lease renews it */
 	ASSERT_EQ_INT(service_touch(sv, "r", "lease", id, "slow", &t, NULL, &e), 0);
 	ASSERT_EQ_INT(t.t.state, TRIAL_ACTIVE);
 	svc_trial_clear(&t);
 	sleep_ms(1600);
+	/* a call on a lapsed trial settles it and is refused */
 	struct svc_complete in = {.final_measurement = FINAL("0.5")};
 	ASSERT_EQ_INT(service_complete(sv, "r", "lease", id, &in, &t, NULL, &e),
 	              -ERR_FAILED_PRECONDITION);
@@ -119,14 +124,27 @@ static void test_lease(void)
 	         "t.study_rowid WHERE s.study_id = 'lease' AND t.id = %lld",
 	         (long long)id);
 	ASSERT_EQ_INT(n_rows(sql), TRIAL_INFEASIBLE);
-	/* the next worker gets the same parameters as a new trial */
-	ASSERT_EQ_INT(suggest("lease", 1, "fast", &x, &e), 0);
-	ASSERT_EQ_INT((int)x.n, 1);
-	ASSERT_TRUE(x.trials[0].t.id > id);
+	/* a suggest settles the other lapsed lease (no call was made on it):
+	 * the next worker gets both parameter sets as new trials, the pool's
+	 * oldest first */
+	ASSERT_EQ_INT(suggest("lease", 2, "fast", &x, &e), 0);
+	ASSERT_EQ_INT((int)x.n, 2);
+	ASSERT_TRUE(x.trials[0].t.id > quiet);
 	ASSERT_EQ_STR(x.trials[0].t.params_json, params);
+	ASSERT_EQ_STR(x.trials[1].t.params_json, quiet_params);
 	ASSERT_EQ_STR(x.trials[0].t.client_id, "fast");
 	svc_suggestion_clear(&x);
+	snprintf(sql, sizeof(sql),
+	         "SELECT t.state FROM trials t JOIN studies s ON s.id = "
+	         "t.study_rowid WHERE s.study_id = 'lease' AND t.id = %lld",
+	         (long long)quiet);
+	ASSERT_EQ_INT(n_rows(sql), TRIAL_INFEASIBLE);
+	/* the late worker's heartbeat on its old id reads it given up */
+	ASSERT_EQ_INT(service_touch(sv, "r", "lease", quiet, "quiet", &t, NULL, &e), 0);
+	ASSERT_EQ_INT(t.t.state, TRIAL_INFEASIBLE);
+	svc_trial_clear(&t);
 	free(params);
+	free(quiet_params);
 }
 
 /* complete, its retry with the same body (the same answer, nothing
