@@ -29,17 +29,26 @@ int svc_quota_refuse(enum svc_quota_kind which, int64_t limit, struct err *e)
 int svc_quota_studies(struct store_conn *w, const char *owner, const struct store_quota *q,
                       struct err *e)
 {
-	struct store_study *s = NULL;
-	size_t n = 0;
 	if (q->max_studies <= 0)
 		return 0;
-	/* At most the quota's count of rows, without their specs kept. */
-	int lim = q->max_studies < 1000000 ? (int)q->max_studies : 1000000;
-	int rc = store_study_list(w, owner, 0, lim, &s, &n, e);
-	store_studies_free(s, n);
-	if (rc == 0 && (int64_t)n >= q->max_studies)
-		rc = svc_quota_refuse(SVC_QUOTA_STUDIES, q->max_studies, e);
-	return rc;
+	/* Counted by pages of rows (the store has no count per owner), up to
+	 * the quota at most. */
+	int64_t total = 0, after = 0;
+	for (;;) {
+		struct store_study *s = NULL;
+		size_t n = 0;
+		int rc = store_study_list(w, owner, after, 1000, &s, &n, e);
+		if (rc == 0 && n > 0)
+			after = s[n - 1].rowid;
+		store_studies_free(s, n);
+		if (rc)
+			return rc;
+		total += (int64_t)n;
+		if (total >= q->max_studies)
+			return svc_quota_refuse(SVC_QUOTA_STUDIES, q->max_studies, e);
+		if (n < 1000)
+			return 0;
+	}
 }
 
 int svc_quota_keys(struct store_conn *w, const char *owner, struct err *e)
