@@ -66,7 +66,8 @@ void service_free(struct service *sv)
 
 struct service *service_open(const struct config *cfg, struct err *e)
 {
-	struct store *st = store_open_with(cfg->db_path, &(struct store_options){.pool = cfg->db_pool}, e);
+	struct store *st =
+	    store_open_with(cfg->db_path, &(struct store_options){.pool = cfg->db_pool}, e);
 	if (!st)
 		return NULL;
 	enum store_sync mode = strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL;
