@@ -18,6 +18,7 @@ struct store_ops {
 	struct store_conn *(*read)(struct store *st, struct err *e);
 	void (*release)(struct store_conn *c);
 	struct store_conn *(*write_begin)(struct store *st, struct err *e);
+	void (*write_audit)(struct store_conn *w, const struct store_audit *a, int64_t *written);
 	int (*write_commit)(struct store_conn *w, struct err *e);
 	void (*write_rollback)(struct store_conn *w);
 	int (*lock_study)(struct store_conn *w, int64_t study_rowid, struct err *e);
@@ -123,14 +124,10 @@ static inline const struct store_ops *store_ops_of(const void *st_or_conn)
 extern const struct store_ops sqlite_store_ops;
 struct store *sqlite_open(const char *path, struct err *e);
 int sqlite_backup_file(const char *db_path, const char *dest, struct err *e);
-void sqlite_audit_attach(const struct store_audit *a);
-int64_t sqlite_audit_detach(void);
 
 /* ---- the PostgreSQL backend (pg/) ---- */
 extern const struct store_ops pg_store_ops;
 /* url: a libpq connection URI; pool: connections at most (>= 1). */
 struct store *pg_open(const char *url, int pool, struct err *e);
-void pg_audit_attach(const struct store_audit *a);
-int64_t pg_audit_detach(void);
 
 #endif

@@ -379,10 +379,19 @@ struct store_conn *pg_write_begin(struct store *sst, struct err *e)
 	return CONN(c);
 }
 
+void pg_write_audit(struct store_conn *cc, const struct store_audit *a, int64_t *written)
+{
+	struct pg_conn *c = PGC(cc);
+	c->audit = *a;
+	c->audit_id = written;
+}
+
 int pg_write_commit(struct store_conn *cc, struct err *e)
 {
 	struct pg_conn *c = PGC(cc);
-	int rc = pg_audit_write_pending(c, e);
+	int64_t *written = c->audit_id, id = 0;
+	c->audit_id = NULL;
+	int rc = pg_audit_write_pending(c, &id, e);
 	if (rc == 0)
 		rc = pg_simple(c, "COMMIT", e);
 	if (rc != 0) {
@@ -393,6 +402,8 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 			pg_simple(c, "ROLLBACK", NULL);
 	} else {
 		__atomic_store_n(&c->st->fault, 0, __ATOMIC_RELAXED);
+		if (written)
+			*written = id;
 	}
 	c->writer = 0;
 	checkin(c);
@@ -404,6 +415,7 @@ void pg_write_rollback(struct store_conn *cc)
 	struct pg_conn *c = PGC(cc);
 	if (!c)
 		return;
+	c->audit_id = NULL;
 	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
 		pg_simple(c, "ROLLBACK", NULL);
 	c->writer = 0;

@@ -7,6 +7,7 @@ const struct store_ops pg_store_ops = {
     .read = pg_read,
     .release = pg_release,
     .write_begin = pg_write_begin,
+    .write_audit = pg_write_audit,
     .write_commit = pg_write_commit,
     .write_rollback = pg_write_rollback,
     .lock_study = pg_lock_study,

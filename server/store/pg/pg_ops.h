@@ -10,6 +10,7 @@ void pg_close(struct store *st);
 struct store_conn *pg_read(struct store *st, struct err *e);
 void pg_release(struct store_conn *c);
 struct store_conn *pg_write_begin(struct store *st, struct err *e);
+void pg_write_audit(struct store_conn *w, const struct store_audit *a, int64_t *written);
 int pg_write_commit(struct store_conn *w, struct err *e);
 void pg_write_rollback(struct store_conn *w);
 int pg_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
