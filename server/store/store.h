@@ -67,6 +67,14 @@ void store_close(struct store *st); /* NULL-safe; all connections released first
  * (FAILED_PRECONDITION for a PostgreSQL URL: use pg_dump). */
 int store_backup_file(const char *db_path, const char *dest, struct err *e);
 
+/* Copies every row of the database at from into the empty database at to
+ * (either a SQLite path or a PostgreSQL URI; both are created or migrated
+ * first): one read snapshot of the source (a daemon may keep serving it)
+ * into one transaction of the destination, then the rows of each table
+ * counted again on both sides. report (may be NULL) gets one line per
+ * table, "table N". FAILED_PRECONDITION when to holds data already. */
+int store_copy(const char *from, const char *to, char *report, size_t len, struct err *e);
+
 struct store_conn *store_read(struct store *st, struct err *e);
 void store_release(struct store_conn *c); /* for read connections; NULL-safe */
 struct store_conn *store_write_begin(struct store *st, struct err *e);
