@@ -5,6 +5,8 @@
  * - a database whose schema is newer than the binary is refused with a
  *   clear message;
  * - the URI's password never reaches the log;
+ * - a daemon opens at most --db-pool connections, however many requests
+ *   on however many studies run at once;
  * - PostgreSQL stopped and started again while a daemon serves a worker:
  *   503 UNAVAILABLE with Retry-After while it is down, then the daemon
  *   recovers by itself, and every acknowledged complete is there. */
@@ -107,6 +109,87 @@ static void test_password_hidden(void)
 	CALL_OK(d, "GET", "/healthz", NULL);
 	ASSERT_EQ_INT(count_in_file(d->stderr_path, "s3cret-pw"), 0);
 	ASSERT_EQ_INT(count_in_file(d->stderr_path, "postgresql://sibyl:***@"), 1);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+/* ---- the pool: at most --db-pool connections per daemon ---- */
+
+struct hammer {
+	struct daemon *d;
+	int i;
+	int errors;
+};
+
+/* Writes and reads on ten studies at once. */
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	char study[16], path[128];
+	snprintf(study, sizeof(study), "p%d", h->i % 10);
+	snprintf(path, sizeof(path), "/v1/owners/t/studies/%s/trials", study);
+	for (int k = 0; k < 25; k++) {
+		struct reply r;
+		int bad =
+		    http_call(h->d, k % 2 ? "GET" : "POST", path,
+		              k % 2 ? NULL
+		                    : "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}",
+		              NULL, &r) != 0 ||
+		    r.status != 200;
+		if (bad)
+			fprintf(stderr, "hammer: %ld %s\n", r.status, r.body ? r.body : "");
+		h->errors += bad;
+		reply_free(&r);
+	}
+	return NULL;
+}
+
+static void test_pool_bound(void)
+{
+	char url[512], admin[600], sql[700], n[32];
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	const char *args[] = {"--db-pool", "2", "--threads", "16", NULL};
+	struct daemon_opts o = {.db_path = url, .args = args};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	create_owner(d, "t");
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "p%d", i);
+		create_study(d, name, SPEC_RANDOM);
+	}
+	struct hammer h[16];
+	pthread_t th[16];
+	for (int i = 0; i < 16; i++) {
+		h[i] = (struct hammer){d, i, 0};
+		pthread_create(&th[i], NULL, hammer, &h[i]);
+	}
+	/* Sample the server's sessions of this database while they run. */
+	snprintf(admin, sizeof(admin), "postgresql:///postgres?host=%s&user=sibyl",
+	         getenv("SIBYL_TEST_PG"));
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sibyld' AND "
+	         "datname = '%.*s'",
+	         (int)strcspn(url + strlen("postgresql:///"), "?"), url + strlen("postgresql:///"));
+	long most = 0;
+	for (int k = 0; k < 40; k++) {
+		if (harness_pg_exec(admin, sql, n, sizeof(n)) == 0 && atoi_safe(n) > most)
+			most = atoi_safe(n);
+		usleep(10000);
+	}
+	int errors = 0;
+	for (int i = 0; i < 16; i++) {
+		pthread_join(th[i], NULL);
+		errors += h[i].errors;
+	}
+	ASSERT_EQ_INT(errors, 0);
+	fprintf(stderr, "pool: at most %ld sessions seen\n", most);
+	ASSERT_TRUE(most >= 1);
+	ASSERT_TRUE(most <= 2);
+	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/p3/trials?pageSize=1000", NULL, 200);
+	ASSERT_TRUE(json_array_size(json_object_get(l, "trials")) >= 13);
+	json_decref(l);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
 
@@ -306,6 +389,7 @@ int main(void)
 	test_migrations_once();
 	test_newer_refused();
 	test_password_hidden();
+	test_pool_bound();
 	test_restart();
 	return test_done("pg-cluster");
 }

@@ -217,9 +217,13 @@ static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
 	}
 	c->ops = &pg_store_ops;
 	c->st = st;
-	/* The URL's own settings win over these defaults (expand_dbname). */
-	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *const vals[] = {"5", "sibyld", st->url, NULL};
+	/* The URL's own settings win over these defaults (expand_dbname).
+	 * Keepalives: a server gone without a word (a cut network) is noticed
+	 * in about 30 s instead of the system's two hours. */
+	const char *const keys[] = {
+	    "connect_timeout",     "application_name", "keepalives", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname",     NULL};
+	const char *const vals[] = {"5", "sibyld", "1", "15", "5", "3", st->url, NULL};
 	c->pc = PQconnectdbParams(keys, vals, 1);
 	if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
 		log_pg_error("connect", NULL, c->pc ? PQerrorMessage(c->pc) : "out of memory");
