@@ -155,7 +155,11 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 	if (lost && c)
 		c->broken = 1;
 	if (lost || transient(state)) {
-		if (c && c->writer)
+		/* /healthz says not ready after a write failed for want of the
+		 * server (not for a deadlock victim: the next one goes through). */
+		int down = lost || !state || strncmp(state, "08", 2) == 0 ||
+		           strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0;
+		if (c && c->writer && down)
 			__atomic_store_n(&c->st->fault, 1, __ATOMIC_RELAXED);
 		return err_set(e, ERR_UNAVAILABLE,
 		               "the database cannot be reached or is busy: nothing was saved; "
@@ -168,12 +172,107 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 
 /* ---- statements ---- */
 
+static struct pg_conn *conn_open(struct pg_store *st, struct err *e);
+static void drain_idle(struct pg_store *st);
+
+/* The results of one command of a pipeline: the rows or command result
+ * (when all went well) in *ok, else the first error in *bad. */
+static void take_results(PGconn *pc, PGresult **ok, PGresult **bad)
+{
+	PGresult *r;
+	while ((r = PQgetResult(pc)) != NULL) {
+		ExecStatusType s = PQresultStatus(r);
+		int good = s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+		if (good && !*ok)
+			*ok = r;
+		else if (!good && s != PGRES_PIPELINE_ABORTED && !*bad)
+			*bad = r;
+		else
+			PQclear(r);
+	}
+}
+
+/* The transaction's first statement, sent with its BEGIN (and, the first
+ * time on this connection, its PREPARE) in one round trip: libpq's
+ * pipeline mode. */
+static PGresult *exec_first(struct pg_conn *c, enum pg_stmt_id id, const char *name,
+                            const char *sql, struct pg_args *a, struct err *e)
+{
+	PGconn *pc = c->pc;
+	int n = a ? a->n : 0, ok = PQenterPipelineMode(pc), n_begin = 0, prep = !c->prepared[id];
+	for (; ok && n_begin < 2 && c->pending[n_begin]; n_begin++)
+		ok = PQsendQueryParams(pc, c->pending[n_begin], 0, NULL, NULL, NULL, NULL, 0);
+	if (ok && prep)
+		ok = PQsendPrepare(pc, name, sql, n, NULL);
+	if (ok)
+		ok = PQsendQueryPrepared(pc, name, n, a ? a->v : NULL, a ? a->len : NULL,
+		                         a ? a->fmt : NULL, 0);
+	if (ok)
+		ok = PQpipelineSync(pc);
+	PGresult *res = NULL, *bad = NULL;
+	if (ok) {
+		for (int i = 0; i < n_begin; i++) {
+			PGresult *b = NULL;
+			take_results(pc, &b, &bad);
+			PQclear(b);
+		}
+		if (prep) {
+			PGresult *p = NULL;
+			take_results(pc, &p, &bad);
+			/* The statement exists from here on, whatever follows. */
+			if (p)
+				c->prepared[id] = 1;
+			PQclear(p);
+		}
+		take_results(pc, &res, &bad);
+		PQclear(PQgetResult(pc)); /* the PGRES_PIPELINE_SYNC */
+	}
+	if (!PQexitPipelineMode(pc))
+		c->broken = 1;
+	c->pending[0] = c->pending[1] = NULL;
+	if (res && !bad)
+		return res;
+	PQclear(res);
+	pg_fail(c, bad, name, e);
+	PQclear(bad);
+	return NULL;
+}
+
+/* A fresh session for c in place of one found lost. */
+static int reopen(struct pg_conn *c, struct err *e)
+{
+	struct pg_conn *fresh = conn_open(c->st, e);
+	if (!fresh)
+		return -(int)e->code;
+	PQfinish(c->pc);
+	c->pc = fresh->pc;
+	free(fresh);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	c->broken = 0;
+	return 0;
+}
+
 PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
                   struct err *e)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	int n = a ? a->n : 0;
+	if (c->pending[0]) {
+		/* A pooled connection may have lost its server (a restart)
+		 * without knowing: then the first statement finds out, nothing
+		 * of the transaction has happened, and it runs again once on a
+		 * fresh session (the idle ones, as old, are dropped). */
+		const char *pending[2] = {c->pending[0], c->pending[1]};
+		PGresult *r = exec_first(c, id, name, sql, a, e);
+		if (!r && c->broken && reopen(c, e) == 0) {
+			drain_idle(c->st);
+			c->pending[0] = pending[0];
+			c->pending[1] = pending[1];
+			r = exec_first(c, id, name, sql, a, e);
+		}
+		return r;
+	}
 	if (!c->prepared[id]) {
 		PGresult *p = PQprepare(c->pc, name, sql, n, NULL);
 		if (PQresultStatus(p) != PGRES_COMMAND_OK) {
@@ -194,7 +293,7 @@ PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct
 	return NULL;
 }
 
-int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
+static int simple(struct pg_conn *c, const char *sql, struct err *e)
 {
 	PGresult *r = PQexec(c->pc, sql);
 	ExecStatusType s = PQresultStatus(r);
@@ -203,6 +302,23 @@ int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
 		rc = pg_fail(c, r, "exec", e);
 	PQclear(r);
 	return rc;
+}
+
+int pg_begin_now(struct pg_conn *c, struct err *e)
+{
+	if (!c->pending[0])
+		return 0;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "%s%s%s", c->pending[0], c->pending[1] ? "; " : "",
+	         c->pending[1] ? c->pending[1] : "");
+	c->pending[0] = c->pending[1] = NULL;
+	return simple(c, sql, e);
+}
+
+int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
+{
+	int rc = pg_begin_now(c, e);
+	return rc ? rc : simple(c, sql, e);
 }
 
 /* ---- connections ---- */
@@ -280,6 +396,7 @@ static struct pg_conn *checkout(struct pg_store *st, struct err *e)
 	}
 	c->next = NULL;
 	c->writer = 0;
+	c->pending[0] = c->pending[1] = NULL;
 	held++;
 	return c;
 }
@@ -325,31 +442,22 @@ static void drain_idle(struct pg_store *st)
 	}
 }
 
-/* A connection in a new transaction begun with begin_sql. An idle pooled
- * connection may have lost its server (a restart) without knowing: then
- * BEGIN fails, the idle ones are dropped, and one fresh connection is
- * tried before giving up. */
-static struct pg_conn *begin(struct pg_store *st, const char *begin_sql, struct err *e)
+/* A connection whose transaction begins with the statements b0 and b1
+ * (may be NULL), sent with its first statement (pg_exec). */
+static struct pg_conn *begin(struct pg_store *st, const char *b0, const char *b1, struct err *e)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct pg_conn *c = checkout(st, e);
-		if (!c)
-			return NULL;
-		if (pg_simple(c, begin_sql, e) == 0)
-			return c;
-		int lost = c->broken;
-		c->broken = 1;
-		checkin(c);
-		if (!lost)
-			return NULL;
-		drain_idle(st);
+	struct pg_conn *c = checkout(st, e);
+	if (c) {
+		c->pending[0] = b0;
+		c->pending[1] = b1;
 	}
-	return NULL;
+	return c;
 }
 
 struct store_conn *pg_read(struct store *sst, struct err *e)
 {
-	struct pg_conn *c = begin(PG(sst), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
+	struct pg_conn *c =
+	    begin(PG(sst), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, e);
 	return c ? CONN(c) : NULL;
 }
 
@@ -372,11 +480,8 @@ struct store_conn *pg_write_begin(struct store *sst, struct err *e)
 {
 	struct pg_store *st = PG(sst);
 	int off = __atomic_load_n(&st->sync_off, __ATOMIC_RELAXED);
-	struct pg_conn *c = begin(st,
-	                          off ? "BEGIN ISOLATION LEVEL READ COMMITTED; "
-	                                "SET LOCAL synchronous_commit TO off"
-	                              : "BEGIN ISOLATION LEVEL READ COMMITTED",
-	                          e);
+	struct pg_conn *c = begin(st, "BEGIN ISOLATION LEVEL READ COMMITTED",
+	                          off ? "SET LOCAL synchronous_commit TO off" : NULL, e);
 	if (!c)
 		return NULL;
 	c->writer = 1;
@@ -387,7 +492,11 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 {
 	struct pg_conn *c = PGC(cc);
 	int rc = pg_audit_write_pending(c, e);
-	if (rc == 0)
+	c->pending[0] = c->pending[1] = NULL; /* nothing was sent: nothing to commit */
+	PGTransactionStatusType ts = PQtransactionStatus(c->pc);
+	if (rc == 0 && ts == PQTRANS_INERROR)
+		rc = err_set(e, ERR_INTERNAL, "store: commit of a transaction that failed");
+	else if (rc == 0 && ts != PQTRANS_IDLE)
 		rc = pg_simple(c, "COMMIT", e);
 	if (rc != 0) {
 		/* A COMMIT cut off by a lost connection may or may not have

@@ -41,6 +41,8 @@ static int copy_rows(struct store_conn *cc, const struct store_copy_table *t,
 	struct pg_conn *c = PGC(cc);
 	char sql[1024];
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->order);
+	if (pg_begin_now(c, e) != 0)
+		return -(int)e->code;
 	if (!PQsendQueryParams(c->pc, sql, 0, NULL, NULL, NULL, NULL, 0) ||
 	    !PQsetSingleRowMode(c->pc))
 		return pg_fail(c, NULL, "copy: read", e);
@@ -67,6 +69,8 @@ static int copy_insert(struct store_conn *w, const struct store_copy_table *t,
 	for (int i = 0; i < t->n_cols; i++)
 		n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s$%d", i ? ", " : "", i + 1);
 	snprintf(sql + n, sizeof(sql) - (size_t)n, ") %s", t->upsert ? t->upsert : "");
+	if (pg_begin_now(PGC(w), e) != 0)
+		return -(int)e->code;
 	int fmt[STORE_COPY_MAX_COLS];
 	for (int i = 0; i < t->n_cols; i++)
 		fmt[i] = (int)((t->blobs >> i) & 1u);

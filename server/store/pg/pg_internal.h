@@ -87,10 +87,10 @@ struct pg_conn {
 	const struct store_ops *ops; /* first: store_backend.h */
 	struct pg_store *st;
 	PGconn *pc;
-	int writer;           /* in a write transaction */
-	int broken;           /* lost or unusable: closed on release */
-	int sync_off;         /* synchronous_commit off is set on this session */
-	struct pg_conn *next; /* idle list */
+	int writer;             /* in a write transaction */
+	int broken;             /* lost or unusable: closed on release */
+	const char *pending[2]; /* the BEGIN statements not sent yet (pg.c) */
+	struct pg_conn *next;   /* idle list */
 	unsigned char prepared[PQ_COUNT];
 };
 
@@ -131,7 +131,12 @@ void pg_arg_bin(struct pg_args *a, const void *p, size_t n);
  * closed on release and a new one opened at the next checkout). */
 PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
                   struct err *e);
-/* Runs sql as is (no parameters; several statements allowed). */
+/* Sends the transaction's BEGIN now when it is still pending (pg_exec
+ * sends it with the first statement; what talks to c->pc directly calls
+ * this first). */
+int pg_begin_now(struct pg_conn *c, struct err *e);
+/* Runs sql as is (no parameters; several statements allowed), after the
+ * pending BEGIN if any. */
 int pg_simple(struct pg_conn *c, const char *sql, struct err *e);
 /* The caller's error for a failed result (r may be NULL): what a client can
  * act on; the server's text goes to the log. */
