@@ -28,29 +28,18 @@ struct api *api_new(const struct config *cfg, struct err *e)
 		return NULL;
 	}
 	api->cfg = cfg;
-	api->st = store_open_with(cfg->db_path, &(struct store_options){.pool = cfg->db_pool}, e);
-	if (!api->st) {
+	if (!(api->sv = service_open(cfg, e))) {
 		free(api);
 		return NULL;
 	}
-	if (store_set_sync(api->st,
-	                   strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL,
-	                   e) != 0 ||
-	    store_set_wal_target(api->st, (int64_t)cfg->wal_target_mb << 20, e) != 0) {
-		store_close(api->st);
-		free(api);
-		return NULL;
-	}
-	api->sv = service_new(api->st, cfg);
 	/* Buckets of the owners seen recently; idle ones are dropped. */
 	api->rl = ratelimit_new(100000);
-	if (!api->sv || !api->rl || api_auth_init(api, e) != 0) {
-		if (!api->sv || !api->rl)
+	if (!api->rl || api_auth_init(api, e) != 0) {
+		if (!api->rl)
 			err_set(e, ERR_INTERNAL, "out of memory");
 		api_auth_free(api);
 		service_free(api->sv);
 		ratelimit_free(api->rl);
-		store_close(api->st);
 		free(api);
 		return NULL;
 	}
@@ -64,7 +53,6 @@ void api_free(struct api *api)
 	api_auth_free(api);
 	service_free(api->sv);
 	ratelimit_free(api->rl);
-	store_close(api->st);
 	free(api);
 }
 
@@ -73,8 +61,8 @@ void api_free(struct api *api)
 int api_healthy(void *ctx, char *why, size_t cap)
 {
 	struct api *api = ctx;
-	struct err e = {ERR_OK, ""};
-	if (store_health(api->st, &e) == 0)
+	struct err e = {.code = ERR_OK};
+	if (service_health(api->sv, &e) == 0)
 		return 0;
 	snprintf(why, cap, "not ready: %s", e.msg[0] ? e.msg : "the store is not answering");
 	return -1;
@@ -84,19 +72,10 @@ size_t api_metrics(void *ctx, char *buf, size_t cap)
 {
 	struct api *api = ctx;
 	struct err e;
-	int64_t studies = 0, counts[6] = {0};
+	struct svc_gauges g;
 	static const char *const names[] = {"",         "REQUESTED", "ACTIVE",
 	                                    "STOPPING", "SUCCEEDED", "INFEASIBLE"};
-	if (cap == 0)
-		return 0;
-	struct store_conn *c = store_read(api->st, &e);
-	if (!c)
-		return 0;
-	int rc = store_count_studies(c, &studies, &e);
-	if (rc == 0)
-		rc = store_count_trials_by_state(c, counts, &e);
-	store_release(c);
-	if (rc)
+	if (cap == 0 || service_gauges(api->sv, &g, &e) != 0)
 		return 0;
 	size_t o = 0;
 	int n = snprintf(buf, cap,
@@ -105,13 +84,13 @@ size_t api_metrics(void *ctx, char *buf, size_t cap)
 	                 "sibyl_studies %" PRId64 "\n"
 	                 "# HELP sibyl_trials Trials in the store by state.\n"
 	                 "# TYPE sibyl_trials gauge\n",
-	                 studies);
+	                 g.studies);
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
 	o = (size_t)n;
 	for (int s = 1; s <= 5; s++) {
 		n = snprintf(buf + o, cap - o, "sibyl_trials{state=\"%s\"} %" PRId64 "\n", names[s],
-		             counts[s]);
+		             g.trials[s]);
 		if (n < 0 || (size_t)n >= cap - o)
 			break;
 		o += (size_t)n;
@@ -172,6 +151,18 @@ static void set_error(struct http_resp *resp, const struct err *e, int http_stat
 	resp->status = status;
 	resp->body = dump(o);
 	json_decref(o);
+}
+
+/* A quota refusal (error.h ERR_REFUSAL_QUOTA: "quota maxStudies reached:
+ * ...") gets the owner and the quota's value appended, e.g.
+ * " (owner t: maxStudies 2)". Other errors are left alone. */
+static void quota_detail(const char *owner, struct err *e)
+{
+	if (e->refusal != ERR_REFUSAL_QUOTA || !e->name || !owner || !*owner)
+		return;
+	size_t n = strlen(e->msg);
+	snprintf(e->msg + n, sizeof(e->msg) - n, " (owner %s: %s %" PRId64 ")", owner, e->name,
+	         e->limit);
 }
 
 /* The owner an audit entry names: the path's, or for an owner being
@@ -237,7 +228,7 @@ static void conditional(const struct http_req *req, struct http_resp *resp)
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct api *api = ctx;
-	struct err e = {ERR_OK, ""}, route_err = {ERR_OK, ""};
+	struct err e = {.code = ERR_OK}, route_err = {.code = ERR_OK};
 	struct route r;
 	struct api_query q;
 	struct auth_principal who;
@@ -255,7 +246,7 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	memset(&who, 0, sizeof(who));
 	int routed = route_parse(req->path, &r, &route_err) == 0;
 	/* Parsed now, refused (400) only once the caller may see this path. */
-	struct err query_err = {ERR_OK, ""};
+	struct err query_err = {.code = ERR_OK};
 	int queried =
 	    routed && api_query_parse(r.kind, req->method, req->query, &q, &query_err) == 0;
 	int audited = api_audited(routed ? &r : NULL, req->method, queried ? &q : NULL);
@@ -327,7 +318,8 @@ void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	                        .who = &who,
 	                        .q = &q,
 	                        .text = &text,
-	                        .content_type = &ctype};
+	                        .content_type = &ctype,
+	                        .audit = audit.begun ? &audit.a : NULL};
 	rc = row->handler(&call, &out, &e);
 out:
 	if (rc == 0 && !out && text) {
@@ -348,7 +340,7 @@ out:
 		if (e.code == ERR_OK)
 			e.code = ERR_INTERNAL;
 		if (routed)
-			api_quota_detail(api, r.owner, &e);
+			quota_detail(r.owner, &e);
 		/* the store's faults (a full disk) pass: come back later */
 		if (e.code == ERR_UNAVAILABLE && resp->retry_after <= 0)
 			resp->retry_after = 5;

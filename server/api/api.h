@@ -1,5 +1,6 @@
-/* api: turns requests into validated calls on the service and store, and
- * their results into JSON or the error envelope of API.md. */
+/* api: turns requests into validated calls on the service (never the
+ * store: docs/architecture.md), and their results into JSON or the error
+ * envelope of API.md. */
 #ifndef SIBYL_API_H
 #define SIBYL_API_H
 
@@ -11,7 +12,8 @@
 struct config;
 struct api;
 
-/* Opens the store (applying migrations) and everything the handlers need.
+/* Opens the service with its store (service_open, applying migrations)
+ * and everything the handlers need.
  * Returns NULL with e set on failure (e.g. a database newer than the
  * binary). Free with api_free(), which closes the store. NULL-safe. */
 struct api *api_new(const struct config *cfg, struct err *e /* OUT */);

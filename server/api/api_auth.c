@@ -20,7 +20,6 @@ int api_authenticate(struct api *api, const struct http_req *req, struct auth_pr
 {
 	const char *tok;
 	size_t len;
-	struct store_key k = {0};
 	struct auth_key_record rec;
 	*rps = 0;
 	seen_keyid[0] = '\0';
@@ -36,27 +35,12 @@ int api_authenticate(struct api *api, const struct http_req *req, struct auth_pr
 	 * wrong key, so that the message says nothing about either. */
 	if (auth_key_parse(tok, len, seen_keyid, e) != 0)
 		return err_set(e, ERR_UNAUTHENTICATED, "API key not recognized");
-	struct store_conn *c = store_read(api->st, e);
-	if (!c)
-		return -(int)e->code;
-	rc = store_key_get(c, seen_keyid, &k, rps, e);
-	store_release(c);
+	rc = service_key_record(api->sv, seen_keyid, &rec, rps, e);
 	if (rc && e->code != ERR_NOT_FOUND)
 		return rc;
-	if (rc == 0) {
-		memset(&rec, 0, sizeof(rec));
-		memcpy(rec.keyid, k.keyid, sizeof(rec.keyid));
-		snprintf(rec.owner, sizeof(rec.owner), "%s", k.owner ? k.owner : "");
-		rec.role = (enum auth_role)k.role;
-		memcpy(rec.salt, k.salt, sizeof(rec.salt));
-		memcpy(rec.hash, k.hash, sizeof(rec.hash));
-		rec.revoke_time = k.revoke_time;
-	}
 	/* An unknown key id is hashed like a known one (auth_verify with NULL),
 	 * so that timing does not tell which key ids exist. */
-	rc = auth_verify(rc == 0 ? &rec : NULL, tok, len, who, e);
-	store_key_clear(&k);
-	return rc;
+	return auth_verify(rc == 0 ? &rec : NULL, tok, len, who, e);
 }
 
 /* "study owners/O/studies/S" or "owner owners/O": what a key of another
@@ -184,7 +168,7 @@ static void audit_fill(struct api_audit_entry *x, const struct auth_principal *w
 		clip(x->keyid, sizeof(x->keyid), who->keyid);
 	else
 		clip(x->keyid, sizeof(x->keyid), seen_keyid);
-	x->a = (struct store_audit){
+	x->a = (struct svc_audit){
 	    .time = ju_now_ms(),
 	    .keyid = x->keyid,
 	    .owner = x->owner,
@@ -206,7 +190,7 @@ static void add_counts(struct api *api, const struct refusal_count *c, size_t n)
 {
 	struct err we;
 	for (size_t i = 0; i < n; i++) {
-		if (store_audit_add_count(api->st, c[i].id, c[i].n, c[i].last, &we))
+		if (service_audit_add_count(api->sv, c[i].id, c[i].n, c[i].last, &we))
 			log_error("event=audit_failed what=refusal_count id=%" PRId64 " msg=\"%s\"",
 			          c[i].id, we.msg);
 	}
@@ -227,7 +211,8 @@ static void budgeted(struct api *api, struct api_audit_entry *x)
 	if (!fresh)
 		return;
 	int64_t id = 0;
-	if (store_audit_record(api->st, 0, &x->a, &id, &we))
+	x->a.id = 0;
+	if (service_audit_record(api->sv, &x->a, &id, &we))
 		audit_failed(x, &we);
 	refusals_written(api->refusals, key, id);
 }
@@ -237,7 +222,6 @@ void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who
 {
 	audit_fill(x, who, seen_keyid, owner, req);
 	x->begun = 1;
-	store_audit_attach(&x->a);
 }
 
 void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth_principal *who,
@@ -246,7 +230,7 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 {
 	int64_t id = 0;
 	if (x->begun)
-		id = store_audit_detach();
+		id = x->a.id; /* written by the call's commit, or 0 */
 	else
 		audit_fill(x, who, seen_keyid, owner, req);
 	int ok = status >= 200 && status < 300;
@@ -262,7 +246,8 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 		return;
 	}
 	struct err we;
-	if (store_audit_record(api->st, id, &x->a, NULL, &we))
+	x->a.id = id;
+	if (service_audit_record(api->sv, &x->a, NULL, &we))
 		audit_failed(x, &we);
 }
 
@@ -272,37 +257,6 @@ void api_audit_flush(struct api *api)
 	struct refusal_count *c = api->refusals ? refusals_drain(api->refusals, &n) : NULL;
 	add_counts(api, c, n);
 	free(c);
-}
-
-void api_quota_detail(struct api *api, const char *owner, struct err *e)
-{
-	static const struct {
-		const char *name;
-		size_t off;
-	} quotas[] = {
-	    {"quota maxStudies ", offsetof(struct store_quota, max_studies)},
-	    {"quota maxTrialsPerStudy ", offsetof(struct store_quota, max_trials_per_study)},
-	    {"quota maxActiveTrials ", offsetof(struct store_quota, max_active_trials)},
-	    {"quota maxApiKeys ", offsetof(struct store_quota, max_api_keys)},
-	};
-	if (e->code != ERR_RESOURCE_EXHAUSTED || !owner || !*owner)
-		return;
-	for (size_t i = 0; i < sizeof(quotas) / sizeof(quotas[0]); i++) {
-		if (strncmp(e->msg, quotas[i].name, strlen(quotas[i].name)) != 0)
-			continue;
-		struct err re;
-		struct store_quota q;
-		struct store_conn *c = store_read(api->st, &re);
-		int rc = c ? store_owner_quota_get(c, owner, &q, &re) : -1;
-		store_release(c);
-		if (rc != 0)
-			return;
-		int64_t limit = *(const int64_t *)((const char *)&q + quotas[i].off);
-		size_t n = strlen(e->msg);
-		snprintf(e->msg + n, sizeof(e->msg) - n, " (owner %s: %s%" PRId64 ")", owner,
-		         quotas[i].name + 6, limit);
-		return;
-	}
 }
 
 int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *retry_after,
@@ -335,7 +289,7 @@ int api_auth_init(struct api *api, struct err *e)
 {
 	unsigned char fresh[API_TOKEN_KEY_BYTES];
 	randombytes_buf(fresh, sizeof(fresh));
-	int rc = store_secret(api->st, "page_token", fresh, sizeof(fresh), api->token_key, e);
+	int rc = service_secret(api->sv, "page_token", fresh, sizeof(fresh), api->token_key, e);
 	sodium_memzero(fresh, sizeof(fresh));
 	if (rc)
 		return rc;

@@ -10,8 +10,6 @@
 #include "json_util.h"
 #include "trial_json.h"
 
-#define CHUNK 1000
-
 /* A growing text; on out of memory it stops growing and says so. */
 struct text {
 	char *s;
@@ -163,49 +161,45 @@ static int row(struct text *t, const struct spec *sp, const struct store_trial *
 	return 0;
 }
 
+/* The walk of service_trials_each: the header with the spec, then a row
+ * per trial. */
+struct csv {
+	struct text t;
+	double *v, *m;
+};
+
+static int csv_begin(void *ctx, const struct spec *sp, struct err *e)
+{
+	struct csv *x = ctx;
+	x->v = malloc((sp->space.n + 1) * sizeof(double));
+	x->m = malloc((sp->n_metrics + 1) * sizeof(double));
+	if (!x->v || !x->m)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	header(&x->t, sp);
+	return 0;
+}
+
+static int csv_row(void *ctx, const struct spec *sp, const struct store_trial *tr, struct err *e)
+{
+	struct csv *x = ctx;
+	return row(&x->t, sp, tr, x->v, x->m, e);
+}
+
 int export_trials_csv(struct api_call *c, unsigned state_mask, int64_t after_id, struct err *e)
 {
-	struct store_conn *conn;
-	struct store_study s;
-	struct spec sp;
-	struct text t = {0};
-	int rc = service_read_study(c->api->sv, c->r->owner, c->r->study, &conn, &s, &sp, e);
-	if (rc)
-		return rc;
-	double *v = malloc((sp.space.n + 1) * sizeof(double));
-	double *m = malloc((sp.n_metrics + 1) * sizeof(double));
-	if (!v || !m) {
-		rc = err_set(e, ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	header(&t, &sp);
-	/* Pages of CHUNK from the one snapshot of conn, so that the whole
-	 * study is never held as parsed rows at once. */
-	for (int64_t after = after_id; rc == 0;) {
-		struct store_trial *tr = NULL;
-		size_t n = 0;
-		if ((rc = store_trial_list(conn, s.rowid, state_mask, after, CHUNK, &tr, &n, e)))
-			break;
-		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = row(&t, &sp, &tr[i], v, m, e);
-		after = n ? tr[n - 1].id : after;
-		store_trials_free(tr, n);
-		if (n < CHUNK)
-			break;
-	}
-	if (rc == 0 && t.oom)
+	struct csv x = {0};
+	const struct svc_each cb = {.ctx = &x, .begin = csv_begin, .row = csv_row};
+	int rc =
+	    service_trials_each(c->api->sv, c->r->owner, c->r->study, state_mask, after_id, &cb, e);
+	if (rc == 0 && x.t.oom)
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 	if (rc == 0) {
-		*c->text = t.s;
-		t.s = NULL;
+		*c->text = x.t.s;
+		x.t.s = NULL;
 		*c->content_type = "text/csv; charset=utf-8";
 	}
-out:
-	store_release(conn);
-	store_study_clear(&s);
-	spec_free(&sp);
-	free(t.s);
-	free(v);
-	free(m);
+	free(x.t.s);
+	free(x.v);
+	free(x.m);
 	return rc;
 }

@@ -12,12 +12,11 @@
 #include "refusals.h"
 #include "route.h"
 #include "service.h"
-#include "store.h"
+#include "service_owners.h"
 
 struct api {
 	const struct config *cfg;
-	struct store *st;
-	struct service *sv;
+	struct service *sv;        /* owns the store (service_open) */
 	struct ratelimit *rl;      /* requests a second per owner (all its keys) */
 	struct refusals *refusals; /* the audit log's budget for refusals */
 	unsigned char token_key[API_TOKEN_KEY_BYTES]; /* seals page tokens (the store's) */
@@ -35,6 +34,7 @@ struct api_call {
 	const struct api_query *q; /* the query parameters, checked against the call */
 	char **text;               /* a handler may answer rendered JSON here instead (malloc'd) */
 	const char **content_type; /* a handler answering other text sets its type */
+	struct svc_audit *audit;   /* the call's audit entry for the service's commit; NULL: none */
 };
 
 /* The handlers of the route table (api_routes.c), one a row; each
@@ -119,10 +119,11 @@ int api_throttle_failed_auth(struct api *api, const struct http_req *req, int *r
  * is audited as the path's GET row is (q NULL: no query). */
 int api_audited(const struct route *r, const char *method, const struct api_query *q);
 /* The audit log entry of one call. api_audit_begin fills it before the
- * call runs, as a success, and attaches it to this thread's next commit
- * (store_audit_attach), so that a write and its entry share a transaction.
- * api_audit_end settles it with the answer: nothing more to do when the
- * commit wrote it and the call succeeded; otherwise it corrects or writes
+ * call runs, as a success; the handler hands it (api_call.audit) to the
+ * service call, whose commit writes it with the change (service.h), so
+ * that a write and its entry share a transaction. api_audit_end settles
+ * it with the answer: nothing more to do when the commit wrote it (a.id
+ * set) and the call succeeded; otherwise it corrects or writes
  * the entry in a transaction of its own. who may be NULL or
  * unauthenticated; then the key id the token named, if any, is recorded.
  * The entry is filed under the caller's owner (a key's own; the path's
@@ -133,7 +134,7 @@ int api_audited(const struct route *r, const char *method, const struct api_quer
 struct api_audit_entry {
 	char method[17], path[1025], keyid[AUTH_KEYID_HEX + 1], owner[129];
 	const char *label;
-	struct store_audit a;
+	struct svc_audit a;
 	int begun;
 };
 void api_audit_begin(struct api_audit_entry *x, const struct auth_principal *who,
@@ -144,11 +145,6 @@ void api_audit_end(struct api *api, struct api_audit_entry *x, const struct auth
 /* Adds every refusal still counted in memory to its entry (before the log
  * is read). */
 void api_audit_flush(struct api *api);
-
-/* A quota refusal from the store ("quota maxStudies reached: ...") gets
- * the owner's limit appended, e.g. " (owner t: maxStudies 2)". Other
- * errors are left alone. */
-void api_quota_detail(struct api *api, const char *owner, struct err *e);
 
 /* Rejects any field in an empty-bodied call ({} expected). */
 int api_empty_body(const json_t *body, struct err *e);

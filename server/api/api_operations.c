@@ -4,21 +4,13 @@
 #include <stdlib.h>
 
 #include "api_internal.h"
+#include "operation_json.h"
 #include "trial_json.h"
 
 int api_operations_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
 	char *text = NULL;
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
-	if (rc == 0) {
-		rc = store_operation_get(conn, s.rowid, c->r->op, &text, e);
-		store_study_clear(&s);
-	}
-	store_release(conn);
+	int rc = service_operation_get(c->api->sv, c->r->owner, c->r->study, c->r->op, &text, e);
 	if (rc)
 		return rc;
 	json_t *op = tj_load(text);
@@ -28,11 +20,8 @@ int api_operations_get(struct api_call *c, json_t **out, struct err *e)
 		return err_set(e, ERR_INTERNAL, "stored operation %" PRId64 " is not a JSON object",
 		               c->r->op);
 	}
-	/* Stored without its name (see suggest.c): the name holds the id. */
-	char name[600];
-	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, c->r->owner,
-	         c->r->study, c->r->op);
-	json_object_set_new(op, "name", json_string(name));
+	/* Stored without its name (operation_json.h): the name holds the id. */
+	oj_name(op, c->r->owner, c->r->study, c->r->op);
 	*out = op;
 	return 0;
 }

@@ -159,7 +159,7 @@ int api_owners_create(struct api_call *c, json_t **out, struct err *e)
 	if (qv && (rc = quota_parse(qv, "quota", &ch.quota, &ch.set, e)))
 		return rc;
 	ch.mask = ch.set;
-	return owner_out(service_owner_create(c->api->sv, id, &ch, &o, e), &o, out);
+	return owner_out(service_owner_create(c->api->sv, id, &ch, &o, c->audit, e), &o, out);
 }
 
 int api_owners_list(struct api_call *c, json_t **out, struct err *e)
@@ -254,12 +254,12 @@ int api_owners_patch(struct api_call *c, json_t **out, struct err *e)
 		return rc;
 	}
 	ch.display_name = dn_mask ? (dn ? dn : "") : NULL;
-	return owner_out(service_owner_update(c->api->sv, owner, &ch, &o, e), &o, out);
+	return owner_out(service_owner_update(c->api->sv, owner, &ch, &o, c->audit, e), &o, out);
 }
 
 int api_owners_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	int rc = service_owner_delete(c->api->sv, c->r->owner, c->q->force, e);
+	int rc = service_owner_delete(c->api->sv, c->r->owner, c->q->force, c->audit, e);
 	if (rc) {
 		if (e->code == ERR_FAILED_PRECONDITION) {
 			size_t len = strlen(e->msg);
@@ -293,7 +293,7 @@ int api_keys_create(struct api_call *c, json_t **out, struct err *e)
 	if ((rc = auth_role_parse(json_string_value(rv), "role", &role, e)) ||
 	    (rc = display_name(c->body, c->api->cfg, &dn, e)))
 		return rc;
-	if ((rc = service_key_create(c->api->sv, c->r->owner, role, dn, &k, secret, e)))
+	if ((rc = service_key_create(c->api->sv, c->r->owner, role, dn, &k, secret, c->audit, e)))
 		return rc;
 	*out = key_json(&k);
 	/* The only time the secret leaves the server. */
@@ -341,7 +341,7 @@ int api_keys_get(struct api_call *c, json_t **out, struct err *e)
 
 int api_keys_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	int rc = service_key_revoke(c->api->sv, c->r->owner, c->r->key, e);
+	int rc = service_key_revoke(c->api->sv, c->r->owner, c->r->key, c->audit, e);
 	if (rc == 0)
 		*out = json_object();
 	return rc;

@@ -10,49 +10,26 @@
 #include "json_util.h"
 #include "metadata.h"
 #include "spec.h"
-#include "spec_diff.h"
 #include "trial_json.h"
 
 static int study_get(struct api *api, const char *owner, const char *study, json_t **out,
                      struct err *e)
 {
 	struct store_study s;
-	struct store_conn *c = store_read(api->st, e);
-	if (!c)
-		return -(int)e->code;
-	int rc = store_study_get(c, owner, study, &s, e);
-	store_release(c);
-	if (rc)
-		return rc;
-	*out = tj_study(&s);
-	store_study_clear(&s);
-	return 0;
-}
-
-/* Create-or-load found the study: the same spec (parameters, metrics and
- * categorical values in any order: spec_diff.h) loads it, with its stored
- * metadata (a create's metadata takes no part); another is
- * ALREADY_EXISTS naming the first difference. */
-static int load_existing(const struct store_study *s, const char *canon, json_t **out,
-                         struct err *e)
-{
-	char why[512];
-	if (spec_diff(s->spec_json, canon, why, sizeof(why)) != 0)
-		return err_set(e, ERR_ALREADY_EXISTS,
-		               "study owners/%s/studies/%s already exists with a different "
-		               "studySpec: %s",
-		               s->owner, s->study_id, why);
-	*out = tj_study(s);
-	return 0;
+	int rc = service_study_get(api->sv, owner, study, &s, e);
+	if (rc == 0)
+		*out = tj_study(&s);
+	svc_study_clear(&s);
+	return rc;
 }
 
 int api_studies_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"displayName", "studySpec", "metadata", NULL};
-	const char *owner = c->r->owner, *id;
+	const char *id;
 	struct spec sp;
 	char *canon = NULL, *md = NULL;
-	struct store_study s = {0};
+	struct store_study s;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
@@ -73,46 +50,10 @@ int api_studies_create(struct api_call *c, json_t **out, struct err *e)
 		free(canon);
 		return rc;
 	}
-	int64_t now = ju_now_ms();
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w) {
-		rc = -(int)e->code;
-		goto done;
-	}
-	rc = store_study_get(w, owner, id, &s, e);
-	if (rc == 0) {
-		/* create-or-load: many workers create the same study at start-up */
-		rc = load_existing(&s, canon, out, e);
-		store_write_rollback(w);
-		goto done;
-	}
-	if (e->code != ERR_NOT_FOUND)
-		goto fail;
-	/* Owners are made by the admin (POST /v1/owners), never implicitly. */
-	struct store_quota q;
-	if (store_owner_quota_get(w, owner, &q, e) != 0) {
-		if (e->code == ERR_NOT_FOUND)
-			err_set(
-			    e, ERR_NOT_FOUND,
-			    "owner owners/%s not found: the admin creates it with POST /v1/owners",
-			    owner);
-		rc = -(int)e->code;
-		goto fail;
-	}
-	if ((rc = store_study_insert(w, owner, id, canon, now, &s, e)))
-		goto fail;
-	if (md && (rc = store_study_set_metadata(w, s.rowid, md, e)))
-		goto fail;
-	if ((rc = store_write_commit(w, e)))
-		goto done;
-	s.metadata_json = md;
-	md = NULL;
-	*out = tj_study(&s);
-	goto done;
-fail:
-	store_write_rollback(w);
-done:
-	store_study_clear(&s);
+	rc = service_study_create(c->api->sv, c->r->owner, id, canon, md, &s, c->audit, e);
+	if (rc == 0)
+		*out = tj_study(&s);
+	svc_study_clear(&s);
 	free(canon);
 	free(md);
 	return rc;
@@ -140,11 +81,12 @@ int api_studies_patch(struct api_call *c, json_t **out, struct err *e)
 	int rc = api_metadata_patch(c, &patch, e);
 	if (rc)
 		return rc;
-	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, 0, patch, &s, NULL, e);
+	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, 0, patch, &s, NULL,
+	                            c->audit, e);
 	free(patch);
 	if (rc == 0)
 		*out = tj_study(&s);
-	store_study_clear(&s);
+	svc_study_clear(&s);
 	return rc;
 }
 
@@ -159,12 +101,7 @@ int api_studies_list(struct api_call *c, json_t **out, struct err *e)
 	int rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e);
 	if (rc)
 		return rc;
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	rc = store_study_list(conn, c->r->owner, after, q->page_size + 1, &s, &n, e);
-	store_release(conn);
-	if (rc)
+	if ((rc = service_study_list(c->api->sv, c->r->owner, after, q->page_size + 1, &s, &n, e)))
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q->page_size; i++)
@@ -176,34 +113,16 @@ int api_studies_list(struct api_call *c, json_t **out, struct err *e)
 		api_token_int(c->api->token_key, ctx, s[q->page_size - 1].rowid, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
-	for (size_t i = 0; i < n; i++)
-		store_study_clear(&s[i]);
-	free(s);
+	svc_studies_free(s, n);
 	return 0;
 }
 
 int api_studies_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	int rc = store_study_get(w, c->r->owner, c->r->study, &s, e);
-	if (rc) {
-		store_write_rollback(w);
-		return rc;
-	}
-	int64_t rowid = s.rowid;
-	store_study_clear(&s);
-	if ((rc = store_study_delete(w, c->r->owner, c->r->study, e))) {
-		store_write_rollback(w);
-		return rc;
-	}
-	if ((rc = store_write_commit(w, e)))
-		return rc;
-	service_forget_study(c->api->sv, rowid);
-	*out = json_object();
-	return 0;
+	int rc = service_study_delete(c->api->sv, c->r->owner, c->r->study, c->audit, e);
+	if (rc == 0)
+		*out = json_object();
+	return rc;
 }
 
 int api_studies_lookup(struct api_call *c, json_t **out, struct err *e)

@@ -13,33 +13,47 @@
 #include "config.h"
 #include "json_util.h"
 #include "metadata.h"
+#include "operation_json.h"
 #include "spec.h"
 #include "trial_json.h"
+
+/* The answer of a call on one trial (rc its result): the Trial as text,
+ * made without parsing the stored JSON again (tj_trial_text). */
+static int trial_text(const struct api_call *c, int rc, struct svc_trial *t, struct err *e)
+{
+	if (rc == 0 &&
+	    !(*c->text = tj_trial_text(c->r->owner, c->r->study, &t->t, t->measurements)))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
+	svc_trial_clear(t);
+	return rc;
+}
+
+/* The Trial as a tree (its measurements parsed). */
+static json_t *trial_json(const struct api_call *c, const struct svc_trial *t, struct err *e)
+{
+	json_t *ms = tj_measurements(t->measurements);
+	json_t *o = ms ? tj_trial(c->r->owner, c->r->study, &t->t, ms) : NULL;
+	json_decref(ms);
+	if (!o)
+		err_set(e, ERR_INTERNAL, "trial %" PRId64 ": stored measurements unreadable",
+		        t->t.id);
+	return o;
+}
 
 /* GET of a trial; with ?clientId= of the worker that holds it, the call
  * also renews the trial's lease (service_touch; the route table lets only a
  * WRITER key send clientId). */
 int api_trials_get(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
-	struct store_trial t = {0};
+	struct svc_trial t;
 	(void)out; /* answered as text */
 	if (c->q->client_id[0])
-		return service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial,
-		                     c->q->client_id, c->text, e);
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	int rc = store_study_get(conn, c->r->owner, c->r->study, &s, e);
-	if (rc)
-		goto out0;
-	if ((rc = store_trial_get(conn, s.rowid, c->r->trial, &t, e)) == 0)
-		rc = service_trial_text(conn, c->r->owner, c->r->study, &t, c->text, e);
-	store_trial_clear(&t);
-	store_study_clear(&s);
-out0:
-	store_release(conn);
-	return rc;
+		return trial_text(c,
+		                  service_touch(c->api->sv, c->r->owner, c->r->study, c->r->trial,
+		                                c->q->client_id, &t, c->audit, e),
+		                  &t, e);
+	return trial_text(
+	    c, service_trial_get(c->api->sv, c->r->owner, c->r->study, c->r->trial, &t, e), &t, e);
 }
 
 /* Page tokens of a trial list belong to the study (its row id: a study
@@ -53,7 +67,7 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 {
 	const struct api_query *q = c->q;
 	struct store_study s;
-	struct store_trial *t = NULL;
+	struct svc_trial *t = NULL;
 	size_t n = 0;
 	unsigned mask = 0;
 	int64_t after = 0, min_id = 0;
@@ -70,29 +84,29 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 			    "not accepted with it");
 		return export_trials_csv(c, mask, min_id, e);
 	}
-	struct store_conn *conn = store_read(c->api->st, e);
-	if (!conn)
-		return -(int)e->code;
-	if ((rc = store_study_get(conn, c->r->owner, c->r->study, &s, e)))
-		goto out0;
+	if ((rc = service_study_get(c->api->sv, c->r->owner, c->r->study, &s, e)))
+		goto out;
 	list_context(c, s.rowid, ctx, sizeof(ctx));
 	if ((rc = api_token_int_open(c->api->token_key, ctx, q->page_token, &after, e)))
 		goto out;
 	if (min_id > after)
 		after = min_id;
-	if ((rc = store_trial_list(conn, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
+	if ((rc =
+	         service_trial_list(c->api->sv, s.rowid, mask, after, q->page_size + 1, &t, &n, e)))
 		goto out;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n && i < (size_t)q->page_size && rc == 0; i++) {
-		json_t *tj;
-		if ((rc = service_trial_json(conn, c->r->owner, c->r->study, &t[i], &tj, e)) == 0)
+		json_t *tj = trial_json(c, &t[i], e);
+		if (tj)
 			json_array_append_new(arr, tj);
+		else
+			rc = -(int)e->code;
 	}
 	*out = json_object();
 	json_object_set_new(*out, "trials", arr);
 	if (n > (size_t)q->page_size) {
 		char tok[API_TOKEN_CHARS];
-		api_token_int(c->api->token_key, ctx, t[q->page_size - 1].id, tok, sizeof(tok));
+		api_token_int(c->api->token_key, ctx, t[q->page_size - 1].t.id, tok, sizeof(tok));
 		json_object_set_new(*out, "nextPageToken", json_string(tok));
 	}
 	if (rc) {
@@ -100,10 +114,8 @@ int api_trials_list(struct api_call *c, json_t **out, struct err *e)
 		*out = NULL;
 	}
 out:
-	store_trials_free(t, n);
-	store_study_clear(&s);
-out0:
-	store_release(conn);
+	svc_trials_free(t, n);
+	svc_study_clear(&s);
 	return rc;
 }
 
@@ -129,14 +141,22 @@ static int create_state(const json_t *x, int *state, struct err *e)
 	return 0;
 }
 
+/* A part of the body as JSON text (*text malloc'd; NULL when absent). */
+static int part_text(const json_t *v, char **text, struct err *e)
+{
+	*text = NULL;
+	if (v && !(*text = ju_dump(v, 0)))
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
 int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 {
 	static const char *const fields[] = {"parameters",   "state",    "finalMeasurement",
 	                                     "measurements", "metadata", NULL};
 	struct svc_trial_new in = {0};
-	struct store_trial t;
-	char *metadata = NULL;
-	json_t *meas;
+	struct svc_trial t;
+	char *metadata = NULL, *params = NULL, *final = NULL, *meas = NULL;
 	int rc = ju_only_fields(c->body, "", fields, e);
 	if (rc)
 		return rc;
@@ -144,42 +164,40 @@ int api_trials_create(struct api_call *c, json_t **out, struct err *e)
 		return rc;
 	if ((rc = create_state(json_object_get(c->body, "state"), &in.state, e)))
 		goto out;
-	if (!(in.parameters = json_object_get(c->body, "parameters"))) {
+	const json_t *pv = json_object_get(c->body, "parameters");
+	if (!pv) {
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "parameters is required");
 		goto out;
 	}
-	in.final_measurement = json_object_get(c->body, "finalMeasurement");
-	in.measurements = json_object_get(c->body, "measurements");
-	in.metadata_json = metadata;
-	if ((rc = service_trial_create(c->api->sv, c->r->owner, c->r->study, &in, &t, &meas, e)))
+	/* The parts only the study's spec can check go as sent. */
+	if ((rc = part_text(pv, &params, e)) ||
+	    (rc = part_text(json_object_get(c->body, "finalMeasurement"), &final, e)) ||
+	    (rc = part_text(json_object_get(c->body, "measurements"), &meas, e)))
 		goto out;
-	*out = tj_trial(c->r->owner, c->r->study, &t, meas);
-	json_decref(meas);
-	store_trial_clear(&t);
+	in.parameters = params;
+	in.final_measurement = final;
+	in.measurements = meas;
+	in.metadata_json = metadata;
+	if ((rc = service_trial_create(c->api->sv, c->r->owner, c->r->study, &in, &t, c->audit, e)))
+		goto out;
+	if (!(*out = trial_json(c, &t, e)))
+		rc = -(int)e->code;
+	svc_trial_clear(&t);
 out:
 	free(metadata);
+	free(params);
+	free(final);
+	free(meas);
 	return rc;
 }
 
 int api_trials_delete(struct api_call *c, json_t **out, struct err *e)
 {
-	struct store_study s;
-	struct store_conn *w = store_write_begin(c->api->st, e);
-	if (!w)
-		return -(int)e->code;
-	int rc = store_study_get(w, c->r->owner, c->r->study, &s, e);
-	if (rc == 0) {
-		rc = store_trial_delete(w, s.rowid, c->r->trial, e);
-		store_study_clear(&s);
-	}
-	if (rc) {
-		store_write_rollback(w);
-		return rc;
-	}
-	if ((rc = store_write_commit(w, e)))
-		return rc;
-	*out = json_object();
-	return 0;
+	int rc =
+	    service_trial_delete(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->audit, e);
+	if (rc == 0)
+		*out = json_object();
+	return rc;
 }
 
 /* PATCH ?updateMask=metadata: merges the body's metadata into the
@@ -187,14 +205,15 @@ int api_trials_delete(struct api_call *c, json_t **out, struct err *e)
 int api_trials_patch(struct api_call *c, json_t **out, struct err *e)
 {
 	char *patch;
+	struct svc_trial t;
 	(void)out; /* answered as text */
 	int rc = api_metadata_patch(c, &patch, e);
 	if (rc)
 		return rc;
 	rc = service_patch_metadata(c->api->sv, c->r->owner, c->r->study, c->r->trial, patch, NULL,
-	                            c->text, e);
+	                            &t, c->audit, e);
 	free(patch);
-	return rc;
+	return trial_text(c, rc, &t, e);
 }
 
 int api_trials_suggest(struct api_call *c, json_t **out, struct err *e)
@@ -223,7 +242,14 @@ int api_trials_suggest(struct api_call *c, json_t **out, struct err *e)
 		               "worker gets its ACTIVE trials back)");
 	if ((rc = ju_string(x, "clientId", cfg->max_string_len, &client, e)))
 		return rc;
-	return service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, out, e);
+	struct svc_suggestion sg;
+	if ((rc = service_suggest(c->api->sv, c->r->owner, c->r->study, count, client, &sg,
+	                          c->audit, e)))
+		return rc;
+	if ((*out = oj_suggest(c->r->owner, c->r->study, &sg)))
+		oj_name(*out, c->r->owner, c->r->study, sg.op_id);
+	svc_suggestion_clear(&sg);
+	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
 int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err *e)
@@ -231,8 +257,13 @@ int api_trials_check_early_stopping(struct api_call *c, json_t **out, struct err
 	int rc = api_empty_body(c->body, e);
 	if (rc)
 		return rc;
-	return service_check_early_stopping(c->api->sv, c->r->owner, c->r->study, c->r->trial, out,
-	                                    e);
+	struct svc_early_stop x;
+	if ((rc = service_check_early_stopping(c->api->sv, c->r->owner, c->r->study, c->r->trial,
+	                                       &x, c->audit, e)))
+		return rc;
+	if ((*out = oj_early_stop(&x)))
+		oj_name(*out, c->r->owner, c->r->study, x.op_id);
+	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
 }
 
 int api_trials_optimal(struct api_call *c, json_t **out, struct err *e)
@@ -240,21 +271,77 @@ int api_trials_optimal(struct api_call *c, json_t **out, struct err *e)
 	int rc = api_empty_body(c->body, e);
 	if (rc)
 		return rc;
-	return service_optimal(c->api->sv, c->r->owner, c->r->study, out, e);
+	struct svc_optimal x;
+	if ((rc = service_optimal(c->api->sv, c->r->owner, c->r->study, &x, e)))
+		return rc;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < x.n && rc == 0; i++) {
+		json_t *tj = trial_json(c, &x.trials[i], e);
+		if (tj)
+			json_array_append_new(arr, tj);
+		else
+			rc = -(int)e->code;
+	}
+	if (rc == 0) {
+		*out = json_object();
+		json_object_set_new(*out, "optimalTrials", arr);
+		json_object_set_new(*out, "selection", json_string(x.selection));
+	} else {
+		json_decref(arr);
+	}
+	svc_optimal_clear(&x);
+	return rc;
 }
 
 int api_trials_add_measurement(struct api_call *c, json_t **out, struct err *e)
 {
+	static const char *const fields[] = {"measurement", NULL};
+	struct svc_trial t;
+	char *m;
 	(void)out; /* answered as text */
-	return service_add_measurement(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body,
-	                               c->text, e);
+	int rc = ju_only_fields(c->body, "", fields, e);
+	if (rc || (rc = part_text(json_object_get(c->body, "measurement"), &m, e)))
+		return rc;
+	rc = service_add_measurement(c->api->sv, c->r->owner, c->r->study, c->r->trial, m, &t,
+	                             c->audit, e);
+	free(m);
+	return trial_text(c, rc, &t, e);
+}
+
+/* The body of :complete decoded: its types here, its measurement and the
+ * rules against the trial in the service. */
+static int complete_body(const json_t *body, struct svc_complete *in, char **final, struct err *e)
+{
+	static const char *const fields[] = {"finalMeasurement", "trialInfeasible",
+	                                     "infeasibleReason", NULL};
+	const json_t *x;
+	memset(in, 0, sizeof(*in));
+	*final = NULL;
+	int rc = ju_only_fields(body, "", fields, e);
+	if (rc == 0 && (x = json_object_get(body, "trialInfeasible")))
+		rc = ju_bool(x, "trialInfeasible", &in->infeasible, e);
+	if (rc == 0 && (x = json_object_get(body, "infeasibleReason")))
+		rc = ju_string(x, "infeasibleReason", 4096, &in->infeasible_reason, e);
+	if (rc == 0)
+		rc = part_text(json_object_get(body, "finalMeasurement"), final, e);
+	in->final_measurement = *final;
+	return rc;
 }
 
 int api_trials_complete(struct api_call *c, json_t **out, struct err *e)
 {
+	struct svc_complete in;
+	struct svc_trial t;
+	char *final;
 	(void)out; /* answered as text */
-	return service_complete(c->api->sv, c->r->owner, c->r->study, c->r->trial, c->body, c->text,
-	                        e);
+	int rc = complete_body(c->body, &in, &final, e);
+	if (rc == 0)
+		rc = trial_text(c,
+		                service_complete(c->api->sv, c->r->owner, c->r->study, c->r->trial,
+		                                 &in, &t, c->audit, e),
+		                &t, e);
+	free(final);
+	return rc;
 }
 
 int api_trials_stop(struct api_call *c, json_t **out, struct err *e)
@@ -262,5 +349,11 @@ int api_trials_stop(struct api_call *c, json_t **out, struct err *e)
 	int rc = api_empty_body(c->body, e);
 	if (rc)
 		return rc;
-	return service_stop(c->api->sv, c->r->owner, c->r->study, c->r->trial, out, e);
+	struct svc_trial t;
+	if ((rc = service_stop(c->api->sv, c->r->owner, c->r->study, c->r->trial, &t, c->audit, e)))
+		return rc;
+	if (!(*out = trial_json(c, &t, e)))
+		rc = -(int)e->code;
+	svc_trial_clear(&t);
+	return rc;
 }

@@ -18,6 +18,25 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 	if (e) {
 		va_list ap;
 		e->code = code;
+		e->refusal = ERR_REFUSAL_NONE;
+		e->name = NULL;
+		e->limit = 0;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -(int)code;
+}
+
+int err_refuse(struct err *e, enum err_code code, enum err_refusal kind, const char *name,
+               int64_t limit, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		e->code = code;
+		e->refusal = kind;
+		e->name = name;
+		e->limit = limit;
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);

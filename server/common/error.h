@@ -8,6 +8,7 @@
 #define SIBYL_ERROR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SIBYL_ERRORS(X)                                           \
 	X(ERR_OK, 0, 200, "OK")                                   \
@@ -33,15 +34,32 @@ enum err_code {
 
 #define ERR_MSG_LEN 512
 
+/* What kind of refusal an error is, for the layers above that add to it
+ * (the api names an owner's quota and its value after the message): read
+ * from these fields, never parsed back from the message. */
+enum err_refusal {
+	ERR_REFUSAL_NONE = 0,
+	ERR_REFUSAL_QUOTA,    /* an owner's quota (name: "maxStudies", ...; limit: its value) */
+	ERR_REFUSAL_LIMIT,    /* a server limit (name: what it limits; limit: its value) */
+	ERR_REFUSAL_CONFLICT, /* a concurrent change: the same call may succeed on retry */
+};
+
 struct err {
 	enum err_code code;
 	char msg[ERR_MSG_LEN];
+	enum err_refusal refusal; /* ERR_REFUSAL_NONE for other errors */
+	const char *name;         /* static text; NULL unless a refusal names one */
+	int64_t limit;
 };
 
-/* Sets e (may be NULL) and returns -code, so that `return err_set(e, ...)`
- * reads naturally. */
+/* Sets e (may be NULL; no refusal) and returns -code, so that
+ * `return err_set(e, ...)` reads naturally. */
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* err_set of a typed refusal: kind, the name of what refused (a static
+ * string) and its limit. */
+int err_refuse(struct err *e, enum err_code code, enum err_refusal kind, const char *name,
+               int64_t limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 int err_http_status(enum err_code code);
 const char *err_status_name(enum err_code code);

@@ -11,6 +11,7 @@
 #include "json_util.h"
 #include "service_internal.h"
 #include "stopping.h"
+#include "operation_json.h"
 #include "trial_json.h"
 #include "gpei.h"
 
@@ -58,7 +59,31 @@ void service_free(struct service *sv)
 	pthread_mutex_destroy(&sv->meas_mu);
 	pthread_mutex_destroy(&sv->mu);
 	svc_lease_clock_stop();
+	if (sv->owns_st)
+		store_close(sv->st);
 	free(sv);
+}
+
+struct service *service_open(const struct config *cfg, struct err *e)
+{
+	struct store *st =
+	    store_open_with(cfg->db_path, &(struct store_options){.pool = cfg->db_pool}, e);
+	if (!st)
+		return NULL;
+	enum store_sync mode = strcmp(cfg->sync, "full") == 0 ? STORE_SYNC_FULL : STORE_SYNC_NORMAL;
+	if (store_set_sync(st, mode, e) != 0 ||
+	    store_set_wal_target(st, (int64_t)cfg->wal_target_mb << 20, e) != 0) {
+		store_close(st);
+		return NULL;
+	}
+	struct service *sv = service_new(st, cfg);
+	if (!sv) {
+		store_close(st);
+		err_set(e, ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	sv->owns_st = 1;
+	return sv;
 }
 
 struct study_rt *svc_rt_get(struct service *sv, int64_t rowid)
@@ -197,19 +222,6 @@ static int read_joined(struct store_conn *c, const struct store_trial *t, char *
 	return store_measurement_joined(c, t->study_rowid, t->id, joined, len, last, e);
 }
 
-int service_trial_text(struct store_conn *c, const char *owner, const char *study,
-                       const struct store_trial *t, char **out, struct err *e)
-{
-	char *joined;
-	size_t len, last;
-	int rc = read_joined(c, t, &joined, &len, &last, e);
-	if (rc)
-		return rc;
-	*out = tj_trial_text(owner, study, t, joined);
-	free(joined);
-	return *out ? 0 : err_set(e, ERR_INTERNAL, "out of memory");
-}
-
 int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t **out, struct err *e)
 {
 	char *joined;
@@ -225,18 +237,6 @@ int svc_measurements(struct store_conn *c, const struct store_trial *t, json_t *
 	                      t->id);
 }
 
-int service_trial_json(struct store_conn *c, const char *owner, const char *study,
-                       const struct store_trial *t, json_t **out, struct err *e)
-{
-	json_t *ms;
-	int rc = svc_measurements(c, t, &ms, e);
-	if (rc)
-		return rc;
-	*out = tj_trial(owner, study, t, ms);
-	json_decref(ms);
-	return 0;
-}
-
 /* The common frame of a trial call: write transaction, study, spec, trial. */
 struct trial_call {
 	struct store_conn *w;
@@ -247,15 +247,19 @@ struct trial_call {
 };
 
 static int call_begin(struct service *sv, const char *owner, const char *study, int64_t trial,
-                      struct trial_call *tc, struct err *e)
+                      struct svc_audit *audit, struct trial_call *tc, struct err *e)
 {
 	memset(tc, 0, sizeof(*tc));
 	tc->now = ju_now_ms();
-	tc->w = store_write_begin(sv->st, e);
+	tc->w = svc_write_begin(sv, audit, e);
 	if (!tc->w)
 		return -(int)e->code;
 	int rc = service_load_study(sv, tc->w, owner, study, &tc->s, &tc->sp, e);
 	if (rc)
+		return rc;
+	/* The study's section before the trial is read: the call decides on
+	 * its state (and a lapsed lease's outcome) and writes it. */
+	if ((rc = store_lock_study(tc->w, tc->s.rowid, e)))
 		return rc;
 	return store_trial_get(tc->w, tc->s.rowid, trial, &tc->t, e);
 }
@@ -342,22 +346,34 @@ static int append_joined(char **joined, size_t *len, size_t *last, const char *m
 	return 0;
 }
 
-int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
-                            const json_t *body, char **out, struct err *e)
+/* The answer of a call on the trial: tc's row and the joined list, both
+ * moved into out. */
+static void answer(struct trial_call *tc, char **joined, struct svc_trial *out)
 {
-	static const char *const fields[] = {"measurement", NULL};
+	out->t = tc->t;
+	memset(&tc->t, 0, sizeof(tc->t));
+	out->measurements = *joined;
+	*joined = NULL;
+}
+
+int service_add_measurement(struct service *sv, const char *owner, const char *study, int64_t trial,
+                            const char *measurement, struct svc_trial *out, struct svc_audit *audit,
+                            struct err *e)
+{
 	struct trial_call tc;
-	json_t *m = NULL;
+	json_t *m = NULL, *mv = NULL;
 	char *text = NULL, *joined = NULL;
 	size_t len = 0, last = 0;
-	int rc = ju_only_fields(body, "", fields, e);
+	memset(out, 0, sizeof(*out));
+	int rc = call_begin(sv, owner, study, trial, audit, &tc, e);
 	if (rc)
-		return rc;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
 		goto out;
-	const json_t *mv = json_object_get(body, "measurement");
-	if (!mv) {
+	if (!measurement) {
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "measurement is required");
+		goto out;
+	}
+	if (!(mv = json_loads(measurement, JSON_DECODE_ANY, NULL))) {
+		rc = err_set(e, ERR_INTERNAL, "measurement is not JSON text");
 		goto out;
 	}
 	if ((rc = tj_measurement_parse(mv, "measurement", &tc.sp, &m, e)))
@@ -377,10 +393,11 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	if (!dup) {
 		if (sv->cfg->max_measurements > 0 &&
 		    tc.t.n_measurements >= sv->cfg->max_measurements) {
-			rc = err_set(e, ERR_FAILED_PRECONDITION,
-			             "trial %" PRId64 " already has %" PRId64
-			             " measurements, the limit per trial",
-			             trial, tc.t.n_measurements);
+			rc = err_refuse(e, ERR_FAILED_PRECONDITION, ERR_REFUSAL_LIMIT,
+			                "max_measurements", sv->cfg->max_measurements,
+			                "trial %" PRId64 " already has %" PRId64
+			                " measurements, the limit per trial",
+			                trial, tc.t.n_measurements);
 			goto out;
 		}
 		svc_renew_lease(&tc.sp, &tc.t, tc.now);
@@ -403,43 +420,34 @@ int service_add_measurement(struct service *sv, const char *owner, const char *s
 	tc.w = NULL;
 	if (rc == 0) {
 		svc_meas_put(sv, tc.s.rowid, trial, tc.t.n_measurements, joined, len, last);
-		if (!(*out = tj_trial_text(owner, study, &tc.t, joined)))
-			rc = err_set(e, ERR_INTERNAL, "out of memory");
+		answer(&tc, &joined, out);
 	}
 out:
 	call_end(&tc);
 	json_decref(m);
+	json_decref(mv);
 	free(text);
 	free(joined);
 	return rc;
 }
 
 int service_complete(struct service *sv, const char *owner, const char *study, int64_t trial,
-                     const json_t *body, char **out, struct err *e)
+                     const struct svc_complete *in, struct svc_trial *out, struct svc_audit *audit,
+                     struct err *e)
 {
 	char *joined = NULL;
 	size_t jlen = 0, jlast = 0;
-	static const char *const fields[] = {"finalMeasurement", "trialInfeasible",
-	                                     "infeasibleReason", NULL};
 	struct trial_call tc;
 	json_t *canon = json_object(), *final = NULL;
 	char *text = NULL;
-	int infeasible = 0, rc;
-	if ((rc = ju_only_fields(body, "", fields, e)))
-		goto out0;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+	int infeasible = in->infeasible, rc;
+	const char *reason = in->infeasible_reason;
+	memset(out, 0, sizeof(*out));
+	if ((rc = call_begin(sv, owner, study, trial, audit, &tc, e)))
 		goto out;
-	const json_t *x;
-	if ((x = json_object_get(body, "trialInfeasible"))) {
-		if ((rc = ju_bool(x, "trialInfeasible", &infeasible, e)))
-			goto out;
-		if (infeasible)
-			json_object_set_new(canon, "trialInfeasible", json_true());
-	}
-	const char *reason = NULL;
-	if ((x = json_object_get(body, "infeasibleReason"))) {
-		if ((rc = ju_string(x, "infeasibleReason", 4096, &reason, e)))
-			goto out;
+	if (infeasible)
+		json_object_set_new(canon, "trialInfeasible", json_true());
+	if (reason) {
 		if (!infeasible) {
 			rc = err_set(e, ERR_INVALID_ARGUMENT,
 			             "infeasibleReason is only allowed with trialInfeasible: true");
@@ -447,8 +455,12 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 		}
 		json_object_set_new(canon, "infeasibleReason", json_string(reason));
 	}
-	if ((x = json_object_get(body, "finalMeasurement"))) {
-		if ((rc = tj_measurement_parse(x, "finalMeasurement", &tc.sp, &final, e)))
+	if (in->final_measurement) {
+		json_t *x = json_loads(in->final_measurement, JSON_DECODE_ANY, NULL);
+		rc = x ? tj_measurement_parse(x, "finalMeasurement", &tc.sp, &final, e)
+		       : err_set(e, ERR_INTERNAL, "finalMeasurement is not JSON text");
+		json_decref(x);
+		if (rc)
 			goto out;
 		json_object_set(canon, "finalMeasurement", final);
 	}
@@ -458,7 +470,7 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	}
 	if (tc.t.state == TRIAL_SUCCEEDED || tc.t.state == TRIAL_INFEASIBLE) {
 		if (tc.t.complete_json && ju_same_canonical(tc.t.complete_json, text)) {
-			rc = service_trial_text(tc.w, owner, study, &tc.t, out, e);
+			rc = svc_trial_copy(tc.w, &tc.t, out, e);
 			goto out; /* a retry: nothing changes */
 		}
 		if (svc_given_up(&tc.t))
@@ -509,12 +521,10 @@ int service_complete(struct service *sv, const char *owner, const char *study, i
 	tc.w = NULL;
 	if (rc == 0) {
 		svc_meas_drop(sv, tc.s.rowid, trial); /* no more measurements */
-		if (!(*out = tj_trial_text(owner, study, &tc.t, joined)))
-			rc = err_set(e, ERR_INTERNAL, "out of memory");
+		answer(&tc, &joined, out);
 	}
 out:
 	call_end(&tc);
-out0:
 	free(joined);
 	json_decref(canon);
 	json_decref(final);
@@ -523,10 +533,12 @@ out0:
 }
 
 int service_touch(struct service *sv, const char *owner, const char *study, int64_t trial,
-                  const char *client_id, char **out, struct err *e)
+                  const char *client_id, struct svc_trial *out, struct svc_audit *audit,
+                  struct err *e)
 {
 	struct trial_call tc;
-	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	memset(out, 0, sizeof(*out));
+	int rc = call_begin(sv, owner, study, trial, audit, &tc, e);
 	if (rc)
 		goto out;
 	int live = tc.t.state == TRIAL_ACTIVE || tc.t.state == TRIAL_STOPPING;
@@ -542,24 +554,23 @@ int service_touch(struct service *sv, const char *owner, const char *study, int6
 		if (rc)
 			goto out;
 	}
-	if ((rc = service_trial_text(tc.w, owner, study, &tc.t, out, e)))
+	if ((rc = svc_trial_copy(tc.w, &tc.t, out, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc) {
-		free(*out);
-		*out = NULL;
-	}
+	if (rc)
+		svc_trial_clear(out);
 out:
 	call_end(&tc);
 	return rc;
 }
 
 int service_stop(struct service *sv, const char *owner, const char *study, int64_t trial,
-                 json_t **out, struct err *e)
+                 struct svc_trial *out, struct svc_audit *audit, struct err *e)
 {
 	struct trial_call tc;
-	int rc = call_begin(sv, owner, study, trial, &tc, e);
+	memset(out, 0, sizeof(*out));
+	int rc = call_begin(sv, owner, study, trial, audit, &tc, e);
 	if (rc)
 		goto out;
 	if ((rc = check_live(&tc, owner, study, "stop", e)))
@@ -567,14 +578,12 @@ int service_stop(struct service *sv, const char *owner, const char *study, int64
 	tc.t.state = TRIAL_STOPPING;
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	if ((rc = service_trial_json(tc.w, owner, study, &tc.t, out, e)))
+	if ((rc = svc_trial_copy(tc.w, &tc.t, out, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	if (rc)
+		svc_trial_clear(out);
 out:
 	call_end(&tc);
 	return rc;
@@ -702,16 +711,21 @@ out:
 }
 
 int service_check_early_stopping(struct service *sv, const char *owner, const char *study,
-                                 int64_t trial, json_t **op, struct err *e)
+                                 int64_t trial, struct svc_early_stop *out, struct svc_audit *audit,
+                                 struct err *e)
 {
 	struct trial_call tc;
-	char why[512] = "", *text = NULL;
+	char *text = NULL;
+	json_t *op = NULL;
 	int stop;
-	*op = NULL;
-	int rc = median_decision(sv, owner, study, trial, &stop, why, sizeof(why), e);
+	memset(out, 0, sizeof(*out));
+	out->trial = trial;
+	int rc =
+	    median_decision(sv, owner, study, trial, &stop, out->reason, sizeof(out->reason), e);
 	if (rc)
 		return rc;
-	if ((rc = call_begin(sv, owner, study, trial, &tc, e)))
+	out->should_stop = stop;
+	if ((rc = call_begin(sv, owner, study, trial, audit, &tc, e)))
 		goto out;
 	/* The check is a call on the trial: a lapsed lease is refused, a live
 	 * one renewed. */
@@ -722,45 +736,18 @@ int service_check_early_stopping(struct service *sv, const char *owner, const ch
 	svc_renew_lease(&tc.sp, &tc.t, tc.now);
 	if ((rc = store_trial_update(tc.w, &tc.t, e)))
 		goto out;
-	/* Stored without its name, as suggest's: the operations handler adds
-	 * the name from the id. */
-	char tid[32];
-	snprintf(tid, sizeof(tid), "%" PRId64, trial);
-	json_t *resp = json_object(), *meta = json_object();
-	json_object_set_new(resp, "@type",
-	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
-	                                "CheckTrialEarlyStoppingStateResponse"));
-	json_object_set_new(resp, "shouldStop", json_boolean(stop));
-	json_object_set_new(meta, "@type",
-	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
-	                                "CheckTrialEarlyStoppingStateMetatdata"));
-	json_object_set_new(meta, "trial", json_string(tid));
-	json_object_set_new(meta, "reason", json_string(why));
-	*op = json_object();
-	json_object_set_new(*op, "done", json_true());
-	json_object_set_new(*op, "metadata", meta);
-	json_object_set_new(*op, "response", resp);
-	int64_t op_id;
-	if (!(text = ju_canonical(*op))) {
+	/* Stored without its name, as suggest's (operation_json.h). */
+	if (!(op = oj_early_stop(out)) || !(text = ju_canonical(op))) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_operation_insert(tc.w, tc.s.rowid, text, &op_id, e)))
+	if ((rc = store_operation_insert(tc.w, tc.s.rowid, text, &out->op_id, e)))
 		goto out;
 	rc = store_write_commit(tc.w, e);
 	tc.w = NULL;
-	if (rc == 0) {
-		char name[600];
-		snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner,
-		         study, op_id);
-		json_object_set_new(*op, "name", json_string(name));
-	}
 out:
-	if (rc) {
-		json_decref(*op);
-		*op = NULL;
-	}
 	call_end(&tc);
+	json_decref(op);
 	free(text);
 	return rc;
 }

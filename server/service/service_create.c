@@ -25,6 +25,37 @@ int svc_check_objective(const struct spec *sp, const json_t *final, const char *
 	return 0;
 }
 
+/* The request's parts parsed from their JSON text (service.h
+ * svc_trial_new). */
+struct create_req {
+	int state;
+	json_t *parameters, *final_measurement, *measurements; /* NULL: absent */
+};
+
+static json_t *load_part(const char *text, int *bad)
+{
+	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	*bad |= text && !v;
+	return v;
+}
+
+static int req_load(const struct svc_trial_new *in, struct create_req *r, struct err *e)
+{
+	int bad = 0;
+	r->state = in->state;
+	r->parameters = load_part(in->parameters, &bad);
+	r->final_measurement = load_part(in->final_measurement, &bad);
+	r->measurements = load_part(in->measurements, &bad);
+	return bad ? err_set(e, ERR_INTERNAL, "a part of the request is not JSON text") : 0;
+}
+
+static void req_clear(struct create_req *r)
+{
+	json_decref(r->parameters);
+	json_decref(r->final_measurement);
+	json_decref(r->measurements);
+}
+
 /* What a create writes, checked against the study's spec. */
 struct create_parts {
 	double *v;     /* the parameters, decoded */
@@ -39,8 +70,8 @@ static void parts_clear(struct create_parts *p)
 	json_decref(p->meas);
 }
 
-static int check_final(const struct spec *sp, const struct svc_trial_new *in,
-                       struct create_parts *p, struct err *e)
+static int check_final(const struct spec *sp, const struct create_req *in, struct create_parts *p,
+                       struct err *e)
 {
 	if (!in->final_measurement)
 		return in->state == TRIAL_SUCCEEDED
@@ -55,7 +86,7 @@ static int check_final(const struct spec *sp, const struct svc_trial_new *in,
 }
 
 static int check_measurements(const struct config *cfg, const struct spec *sp,
-                              const struct svc_trial_new *in, struct create_parts *p, struct err *e)
+                              const struct create_req *in, struct create_parts *p, struct err *e)
 {
 	const json_t *x = in->measurements;
 	if (!(p->meas = json_array()))
@@ -78,8 +109,8 @@ static int check_measurements(const struct config *cfg, const struct spec *sp,
 	return rc;
 }
 
-static int check_parts(const struct config *cfg, const struct spec *sp,
-                       const struct svc_trial_new *in, struct create_parts *p, struct err *e)
+static int check_parts(const struct config *cfg, const struct spec *sp, const struct create_req *in,
+                       struct create_parts *p, struct err *e)
 {
 	if (!(p->v = malloc((sp->space.n + 1) * sizeof(double))))
 		return err_set(e, ERR_INTERNAL, "out of memory");
@@ -131,24 +162,30 @@ static int write_trial(struct store_conn *w, const struct create_parts *p, struc
 }
 
 int service_trial_create(struct service *sv, const char *owner, const char *study,
-                         const struct svc_trial_new *in, struct store_trial *t,
-                         json_t **measurements, struct err *e)
+                         const struct svc_trial_new *req, struct svc_trial *out,
+                         struct svc_audit *audit, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
 	struct create_parts p = {0};
-	memset(t, 0, sizeof(*t));
-	*measurements = NULL;
+	struct create_req rq = {0}, *in = &rq;
+	struct store_trial tr = {0}, *t = &tr;
+	memset(out, 0, sizeof(*out));
 	int64_t now = ju_now_ms();
-	struct store_conn *w = store_write_begin(sv->st, e);
-	if (!w)
-		return -(int)e->code;
-	int rc = service_load_study(sv, w, owner, study, &s, &sp, e);
-	if (rc) {
+	int rc = req_load(req, in, e);
+	struct store_conn *w = rc ? NULL : svc_write_begin(sv, audit, e);
+	if (!w) {
+		req_clear(in);
+		return rc ? rc : -(int)e->code;
+	}
+	if ((rc = service_load_study(sv, w, owner, study, &s, &sp, e))) {
 		store_write_rollback(w);
+		req_clear(in);
 		return rc;
 	}
-	if (in->metadata_json && !(t->metadata_json = strdup(in->metadata_json)))
+	/* The study's section: maxTrialsPerStudy counts its trials. */
+	rc = store_lock_study(w, s.rowid, e);
+	if (rc == 0 && req->metadata_json && !(t->metadata_json = strdup(req->metadata_json)))
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 	if (rc == 0 && in->state != TRIAL_REQUESTED && in->state != TRIAL_SUCCEEDED)
 		rc = err_set(e, ERR_INVALID_ARGUMENT, "state must be REQUESTED or SUCCEEDED");
@@ -157,21 +194,22 @@ int service_trial_create(struct service *sv, const char *owner, const char *stud
 	if (rc == 0)
 		rc = fill_trial(&sp, s.rowid, in->state, &p, now, t, e);
 	if (rc == 0)
+		rc = svc_quota_new_trial(w, s.rowid, e);
+	if (rc == 0)
 		rc = write_trial(w, &p, t, e);
 	if (rc == 0)
-		rc = svc_measurements(w, t, measurements, e);
+		rc = svc_trial_fill(w, t, out, e);
 	if (rc == 0) {
 		rc = store_write_commit(w, e);
 		w = NULL;
 	}
 	store_write_rollback(w);
-	if (rc) {
-		json_decref(*measurements);
-		*measurements = NULL;
-		store_trial_clear(t);
-	}
+	store_trial_clear(t);
+	if (rc)
+		svc_trial_clear(out);
 	store_study_clear(&s);
 	spec_free(&sp);
 	parts_clear(&p);
+	req_clear(in);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "service.h"
+#include "service_owners.h"
 
 struct gp_cache;
 struct hist;
@@ -16,7 +17,8 @@ struct hist;
 struct sreq {
 	const char *client_id;
 	int64_t count;
-	json_t *op; /* the answer, when rc == 0 */
+	struct svc_audit *audit;   /* the call's entry, for the commit of its trials */
+	struct svc_suggestion res; /* the answer, when rc == 0 */
 	int rc;
 	struct err e;
 	int done;
@@ -65,6 +67,7 @@ struct meas_slot {
 
 struct service {
 	struct store *st;
+	int owns_st; /* service_open opened it: service_free closes it */
 	const struct config *cfg;
 	pthread_mutex_t mu; /* guards buckets and refs, never held for long */
 	struct study_rt *buckets[SVC_BUCKETS];
@@ -153,5 +156,60 @@ int svc_select_final(struct store_conn *w, const struct spec *sp, const struct s
 int svc_feasible(const struct spec *sp, const double *m);
 /* 1 when a dominates b (every objective at least as good, one better). */
 int svc_dominates(const struct spec *sp, const double *a, const double *b);
+
+/* store_write_begin with the call's audit entry (NULL: none) handed to
+ * the transaction's commit (store_write_audit), unless an earlier commit
+ * of the call wrote it (audit->id != 0). Every write transaction of a
+ * call that changes something begins here. */
+struct store_conn *svc_write_begin(struct service *sv, struct svc_audit *audit, struct err *e);
+/* The store's row of an entry (strings borrowed). */
+struct store_audit svc_audit_row(const struct svc_audit *a);
+/* t (emptied: its strings move) with its measurements read on c into out
+ * (service.h struct svc_trial). */
+int svc_trial_fill(struct store_conn *c, struct store_trial *t, struct svc_trial *out,
+                   struct err *e);
+
+/* ---- quotas (service_quota.c): checked in the write transaction, under
+ * the sections of store.h (the owner's for maxStudies, maxActiveTrials
+ * and maxApiKeys, the study's for maxTrialsPerStudy) ---- */
+enum svc_quota_kind { SVC_QUOTA_STUDIES, SVC_QUOTA_TRIALS, SVC_QUOTA_ACTIVE, SVC_QUOTA_KEYS };
+/* RESOURCE_EXHAUSTED "quota <name> reached: ...", typed ERR_REFUSAL_QUOTA
+ * with the quota's name and limit. */
+int svc_quota_refuse(enum svc_quota_kind which, int64_t limit, struct err *e);
+/* The refusal when the owner (quotas q) has maxStudies studies. */
+int svc_quota_studies(struct store_conn *w, const char *owner, const struct store_quota *q,
+                      struct err *e);
+/* The refusal when the owner has maxApiKeys ACTIVE keys. */
+int svc_quota_keys(struct store_conn *w, const char *owner, struct err *e);
+/* How many more trials the study may have (*room; -1: no limit), and how
+ * many more ACTIVE trials the owner. */
+int svc_quota_trials_room(struct store_conn *w, const struct store_quota *q, int64_t study_rowid,
+                          int64_t *room, struct err *e);
+int svc_quota_active_room(struct store_conn *w, const struct store_quota *q, const char *owner,
+                          int64_t *room, struct err *e);
+/* The refusal when the study (its owner's quota read here) has no room
+ * for one more trial. */
+int svc_quota_new_trial(struct store_conn *w, int64_t study_rowid, struct err *e);
+
+/* Loads the study and its parsed spec on c. On success the caller clears
+ * both (store_study_clear, spec_free). The parsed spec comes from a cache
+ * of sv's (keyed by the study's row and checked against its stored text),
+ * so that a call on a trial does not parse the spec again; sv NULL: no
+ * cache. */
+int service_load_study(struct service *sv, struct store_conn *c, const char *owner,
+                       const char *study, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
+
+/* service_load_study on a read snapshot taken here: on success the caller
+ * releases *c (store_release) and clears s and sp; on failure nothing is
+ * left to free and *c is NULL. */
+int service_read_study(struct service *sv, const char *owner, const char *study,
+                       struct store_conn **c /* OUT */, struct store_study *s /* OUT */,
+                       struct spec *sp /* OUT */, struct err *e);
+
+/* A copy of t (strings duplicated) with its measurements read on c, as
+ * the service answers it. */
+int svc_trial_copy(struct store_conn *c, const struct store_trial *t, struct svc_trial *out,
+                   struct err *e);
 
 #endif

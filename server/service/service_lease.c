@@ -159,7 +159,9 @@ int svc_give_up(struct store_conn *w, const struct spec *sp, struct store_trial 
 		store_trial_clear(&n);
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	}
-	int rc = store_trial_insert(w, &n, e);
+	int rc = svc_quota_new_trial(w, n.study_rowid, e);
+	if (rc == 0)
+		rc = store_trial_insert(w, &n, e);
 	int64_t new_id = n.id;
 	store_trial_clear(&n);
 	if (rc)

@@ -110,8 +110,16 @@ out:
 	return id;
 }
 
-int service_optimal(struct service *sv, const char *owner, const char *study, json_t **out,
-                    struct err *e)
+void svc_optimal_clear(struct svc_optimal *x)
+{
+	if (!x)
+		return;
+	svc_trials_free(x->trials, x->n);
+	memset(x, 0, sizeof(*x));
+}
+
+int service_optimal(struct service *sv, const char *owner, const char *study,
+                    struct svc_optimal *out, struct err *e)
 {
 	struct store_study s;
 	struct spec sp;
@@ -120,6 +128,7 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 	double *m = NULL;
 	char *keep = NULL;
 	struct store_conn *c;
+	memset(out, 0, sizeof(*out));
 	int rc = service_read_study(sv, owner, study, &c, &s, &sp, e);
 	if (rc)
 		return rc;
@@ -160,21 +169,17 @@ int service_optimal(struct service *sv, const char *owner, const char *study, js
 			keep[i] = 1;
 			selection = "POSTERIOR_MEAN";
 		}
-	json_t *arr = json_array();
+	out->selection = selection;
+	if (!(out->trials = calloc(n + 1, sizeof(*out->trials))))
+		rc = err_set(e, ERR_INTERNAL, "out of memory");
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		json_t *tj;
 		if (!keep[i])
 			continue;
-		if ((rc = service_trial_json(c, owner, study, &t[i], &tj, e)) == 0)
-			json_array_append_new(arr, tj);
+		if ((rc = svc_trial_fill(c, &t[i], &out->trials[out->n], e)) == 0)
+			out->n++;
 	}
-	*out = json_object();
-	json_object_set_new(*out, "optimalTrials", arr);
-	json_object_set_new(*out, "selection", json_string(selection));
-	if (rc) {
-		json_decref(*out);
-		*out = NULL;
-	}
+	if (rc)
+		svc_optimal_clear(out);
 out:
 	store_release(c);
 	store_trials_free(t, n);

@@ -163,18 +163,19 @@ static int finish(struct store_conn *w, int rc, struct svc_owner *out, struct er
 }
 
 int service_owner_create(struct service *sv, const char *id, const struct svc_owner_change *ch,
-                         struct svc_owner *out, struct err *e)
+                         struct svc_owner *out, struct svc_audit *audit, struct err *e)
 {
 	struct store_quota q;
 	memset(out, 0, sizeof(*out));
 	int rc = quota_check(&ch->quota, ch->set, e);
 	if (rc)
 		return rc;
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w)
 		return -(int)e->code;
 	/* The quotas not given keep the table's defaults. */
-	if ((rc = store_owner_insert(w, id, ch->display_name, ju_now_ms(), e)) == 0 &&
+	if ((rc = store_lock_owner(w, id, e)) == 0 &&
+	    (rc = store_owner_insert(w, id, ch->display_name, ju_now_ms(), e)) == 0 &&
 	    (rc = store_owner_quota_get(w, id, &q, e)) == 0) {
 		quota_apply(&q, &ch->quota, ch->mask);
 		if ((rc = store_owner_update(w, id, NULL, &q, e)) == 0)
@@ -184,17 +185,18 @@ int service_owner_create(struct service *sv, const char *id, const struct svc_ow
 }
 
 int service_owner_update(struct service *sv, const char *id, const struct svc_owner_change *ch,
-                         struct svc_owner *out, struct err *e)
+                         struct svc_owner *out, struct svc_audit *audit, struct err *e)
 {
 	struct store_quota q;
 	memset(out, 0, sizeof(*out));
 	int rc = quota_check(&ch->quota, ch->set, e);
 	if (rc)
 		return rc;
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w)
 		return -(int)e->code;
-	if ((rc = store_owner_quota_get(w, id, &q, e)) == 0) {
+	if ((rc = store_lock_owner(w, id, e)) == 0 &&
+	    (rc = store_owner_quota_get(w, id, &q, e)) == 0) {
 		quota_apply(&q, &ch->quota, ch->mask);
 		if ((rc = store_owner_update(w, id, ch->display_name, &q, e)) == 0)
 			rc = owner_read(w, id, out, e);
@@ -241,18 +243,23 @@ int service_owner_list(struct service *sv, const char *after, int limit, struct 
 	return 0;
 }
 
-int service_owner_delete(struct service *sv, const char *id, int force, struct err *e)
+int service_owner_delete(struct service *sv, const char *id, int force, struct svc_audit *audit,
+                         struct err *e)
 {
 	struct store_study *s = NULL;
 	size_t n = 0;
 	int rc = 0;
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w)
 		return -(int)e->code;
 	/* The studies that go with a forced delete, so that the service can
-	 * drop what it keeps of them once they are gone. */
-	if (force)
+	 * drop what it keeps of them once they are gone; each one's section
+	 * after the owner's (store.h). */
+	rc = store_lock_owner(w, id, e);
+	if (rc == 0 && force)
 		rc = store_study_list(w, id, 0, 0, &s, &n, e);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = store_lock_study(w, s[i].rowid, e);
 	if (rc == 0)
 		rc = force ? store_owner_delete_all(w, id, e) : store_owner_delete(w, id, e);
 	if (rc)
@@ -268,7 +275,7 @@ int service_owner_delete(struct service *sv, const char *id, int force, struct e
 
 int service_key_create(struct service *sv, const char *owner, enum auth_role role,
                        const char *display_name, struct svc_key *out, char secret[AUTH_KEY_LEN + 1],
-                       struct err *e)
+                       struct svc_audit *audit, struct err *e)
 {
 	struct auth_new_key k;
 	struct store_key sk = {0};
@@ -284,13 +291,14 @@ int service_key_create(struct service *sv, const char *owner, enum auth_role rol
 	memcpy(sk.salt, k.salt, sizeof(sk.salt));
 	memcpy(sk.hash, k.hash, sizeof(sk.hash));
 	sk.create_time = ju_now_ms();
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w) {
 		auth_new_key_wipe(&k);
 		return -(int)e->code;
 	}
 	/* The owner must exist (a key of a deleted owner is NOT_FOUND). */
-	if ((rc = store_owner_get(w, owner, &o, e)) || (rc = store_key_insert(w, &sk, e)))
+	if ((rc = store_lock_owner(w, owner, e)) || (rc = store_owner_get(w, owner, &o, e)) ||
+	    (rc = svc_quota_keys(w, owner, e)) || (rc = store_key_insert(w, &sk, e)))
 		store_write_rollback(w);
 	else
 		rc = store_write_commit(w, e);
@@ -367,12 +375,15 @@ int service_key_get(struct service *sv, const char *owner, const char *keyid, st
 	return rc;
 }
 
-int service_key_revoke(struct service *sv, const char *owner, const char *keyid, struct err *e)
+int service_key_revoke(struct service *sv, const char *owner, const char *keyid,
+                       struct svc_audit *audit, struct err *e)
 {
-	struct store_conn *w = store_write_begin(sv->st, e);
+	struct store_conn *w = svc_write_begin(sv, audit, e);
 	if (!w)
 		return -(int)e->code;
-	int rc = store_key_revoke(w, owner, keyid, ju_now_ms(), e);
+	int rc = store_lock_owner(w, owner, e);
+	if (rc == 0)
+		rc = store_key_revoke(w, owner, keyid, ju_now_ms(), e);
 	if (rc) {
 		store_write_rollback(w);
 		return rc;

@@ -15,6 +15,7 @@
 #include "error.h"
 
 struct service;
+struct svc_audit;
 
 /* Quota values above these are refused rather than stored: nobody needs
  * them, and they keep sums and comparisons far from overflow. */
@@ -64,7 +65,7 @@ struct svc_owner_change {
 
 /* ALREADY_EXISTS when id is taken. *out is the owner as stored. */
 int service_owner_create(struct service *sv, const char *id, const struct svc_owner_change *ch,
-                         struct svc_owner *out, struct err *e);
+                         struct svc_owner *out, struct svc_audit *audit, struct err *e);
 /* NOT_FOUND when absent. */
 int service_owner_get(struct service *sv, const char *id, struct svc_owner *out, struct err *e);
 /* Owners by id, id > after ("": from the start), at most limit. */
@@ -72,11 +73,12 @@ int service_owner_list(struct service *sv, const char *after, int limit, struct 
                        size_t *n, struct err *e);
 /* NOT_FOUND when absent. *out is the owner as stored. */
 int service_owner_update(struct service *sv, const char *id, const struct svc_owner_change *ch,
-                         struct svc_owner *out, struct err *e);
+                         struct svc_owner *out, struct svc_audit *audit, struct err *e);
 /* Without force FAILED_PRECONDITION while the owner still has studies;
  * with force its studies (and all under them) and keys go too, and the
  * service forgets what it kept of those studies. NOT_FOUND when absent. */
-int service_owner_delete(struct service *sv, const char *id, int force, struct err *e);
+int service_owner_delete(struct service *sv, const char *id, int force, struct svc_audit *audit,
+                         struct err *e);
 
 struct svc_key {
 	char keyid[17]; /* 16 hex digits */
@@ -96,7 +98,7 @@ void svc_keys_free(struct svc_key *a, size_t n); /* clears each, frees array */
  * (svc_secret_wipe) once it is shown. */
 int service_key_create(struct service *sv, const char *owner, enum auth_role role,
                        const char *display_name, struct svc_key *out, char secret[AUTH_KEY_LEN + 1],
-                       struct err *e);
+                       struct svc_audit *audit, struct err *e);
 void svc_secret_wipe(char secret[AUTH_KEY_LEN + 1]);
 /* The owner's keys with seq > after, at most limit (NOT_FOUND when the
  * owner is absent). */
@@ -107,7 +109,8 @@ int service_key_get(struct service *sv, const char *owner, const char *keyid, st
                     struct err *e);
 /* Revokes it (a revoked key stays revoked at its first time). NOT_FOUND
  * unless owner has this key. */
-int service_key_revoke(struct service *sv, const char *owner, const char *keyid, struct err *e);
+int service_key_revoke(struct service *sv, const char *owner, const char *keyid,
+                       struct svc_audit *audit, struct err *e);
 
 struct svc_audit {
 	int64_t id;

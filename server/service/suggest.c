@@ -15,6 +15,7 @@
 #include "history.h"
 #include "json_util.h"
 #include "service_internal.h"
+#include "operation_json.h"
 #include "trial_json.h"
 #include "gpei.h"
 #include "metrics.h"
@@ -372,13 +373,25 @@ static json_t *info_json(const struct spec *sp, const struct designer_info *in)
 	return o;
 }
 
-static int take_trial(struct store_conn *w, const char *owner, const char *study,
-                      struct store_trial *t, json_t *arr, struct err *e)
+void svc_suggestion_clear(struct svc_suggestion *x)
 {
-	json_t *tj;
-	int rc = service_trial_json(w, owner, study, t, &tj, e);
+	if (!x)
+		return;
+	svc_trials_free(x->trials, x->n);
+	memset(x, 0, sizeof(*x));
+}
+
+/* t as handed out (after its write on w), appended to x. */
+static int take_trial(struct store_conn *w, const struct store_trial *t, struct svc_suggestion *x,
+                      struct err *e)
+{
+	struct svc_trial *g = realloc(x->trials, (x->n + 1) * sizeof(*g));
+	if (!g)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	x->trials = g;
+	int rc = svc_trial_copy(w, t, &g[x->n], e);
 	if (rc == 0)
-		json_array_append_new(arr, tj);
+		x->n++;
 	return rc;
 }
 
@@ -429,21 +442,33 @@ static int count_budgeted(struct store_conn *w, int64_t rowid, int64_t *total, s
 	return rc;
 }
 
+/* One more ACTIVE trial of the owner: counted in *room (-1: no limit),
+ * refused when there is none left. */
+static int take_active(int64_t *room, const struct store_quota *q, struct err *e)
+{
+	if (*room == 0)
+		return svc_quota_refuse(SVC_QUOTA_ACTIVE, q->max_active_trials, e);
+	if (*room > 0)
+		(*room)--;
+	return 0;
+}
+
 /* One caller's hand-out on the open write transaction w (the leader's, for
  * the whole batch), with the study s and its spec sp as loaded on w (kept
  * current by stop_study, the only write of a hand-out to the study row):
  * own ACTIVE trials, the REQUESTED pool, new points within
- * the budget, and the stored Operation (*op, named). Returns 0; or
+ * the budget, and the stored Operation (*x says what it holds). Returns 0; or
  * FAILED_PRECONDITION, whose only write (the study COMPLETED) must stand; or
  * another error after which w must be rolled back. */
 static int hand_out(struct store_conn *w, struct store_study *s, const struct spec *sp,
                     const char *owner, const char *study, int64_t count, const char *client_id,
-                    struct plan *pl, int64_t t0, json_t **op, struct err *e)
+                    struct plan *pl, int64_t t0, struct svc_suggestion *x, struct err *e)
 {
 	struct store_trial *own = NULL, *pool = NULL;
 	size_t n_own = 0, n_pool = 0;
-	json_t *trials = json_array(), *resp = NULL;
+	json_t *op = NULL;
 	char *text = NULL;
+	memset(x, 0, sizeof(*x));
 	int64_t now = ju_now_ms();
 	int rc = 0;
 	if (s->state != STUDY_ACTIVE) {
@@ -468,27 +493,23 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		if (own[i].state != TRIAL_ACTIVE)
 			continue;
 		own[i].lease_expiry = lease;
-		if ((rc = store_trial_update(w, &own[i], e)) ||
-		    (rc = take_trial(w, owner, study, &own[i], trials, e)))
+		if ((rc = store_trial_update(w, &own[i], e)) || (rc = take_trial(w, &own[i], x, e)))
 			goto out;
 		got++;
 	}
 	/* Under the owner's quotas (maxActiveTrials here, maxTrialsPerStudy for
 	 * new trials below) a call asks for up to count trials: it gets what
-	 * fits. With no room at all, the quota trigger refuses the first one
-	 * (429 naming the quota). */
+	 * fits. With no room at all, the first trial it would make ACTIVE (or
+	 * insert) is refused (429 naming the quota: svc_quota_refuse). */
 	struct store_quota q;
+	int64_t active_room = -1, trials_room = -1;
 	if ((rc = store_owner_quota_get(w, owner, &q, e)))
 		goto out;
 	if (got < count) {
-		int64_t active;
-		if (q.max_active_trials > 0) {
-			if ((rc = store_owner_active_count(w, owner, &active, e)))
-				goto out;
-			int64_t room = q.max_active_trials - active;
-			if (room < count - got && (room > 0 || got > 0))
-				count = got + (room > 0 ? room : 0);
-		}
+		if ((rc = svc_quota_active_room(w, &q, owner, &active_room, e)))
+			goto out;
+		if (active_room >= 0 && active_room < count - got && (active_room > 0 || got > 0))
+			count = got + active_room;
 	}
 	/* 2. the REQUESTED pool, oldest first */
 	if (got < count) {
@@ -504,12 +525,13 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 				goto out;
 			}
 			memcpy(t->client_id, client_id, cl);
+			if ((rc = take_active(&active_room, &q, e)))
+				goto out;
 			t->state = TRIAL_ACTIVE;
 			if (t->start_time == 0)
 				t->start_time = now;
 			t->lease_expiry = lease;
-			if ((rc = store_trial_update(w, t, e)) ||
-			    (rc = take_trial(w, owner, study, t, trials, e)))
+			if ((rc = store_trial_update(w, t, e)) || (rc = take_trial(w, t, x, e)))
 				goto out;
 			got++;
 		}
@@ -524,13 +546,11 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		if (budget < 0)
 			budget = 0;
 	}
-	if (want > 0 && q.max_trials_per_study > 0) {
-		int64_t total;
-		if ((rc = store_trial_count(w, s->rowid, 0, &total, e)))
+	if (want > 0) {
+		if ((rc = svc_quota_trials_room(w, &q, s->rowid, &trials_room, e)))
 			goto out;
-		int64_t room = q.max_trials_per_study - total;
-		if (room < want && (room > 0 || got > 0))
-			want = room > 0 ? room : 0;
+		if (trials_room >= 0 && trials_room < want && (trials_room > 0 || got > 0))
+			want = trials_room;
 	}
 	if (want > 0 && budget > 0 && pl->designer_rc < 0) {
 		*e = pl->derr;
@@ -555,14 +575,17 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		t.lease_expiry = lease;
 		if (!t.params_json || !t.info_json || !t.client_id)
 			rc = err_set(e, ERR_INTERNAL, "out of memory");
-		else if ((rc = store_trial_insert(w, &t, e)) == 0)
-			rc = take_trial(w, owner, study, &t, trials, e);
+		else if ((rc = take_active(&active_room, &q, e)) == 0 && trials_room == 0)
+			rc = svc_quota_refuse(SVC_QUOTA_TRIALS, q.max_trials_per_study, e);
+		else if (rc == 0 && (rc = store_trial_insert(w, &t, e)) == 0)
+			rc = take_trial(w, &t, x, e);
 		store_trial_clear(&t);
 		if (rc)
 			goto out;
 		got++;
 		want--;
 		budget--;
+		trials_room -= trials_room > 0;
 	}
 	if (got == 0) {
 		char why[200];
@@ -575,50 +598,31 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 			snprintf(why, sizeof(why),
 			         "GRID_SEARCH has suggested every point of the grid");
 		} else {
-			rc = err_set(
-			    e, ERR_ABORTED,
-			    "the study's trials changed while the suggestion was made; retry");
+			rc = err_refuse(e, ERR_ABORTED, ERR_REFUSAL_CONFLICT, NULL, 0,
+			                "the study's trials changed while the suggestion was made; "
+			                "retry");
 			goto out;
 		}
 		rc = stop_study(w, s, why, e);
 		goto out;
 	}
 	/* The Operation is stored without its name: the name holds the id the
-	 * insert assigns, and the operations handler adds it when serving. */
-	char ts[48];
-	resp = json_object();
-	json_object_set_new(resp, "@type",
-	                    json_string("type.googleapis.com/google.cloud.aiplatform.v1."
-	                                "SuggestTrialsResponse"));
-	json_object_set(resp, "trials", trials);
-	json_object_set_new(resp, "studyState", json_string(tj_study_state(s->state)));
-	ju_format_time(t0, ts, sizeof(ts));
-	json_object_set_new(resp, "startTime", json_string(ts));
-	ju_format_time(ju_now_ms(), ts, sizeof(ts));
-	json_object_set_new(resp, "endTime", json_string(ts));
-	*op = json_object();
-	json_object_set_new(*op, "done", json_true());
-	json_object_set(*op, "response", resp);
-	int64_t op_id;
-	if (!(text = ju_canonical(*op))) {
+	 * insert assigns, and the api adds it (oj_name), here and when serving
+	 * it again. */
+	x->study_state = s->state;
+	x->start_time = t0;
+	x->end_time = ju_now_ms();
+	if (!(op = oj_suggest(owner, study, x)) || !(text = ju_canonical(op))) {
 		rc = err_set(e, ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_operation_insert(w, s->rowid, text, &op_id, e)))
-		goto out;
-	char name[600];
-	snprintf(name, sizeof(name), "owners/%s/studies/%s/operations/%" PRId64, owner, study,
-	         op_id);
-	json_object_set_new(*op, "name", json_string(name));
+	rc = store_operation_insert(w, s->rowid, text, &x->op_id, e);
 out:
-	if (rc && *op) {
-		json_decref(*op);
-		*op = NULL;
-	}
+	if (rc)
+		svc_suggestion_clear(x);
 	store_trials_free(own, n_own);
 	store_trials_free(pool, n_pool);
-	json_decref(trials);
-	json_decref(resp);
+	json_decref(op);
 	free(text);
 	return rc;
 }
@@ -640,19 +644,26 @@ static int plan_current(struct store_conn *w, const struct plan *pl, struct err 
 	return next == pl->next_trial;
 }
 
+/* The sections a hand-out needs (store.h): the owner's, for
+ * maxActiveTrials over its studies, then the study's, for its trials,
+ * budgets and the plan's view. */
+static int lock_sections(struct store_conn *w, const char *owner, int64_t rowid, struct err *e)
+{
+	int rc = store_lock_owner(w, owner, e);
+	return rc ? rc : store_lock_study(w, rowid, e);
+}
+
 static int stale_plan(struct err *e)
 {
-	return err_set(e, ERR_ABORTED,
-	               "the study's trials were changed by another process while the suggestion "
-	               "was made; retry");
+	return err_refuse(e, ERR_ABORTED, ERR_REFUSAL_CONFLICT, NULL, 0,
+	                  "the study's trials were changed by another process while the "
+	                  "suggestion was made; retry");
 }
 
 static void drop_answers(struct sreq *batch)
 {
-	for (struct sreq *r = batch; r; r = r->next) {
-		json_decref(r->op);
-		r->op = NULL;
-	}
+	for (struct sreq *r = batch; r; r = r->next)
+		svc_suggestion_clear(&r->res);
 }
 
 /* The whole batch in one write transaction, so that it costs one commit
@@ -666,9 +677,15 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 {
 	struct err e;
 	size_t used = pl->used;
-	struct store_conn *w = store_write_begin(sv->st, &e);
+	/* One commit for the batch: it carries the first caller's audit entry
+	 * (the others are written after it, api_audit_end). */
+	struct store_conn *w = svc_write_begin(sv, batch->audit, &e);
 	if (!w)
 		return -1;
+	if (lock_sections(w, owner, pl->rowid, &e)) {
+		store_write_rollback(w);
+		return -1;
+	}
 	int cur = plan_current(w, pl, &e);
 	if (cur <= 0) {
 		store_write_rollback(w);
@@ -681,7 +698,7 @@ static int hand_out_batch(struct service *sv, const char *owner, const char *stu
 		return -1; /* each caller meets the error on its own */
 	}
 	for (struct sreq *r = batch; r; r = r->next) {
-		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->res,
 		                 &r->e);
 		if (r->rc && r->e.code != ERR_FAILED_PRECONDITION) {
 			store_write_rollback(w);
@@ -710,9 +727,13 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
                           struct sreq *batch, struct plan *pl, int64_t t0)
 {
 	for (struct sreq *r = batch; r; r = r->next) {
-		struct store_conn *w = store_write_begin(sv->st, &r->e);
+		struct store_conn *w = svc_write_begin(sv, r->audit, &r->e);
 		if (!w) {
 			r->rc = -(int)r->e.code;
+			continue;
+		}
+		if ((r->rc = lock_sections(w, owner, pl->rowid, &r->e))) {
+			store_write_rollback(w);
 			continue;
 		}
 		int cur = plan_current(w, pl, &r->e);
@@ -727,22 +748,19 @@ static void hand_out_each(struct service *sv, const char *owner, const char *stu
 			store_write_rollback(w);
 			continue;
 		}
-		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->op,
+		r->rc = hand_out(w, &s, &sp, owner, study, r->count, r->client_id, pl, t0, &r->res,
 		                 &r->e);
 		store_study_clear(&s);
 		spec_free(&sp);
 		/* its own new trials are part of the plan: the next caller's
 		 * check starts from here */
 		if (r->rc == 0 && pl->used < pl->n_points &&
-		    (r->rc = store_study_next_trial(w, pl->rowid, &pl->next_trial, &r->e))) {
-			json_decref(r->op);
-			r->op = NULL;
-		}
+		    (r->rc = store_study_next_trial(w, pl->rowid, &pl->next_trial, &r->e)))
+			svc_suggestion_clear(&r->res);
 		if (r->rc == 0 || r->e.code == ERR_FAILED_PRECONDITION) {
 			struct err ce;
 			if (store_write_commit(w, &ce) != 0) {
-				json_decref(r->op);
-				r->op = NULL;
+				svc_suggestion_clear(&r->res);
 				r->rc = -(int)ce.code;
 				r->e = ce;
 			}
@@ -765,8 +783,8 @@ static void replan_pause(int tries)
  * SUGGEST_REPLANS times) while another process adds trials between the
  * plan's snapshot and the hand-out, so that two daemons on one file never
  * hand out the points of one view twice. */
-static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                 struct sreq *batch, struct snap *pre)
+static void lead_locked(struct service *sv, struct study_rt *rt, const char *owner,
+                        const char *study, struct sreq *batch, struct snap *pre)
 {
 	for (int tries = 0;; tries++) {
 		struct plan pl = {0};
@@ -790,12 +808,31 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
 	}
 }
 
+static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
+                 struct sreq *batch, struct snap *pre)
+{
+	/* Across daemons sharing a database, one plans the study at a time
+	 * (store_plan_lock; nothing on SQLite). */
+	struct store_section *section = NULL;
+	struct err le;
+	if (store_plan_lock(sv->st, rt->rowid, &section, &le) != 0) {
+		for (struct sreq *r = batch; r; r = r->next) {
+			r->rc = -(int)le.code;
+			r->e = le;
+		}
+		return;
+	}
+	lead_locked(sv, rt, owner, study, batch, pre);
+	store_plan_unlock(section);
+}
+
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,
-                    const char *client_id, json_t **op, struct err *e)
+                    const char *client_id, struct svc_suggestion *out, struct svc_audit *audit,
+                    struct err *e)
 {
 	double t_start = mono_seconds();
 	struct snap pre = {0};
-	*op = NULL;
+	memset(out, 0, sizeof(*out));
 	/* The study is read once here, on a snapshot that the plan uses when
 	 * this call leads at once; a call that waits drops it. */
 	int rc = service_read_study(sv, owner, study, &pre.c, &pre.s, &pre.sp, e);
@@ -806,7 +843,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 		snap_drop(&pre);
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	}
-	struct sreq me = {.client_id = client_id, .count = count};
+	struct sreq me = {.client_id = client_id, .count = count, .audit = audit};
 	pthread_mutex_lock(&rt->mu);
 	*rt->tail = &me;
 	rt->tail = &me.next;
@@ -842,7 +879,7 @@ int service_suggest(struct service *sv, const char *owner, const char *study, in
 	if (rc)
 		*e = me.e;
 	else
-		*op = me.op;
+		*out = me.res;
 	metrics_observe_suggest(mono_seconds() - t_start);
 	return rc;
 }

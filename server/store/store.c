@@ -36,20 +36,6 @@ int store_backup_file(const char *db_path, const char *dest, struct err *e)
 	return sqlite_backup_file(db_path, dest, e);
 }
 
-/* Both backends keep the entry of this thread's request; the one whose
- * commit runs writes it. */
-void store_audit_attach(const struct store_audit *a)
-{
-	sqlite_audit_attach(a);
-	pg_audit_attach(a);
-}
-
-int64_t store_audit_detach(void)
-{
-	int64_t a = sqlite_audit_detach(), b = pg_audit_detach();
-	return a ? a : b;
-}
-
 /* ---- dispatch ---- */
 
 void store_close(struct store *st)
@@ -76,6 +62,11 @@ struct store_conn *store_write_begin(struct store *st, struct err *e)
 	return OPS(st)->write_begin(st, e);
 }
 
+void store_write_audit(struct store_conn *w, const struct store_audit *a, int64_t *written)
+{
+	OPS(w)->write_audit(w, a, written);
+}
+
 int store_write_commit(struct store_conn *w, struct err *e)
 {
 	return OPS(w)->write_commit(w, e);
@@ -96,6 +87,18 @@ int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e)
 int store_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 {
 	return OPS(w)->lock_owner(w, owner, e);
+}
+
+int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
+                    struct err *e)
+{
+	*out = NULL;
+	return OPS(st)->plan_lock ? OPS(st)->plan_lock(st, study_rowid, out, e) : 0;
+}
+
+void store_plan_unlock(struct store_section *s)
+{
+	pg_plan_unlock(s);
 }
 
 int store_ping(struct store *st)

@@ -89,9 +89,32 @@ void store_write_rollback(struct store_conn *w);             /* releases w; NULL
  * studies (its quotas: studies, ACTIVE trials, API keys). Lock the owner
  * before a study of it when both are needed. The SQLite backend has one
  * writer, so both hold already and cost nothing; a backend with
- * concurrent writers must make them exclude each other across processes. */
+ * concurrent writers must make them exclude each other across processes.
+ *
+ * The rule the service keeps (docs/architecture.md): every write
+ * transaction that reads, decides and writes a study's trials, budgets,
+ * metadata or state takes store_lock_study(w, rowid) before it reads what
+ * it decides on (suggest, complete, addTrialMeasurement, stop, early
+ * stopping, a worker's heartbeat, trial create and delete, lease expiry,
+ * metadata, study delete); one that checks an owner's quota or changes
+ * the owner takes store_lock_owner first (study create, suggest, key
+ * create and revoke, owner update and delete). With concurrent writers
+ * these sections are all that serializes those calls per study. */
 int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
 int store_lock_owner(struct store_conn *w, const char *owner, struct err *e);
+/* A study's planning section across processes, held outside any
+ * transaction: from before a suggest reads the study to plan until its
+ * hand-out committed, so that daemons sharing a database plan a study one
+ * at a time, each from a view that holds the previous one's hand-out
+ * (without it, two daemons planning from one view keep invalidating each
+ * other's plans). *out is what store_plan_unlock releases (NULL-safe);
+ * NULL where the backend needs no section (SQLite: one file's writers
+ * check the plan's view in their write transaction, and their plans are
+ * short of each other's). Never blocks another study. */
+struct store_section;
+int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
+                    struct err *e);
+void store_plan_unlock(struct store_section *s);
 
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);
@@ -159,10 +182,11 @@ int store_owner_list(struct store_conn *c, const char *after, int limit, struct 
 int store_owner_delete(struct store_conn *w, const char *owner, struct err *e);
 
 /* ---- multi-team: quotas, API keys, the audit log (store_teams.c) ---- */
-/* An owner's quotas; 0 means no limit. The study and trial quotas are
- * enforced by the database itself (triggers of 0002_multiteam.sql), in the
- * transaction of the insert or update: such a write fails with
- * RESOURCE_EXHAUSTED and a message naming the quota. */
+/* An owner's quotas; 0 means no limit. The store keeps them and writes
+ * whatever it is asked to: the service enforces them, in the write
+ * transaction and under the sections above (its typed refusal, error.h
+ * ERR_REFUSAL_QUOTA), so that a backend needs no triggers for them
+ * (migrations/0008_quotas_in_service.sql dropped SQLite's). */
 struct store_quota {
 	int64_t max_studies;          /* studies of the owner */
 	int64_t max_trials_per_study; /* trials of one study, any state */
@@ -237,16 +261,15 @@ int store_audit_prune(struct store_conn *w, const char *owner, int64_t keep, str
 /* Adds n identical refusals to entry id, the last at time last (ms), in a
  * transaction of its own; an entry already pruned is no error. */
 int store_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e);
-/* The entry of the request this thread serves, written inside the
- * request's own transaction: after store_audit_attach(a), this thread's
- * next store_write_commit inserts a (with a->status and a->error as they
- * are then) before it commits. a is not copied and must stay valid until
- * store_audit_detach, which ends the attachment and returns the row id
- * written, or 0 when no commit wrote it. */
-void store_audit_attach(const struct store_audit *a);
-int64_t store_audit_detach(void);
-/* Records a in its own transaction: updates row id (the entry an attached
- * commit wrote, when the answer turned out different) or, id 0 or gone,
+/* The entry of the request a write transaction serves, written inside
+ * that transaction: store_write_audit(w, a, written) makes w's
+ * store_write_commit insert a (copied; its strings are borrowed until the
+ * commit) before it commits, and, once the commit succeeded, set *written
+ * to the entry's row id. A rollback drops it. The caller sets it on the
+ * transaction that makes the request's change. */
+void store_write_audit(struct store_conn *w, const struct store_audit *a, int64_t *written);
+/* Records a in its own transaction: updates row id (the entry a commit
+ * wrote with store_write_audit, when the answer turned out different) or, id 0 or gone,
  * inserts it. *written (may be NULL) gets the row id. */
 int store_audit_record(struct store *st, int64_t id, const struct store_audit *a,
                        int64_t *written /* OUT */, struct err *e);
@@ -362,8 +385,10 @@ int store_trial_expire_leases(struct store_conn *w, int64_t study_rowid, int64_t
 /* ---- the trial history, for in-memory caches (0003_trial_seq.sql) ---- */
 /* The study's change counter: every insert, delete, and update of a
  * trial's state, parameters, final measurement, client or completion
- * bumps *seq (triggers keep it, whoever writes); *deletes counts deletes.
- * Both 0 for a study none of that happened to. */
+ * bumps *seq; *deletes counts deletes. Both 0 for a study none of that
+ * happened to. Keeping it is the backend's duty, part of this contract:
+ * the service never bumps it, whichever call writes (SQLite keeps it with
+ * the triggers of 0003_trial_seq.sql). */
 int store_trial_seq(struct store_conn *c, int64_t study_rowid, int64_t *seq /* OUT */,
                     int64_t *deletes /* OUT */, struct err *e);
 /* One trial as a history cache needs it; strings are borrowed for the

@@ -18,10 +18,13 @@ struct store_ops {
 	struct store_conn *(*read)(struct store *st, struct err *e);
 	void (*release)(struct store_conn *c);
 	struct store_conn *(*write_begin)(struct store *st, struct err *e);
+	void (*write_audit)(struct store_conn *w, const struct store_audit *a, int64_t *written);
 	int (*write_commit)(struct store_conn *w, struct err *e);
 	void (*write_rollback)(struct store_conn *w);
 	int (*lock_study)(struct store_conn *w, int64_t study_rowid, struct err *e);
 	int (*lock_owner)(struct store_conn *w, const char *owner, struct err *e);
+	int (*plan_lock)(struct store *st, int64_t study_rowid, struct store_section **out,
+	                 struct err *e);
 	int (*ping)(struct store *st);
 	int (*health)(struct store *st, struct err *e);
 	int (*set_wal_target)(struct store *st, int64_t bytes, struct err *e);
@@ -156,14 +159,13 @@ static inline const struct store_ops *store_ops_of(const void *st_or_conn)
 extern const struct store_ops sqlite_store_ops;
 struct store *sqlite_open(const char *path, struct err *e);
 int sqlite_backup_file(const char *db_path, const char *dest, struct err *e);
-void sqlite_audit_attach(const struct store_audit *a);
-int64_t sqlite_audit_detach(void);
 
 /* ---- the PostgreSQL backend (pg/) ---- */
 extern const struct store_ops pg_store_ops;
+/* store_plan_unlock of a section of the PostgreSQL backend (the only one
+ * that makes them). */
+void pg_plan_unlock(struct store_section *s);
 /* url: a libpq connection URI; pool: connections at most (>= 1). */
 struct store *pg_open(const char *url, int pool, struct err *e);
-void pg_audit_attach(const struct store_audit *a);
-int64_t pg_audit_detach(void);
 
 #endif

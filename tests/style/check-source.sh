@@ -30,6 +30,17 @@ if [ -n "$libexit" ]; then
 	echo "$libexit"
 	fail=1
 fi
+# The api and http layers reach the store only through the service
+# (docs/architecture.md): no store_ function call there (comment lines
+# aside).
+storecalls=$(grep -nE '(^|[^A-Za-z0-9_])store_[a-z0-9_]+[[:space:]]*\(' \
+	$(echo "$files" | tr ' ' '\n' | grep -E '^server/(api|http)/') /dev/null |
+	grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/\*|\*|//)')
+if [ -n "$storecalls" ]; then
+	echo "store_ calls in server/api or server/http (go through the service):"
+	echo "$storecalls"
+	fail=1
+fi
 for f in $files; do
 	n=$(wc -l <"$f")
 	if [ "$n" -gt 900 ]; then

@@ -15,5 +15,20 @@ int main(void)
 	ASSERT_EQ_INT(err_rpc_code(ERR_UNAUTHENTICATED), 16);
 	ASSERT_EQ_STR(err_status_name((enum err_code)999), "INTERNAL");
 	ASSERT_EQ_INT(err_set(NULL, ERR_ABORTED, "x"), -(int)ERR_ABORTED);
+	/* A typed refusal carries its kind, name and value beside the text;
+	 * err_set of another error clears them. */
+	ASSERT_EQ_INT(err_refuse(&e, ERR_RESOURCE_EXHAUSTED, ERR_REFUSAL_QUOTA, "maxStudies", 3,
+	                         "quota %s reached", "maxStudies"),
+	              -(int)ERR_RESOURCE_EXHAUSTED);
+	ASSERT_EQ_INT(e.refusal, ERR_REFUSAL_QUOTA);
+	ASSERT_EQ_STR(e.name, "maxStudies");
+	ASSERT_EQ_INT(e.limit, 3);
+	ASSERT_EQ_STR(e.msg, "quota maxStudies reached");
+	err_set(&e, ERR_NOT_FOUND, "gone");
+	ASSERT_EQ_INT(e.refusal, ERR_REFUSAL_NONE);
+	ASSERT_TRUE(e.name == NULL);
+	ASSERT_EQ_INT(e.limit, 0);
+	ASSERT_EQ_INT(err_refuse(NULL, ERR_ABORTED, ERR_REFUSAL_CONFLICT, NULL, 0, "x"),
+	              -(int)ERR_ABORTED);
 	return test_done("test-error");
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "service.h"
 #include "store_test.h"
+#include "trial_json.h"
 
 #define SPEC                                                                                   \
 	"{\"algorithm\":\"RANDOM_SEARCH\",\"metrics\":[{\"metricId\":\"acc\",\"goal\":"        \
@@ -39,32 +40,27 @@ static int n_rows(const char *table)
 static int create(const char *study, int state, const char *params, const char *final,
                   const char *meas, const char *md, struct store_trial *out, struct err *e)
 {
-	json_t *p = params ? json_loads(params, 0, NULL) : NULL;
-	json_t *f = final ? json_loads(final, 0, NULL) : NULL;
-	json_t *m = meas ? json_loads(meas, 0, NULL) : NULL;
 	struct svc_trial_new in = {.state = state,
-	                           .parameters = p,
-	                           .final_measurement = f,
-	                           .measurements = m,
+	                           .parameters = params,
+	                           .final_measurement = final,
+	                           .measurements = meas,
 	                           .metadata_json = md};
-	json_t *ms = NULL;
-	struct store_trial t;
-	int rc = service_trial_create(sv, "team", study, &in, &t, &ms, e);
+	struct svc_trial t;
+	int rc = service_trial_create(sv, "team", study, &in, &t, NULL, e);
 	if (rc == 0) {
+		json_t *ms = tj_measurements(t.measurements);
 		ASSERT_TRUE(json_is_array(ms));
-		ASSERT_EQ_INT((long long)json_array_size(ms), t.n_measurements);
+		ASSERT_EQ_INT((long long)json_array_size(ms), t.t.n_measurements);
 		json_decref(ms);
-		if (out)
-			*out = t;
-		else
-			store_trial_clear(&t);
+		if (out) {
+			*out = t.t;
+			memset(&t.t, 0, sizeof(t.t));
+		}
+		svc_trial_clear(&t);
 	} else {
-		ASSERT_TRUE(ms == NULL);
-		ASSERT_TRUE(t.params_json == NULL);
+		ASSERT_TRUE(t.measurements == NULL);
+		ASSERT_TRUE(t.t.params_json == NULL);
 	}
-	json_decref(p);
-	json_decref(f);
-	json_decref(m);
 	return rc;
 }
 
@@ -154,31 +150,29 @@ static void test_complete_objective(void)
 {
 	struct err e = {0};
 	struct store_trial t = {0};
-	char *text = NULL;
+	struct svc_trial done;
 	ASSERT_EQ_INT(create("s", TRIAL_REQUESTED, P05, NULL, NULL, NULL, &t, &e), 0);
 	struct store_conn *w = store_write_begin(st, &e);
 	ASSERT_TRUE(w != NULL);
 	t.state = TRIAL_ACTIVE;
 	ASSERT_EQ_INT(store_trial_update(w, &t, &e), 0);
 	ASSERT_EQ_INT(store_write_commit(w, &e), 0);
-	json_t *only_mem = json_loads(
-	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"mem\",\"value\":1}]}}", 0, NULL);
-	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, only_mem, &text, &e),
+	struct svc_complete only_mem = {.final_measurement =
+	                                    "{\"metrics\":[{\"metricId\":\"mem\",\"value\":1}]}"};
+	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, &only_mem, &done, NULL, &e),
 	              -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "the final measurement lacks the objective metric \"acc\"") !=
 	            NULL);
-	ASSERT_TRUE(text == NULL);
+	ASSERT_TRUE(done.t.params_json == NULL);
 	char sql[96];
 	snprintf(sql, sizeof(sql), "SELECT state FROM trials WHERE id = %lld", (long long)t.id);
 	ASSERT_EQ_INT(raw_int(db_path("create.db"), sql), TRIAL_ACTIVE);
-	json_t *good = json_loads(
-	    "{\"finalMeasurement\":{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}}", 0, NULL);
-	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, good, &text, &e), 0);
-	ASSERT_TRUE(text && strstr(text, "\"state\":\"SUCCEEDED\"") != NULL);
+	struct svc_complete good = {.final_measurement =
+	                                "{\"metrics\":[{\"metricId\":\"acc\",\"value\":1}]}"};
+	ASSERT_EQ_INT(service_complete(sv, "team", "s", t.id, &good, &done, NULL, &e), 0);
+	ASSERT_EQ_INT(done.t.state, TRIAL_SUCCEEDED);
 	ASSERT_EQ_INT(raw_int(db_path("create.db"), sql), TRIAL_SUCCEEDED);
-	free(text);
-	json_decref(only_mem);
-	json_decref(good);
+	svc_trial_clear(&done);
 	store_trial_clear(&t);
 }
 

@@ -17,7 +17,7 @@ static void test_owner_create_get(void)
 	ch.quota.max_studies = 3;
 	ch.quota.requests_per_second = 2.5;
 	ch.set = ch.mask = SVC_Q_MAX_STUDIES | SVC_Q_RPS;
-	ASSERT_EQ_INT(service_owner_create(sv, "a", &ch, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_create(sv, "a", &ch, &o, NULL, &e), 0);
 	ASSERT_EQ_STR(o.id, "a");
 	ASSERT_EQ_STR(o.display_name, "Team A");
 	ASSERT_TRUE(o.create_time > 0);
@@ -35,7 +35,7 @@ static void test_owner_create_get(void)
 
 	/* Taken: ALREADY_EXISTS, the first one unchanged. */
 	struct svc_owner_change other = {.display_name = "Other"};
-	ASSERT_EQ_INT(service_owner_create(sv, "a", &other, &o, &e), -ERR_ALREADY_EXISTS);
+	ASSERT_EQ_INT(service_owner_create(sv, "a", &other, &o, NULL, &e), -ERR_ALREADY_EXISTS);
 	ASSERT_TRUE(o.id == NULL);
 	ASSERT_EQ_INT(service_owner_get(sv, "a", &o, &e), 0);
 	ASSERT_EQ_STR(o.display_name, "Team A");
@@ -52,7 +52,7 @@ static void test_quota_limits(void)
 	struct svc_owner_change ch = {0};
 	ch.quota.max_trials_per_study = SVC_QUOTA_COUNT_MAX + 1;
 	ch.set = ch.mask = SVC_Q_MAX_TRIALS;
-	ASSERT_EQ_INT(service_owner_create(sv, "big", &ch, &o, &e), -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(service_owner_create(sv, "big", &ch, &o, NULL, &e), -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "quota.maxTrialsPerStudy must be between 0") != NULL);
 	ASSERT_EQ_INT(service_owner_get(sv, "big", &o, &e), -ERR_NOT_FOUND);
 
@@ -63,7 +63,7 @@ static void test_quota_limits(void)
 	up.quota.max_studies = 7;
 	up.set = SVC_Q_RPS | SVC_Q_MAX_STUDIES;
 	up.mask = SVC_Q_MAX_STUDIES;
-	ASSERT_EQ_INT(service_owner_update(sv, "a", &up, &o, &e), -ERR_INVALID_ARGUMENT);
+	ASSERT_EQ_INT(service_owner_update(sv, "a", &up, &o, NULL, &e), -ERR_INVALID_ARGUMENT);
 	ASSERT_TRUE(strstr(e.msg, "quota.requestsPerSecond") != NULL);
 	ASSERT_EQ_INT(service_owner_get(sv, "a", &o, &e), 0);
 	ASSERT_EQ_STR(o.display_name, "Team A");
@@ -72,21 +72,21 @@ static void test_quota_limits(void)
 
 	/* The mask chooses: maxStudies set, requestsPerSecond kept. */
 	up.quota.requests_per_second = 9;
-	ASSERT_EQ_INT(service_owner_update(sv, "a", &up, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_update(sv, "a", &up, &o, NULL, &e), 0);
 	ASSERT_EQ_STR(o.display_name, "renamed");
 	ASSERT_EQ_INT(o.quota.max_studies, 7);
 	ASSERT_EQ_DBL(o.quota.requests_per_second, 2.5, 0);
 	svc_owner_clear(&o);
 	/* display_name NULL keeps it, "" clears it. */
 	struct svc_owner_change keep = {0};
-	ASSERT_EQ_INT(service_owner_update(sv, "a", &keep, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_update(sv, "a", &keep, &o, NULL, &e), 0);
 	ASSERT_EQ_STR(o.display_name, "renamed");
 	svc_owner_clear(&o);
 	keep.display_name = "";
-	ASSERT_EQ_INT(service_owner_update(sv, "a", &keep, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_update(sv, "a", &keep, &o, NULL, &e), 0);
 	ASSERT_EQ_STR(o.display_name, "");
 	svc_owner_clear(&o);
-	ASSERT_EQ_INT(service_owner_update(sv, "nobody", &keep, &o, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(service_owner_update(sv, "nobody", &keep, &o, NULL, &e), -ERR_NOT_FOUND);
 }
 
 static void test_owner_list(void)
@@ -95,9 +95,9 @@ static void test_owner_list(void)
 	struct svc_owner o, *a = NULL;
 	struct svc_owner_change ch = {0};
 	size_t n = 0;
-	ASSERT_EQ_INT(service_owner_create(sv, "b", &ch, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_create(sv, "b", &ch, &o, NULL, &e), 0);
 	svc_owner_clear(&o);
-	ASSERT_EQ_INT(service_owner_create(sv, "c", &ch, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_create(sv, "c", &ch, &o, NULL, &e), 0);
 	svc_owner_clear(&o);
 	ASSERT_EQ_INT(service_owner_list(sv, "", 2, &a, &n, &e), 0);
 	ASSERT_EQ_INT(n, 2);
@@ -121,20 +121,20 @@ static void test_owner_delete(void)
 	make_study(st, "b", "s1");
 	make_study(st, "b", "s2");
 	/* Still has studies: refused, owner and studies kept. */
-	ASSERT_EQ_INT(service_owner_delete(sv, "b", 0, &e), -ERR_FAILED_PRECONDITION);
+	ASSERT_EQ_INT(service_owner_delete(sv, "b", 0, NULL, &e), -ERR_FAILED_PRECONDITION);
 	ASSERT_EQ_INT(service_owner_get(sv, "b", &o, &e), 0);
 	svc_owner_clear(&o);
 	ASSERT_EQ_INT(raw_int(db_path("svc.db"), "SELECT count(*) FROM studies WHERE owner='b'"),
 	              2);
 	/* Forced: the owner with its studies. */
-	ASSERT_EQ_INT(service_owner_delete(sv, "b", 1, &e), 0);
+	ASSERT_EQ_INT(service_owner_delete(sv, "b", 1, NULL, &e), 0);
 	ASSERT_EQ_INT(service_owner_get(sv, "b", &o, &e), -ERR_NOT_FOUND);
 	ASSERT_EQ_INT(raw_int(db_path("svc.db"), "SELECT count(*) FROM studies WHERE owner='b'"),
 	              0);
 	/* Without studies no force is needed. */
-	ASSERT_EQ_INT(service_owner_delete(sv, "c", 0, &e), 0);
-	ASSERT_EQ_INT(service_owner_delete(sv, "c", 0, &e), -ERR_NOT_FOUND);
-	ASSERT_EQ_INT(service_owner_delete(sv, "c", 1, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(service_owner_delete(sv, "c", 0, NULL, &e), 0);
+	ASSERT_EQ_INT(service_owner_delete(sv, "c", 0, NULL, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(service_owner_delete(sv, "c", 1, NULL, &e), -ERR_NOT_FOUND);
 }
 
 static void test_keys(void)
@@ -147,10 +147,11 @@ static void test_keys(void)
 	struct svc_owner_change ch = {0};
 	ch.quota.max_api_keys = 2;
 	ch.set = ch.mask = SVC_Q_MAX_KEYS;
-	ASSERT_EQ_INT(service_owner_create(sv, "k", &ch, &o, &e), 0);
+	ASSERT_EQ_INT(service_owner_create(sv, "k", &ch, &o, NULL, &e), 0);
 	svc_owner_clear(&o);
 
-	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_READER, "ci", &k[0], secret, &e), 0);
+	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_READER, "ci", &k[0], secret, NULL, &e),
+	              0);
 	ASSERT_TRUE(strncmp(secret, "sk_", 3) == 0);
 	ASSERT_TRUE(strstr(secret, k[0].keyid) != NULL);
 	svc_secret_wipe(secret);
@@ -159,17 +160,19 @@ static void test_keys(void)
 	ASSERT_EQ_STR(k[0].display_name, "ci");
 	ASSERT_EQ_INT(k[0].role, AUTH_ROLE_READER);
 	ASSERT_EQ_INT(k[0].revoke_time, 0);
-	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[1], secret, &e), 0);
+	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[1], secret, NULL, &e),
+	              0);
 	ASSERT_EQ_STR(k[1].display_name, "");
 	/* maxApiKeys 2: a third is refused and not stored. */
-	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[2], secret, &e),
+	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[2], secret, NULL, &e),
 	              -ERR_RESOURCE_EXHAUSTED);
 	ASSERT_TRUE(strstr(e.msg, "maxApiKeys") != NULL);
 	ASSERT_EQ_INT(raw_int(db_path("svc.db"), "SELECT count(*) FROM api_keys WHERE owner='k'"),
 	              2);
 	/* A key of an owner that does not exist. */
-	ASSERT_EQ_INT(service_key_create(sv, "ghost", AUTH_ROLE_WRITER, NULL, &k[2], secret, &e),
-	              -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(
+	    service_key_create(sv, "ghost", AUTH_ROLE_WRITER, NULL, &k[2], secret, NULL, &e),
+	    -ERR_NOT_FOUND);
 
 	ASSERT_EQ_INT(service_key_list(sv, "k", 0, 0, &list, &n, &e), 0);
 	ASSERT_EQ_INT(n, 2);
@@ -186,21 +189,22 @@ static void test_keys(void)
 	ASSERT_EQ_INT(service_key_list(sv, "ghost", 0, 0, &list, &n, &e), -ERR_NOT_FOUND);
 
 	/* Revoke: REVOKED from then on, and room for a new key. */
-	ASSERT_EQ_INT(service_key_revoke(sv, "k", k[0].keyid, &e), 0);
+	ASSERT_EQ_INT(service_key_revoke(sv, "k", k[0].keyid, NULL, &e), 0);
 	ASSERT_EQ_INT(service_key_get(sv, "k", k[0].keyid, &got, &e), 0);
 	ASSERT_TRUE(got.revoke_time > 0);
 	int64_t revoked = got.revoke_time;
 	svc_key_clear(&got);
-	ASSERT_EQ_INT(service_key_revoke(sv, "k", k[0].keyid, &e), 0);
+	ASSERT_EQ_INT(service_key_revoke(sv, "k", k[0].keyid, NULL, &e), 0);
 	ASSERT_EQ_INT(service_key_get(sv, "k", k[0].keyid, &got, &e), 0);
 	ASSERT_EQ_INT(got.revoke_time, revoked);
 	svc_key_clear(&got);
-	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[2], secret, &e), 0);
+	ASSERT_EQ_INT(service_key_create(sv, "k", AUTH_ROLE_WRITER, NULL, &k[2], secret, NULL, &e),
+	              0);
 	svc_secret_wipe(secret);
 	/* Another owner's key is not found, whether read or revoked. */
 	ASSERT_EQ_INT(service_key_get(sv, "a", k[1].keyid, &got, &e), -ERR_NOT_FOUND);
 	ASSERT_TRUE(strstr(e.msg, "owners/a/apiKeys/") != NULL);
-	ASSERT_EQ_INT(service_key_revoke(sv, "a", k[1].keyid, &e), -ERR_NOT_FOUND);
+	ASSERT_EQ_INT(service_key_revoke(sv, "a", k[1].keyid, NULL, &e), -ERR_NOT_FOUND);
 	ASSERT_EQ_INT(service_key_get(sv, "k", k[1].keyid, &got, &e), 0);
 	ASSERT_EQ_INT(got.revoke_time, 0);
 	svc_key_clear(&got);

@@ -488,10 +488,19 @@ struct store_conn *pg_write_begin(struct store *sst, struct err *e)
 	return CONN(c);
 }
 
+void pg_write_audit(struct store_conn *cc, const struct store_audit *a, int64_t *written)
+{
+	struct pg_conn *c = PGC(cc);
+	c->audit = *a;
+	c->audit_id = written;
+}
+
 int pg_write_commit(struct store_conn *cc, struct err *e)
 {
 	struct pg_conn *c = PGC(cc);
-	int rc = pg_audit_write_pending(c, e);
+	int64_t *written = c->audit_id, id = 0;
+	c->audit_id = NULL;
+	int rc = pg_audit_write_pending(c, &id, e);
 	c->pending[0] = c->pending[1] = NULL; /* nothing was sent: nothing to commit */
 	PGTransactionStatusType ts = PQtransactionStatus(c->pc);
 	if (rc == 0 && ts == PQTRANS_INERROR)
@@ -506,6 +515,8 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 			pg_simple(c, "ROLLBACK", NULL);
 	} else {
 		__atomic_store_n(&c->st->fault, 0, __ATOMIC_RELAXED);
+		if (written)
+			*written = id;
 	}
 	c->writer = 0;
 	checkin(c);
@@ -517,6 +528,7 @@ void pg_write_rollback(struct store_conn *cc)
 	struct pg_conn *c = PGC(cc);
 	if (!c)
 		return;
+	c->audit_id = NULL;
 	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
 		pg_simple(c, "ROLLBACK", NULL);
 	c->writer = 0;
@@ -545,6 +557,70 @@ int pg_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 	    pg_exec(PGC(w), PQ_LOCK_OWNER, "SELECT pg_advisory_xact_lock(2, hashtext($1))", &a, e);
 	PQclear(r);
 	return r ? 0 : -(int)e->code;
+}
+
+/* The planning section: a session advisory lock (class 3, the study's
+ * id folded like class 1) on a connection of the pool held for the
+ * section, outside any transaction. A connection lost meanwhile loses the
+ * lock with it; the hand-out's own check of the plan's view still holds. */
+struct store_section {
+	struct pg_conn *c;
+	int64_t key;
+};
+
+int pg_plan_lock(struct store *sst, int64_t study_rowid, struct store_section **out, struct err *e)
+{
+	struct store_section *s = malloc(sizeof(*s));
+	if (!s)
+		return err_set(e, ERR_INTERNAL, "store: out of memory");
+	struct pg_conn *c = NULL;
+	for (int attempt = 0; attempt < 2 && !c; attempt++) {
+		if (!(c = checkout(PG(sst), e)))
+			break;
+		struct pg_args a = {0};
+		pg_arg_i64(&a, study_rowid);
+		PGresult *r = pg_exec(
+		    c, PQ_PLAN_LOCK,
+		    "SELECT pg_advisory_lock(3, ($1::bigint # ($1::bigint >> 32))::int)", &a, e);
+		PQclear(r);
+		if (r)
+			break;
+		int lost = c->broken;
+		c->broken = 1;
+		checkin(c);
+		c = NULL;
+		if (!lost)
+			break;
+		drain_idle(PG(sst)); /* a stale pooled connection: once more */
+	}
+	if (!c) {
+		free(s);
+		return -(int)e->code;
+	}
+	s->c = c;
+	s->key = study_rowid;
+	*out = s;
+	return 0;
+}
+
+void pg_plan_unlock(struct store_section *s)
+{
+	if (!s)
+		return;
+	struct err e;
+	struct pg_args a = {0};
+	pg_arg_i64(&a, s->key);
+	PGresult *r = s->c->broken ? NULL
+	                           : pg_exec(s->c, PQ_PLAN_UNLOCK,
+	                                     "SELECT pg_advisory_unlock(3, ($1::bigint # "
+	                                     "($1::bigint >> 32))::int)",
+	                                     &a, &e);
+	/* A session lock must not outlive the section on a pooled session. */
+	if (!r)
+		s->c->broken = 1;
+	PQclear(r);
+	checkin(s->c);
+	free(s);
 }
 
 /* ---- open, close, settings ---- */

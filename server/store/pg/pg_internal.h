@@ -20,6 +20,8 @@ enum pg_stmt_id {
 	PQ_LOCK_STUDY,
 	PQ_LOCK_OWNER,
 	PQ_MIGRATION_LOCK,
+	PQ_PLAN_LOCK,
+	PQ_PLAN_UNLOCK,
 	PQ_OWNER_INSERT,
 	PQ_OWNER_EXISTS,
 	PQ_OWNER_GET,
@@ -92,6 +94,10 @@ struct pg_conn {
 	const char *pending[2]; /* the BEGIN statements not sent yet (pg.c) */
 	struct pg_conn *next;   /* idle list */
 	unsigned char prepared[PQ_COUNT];
+	/* The writer's audit entry for its commit (store_write_audit):
+	 * strings borrowed; audit_id NULL when none. */
+	struct store_audit audit;
+	int64_t *audit_id;
 };
 
 struct pg_store {
@@ -160,9 +166,9 @@ void *pg_grow(void *arr, size_t *cap, size_t n, size_t elem);
  * refuses a database newer than this binary. c is outside a transaction. */
 int pg_migrate(struct pg_conn *c, struct err *e);
 
-/* The audit entry attached to this thread's request, written by the
- * commit (store_audit_attach): inserts it on w when one is pending. */
-int pg_audit_write_pending(struct pg_conn *w, struct err *e);
+/* The audit entry handed to w's commit (store_write_audit): inserts it on
+ * w when there is one; *id gets its row id. */
+int pg_audit_write_pending(struct pg_conn *w, int64_t *id, struct err *e);
 
 #include "pg_ops.h"
 

@@ -371,25 +371,6 @@ int pg_key_revoke(struct store_conn *w, const char *owner, const char *keyid, in
 
 /* ---- audit log ---- */
 
-/* The entry of the request this thread serves (store_audit_attach) and
- * the row its commit wrote. */
-static __thread const struct store_audit *audit_pending;
-static __thread int64_t audit_written;
-
-void pg_audit_attach(const struct store_audit *a)
-{
-	audit_pending = a;
-	audit_written = 0;
-}
-
-int64_t pg_audit_detach(void)
-{
-	int64_t id = audit_written;
-	audit_pending = NULL;
-	audit_written = 0;
-	return id;
-}
-
 int pg_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct err *e)
 {
 	struct pg_args a = {0};
@@ -441,17 +422,11 @@ int pg_audit_insert(struct store_conn *w, const struct store_audit *a, struct er
 	return audit_insert(PGC(w), a, &id, e);
 }
 
-int pg_audit_write_pending(struct pg_conn *w, struct err *e)
+int pg_audit_write_pending(struct pg_conn *w, int64_t *id, struct err *e)
 {
-	if (!audit_pending)
+	if (!w->audit_id)
 		return 0;
-	int64_t id;
-	int rc = audit_insert(w, audit_pending, &id, e);
-	if (rc == 0) {
-		audit_written = id;
-		audit_pending = NULL;
-	}
-	return rc;
+	return audit_insert(w, &w->audit, id, e);
 }
 
 int pg_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e)

@@ -27,10 +27,6 @@ static int flush(struct store *st, struct err *e);
 
 /* Set while this thread holds the writer (sqlite_write_begin to finish). */
 static __thread int holds_writer;
-/* The audit entry of the request this thread serves (sqlite_audit_attach)
- * and the row its commit wrote. */
-static __thread const struct store_audit *audit_pending;
-static __thread int64_t audit_written;
 
 static int64_t now_ms(void)
 {
@@ -710,29 +706,21 @@ struct store_conn *sqlite_write_begin(struct store *st, struct err *e)
 	return w;
 }
 
-void sqlite_audit_attach(const struct store_audit *a)
+void sqlite_write_audit(struct store_conn *w, const struct store_audit *a, int64_t *written)
 {
-	audit_pending = a;
-	audit_written = 0;
-}
-
-int64_t sqlite_audit_detach(void)
-{
-	int64_t id = audit_written;
-	audit_pending = NULL;
-	audit_written = 0;
-	return id;
+	w->audit = *a;
+	w->audit_id = written;
 }
 
 int sqlite_write_commit(struct store_conn *w, struct err *e)
 {
 	int rc = 0;
-	/* The request's audit entry goes in with its first committed change:
-	 * one transaction instead of two, and never a change without entry. */
-	if (audit_pending && (rc = sqlite_audit_insert(w, audit_pending, e)) == 0) {
-		audit_written = sqlite3_last_insert_rowid(w->db);
-		audit_pending = NULL;
-	}
+	int64_t *written = w->audit_id, id = 0;
+	w->audit_id = NULL;
+	/* The request's audit entry goes in with its change: one transaction
+	 * instead of two, and never a change without entry. */
+	if (written && (rc = sqlite_audit_insert(w, &w->audit, e)) == 0)
+		id = sqlite3_last_insert_rowid(w->db);
 	if (rc == 0)
 		rc = run(w, ST_RELEASE, "RELEASE w", e);
 	if (rc != 0) {
@@ -740,7 +728,10 @@ int sqlite_write_commit(struct store_conn *w, struct err *e)
 		finish(w->st, 0, NULL);
 		return rc;
 	}
-	return finish(w->st, 1, e);
+	rc = finish(w->st, 1, e);
+	if (rc == 0 && written)
+		*written = id;
+	return rc;
 }
 
 /* One writer (sqlite_write_begin takes the writer lock): every write
@@ -765,6 +756,7 @@ void sqlite_write_rollback(struct store_conn *w)
 {
 	if (!w)
 		return;
+	w->audit_id = NULL;
 	rollback_to(w);
 	finish(w->st, 0, NULL);
 }

@@ -94,6 +94,10 @@ struct store_conn {
 	int writer;              /* the one write connection */
 	struct store_conn *next; /* idle list of readers */
 	sqlite3_stmt *stmt[ST_COUNT];
+	/* The writer's audit entry for its next commit (store_write_audit):
+	 * strings borrowed; audit_id NULL when none. */
+	struct store_audit audit;
+	int64_t *audit_id;
 };
 
 struct store {

@@ -7,6 +7,7 @@ const struct store_ops sqlite_store_ops = {
     .read = sqlite_read,
     .release = sqlite_release,
     .write_begin = sqlite_write_begin,
+    .write_audit = sqlite_write_audit,
     .write_commit = sqlite_write_commit,
     .write_rollback = sqlite_write_rollback,
     .lock_study = sqlite_lock_study,

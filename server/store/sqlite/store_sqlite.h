@@ -10,6 +10,7 @@ void sqlite_close(struct store *st);
 struct store_conn *sqlite_read(struct store *st, struct err *e);
 void sqlite_release(struct store_conn *c);
 struct store_conn *sqlite_write_begin(struct store *st, struct err *e);
+void sqlite_write_audit(struct store_conn *w, const struct store_audit *a, int64_t *written);
 int sqlite_write_commit(struct store_conn *w, struct err *e);
 void sqlite_write_rollback(struct store_conn *w);
 int sqlite_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
