@@ -335,11 +335,21 @@ static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
 	c->st = st;
 	/* The URL's own settings win over these defaults (expand_dbname).
 	 * Keepalives: a server gone without a word (a cut network) is noticed
-	 * in about 30 s instead of the system's two hours. */
-	const char *const keys[] = {
-	    "connect_timeout",     "application_name", "keepalives", "keepalives_idle",
-	    "keepalives_interval", "keepalives_count", "dbname",     NULL};
-	const char *const vals[] = {"5", "sibyld", "1", "15", "5", "3", st->url, NULL};
+	 * in about 30 s instead of the system's two hours. lock_timeout: a
+	 * section held by a daemon that hangs (stopped, not dead: a dead one's
+	 * sessions and locks go with it) fails the waiting call with 503 after
+	 * 30 s instead of holding it for ever. */
+	const char *const keys[] = {"connect_timeout",
+	                            "application_name",
+	                            "keepalives",
+	                            "keepalives_idle",
+	                            "keepalives_interval",
+	                            "keepalives_count",
+	                            "options",
+	                            "dbname",
+	                            NULL};
+	const char *const vals[] = {"5",     "sibyld", "1", "15", "5", "3", "-c lock_timeout=30s",
+	                            st->url, NULL};
 	c->pc = PQconnectdbParams(keys, vals, 1);
 	if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
 		log_pg_error("connect", NULL, c->pc ? PQerrorMessage(c->pc) : "out of memory");
