@@ -812,9 +812,13 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
                  struct sreq *batch, struct snap *pre)
 {
 	/* Across daemons sharing a database, one plans the study at a time
-	 * (store_plan_lock; nothing on SQLite). */
+	 * (store_plan_lock; nothing on SQLite), from a snapshot taken inside
+	 * the section: pre, taken before it, may miss the previous daemon's
+	 * hand-out, and holding it while waiting would hold a connection. */
 	struct store_section *section = NULL;
 	struct err le;
+	if (store_plan_sections(sv->st))
+		snap_drop(pre);
 	if (store_plan_lock(sv->st, rt->rowid, &section, &le) != 0) {
 		for (struct sreq *r = batch; r; r = r->next) {
 			r->rc = -(int)le.code;

@@ -89,6 +89,11 @@ int store_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 	return OPS(w)->lock_owner(w, owner, e);
 }
 
+int store_plan_sections(const struct store *st)
+{
+	return OPS(st)->plan_lock != NULL;
+}
+
 int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
                     struct err *e)
 {

@@ -112,6 +112,9 @@ int store_lock_owner(struct store_conn *w, const char *owner, struct err *e);
  * check the plan's view in their write transaction, and their plans are
  * short of each other's). Never blocks another study. */
 struct store_section;
+/* 1 when the backend has planning sections (a caller then plans from a
+ * snapshot taken inside the section, not before it). */
+int store_plan_sections(const struct store *st);
 int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
                     struct err *e);
 void store_plan_unlock(struct store_section *s);
