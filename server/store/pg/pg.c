@@ -323,6 +323,47 @@ int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
 
 /* ---- connections ---- */
 
+/* A read's COMMIT is sent without waiting for it (pipeline mode): the
+ * snapshot ends on the server at once, and the caller does not wait one
+ * more round trip. The next user of the connection reads its result. */
+static void send_commit(struct pg_conn *c)
+{
+	if (!PQenterPipelineMode(c->pc) ||
+	    !PQsendQueryParams(c->pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c->pc))
+		c->broken = 1;
+	else
+		c->commit_sent = 1;
+}
+
+/* Reads the result of a COMMIT sent by send_commit; a failure marks the
+ * connection broken. */
+static void finish_commit(struct pg_conn *c)
+{
+	if (!c->commit_sent)
+		return;
+	c->commit_sent = 0;
+	int ok = 1, synced = 0, nulls = 0;
+	while (!synced && nulls < 2) {
+		PGresult *r = PQgetResult(c->pc);
+		if (!r) {
+			/* one NULL ends the COMMIT's results; a second means the
+			 * sync will not come (a lost session) */
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			synced = 1;
+		else if (st != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(r);
+	}
+	if (!synced || !ok || !PQexitPipelineMode(c->pc))
+		c->broken = 1;
+}
+
 /* Opens a session on the store's URL; NULL with e set (UNAVAILABLE). */
 static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
 {
@@ -394,15 +435,23 @@ static struct pg_conn *checkout(struct pg_store *st, struct err *e)
 		st->n_open++; /* reserve the slot; connect outside the lock */
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (!c) {
-		c = conn_open(st, e);
-		if (!c) {
-			pthread_mutex_lock(&st->mu);
-			st->n_open--;
-			pthread_cond_signal(&st->cv);
-			pthread_mutex_unlock(&st->mu);
-			return NULL;
+	if (c) {
+		/* The previous read's COMMIT; a session lost meanwhile is
+		 * replaced here. */
+		finish_commit(c);
+		if (c->broken && reopen(c, e) != 0) {
+			conn_close(c);
+			c = NULL;
 		}
+	} else {
+		c = conn_open(st, e);
+	}
+	if (!c) {
+		pthread_mutex_lock(&st->mu);
+		st->n_open--;
+		pthread_cond_signal(&st->cv);
+		pthread_mutex_unlock(&st->mu);
+		return NULL;
 	}
 	c->next = NULL;
 	c->writer = 0;
@@ -418,7 +467,7 @@ static void checkin(struct pg_conn *c)
 	struct pg_store *st = c->st;
 	held--;
 	int close_it = c->broken || PQstatus(c->pc) != CONNECTION_OK ||
-	               PQtransactionStatus(c->pc) != PQTRANS_IDLE;
+	               (!c->commit_sent && PQtransactionStatus(c->pc) != PQTRANS_IDLE);
 	pthread_mutex_lock(&st->mu);
 	if (!close_it && st->n_open > st->max)
 		close_it = 1;
@@ -480,9 +529,8 @@ void pg_release(struct store_conn *cc)
 		pg_write_rollback(cc);
 		return;
 	}
-	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE &&
-	    pg_simple(c, "COMMIT", NULL) != 0)
-		c->broken = 1;
+	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
+		send_commit(c);
 	checkin(c);
 }
 

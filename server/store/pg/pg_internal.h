@@ -92,6 +92,7 @@ struct pg_conn {
 	int writer;             /* in a write transaction */
 	int broken;             /* lost or unusable: closed on release */
 	const char *pending[2]; /* the BEGIN statements not sent yet (pg.c) */
+	int commit_sent;        /* a read's COMMIT sent, its result not read (pg.c) */
 	struct pg_conn *next;   /* idle list */
 	unsigned char prepared[PQ_COUNT];
 	/* The writer's audit entry for its commit (store_write_audit):
