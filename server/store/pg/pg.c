@@ -196,7 +196,7 @@ static void take_results(PGconn *pc, PGresult **ok, PGresult **bad)
  * time on this connection, its PREPARE) in one round trip: libpq's
  * pipeline mode. */
 static PGresult *exec_first(struct pg_conn *c, enum pg_stmt_id id, const char *name,
-                            const char *sql, struct pg_args *a, struct err *e)
+                            const char *sql, struct pg_args *a, int with_commit, struct err *e)
 {
 	PGconn *pc = c->pc;
 	int n = a ? a->n : 0, ok = PQenterPipelineMode(pc), n_begin = 0, prep = !c->prepared[id];
@@ -207,6 +207,8 @@ static PGresult *exec_first(struct pg_conn *c, enum pg_stmt_id id, const char *n
 	if (ok)
 		ok = PQsendQueryPrepared(pc, name, n, a ? a->v : NULL, a ? a->len : NULL,
 		                         a ? a->fmt : NULL, 0);
+	if (ok && with_commit)
+		ok = PQsendQueryParams(pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
 	if (ok)
 		ok = PQpipelineSync(pc);
 	PGresult *res = NULL, *bad = NULL;
@@ -225,12 +227,19 @@ static PGresult *exec_first(struct pg_conn *c, enum pg_stmt_id id, const char *n
 			PQclear(p);
 		}
 		take_results(pc, &res, &bad);
+		if (with_commit) {
+			PGresult *cr = NULL;
+			take_results(pc, &cr, &bad);
+			if (!cr && !bad)
+				ok = 0; /* no answer to the COMMIT */
+			PQclear(cr);
+		}
 		PQclear(PQgetResult(pc)); /* the PGRES_PIPELINE_SYNC */
 	}
 	if (!PQexitPipelineMode(pc))
 		c->broken = 1;
 	c->pending[0] = c->pending[1] = NULL;
-	if (res && !bad)
+	if (ok && res && !bad)
 		return res;
 	PQclear(res);
 	pg_fail(c, bad, name, e);
@@ -252,24 +261,28 @@ static int reopen(struct pg_conn *c, struct err *e)
 	return 0;
 }
 
-PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
-                  struct err *e)
+/* pg_exec, or with_commit: the statement and the transaction's COMMIT in
+ * one round trip (and its BEGIN too when still pending). */
+static PGresult *run_stmt(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                          int with_commit, struct err *e)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	int n = a ? a->n : 0;
+	if (with_commit && !c->pending[0])
+		return exec_first(c, id, name, sql, a, 1, e);
 	if (c->pending[0]) {
 		/* A pooled connection may have lost its server (a restart)
 		 * without knowing: then the first statement finds out, nothing
 		 * of the transaction has happened, and it runs again once on a
 		 * fresh session (the idle ones, as old, are dropped). */
 		const char *pending[2] = {c->pending[0], c->pending[1]};
-		PGresult *r = exec_first(c, id, name, sql, a, e);
+		PGresult *r = exec_first(c, id, name, sql, a, with_commit, e);
 		if (!r && c->broken && reopen(c, e) == 0) {
 			drain_idle(c->st);
 			c->pending[0] = pending[0];
 			c->pending[1] = pending[1];
-			r = exec_first(c, id, name, sql, a, e);
+			r = exec_first(c, id, name, sql, a, with_commit, e);
 		}
 		return r;
 	}
@@ -291,6 +304,18 @@ PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct
 	pg_fail(c, r, name, e);
 	PQclear(r);
 	return NULL;
+}
+
+PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                  struct err *e)
+{
+	return run_stmt(c, id, sql, a, 0, e);
+}
+
+PGresult *pg_exec_commit(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                         struct err *e)
+{
+	return run_stmt(c, id, sql, a, 1, e);
 }
 
 static int simple(struct pg_conn *c, const char *sql, struct err *e)
@@ -558,13 +583,15 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 	struct pg_conn *c = PGC(cc);
 	int64_t *written = c->audit_id, id = 0;
 	c->audit_id = NULL;
-	int rc = pg_audit_write_pending(c, &id, e);
-	c->pending[0] = c->pending[1] = NULL; /* nothing was sent: nothing to commit */
+	int rc = 0;
 	PGTransactionStatusType ts = PQtransactionStatus(c->pc);
-	if (rc == 0 && ts == PQTRANS_INERROR)
+	if (ts == PQTRANS_INERROR)
 		rc = err_set(e, ERR_INTERNAL, "store: commit of a transaction that failed");
-	else if (rc == 0 && ts != PQTRANS_IDLE)
+	else if (written)
+		rc = pg_audit_commit(c, &id, e); /* the entry and the COMMIT together */
+	else if (ts != PQTRANS_IDLE)
 		rc = pg_simple(c, "COMMIT", e);
+	c->pending[0] = c->pending[1] = NULL; /* nothing was sent: nothing to commit */
 	if (rc != 0) {
 		/* A COMMIT cut off by a lost connection may or may not have
 		 * committed: UNAVAILABLE says "retry", and every write of the API
@@ -573,8 +600,10 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 			pg_simple(c, "ROLLBACK", NULL);
 	} else {
 		__atomic_store_n(&c->st->fault, 0, __ATOMIC_RELAXED);
-		if (written)
+		if (written) {
 			*written = id;
+			pg_audit_after_commit(c, &c->audit, id);
+		}
 	}
 	c->writer = 0;
 	checkin(c);

@@ -132,6 +132,10 @@ void pg_arg_f64(struct pg_args *a, double x);
 void pg_arg_text(struct pg_args *a, const char *s); /* NULL: SQL NULL */
 void pg_arg_bin(struct pg_args *a, const void *p, size_t n);
 
+/* pg_exec, then the transaction's COMMIT, in one round trip: the result
+ * of the statement when both went well. */
+PGresult *pg_exec_commit(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                         struct err *e);
 /* Runs statement id (prepared from sql on first use on this connection)
  * with args a (may be NULL). The result (rows or none) or NULL with e set:
  * UNAVAILABLE when the database cannot be reached (the connection is then
@@ -167,9 +171,13 @@ void *pg_grow(void *arr, size_t *cap, size_t n, size_t elem);
  * refuses a database newer than this binary. c is outside a transaction. */
 int pg_migrate(struct pg_conn *c, struct err *e);
 
-/* The audit entry handed to w's commit (store_write_audit): inserts it on
- * w when there is one; *id gets its row id. */
-int pg_audit_write_pending(struct pg_conn *w, int64_t *id, struct err *e);
+/* The audit entry handed to w's commit (store_write_audit), inserted
+ * with the COMMIT in one round trip (pg_exec_commit); *id its row id.
+ * After the commit, pg_audit_after_commit prunes the owner's oldest
+ * entries in a transaction of its own when their count is due a check
+ * (every AUDIT_PRUNE_BATCH-th id). */
+int pg_audit_commit(struct pg_conn *w, int64_t *id, struct err *e);
+void pg_audit_after_commit(struct pg_conn *c, const struct store_audit *a, int64_t id);
 
 #include "pg_ops.h"
 
