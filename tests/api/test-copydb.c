@@ -212,6 +212,14 @@ int main(void)
 	compare_api(src, pg);
 	compare_api(src, back);
 
+	/* --backup is SQLite's: refused on PostgreSQL, pointing at pg_dump. */
+	char bk[160];
+	snprintf(bk, sizeof(bk), "%s/backup.db", dir);
+	const char *backup[] = {"--db", pg, "--backup", bk, NULL};
+	ASSERT_TRUE(run_sibyld(backup, out, sizeof(out)) != 0);
+	EXPECT_IN(out, "back up a PostgreSQL database with pg_dump");
+	ASSERT_TRUE(access(bk, F_OK) != 0);
+
 	const char *bad[] = {"--copy-db", src, NULL};
 	ASSERT_TRUE(run_sibyld(bad, out, sizeof(out)) != 0);
 	EXPECT_IN(out, "--copy-db: want FROM and TO");

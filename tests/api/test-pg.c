@@ -8,6 +8,10 @@
  * - a daemon opens at most --db-pool connections (twice that while
  *   suggests hold planning sections), however many requests on however
  *   many studies run at once;
+ * - a database that refuses writes (a standby; here read-only by default)
+ *   gives 503 with Retry-After for writes and a /healthz not ready, reads
+ *   still work, and all recovers by itself when it takes writes again;
+ *   sessions cut by the admin (pg_terminate_backend) are replaced;
  * - PostgreSQL stopped and started again while a daemon serves a worker:
  *   503 UNAVAILABLE with Retry-After while it is down, then the daemon
  *   recovers by itself, and every acknowledged complete is there. */
@@ -197,6 +201,82 @@ static void test_pool_bound(void)
 	ASSERT_TRUE(most <= 4);
 	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/p3/trials?pageSize=1000", NULL, 200);
 	ASSERT_TRUE(json_array_size(json_object_get(l, "trials")) >= 13);
+	json_decref(l);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+/* ---- a database that takes no writes, sessions cut by the admin ---- */
+
+/* Runs sql on the cluster's maintenance database; 0 or -1. */
+static int admin_sql(const char *sql)
+{
+	char admin[600];
+	snprintf(admin, sizeof(admin), "postgresql:///postgres?host=%s&user=sibyl",
+	         getenv("SIBYL_TEST_PG"));
+	return harness_pg_exec(admin, sql, NULL, 0);
+}
+
+/* Cuts every session of database name (as an admin's
+ * pg_terminate_backend, or a failover, would). */
+static void cut_sessions(const char *name)
+{
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	         "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+	         name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+}
+
+static long status_of(struct daemon *d, const char *method, const char *path, const char *body,
+                      int *retry_after)
+{
+	struct reply r;
+	long st = http_call(d, method, path, body, NULL, &r) == 0 ? r.status : 0;
+	if (retry_after)
+		*retry_after = r.retry_after[0] != '\0';
+	reply_free(&r);
+	return st;
+}
+
+static void test_read_only(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	char name[64], sql[200];
+	const char *n0 = d->db_path + strlen("postgresql:///");
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(n0, "?"), n0);
+	create_owner(d, "t");
+	create_study(d, "r", SPEC_RANDOM);
+	const char *trial = "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}";
+
+	/* Writes refused by the server (a standby, a read-only database). */
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET default_transaction_read_only = on",
+	         name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+	cut_sessions(name);
+	int ra = 0;
+	ASSERT_EQ_INT(status_of(d, "GET", "/v1/owners/t/studies/r", NULL, NULL), 200);
+	ASSERT_EQ_INT(status_of(d, "POST", "/v1/owners/t/studies/r/trials", trial, &ra), 503);
+	ASSERT_TRUE(ra);
+	ASSERT_EQ_INT(status_of(d, "GET", "/healthz", NULL, NULL), 503);
+
+	/* Writable again: the daemon recovers by itself (the health probe
+	 * writes at most once a second). */
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET default_transaction_read_only", name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+	cut_sessions(name);
+	ASSERT_EQ_INT(status_of(d, "POST", "/v1/owners/t/studies/r/trials", trial, NULL), 200);
+	long health = 0;
+	for (int i = 0; i < 30 && health != 200; i++) {
+		usleep(100000);
+		health = status_of(d, "GET", "/healthz", NULL, NULL);
+	}
+	ASSERT_EQ_INT(health, 200);
+	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/r/trials", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(l, "trials")), 1);
 	json_decref(l);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
@@ -398,6 +478,7 @@ int main(void)
 	test_newer_refused();
 	test_password_hidden();
 	test_pool_bound();
+	test_read_only();
 	test_restart();
 	return test_done("pg-cluster");
 }

@@ -141,7 +141,8 @@ static int transient(const char *state)
 		return 1;
 	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
 	       strncmp(state, "57P", 3) == 0 || strcmp(state, "40001") == 0 ||
-	       strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0;
+	       strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+	       strcmp(state, "25006") == 0;
 }
 
 int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *e)
@@ -158,7 +159,8 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 		/* /healthz says not ready after a write failed for want of the
 		 * server (not for a deadlock victim: the next one goes through). */
 		int down = lost || !state || strncmp(state, "08", 2) == 0 ||
-		           strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0;
+		           strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+		           strcmp(state, "25006") == 0;
 		if (c && c->writer && down)
 			__atomic_store_n(&c->st->fault, 1, __ATOMIC_RELAXED);
 		return err_set(e, ERR_UNAVAILABLE,
@@ -780,23 +782,36 @@ int pg_set_wal_target(struct store *sst, int64_t bytes, struct err *e)
 	return 0;
 }
 
-int pg_ping(struct store *sst)
+/* 0 when the server answers; *standby 1 when it is a read-only standby
+ * (in recovery: every write would fail). */
+static int ping(struct store *sst, int *standby)
 {
 	struct err e;
 	struct store_conn *c = pg_read(sst, &e);
 	if (!c)
 		return -(int)e.code;
-	PGresult *r = pg_exec(PGC(c), PQ_PING, "SELECT 1", NULL, &e);
+	PGresult *r = pg_exec(PGC(c), PQ_PING, "SELECT pg_is_in_recovery()", NULL, &e);
+	*standby = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	pg_release(c);
 	return r ? 0 : -(int)e.code;
 }
 
+int pg_ping(struct store *sst)
+{
+	int standby;
+	return ping(sst, &standby);
+}
+
 int pg_health(struct store *sst, struct err *e)
 {
 	struct pg_store *st = PG(sst);
-	if (pg_ping(sst) != 0)
+	int standby = 0;
+	if (ping(sst, &standby) != 0)
 		return err_set(e, ERR_UNAVAILABLE, "the database is not answering");
+	if (standby)
+		return err_set(e, ERR_UNAVAILABLE,
+		               "the database is a read-only standby (in recovery): writes fail");
 	if (!__atomic_load_n(&st->fault, __ATOMIC_RELAXED))
 		return 0;
 	/* A write failed: one write a second finds out whether they work
