@@ -557,7 +557,7 @@ static double run(const struct problem *p, enum designer_algorithm alg, uint64_t
 			best_obs = o;
 			best_true = p->maximize ? -f : f;
 		}
-		if (p->noise > 0 && (t + 1 == at_trials || t + 1 == n))
+		if (alg == DESIGNER_GP_EI && p->noise > 0 && (t + 1 == at_trials || t + 1 == n))
 			best_true = recommended(p, &s, &m, tr, ftrue, (size_t)t + 1, seed, cache,
 			                        best_true);
 		if (t + 1 == at_trials)
