@@ -96,6 +96,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (cfg.copy_from[0]) {
+		char report[1024], from[sizeof(cfg.copy_from) + 8], to[sizeof(cfg.copy_to) + 8];
+		if (store_copy(cfg.copy_from, cfg.copy_to, report, sizeof(report), &e) != 0) {
+			fprintf(stderr, "sibyld: copy of %s to %s failed: %s\n",
+			        db_for_log(cfg.copy_from, from, sizeof(from)),
+			        db_for_log(cfg.copy_to, to, sizeof(to)), e.msg);
+			return 1;
+		}
+		printf("sibyld: copied %s to %s; rows (counted on both sides):\n%s",
+		       db_for_log(cfg.copy_from, from, sizeof(from)),
+		       db_for_log(cfg.copy_to, to, sizeof(to)), report);
+		return 0;
+	}
+
 	if (cfg.backup_path[0]) {
 		if (store_backup_file(cfg.db_path, cfg.backup_path, &e) != 0) {
 			fprintf(stderr, "sibyld: backup of %s to %s failed: %s\n", cfg.db_path,

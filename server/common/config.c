@@ -273,6 +273,8 @@ size_t config_help(char *buf, size_t cap)
 	OUT("\nOther options:\n"
 	    "  --config FILE            read settings from FILE (env SIBYL_CONFIG)\n"
 	    "  --backup PATH            copy the database to PATH and exit\n"
+	    "  --copy-db FROM TO        copy the whole database FROM (SQLite path or PostgreSQL\n"
+	    "                           URI) into the empty database TO and exit\n"
 	    "  --help                   print this and exit\n"
 	    "  --version                print the version and exit\n"
 	    "Environment only:\n"
@@ -449,6 +451,19 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			snprintf(err, errlen, "unexpected argument \"%.100s\" (see --help)", a);
 			return -1;
+		}
+		if (strcmp(a, "--copy-db") == 0) {
+			if (i + 2 >= argc || !*argv[i + 1] || !*argv[i + 2] ||
+			    strlen(argv[i + 1]) >= sizeof(cfg->copy_from) ||
+			    strlen(argv[i + 2]) >= sizeof(cfg->copy_to)) {
+				snprintf(err, errlen,
+				         "--copy-db: want FROM and TO (paths or URIs)");
+				return -1;
+			}
+			memcpy(cfg->copy_from, argv[i + 1], strlen(argv[i + 1]) + 1);
+			memcpy(cfg->copy_to, argv[i + 2], strlen(argv[i + 2]) + 1);
+			i += 2;
+			continue;
 		}
 		if (flag_value(argc, argv, &i, &n, &nl, &v) != 0) {
 			snprintf(err, errlen, "%s: missing value", a);

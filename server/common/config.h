@@ -49,6 +49,8 @@ struct config {
 	/* not settings: what this run was asked to do */
 	char config_file[4096]; /* --config FILE or SIBYL_CONFIG, "" when none */
 	char backup_path[4096]; /* --backup PATH: copy the database there and exit */
+	char copy_from[4096];   /* --copy-db FROM TO: copy a whole database and exit */
+	char copy_to[4096];
 };
 
 /* Fills cfg from defaults, the environment and argv. Returns 0, 1 when

@@ -26,8 +26,10 @@ static size_t lower_bound(const double *u, size_t n, double v)
 	return lo;
 }
 
-/* The half-rank warp of the finite values z[0..n) (n >= 1), in place. */
-static int half_rank(double *z, size_t n)
+/* The half-rank warp of the finite values z[0..n) (n >= 1), in place;
+ * with clip > 0 the bad half stays linear instead, values below
+ * median − clip·(spread of the good half) raised to that bound. */
+static int half_rank(double *z, size_t n, double clip)
 {
 	double *u = malloc(n * sizeof(double));
 	if (!u)
@@ -51,6 +53,12 @@ static int half_rank(double *z, size_t n)
 		free(u);
 		return 0; /* the good half is flat: nothing to scale by */
 	}
+	if (clip > 0.0) {
+		for (size_t i = 0; i < n; i++)
+			z[i] = fmax(z[i], med - clip * sgood);
+		free(u);
+		return 0;
+	}
 	size_t below = lower_bound(u, nu, med);
 	double den = (double)below + (below < nu && u[below] == med ? 0.5 : 0.0);
 	for (size_t i = 0; i < n; i++) {
@@ -64,7 +72,7 @@ static int half_rank(double *z, size_t n)
 	return 0;
 }
 
-int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *out)
+static int fit(struct warp *wp, const double *y, size_t n, int minimize, double clip, double *out)
 {
 	memset(wp, 0, sizeof(*wp));
 	wp->flip = minimize;
@@ -99,7 +107,7 @@ int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *o
 	int rc = 0;
 	if (nv == 0)
 		goto out;
-	if (half_rank(z, nv) < 0) {
+	if (half_rank(z, nv, clip) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -155,6 +163,16 @@ out:
 	free(z);
 	free(idx);
 	return rc;
+}
+
+int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *out)
+{
+	return fit(wp, y, n, minimize, 0.0, out);
+}
+
+int warp_fit_noisy(struct warp *wp, const double *y, size_t n, int minimize, double *out)
+{
+	return fit(wp, y, n, minimize, WARP_NOISY_CLIP, out);
 }
 
 double warp_inverse(const struct warp *wp, double v, double *slope)

@@ -5,7 +5,7 @@
  *  3. the half-rank warp (Vizier): values below the median are replaced by
  *     Gaussian quantiles of their rank, scaled by the spread of the good
  *     half, so one diverged run cannot flatten the model; the good half
- *     stays linear;
+ *     stays linear (warp_fit_noisy: a clip of the far bad tail instead);
  *  4. z-score.
  * (A log warp of the distance to the best value, for heavy tails, was
  * measured with bench/bench_designer and lost on most problems once the
@@ -33,6 +33,17 @@ struct warp {
  * minimize: flip the sign first. Returns the number of finite outputs, or
  * -1 on out-of-memory. Free with warp_free() (also after errors). */
 int warp_fit(struct warp *wp, const double *y, size_t n, int minimize, double *out /* OUT */);
+
+/* The bad half's bound in warp_fit_noisy(), in spreads of the good half. */
+#define WARP_NOISY_CLIP 10.0
+
+/* warp_fit() for a metric the study says is noisy (observationNoise HIGH):
+ * step 3 keeps the bad half linear too and only raises values below
+ * median − WARP_NOISY_CLIP·(spread of the good half) to that bound, so a
+ * diverged run still cannot flatten the model. Ranks of noisy values
+ * bend the noise the GP sees, and z-scoring alone (or this clip) won on
+ * the three noisy problems of bench_designer (docs/gp-ei.md). */
+int warp_fit_noisy(struct warp *wp, const double *y, size_t n, int minimize, double *out /* OUT */);
 
 /* Maps a warped value back to the metric's units; with slope not NULL
  * writes |d raw / d warped| there (to convert a standard deviation). */

@@ -47,12 +47,6 @@ struct plan {
  * random 1..2^tries ms (at most 64), so that two daemons that keep
  * planning from the same view fall out of step (replan_pause). */
 #define SUGGEST_REPLANS 16
-/* After this many stale plans the batch plans under the study's critical
- * section (lead_locked), where no other process can hand out trials of the
- * study: that plan is current by construction. The model is then fitted
- * while the section is held, so this is the way out of a losing streak
- * (three daemons handing out one study), not the rule. */
-#define SUGGEST_LOCKED_AFTER 3
 
 static void plan_free(struct plan *p)
 {
@@ -677,19 +671,18 @@ static void drop_answers(struct sreq *batch)
  * written, when the plan is stale (plan_current): plan again. Returns -1,
  * with nothing written and no answer set, when a caller met an error that
  * needs its own rollback (the caller then goes one by one); else 0 with
- * every answer set. held: NULL, or the batch's write transaction with its
- * sections taken already (lead_locked); it is ended here either way. */
+ * every answer set. */
 static int hand_out_batch(struct service *sv, const char *owner, const char *study,
-                          struct sreq *batch, struct plan *pl, int64_t t0, struct store_conn *held)
+                          struct sreq *batch, struct plan *pl, int64_t t0)
 {
 	struct err e;
 	size_t used = pl->used;
 	/* One commit for the batch: it carries the first caller's audit entry
 	 * (the others are written after it, api_audit_end). */
-	struct store_conn *w = held ? held : svc_write_begin(sv, batch->audit, &e);
+	struct store_conn *w = svc_write_begin(sv, batch->audit, &e);
 	if (!w)
 		return -1;
-	if (!held && lock_sections(w, owner, pl->rowid, &e)) {
+	if (lock_sections(w, owner, pl->rowid, &e)) {
 		store_write_rollback(w);
 		return -1;
 	}
@@ -786,48 +779,25 @@ static void replan_pause(int tries)
 	nanosleep(&ts, NULL);
 }
 
-/* The batch's write transaction with its sections taken, before the plan
- * (SUGGEST_LOCKED_AFTER): *held, or an error. */
-static int lead_locked(struct service *sv, const char *owner, const struct study_rt *rt,
-                       const struct sreq *batch, struct store_conn **held, struct err *e)
-{
-	int rc;
-	if (!(*held = svc_write_begin(sv, batch->audit, e)))
-		return -(int)e->code;
-	if ((rc = lock_sections(*held, owner, rt->rowid, e))) {
-		store_write_rollback(*held);
-		*held = NULL;
-	}
-	return rc;
-}
-
 /* The leader's work for a batch: plan, hand out; plan again (at most
  * SUGGEST_REPLANS times) while another process adds trials between the
- * plan's snapshot and the hand-out, so that two daemons on one database
- * never hand out the points of one view twice; from the
- * SUGGEST_LOCKED_AFTER-th try on, under the study's section. */
-static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
-                 struct sreq *batch, struct snap *pre)
+ * plan's snapshot and the hand-out, so that two daemons on one file never
+ * hand out the points of one view twice. */
+static void lead_locked(struct service *sv, struct study_rt *rt, const char *owner,
+                        const char *study, struct sreq *batch, struct snap *pre)
 {
 	for (int tries = 0;; tries++) {
 		struct plan pl = {0};
 		int64_t t0 = ju_now_ms();
 		struct err pe;
-		struct store_conn *held = NULL;
-		int prc = tries >= SUGGEST_LOCKED_AFTER
-		              ? lead_locked(sv, owner, rt, batch, &held, &pe)
-		              : 0;
-		if (!prc)
-			prc = make_plan(sv, rt, owner, study, batch, tries ? NULL : pre, &pl, &pe);
-		if (prc && held)
-			store_write_rollback(held);
+		int prc = make_plan(sv, rt, owner, study, batch, tries ? NULL : pre, &pl, &pe);
 		int hb = 0;
 		if (prc) {
 			for (struct sreq *r = batch; r; r = r->next) {
 				r->rc = prc;
 				r->e = pe;
 			}
-		} else if ((hb = hand_out_batch(sv, owner, study, batch, &pl, t0, held)) < 0 ||
+		} else if ((hb = hand_out_batch(sv, owner, study, batch, &pl, t0)) < 0 ||
 		           (hb > 0 && tries >= SUGGEST_REPLANS)) {
 			hand_out_each(sv, owner, study, batch, &pl, t0);
 		}
@@ -836,6 +806,28 @@ static void lead(struct service *sv, struct study_rt *rt, const char *owner, con
 			return;
 		replan_pause(tries);
 	}
+}
+
+static void lead(struct service *sv, struct study_rt *rt, const char *owner, const char *study,
+                 struct sreq *batch, struct snap *pre)
+{
+	/* Across daemons sharing a database, one plans the study at a time
+	 * (store_plan_lock; nothing on SQLite), from a snapshot taken inside
+	 * the section: pre, taken before it, may miss the previous daemon's
+	 * hand-out, and holding it while waiting would hold a connection. */
+	struct store_section *section = NULL;
+	struct err le;
+	if (store_plan_sections(sv->st))
+		snap_drop(pre);
+	if (store_plan_lock(sv->st, rt->rowid, &section, &le) != 0) {
+		for (struct sreq *r = batch; r; r = r->next) {
+			r->rc = -(int)le.code;
+			r->e = le;
+		}
+		return;
+	}
+	lead_locked(sv, rt, owner, study, batch, pre);
+	store_plan_unlock(section);
 }
 
 int service_suggest(struct service *sv, const char *owner, const char *study, int64_t count,

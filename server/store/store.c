@@ -89,6 +89,23 @@ int store_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 	return OPS(w)->lock_owner(w, owner, e);
 }
 
+int store_plan_sections(const struct store *st)
+{
+	return OPS(st)->plan_lock != NULL;
+}
+
+int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
+                    struct err *e)
+{
+	*out = NULL;
+	return OPS(st)->plan_lock ? OPS(st)->plan_lock(st, study_rowid, out, e) : 0;
+}
+
+void store_plan_unlock(struct store_section *s)
+{
+	pg_plan_unlock(s);
+}
+
 int store_ping(struct store *st)
 {
 	return OPS(st)->ping(st);

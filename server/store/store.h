@@ -67,6 +67,14 @@ void store_close(struct store *st); /* NULL-safe; all connections released first
  * (FAILED_PRECONDITION for a PostgreSQL URL: use pg_dump). */
 int store_backup_file(const char *db_path, const char *dest, struct err *e);
 
+/* Copies every row of the database at from into the empty database at to
+ * (either a SQLite path or a PostgreSQL URI; both are created or migrated
+ * first): one read snapshot of the source (a daemon may keep serving it)
+ * into one transaction of the destination, then the rows of each table
+ * counted again on both sides. report (may be NULL) gets one line per
+ * table, "table N". FAILED_PRECONDITION when to holds data already. */
+int store_copy(const char *from, const char *to, char *report, size_t len, struct err *e);
+
 struct store_conn *store_read(struct store *st, struct err *e);
 void store_release(struct store_conn *c); /* for read connections; NULL-safe */
 struct store_conn *store_write_begin(struct store *st, struct err *e);
@@ -94,6 +102,22 @@ void store_write_rollback(struct store_conn *w);             /* releases w; NULL
  * these sections are all that serializes those calls per study. */
 int store_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
 int store_lock_owner(struct store_conn *w, const char *owner, struct err *e);
+/* A study's planning section across processes, held outside any
+ * transaction: from before a suggest reads the study to plan until its
+ * hand-out committed, so that daemons sharing a database plan a study one
+ * at a time, each from a view that holds the previous one's hand-out
+ * (without it, two daemons planning from one view keep invalidating each
+ * other's plans). *out is what store_plan_unlock releases (NULL-safe);
+ * NULL where the backend needs no section (SQLite: one file's writers
+ * check the plan's view in their write transaction, and their plans are
+ * short of each other's). Never blocks another study. */
+struct store_section;
+/* 1 when the backend has planning sections (a caller then plans from a
+ * snapshot taken inside the section, not before it). */
+int store_plan_sections(const struct store *st);
+int store_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out,
+                    struct err *e);
+void store_plan_unlock(struct store_section *s);
 
 /* 0 when a trivial query answers. */
 int store_ping(struct store *st);

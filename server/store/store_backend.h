@@ -23,6 +23,8 @@ struct store_ops {
 	void (*write_rollback)(struct store_conn *w);
 	int (*lock_study)(struct store_conn *w, int64_t study_rowid, struct err *e);
 	int (*lock_owner)(struct store_conn *w, const char *owner, struct err *e);
+	int (*plan_lock)(struct store *st, int64_t study_rowid, struct store_section **out,
+	                 struct err *e);
 	int (*ping)(struct store *st);
 	int (*health)(struct store *st, struct err *e);
 	int (*set_wal_target)(struct store *st, int64_t bytes, struct err *e);
@@ -113,6 +115,39 @@ struct store_ops {
 	int (*count_trials_by_state)(struct store_conn *c, int64_t counts[6], struct err *e);
 };
 
+/* ---- copying a whole database between backends (store_copy.c) ---- */
+
+/* One table as both backends have it: the columns both schemas share, in
+ * one order; bit i of blobs marks column i as bytes (else text, integers
+ * and reals as their decimal text). */
+#define STORE_COPY_MAX_COLS 16
+struct store_copy_table {
+	const char *name;
+	const char *cols; /* "a, b, c" */
+	int n_cols;
+	unsigned blobs;
+	const char *order;  /* ORDER BY of the read */
+	const char *upsert; /* appended to the INSERT (NULL: none) */
+};
+/* A row: v[i] NULL for SQL NULL; len[i] the bytes of v[i]. */
+struct store_copy_row {
+	const char *v[STORE_COPY_MAX_COLS];
+	int len[STORE_COPY_MAX_COLS];
+};
+/* What a backend adds for store_copy: read every row of t on a read
+ * connection (fn's non-zero return stops and is returned), insert one on a
+ * write connection, and, before the copy commits, bring the destination's
+ * own counters (identity sequences) past the copied ids. */
+struct store_copy_ops {
+	int (*rows)(struct store_conn *c, const struct store_copy_table *t,
+	            int (*fn)(void *ctx, const struct store_copy_row *r), void *ctx, struct err *e);
+	int (*insert)(struct store_conn *w, const struct store_copy_table *t,
+	              const struct store_copy_row *r, struct err *e);
+	int (*finish)(struct store_conn *w, struct err *e);
+};
+extern const struct store_copy_ops sqlite_copy_ops;
+extern const struct store_copy_ops pg_copy_ops;
+
 /* The ops of whatever st or c points to (a backend's struct store or
  * struct store_conn, whose first member is the ops pointer). */
 static inline const struct store_ops *store_ops_of(const void *st_or_conn)
@@ -127,6 +162,9 @@ int sqlite_backup_file(const char *db_path, const char *dest, struct err *e);
 
 /* ---- the PostgreSQL backend (pg/) ---- */
 extern const struct store_ops pg_store_ops;
+/* store_plan_unlock of a section of the PostgreSQL backend (the only one
+ * that makes them). */
+void pg_plan_unlock(struct store_section *s);
 /* url: a libpq connection URI; pool: connections at most (>= 1). */
 struct store *pg_open(const char *url, int pool, struct err *e);
 

@@ -5,6 +5,13 @@
  * - a database whose schema is newer than the binary is refused with a
  *   clear message;
  * - the URI's password never reaches the log;
+ * - a daemon opens at most --db-pool connections (twice that while
+ *   suggests hold planning sections), however many requests on however
+ *   many studies run at once;
+ * - a database that refuses writes (a standby; here read-only by default)
+ *   gives 503 with Retry-After for writes and a /healthz not ready, reads
+ *   still work, and all recovers by itself when it takes writes again;
+ *   sessions cut by the admin (pg_terminate_backend) are replaced;
  * - PostgreSQL stopped and started again while a daemon serves a worker:
  *   503 UNAVAILABLE with Retry-After while it is down, then the daemon
  *   recovers by itself, and every acknowledged complete is there. */
@@ -107,6 +114,170 @@ static void test_password_hidden(void)
 	CALL_OK(d, "GET", "/healthz", NULL);
 	ASSERT_EQ_INT(count_in_file(d->stderr_path, "s3cret-pw"), 0);
 	ASSERT_EQ_INT(count_in_file(d->stderr_path, "postgresql://sibyl:***@"), 1);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+/* ---- the pool: at most --db-pool connections per daemon ---- */
+
+struct hammer {
+	struct daemon *d;
+	int i;
+	int errors;
+};
+
+/* Writes and reads on ten studies at once. */
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	char study[16], path[128];
+	snprintf(study, sizeof(study), "p%d", h->i % 10);
+	snprintf(path, sizeof(path), "/v1/owners/t/studies/%s/trials", study);
+	char sp[160], client[64];
+	snprintf(sp, sizeof(sp), "%s:suggest", path);
+	snprintf(client, sizeof(client), "{\"suggestionCount\":1,\"clientId\":\"h%d\"}", h->i);
+	for (int k = 0; k < 30; k++) {
+		struct reply r;
+		/* a trial made, the list read, a suggestion asked for */
+		const char *method = k % 3 == 1 ? "GET" : "POST";
+		const char *to = k % 3 == 2 ? sp : path;
+		const char *body = k % 3 == 0
+		                       ? "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}"
+		                   : k % 3 == 2 ? client
+		                                : NULL;
+		int bad = http_call(h->d, method, to, body, NULL, &r) != 0 || r.status != 200;
+		if (bad)
+			fprintf(stderr, "hammer: %ld %s\n", r.status, r.body ? r.body : "");
+		h->errors += bad;
+		reply_free(&r);
+	}
+	return NULL;
+}
+
+static void test_pool_bound(void)
+{
+	char url[512], admin[600], sql[700], n[32];
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	const char *args[] = {"--db-pool", "2", "--threads", "16", NULL};
+	struct daemon_opts o = {.db_path = url, .args = args};
+	struct daemon *d = daemon_start(&o);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	create_owner(d, "t");
+	for (int i = 0; i < 10; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "p%d", i);
+		create_study(d, name, SPEC_RANDOM);
+	}
+	struct hammer h[16];
+	pthread_t th[16];
+	for (int i = 0; i < 16; i++) {
+		h[i] = (struct hammer){d, i, 0};
+		pthread_create(&th[i], NULL, hammer, &h[i]);
+	}
+	/* Sample the server's sessions of this database while they run. */
+	snprintf(admin, sizeof(admin), "postgresql:///postgres?host=%s&user=sibyl",
+	         getenv("SIBYL_TEST_PG"));
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sibyld' AND "
+	         "datname = '%.*s'",
+	         (int)strcspn(url + strlen("postgresql:///"), "?"), url + strlen("postgresql:///"));
+	long most = 0;
+	for (int k = 0; k < 40; k++) {
+		if (harness_pg_exec(admin, sql, n, sizeof(n)) == 0 && atoi_safe(n) > most)
+			most = atoi_safe(n);
+		usleep(10000);
+	}
+	int errors = 0;
+	for (int i = 0; i < 16; i++) {
+		pthread_join(th[i], NULL);
+		errors += h[i].errors;
+	}
+	ASSERT_EQ_INT(errors, 0);
+	fprintf(stderr, "pool: at most %ld sessions seen\n", most);
+	/* The pool's 2, and at worst one more for each holder of a connection
+	 * that needs a second (a suggest's planning section). */
+	ASSERT_TRUE(most >= 1);
+	ASSERT_TRUE(most <= 4);
+	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/p3/trials?pageSize=1000", NULL, 200);
+	ASSERT_TRUE(json_array_size(json_object_get(l, "trials")) >= 13);
+	json_decref(l);
+	ASSERT_EQ_INT(daemon_stop(d), 0);
+}
+
+/* ---- a database that takes no writes, sessions cut by the admin ---- */
+
+/* Runs sql on the cluster's maintenance database; 0 or -1. */
+static int admin_sql(const char *sql)
+{
+	char admin[600];
+	snprintf(admin, sizeof(admin), "postgresql:///postgres?host=%s&user=sibyl",
+	         getenv("SIBYL_TEST_PG"));
+	return harness_pg_exec(admin, sql, NULL, 0);
+}
+
+/* Cuts every session of database name (as an admin's
+ * pg_terminate_backend, or a failover, would). */
+static void cut_sessions(const char *name)
+{
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+	         "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+	         name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+}
+
+static long status_of(struct daemon *d, const char *method, const char *path, const char *body,
+                      int *retry_after)
+{
+	struct reply r;
+	long st = http_call(d, method, path, body, NULL, &r) == 0 ? r.status : 0;
+	if (retry_after)
+		*retry_after = r.retry_after[0] != '\0';
+	reply_free(&r);
+	return st;
+}
+
+static void test_read_only(void)
+{
+	struct daemon *d = daemon_start(NULL);
+	ASSERT_TRUE(d != NULL);
+	if (!d)
+		return;
+	char name[64], sql[200];
+	const char *n0 = d->db_path + strlen("postgresql:///");
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(n0, "?"), n0);
+	create_owner(d, "t");
+	create_study(d, "r", SPEC_RANDOM);
+	const char *trial = "{\"parameters\":[{\"parameterId\":\"x\",\"value\":0.5}]}";
+
+	/* Writes refused by the server (a standby, a read-only database). */
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET default_transaction_read_only = on",
+	         name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+	cut_sessions(name);
+	int ra = 0;
+	ASSERT_EQ_INT(status_of(d, "GET", "/v1/owners/t/studies/r", NULL, NULL), 200);
+	ASSERT_EQ_INT(status_of(d, "POST", "/v1/owners/t/studies/r/trials", trial, &ra), 503);
+	ASSERT_TRUE(ra);
+	ASSERT_EQ_INT(status_of(d, "GET", "/healthz", NULL, NULL), 503);
+
+	/* Writable again: the daemon recovers by itself (the health probe
+	 * writes at most once a second). */
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET default_transaction_read_only", name);
+	ASSERT_EQ_INT(admin_sql(sql), 0);
+	cut_sessions(name);
+	ASSERT_EQ_INT(status_of(d, "POST", "/v1/owners/t/studies/r/trials", trial, NULL), 200);
+	long health = 0;
+	for (int i = 0; i < 30 && health != 200; i++) {
+		usleep(100000);
+		health = status_of(d, "GET", "/healthz", NULL, NULL);
+	}
+	ASSERT_EQ_INT(health, 200);
+	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/r/trials", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(l, "trials")), 1);
+	json_decref(l);
 	ASSERT_EQ_INT(daemon_stop(d), 0);
 }
 
@@ -306,6 +477,8 @@ int main(void)
 	test_migrations_once();
 	test_newer_refused();
 	test_password_hidden();
+	test_pool_bound();
+	test_read_only();
 	test_restart();
 	return test_done("pg-cluster");
 }

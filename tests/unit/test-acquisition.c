@@ -1,7 +1,8 @@
 /* acquisition: the acquisition's gradient against finite differences (with
  * a feasibility model), the search finds the region a model says is best,
  * stays in the space and snapped, never returns a taken point, and keeps
- * batch points apart; noisy EI against a Monte-Carlo estimate. */
+ * batch points apart (by ACQ_MIN_SEP, no more); noisy EI against a
+ * Monte-Carlo estimate. */
 #include <stdlib.h>
 
 #include <gsl/gsl_errno.h>
@@ -233,7 +234,12 @@ static void test_search_continuous(void)
 	ASSERT_EQ_INT(acq_search(&m, &s, &o, obj.X + bi * 2, 1, taken, obj.n + 1, &r, u2, &val, &mu,
 	                         &sd, err, sizeof err),
 	              0);
-	ASSERT_TRUE(fmax(fabs(u2[0] - u[0]), fabs(u2[1] - u[1])) >= ACQ_MIN_SEP);
+	/* ... but only just: the exclusion is a small neighbourhood, so a fine
+	 * step beside a pending point at the peak stays possible (with a
+	 * radius of 0.01 it was not: docs/gp-ei.md, pending trials) */
+	double sep = fmax(fabs(u2[0] - u[0]), fabs(u2[1] - u[1]));
+	ASSERT_TRUE(sep >= ACQ_MIN_SEP);
+	ASSERT_TRUE(sep < 0.01);
 	gp_free(&obj);
 	space_free(&s);
 }

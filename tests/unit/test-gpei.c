@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "acquisition.h"
 #include "gpei.h"
 #include "rng.h"
 #include "space_fixture.h"
@@ -178,7 +179,7 @@ static void test_batch_and_pending(void)
 			mind = fmin(mind, linf);
 		}
 	}
-	ASSERT_TRUE(mind >= 0.01);
+	ASSERT_TRUE(mind >= ACQ_MIN_SEP);
 
 	/* the same point is not proposed while it is pending */
 	double first[3];
@@ -194,7 +195,7 @@ static void test_batch_and_pending(void)
 	space_encode(&s, second, u2);
 	for (int i = 0; i < 3; i++)
 		linf = fmax(linf, fabs(u1[i] - u2[i]));
-	ASSERT_TRUE(linf >= 0.01);
+	ASSERT_TRUE(linf >= ACQ_MIN_SEP);
 	space_free(&s);
 }
 
@@ -218,7 +219,7 @@ static double least_sep(const struct space *s, const double *out, size_t a, cons
 
 /* A big batch (the later points come from the shared candidate pool)
  * with as many pending trials (fantasized as one block): every point
- * valid, model-based, at least 0.01 from the others and from the pending
+ * valid, model-based, at least ACQ_MIN_SEP from the others and from the pending
  * ones, none a completed trial, and the same again for the same input. */
 static void test_big_batch(void)
 {
@@ -250,7 +251,7 @@ static void test_big_batch(void)
 	for (int a = 0; a < B; a++) {
 		invalid += !space_valid(&s, out + a * D, NULL, 0);
 		model += info[a].model_based;
-		close += least_sep(&s, out, (size_t)a, pend, P) < 0.01;
+		close += least_sep(&s, out, (size_t)a, pend, P) < ACQ_MIN_SEP;
 		for (size_t t = 0; t < st.n; t++)
 			dup += space_equal(&s, out + a * D, st.vals[t]);
 	}
@@ -274,7 +275,7 @@ static void test_big_batch(void)
 	invalid = close = 0;
 	for (int k = 0; k < B; k++) {
 		invalid += !space_valid(&a, outa + (size_t)k * a.n, NULL, 0);
-		close += least_sep(&a, outa, (size_t)k, NULL, 0) < 0.01;
+		close += least_sep(&a, outa, (size_t)k, NULL, 0) < ACQ_MIN_SEP;
 	}
 	ASSERT_EQ_INT(invalid, 0);
 	ASSERT_EQ_INT(close, 0);
@@ -348,7 +349,7 @@ static void test_deterministic_pending(void)
  * the model is unsure (8 trials) the points stay spread (mean L∞ distance
  * to the nearest other batch point >= 0.2); where it is sure (60 trials,
  * the optimum found) they come closer together and one refines near the
- * incumbent (within 0.15); never closer than 0.01 to each other or to a
+ * incumbent (within 0.15); never closer than ACQ_MIN_SEP to each other or to a
  * pending point. */
 static void test_batch_spread_or_close(void)
 {
@@ -402,8 +403,8 @@ static void test_batch_spread_or_close(void)
 			}
 			nn += m / B;
 		}
-		/* never closer than 0.01 to another batch or pending point */
-		ASSERT_TRUE(sep >= 0.01);
+		/* never closer than ACQ_MIN_SEP to another batch or pending point */
+		ASSERT_TRUE(sep >= ACQ_MIN_SEP);
 		if (!sure) {
 			ASSERT_TRUE(nn >= 0.2);
 			nn_unsure = nn;

@@ -1,5 +1,6 @@
 /* warp: sign flip, monotonicity, robustness to an outlier, NaN and ±inf,
- * constant data, and the inverse map back to the metric's units. */
+ * constant data, the inverse map back to the metric's units, and the
+ * linear variant for noisy metrics. */
 #include <stdlib.h>
 
 #include "test.h"
@@ -96,10 +97,52 @@ static void test_edges(void)
 	warp_free(&w);
 }
 
+/* warp_fit_noisy (observationNoise HIGH): the bad half stays linear, so
+ * the warped values are an affine map of the raw ones (equal raw steps
+ * give equal warped steps on both sides of the median, unlike the
+ * half-rank warp), and only a diverged run beyond 10 spreads of the good
+ * half is raised to that bound: it cannot squash the others together. */
+static void test_noisy(void)
+{
+	enum { N = 21 };
+	double y[N], out[N], rk[N];
+	for (int i = 0; i < N; i++)
+		y[i] = 1.0 + 0.1 * i; /* minimized: i = 0 best */
+	struct warp w;
+	ASSERT_EQ_INT(warp_fit_noisy(&w, y, N, 1, out), N);
+	double step = out[0] - out[1];
+	ASSERT_TRUE(step > 0);
+	for (int i = 0; i + 1 < N; i++)
+		ASSERT_EQ_DBL(out[i] - out[i + 1], step, 1e-9);
+	for (int i = 0; i < N; i++)
+		ASSERT_EQ_DBL(warp_inverse(&w, out[i], NULL), y[i], 1e-9);
+	warp_free(&w);
+	/* the half-rank warp bends the bad half (i > 10) */
+	ASSERT_EQ_INT(warp_fit(&w, y, N, 1, rk), N);
+	ASSERT_TRUE(fabs((rk[19] - rk[20]) - (rk[0] - rk[1])) > 0.01);
+	warp_free(&w);
+
+	y[7] = 1e12;
+	ASSERT_EQ_INT(warp_fit_noisy(&w, y, N, 1, out), N);
+	double lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < N; i++)
+		if (i != 7) {
+			lo = fmin(lo, out[i]);
+			hi = fmax(hi, out[i]);
+		}
+	ASSERT_TRUE(hi - lo > 1.0);
+	ASSERT_TRUE(out[7] < lo);
+	for (int i = 0; i + 1 < N; i++)
+		if (i != 7 && i + 1 != 7)
+			ASSERT_TRUE(out[i] > out[i + 1]);
+	warp_free(&w);
+}
+
 int main(void)
 {
 	test_basic();
 	test_outlier();
+	test_noisy();
 	test_heavy_tail();
 	test_edges();
 	return test_done("warp");

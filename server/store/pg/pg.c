@@ -141,7 +141,8 @@ static int transient(const char *state)
 		return 1;
 	return strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
 	       strncmp(state, "57P", 3) == 0 || strcmp(state, "40001") == 0 ||
-	       strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0;
+	       strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+	       strcmp(state, "25006") == 0;
 }
 
 int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *e)
@@ -155,7 +156,12 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 	if (lost && c)
 		c->broken = 1;
 	if (lost || transient(state)) {
-		if (c && c->writer)
+		/* /healthz says not ready after a write failed for want of the
+		 * server (not for a deadlock victim: the next one goes through). */
+		int down = lost || !state || strncmp(state, "08", 2) == 0 ||
+		           strncmp(state, "53", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+		           strcmp(state, "25006") == 0;
+		if (c && c->writer && down)
 			__atomic_store_n(&c->st->fault, 1, __ATOMIC_RELAXED);
 		return err_set(e, ERR_UNAVAILABLE,
 		               "the database cannot be reached or is busy: nothing was saved; "
@@ -168,12 +174,120 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 
 /* ---- statements ---- */
 
-PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
-                  struct err *e)
+static struct pg_conn *conn_open(struct pg_store *st, struct err *e);
+static void drain_idle(struct pg_store *st);
+
+/* The results of one command of a pipeline: the rows or command result
+ * (when all went well) in *ok, else the first error in *bad. */
+static void take_results(PGconn *pc, PGresult **ok, PGresult **bad)
+{
+	PGresult *r;
+	while ((r = PQgetResult(pc)) != NULL) {
+		ExecStatusType s = PQresultStatus(r);
+		int good = s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+		if (good && !*ok)
+			*ok = r;
+		else if (!good && s != PGRES_PIPELINE_ABORTED && !*bad)
+			*bad = r;
+		else
+			PQclear(r);
+	}
+}
+
+/* The transaction's first statement, sent with its BEGIN (and, the first
+ * time on this connection, its PREPARE) in one round trip: libpq's
+ * pipeline mode. */
+static PGresult *exec_first(struct pg_conn *c, enum pg_stmt_id id, const char *name,
+                            const char *sql, struct pg_args *a, int with_commit, struct err *e)
+{
+	PGconn *pc = c->pc;
+	int n = a ? a->n : 0, ok = PQenterPipelineMode(pc), n_begin = 0, prep = !c->prepared[id];
+	for (; ok && n_begin < 2 && c->pending[n_begin]; n_begin++)
+		ok = PQsendQueryParams(pc, c->pending[n_begin], 0, NULL, NULL, NULL, NULL, 0);
+	if (ok && prep)
+		ok = PQsendPrepare(pc, name, sql, n, NULL);
+	if (ok)
+		ok = PQsendQueryPrepared(pc, name, n, a ? a->v : NULL, a ? a->len : NULL,
+		                         a ? a->fmt : NULL, 0);
+	if (ok && with_commit)
+		ok = PQsendQueryParams(pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+	if (ok)
+		ok = PQpipelineSync(pc);
+	PGresult *res = NULL, *bad = NULL;
+	if (ok) {
+		for (int i = 0; i < n_begin; i++) {
+			PGresult *b = NULL;
+			take_results(pc, &b, &bad);
+			PQclear(b);
+		}
+		if (prep) {
+			PGresult *p = NULL;
+			take_results(pc, &p, &bad);
+			/* The statement exists from here on, whatever follows. */
+			if (p)
+				c->prepared[id] = 1;
+			PQclear(p);
+		}
+		take_results(pc, &res, &bad);
+		if (with_commit) {
+			PGresult *cr = NULL;
+			take_results(pc, &cr, &bad);
+			if (!cr && !bad)
+				ok = 0; /* no answer to the COMMIT */
+			PQclear(cr);
+		}
+		PQclear(PQgetResult(pc)); /* the PGRES_PIPELINE_SYNC */
+	}
+	if (!PQexitPipelineMode(pc))
+		c->broken = 1;
+	c->pending[0] = c->pending[1] = NULL;
+	if (ok && res && !bad)
+		return res;
+	PQclear(res);
+	pg_fail(c, bad, name, e);
+	PQclear(bad);
+	return NULL;
+}
+
+/* A fresh session for c in place of one found lost. */
+static int reopen(struct pg_conn *c, struct err *e)
+{
+	struct pg_conn *fresh = conn_open(c->st, e);
+	if (!fresh)
+		return -(int)e->code;
+	PQfinish(c->pc);
+	c->pc = fresh->pc;
+	free(fresh);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	c->broken = 0;
+	return 0;
+}
+
+/* pg_exec, or with_commit: the statement and the transaction's COMMIT in
+ * one round trip (and its BEGIN too when still pending). */
+static PGresult *run_stmt(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                          int with_commit, struct err *e)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", (int)id);
 	int n = a ? a->n : 0;
+	if (with_commit && !c->pending[0])
+		return exec_first(c, id, name, sql, a, 1, e);
+	if (c->pending[0]) {
+		/* A pooled connection may have lost its server (a restart)
+		 * without knowing: then the first statement finds out, nothing
+		 * of the transaction has happened, and it runs again once on a
+		 * fresh session (the idle ones, as old, are dropped). */
+		const char *pending[2] = {c->pending[0], c->pending[1]};
+		PGresult *r = exec_first(c, id, name, sql, a, with_commit, e);
+		if (!r && c->broken && reopen(c, e) == 0) {
+			drain_idle(c->st);
+			c->pending[0] = pending[0];
+			c->pending[1] = pending[1];
+			r = exec_first(c, id, name, sql, a, with_commit, e);
+		}
+		return r;
+	}
 	if (!c->prepared[id]) {
 		PGresult *p = PQprepare(c->pc, name, sql, n, NULL);
 		if (PQresultStatus(p) != PGRES_COMMAND_OK) {
@@ -194,7 +308,19 @@ PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct
 	return NULL;
 }
 
-int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
+PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                  struct err *e)
+{
+	return run_stmt(c, id, sql, a, 0, e);
+}
+
+PGresult *pg_exec_commit(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                         struct err *e)
+{
+	return run_stmt(c, id, sql, a, 1, e);
+}
+
+static int simple(struct pg_conn *c, const char *sql, struct err *e)
 {
 	PGresult *r = PQexec(c->pc, sql);
 	ExecStatusType s = PQresultStatus(r);
@@ -205,7 +331,65 @@ int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
 	return rc;
 }
 
+int pg_begin_now(struct pg_conn *c, struct err *e)
+{
+	if (!c->pending[0])
+		return 0;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "%s%s%s", c->pending[0], c->pending[1] ? "; " : "",
+	         c->pending[1] ? c->pending[1] : "");
+	c->pending[0] = c->pending[1] = NULL;
+	return simple(c, sql, e);
+}
+
+int pg_simple(struct pg_conn *c, const char *sql, struct err *e)
+{
+	int rc = pg_begin_now(c, e);
+	return rc ? rc : simple(c, sql, e);
+}
+
 /* ---- connections ---- */
+
+/* A read's COMMIT is sent without waiting for it (pipeline mode): the
+ * snapshot ends on the server at once, and the caller does not wait one
+ * more round trip. The next user of the connection reads its result. */
+static void send_commit(struct pg_conn *c)
+{
+	if (!PQenterPipelineMode(c->pc) ||
+	    !PQsendQueryParams(c->pc, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) ||
+	    !PQpipelineSync(c->pc))
+		c->broken = 1;
+	else
+		c->commit_sent = 1;
+}
+
+/* Reads the result of a COMMIT sent by send_commit; a failure marks the
+ * connection broken. */
+static void finish_commit(struct pg_conn *c)
+{
+	if (!c->commit_sent)
+		return;
+	c->commit_sent = 0;
+	int ok = 1, synced = 0, nulls = 0;
+	while (!synced && nulls < 2) {
+		PGresult *r = PQgetResult(c->pc);
+		if (!r) {
+			/* one NULL ends the COMMIT's results; a second means the
+			 * sync will not come (a lost session) */
+			nulls++;
+			continue;
+		}
+		nulls = 0;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC)
+			synced = 1;
+		else if (st != PGRES_COMMAND_OK)
+			ok = 0;
+		PQclear(r);
+	}
+	if (!synced || !ok || !PQexitPipelineMode(c->pc))
+		c->broken = 1;
+}
 
 /* Opens a session on the store's URL; NULL with e set (UNAVAILABLE). */
 static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
@@ -217,9 +401,23 @@ static struct pg_conn *conn_open(struct pg_store *st, struct err *e)
 	}
 	c->ops = &pg_store_ops;
 	c->st = st;
-	/* The URL's own settings win over these defaults (expand_dbname). */
-	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *const vals[] = {"5", "sibyld", st->url, NULL};
+	/* The URL's own settings win over these defaults (expand_dbname).
+	 * Keepalives: a server gone without a word (a cut network) is noticed
+	 * in about 30 s instead of the system's two hours. lock_timeout: a
+	 * section held by a daemon that hangs (stopped, not dead: a dead one's
+	 * sessions and locks go with it) fails the waiting call with 503 after
+	 * 30 s instead of holding it for ever. */
+	const char *const keys[] = {"connect_timeout",
+	                            "application_name",
+	                            "keepalives",
+	                            "keepalives_idle",
+	                            "keepalives_interval",
+	                            "keepalives_count",
+	                            "options",
+	                            "dbname",
+	                            NULL};
+	const char *const vals[] = {"5",     "sibyld", "1", "15", "5", "3", "-c lock_timeout=30s",
+	                            st->url, NULL};
 	c->pc = PQconnectdbParams(keys, vals, 1);
 	if (!c->pc || PQstatus(c->pc) != CONNECTION_OK) {
 		log_pg_error("connect", NULL, c->pc ? PQerrorMessage(c->pc) : "out of memory");
@@ -264,18 +462,27 @@ static struct pg_conn *checkout(struct pg_store *st, struct err *e)
 		st->n_open++; /* reserve the slot; connect outside the lock */
 	}
 	pthread_mutex_unlock(&st->mu);
-	if (!c) {
-		c = conn_open(st, e);
-		if (!c) {
-			pthread_mutex_lock(&st->mu);
-			st->n_open--;
-			pthread_cond_signal(&st->cv);
-			pthread_mutex_unlock(&st->mu);
-			return NULL;
+	if (c) {
+		/* The previous read's COMMIT; a session lost meanwhile is
+		 * replaced here. */
+		finish_commit(c);
+		if (c->broken && reopen(c, e) != 0) {
+			conn_close(c);
+			c = NULL;
 		}
+	} else {
+		c = conn_open(st, e);
+	}
+	if (!c) {
+		pthread_mutex_lock(&st->mu);
+		st->n_open--;
+		pthread_cond_signal(&st->cv);
+		pthread_mutex_unlock(&st->mu);
+		return NULL;
 	}
 	c->next = NULL;
 	c->writer = 0;
+	c->pending[0] = c->pending[1] = NULL;
 	held++;
 	return c;
 }
@@ -287,7 +494,7 @@ static void checkin(struct pg_conn *c)
 	struct pg_store *st = c->st;
 	held--;
 	int close_it = c->broken || PQstatus(c->pc) != CONNECTION_OK ||
-	               PQtransactionStatus(c->pc) != PQTRANS_IDLE;
+	               (!c->commit_sent && PQtransactionStatus(c->pc) != PQTRANS_IDLE);
 	pthread_mutex_lock(&st->mu);
 	if (!close_it && st->n_open > st->max)
 		close_it = 1;
@@ -321,31 +528,22 @@ static void drain_idle(struct pg_store *st)
 	}
 }
 
-/* A connection in a new transaction begun with begin_sql. An idle pooled
- * connection may have lost its server (a restart) without knowing: then
- * BEGIN fails, the idle ones are dropped, and one fresh connection is
- * tried before giving up. */
-static struct pg_conn *begin(struct pg_store *st, const char *begin_sql, struct err *e)
+/* A connection whose transaction begins with the statements b0 and b1
+ * (may be NULL), sent with its first statement (pg_exec). */
+static struct pg_conn *begin(struct pg_store *st, const char *b0, const char *b1, struct err *e)
 {
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct pg_conn *c = checkout(st, e);
-		if (!c)
-			return NULL;
-		if (pg_simple(c, begin_sql, e) == 0)
-			return c;
-		int lost = c->broken;
-		c->broken = 1;
-		checkin(c);
-		if (!lost)
-			return NULL;
-		drain_idle(st);
+	struct pg_conn *c = checkout(st, e);
+	if (c) {
+		c->pending[0] = b0;
+		c->pending[1] = b1;
 	}
-	return NULL;
+	return c;
 }
 
 struct store_conn *pg_read(struct store *sst, struct err *e)
 {
-	struct pg_conn *c = begin(PG(sst), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", e);
+	struct pg_conn *c =
+	    begin(PG(sst), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, e);
 	return c ? CONN(c) : NULL;
 }
 
@@ -358,9 +556,8 @@ void pg_release(struct store_conn *cc)
 		pg_write_rollback(cc);
 		return;
 	}
-	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE &&
-	    pg_simple(c, "COMMIT", NULL) != 0)
-		c->broken = 1;
+	if (!c->broken && PQtransactionStatus(c->pc) != PQTRANS_IDLE)
+		send_commit(c);
 	checkin(c);
 }
 
@@ -368,11 +565,8 @@ struct store_conn *pg_write_begin(struct store *sst, struct err *e)
 {
 	struct pg_store *st = PG(sst);
 	int off = __atomic_load_n(&st->sync_off, __ATOMIC_RELAXED);
-	struct pg_conn *c = begin(st,
-	                          off ? "BEGIN ISOLATION LEVEL READ COMMITTED; "
-	                                "SET LOCAL synchronous_commit TO off"
-	                              : "BEGIN ISOLATION LEVEL READ COMMITTED",
-	                          e);
+	struct pg_conn *c = begin(st, "BEGIN ISOLATION LEVEL READ COMMITTED",
+	                          off ? "SET LOCAL synchronous_commit TO off" : NULL, e);
 	if (!c)
 		return NULL;
 	c->writer = 1;
@@ -391,9 +585,15 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 	struct pg_conn *c = PGC(cc);
 	int64_t *written = c->audit_id, id = 0;
 	c->audit_id = NULL;
-	int rc = pg_audit_write_pending(c, &id, e);
-	if (rc == 0)
+	int rc = 0;
+	PGTransactionStatusType ts = PQtransactionStatus(c->pc);
+	if (ts == PQTRANS_INERROR)
+		rc = err_set(e, ERR_INTERNAL, "store: commit of a transaction that failed");
+	else if (written)
+		rc = pg_audit_commit(c, &id, e); /* the entry and the COMMIT together */
+	else if (ts != PQTRANS_IDLE)
 		rc = pg_simple(c, "COMMIT", e);
+	c->pending[0] = c->pending[1] = NULL; /* nothing was sent: nothing to commit */
 	if (rc != 0) {
 		/* A COMMIT cut off by a lost connection may or may not have
 		 * committed: UNAVAILABLE says "retry", and every write of the API
@@ -402,8 +602,10 @@ int pg_write_commit(struct store_conn *cc, struct err *e)
 			pg_simple(c, "ROLLBACK", NULL);
 	} else {
 		__atomic_store_n(&c->st->fault, 0, __ATOMIC_RELAXED);
-		if (written)
+		if (written) {
 			*written = id;
+			pg_audit_after_commit(c, &c->audit, id);
+		}
 	}
 	c->writer = 0;
 	checkin(c);
@@ -444,6 +646,70 @@ int pg_lock_owner(struct store_conn *w, const char *owner, struct err *e)
 	    pg_exec(PGC(w), PQ_LOCK_OWNER, "SELECT pg_advisory_xact_lock(2, hashtext($1))", &a, e);
 	PQclear(r);
 	return r ? 0 : -(int)e->code;
+}
+
+/* The planning section: a session advisory lock (class 3, the study's
+ * id folded like class 1) on a connection of the pool held for the
+ * section, outside any transaction. A connection lost meanwhile loses the
+ * lock with it; the hand-out's own check of the plan's view still holds. */
+struct store_section {
+	struct pg_conn *c;
+	int64_t key;
+};
+
+int pg_plan_lock(struct store *sst, int64_t study_rowid, struct store_section **out, struct err *e)
+{
+	struct store_section *s = malloc(sizeof(*s));
+	if (!s)
+		return err_set(e, ERR_INTERNAL, "store: out of memory");
+	struct pg_conn *c = NULL;
+	for (int attempt = 0; attempt < 2 && !c; attempt++) {
+		if (!(c = checkout(PG(sst), e)))
+			break;
+		struct pg_args a = {0};
+		pg_arg_i64(&a, study_rowid);
+		PGresult *r = pg_exec(
+		    c, PQ_PLAN_LOCK,
+		    "SELECT pg_advisory_lock(3, ($1::bigint # ($1::bigint >> 32))::int)", &a, e);
+		PQclear(r);
+		if (r)
+			break;
+		int lost = c->broken;
+		c->broken = 1;
+		checkin(c);
+		c = NULL;
+		if (!lost)
+			break;
+		drain_idle(PG(sst)); /* a stale pooled connection: once more */
+	}
+	if (!c) {
+		free(s);
+		return -(int)e->code;
+	}
+	s->c = c;
+	s->key = study_rowid;
+	*out = s;
+	return 0;
+}
+
+void pg_plan_unlock(struct store_section *s)
+{
+	if (!s)
+		return;
+	struct err e;
+	struct pg_args a = {0};
+	pg_arg_i64(&a, s->key);
+	PGresult *r = s->c->broken ? NULL
+	                           : pg_exec(s->c, PQ_PLAN_UNLOCK,
+	                                     "SELECT pg_advisory_unlock(3, ($1::bigint # "
+	                                     "($1::bigint >> 32))::int)",
+	                                     &a, &e);
+	/* A session lock must not outlive the section on a pooled session. */
+	if (!r)
+		s->c->broken = 1;
+	PQclear(r);
+	checkin(s->c);
+	free(s);
 }
 
 /* ---- open, close, settings ---- */
@@ -516,23 +782,36 @@ int pg_set_wal_target(struct store *sst, int64_t bytes, struct err *e)
 	return 0;
 }
 
-int pg_ping(struct store *sst)
+/* 0 when the server answers; *standby 1 when it is a read-only standby
+ * (in recovery: every write would fail). */
+static int ping(struct store *sst, int *standby)
 {
 	struct err e;
 	struct store_conn *c = pg_read(sst, &e);
 	if (!c)
 		return -(int)e.code;
-	PGresult *r = pg_exec(PGC(c), PQ_PING, "SELECT 1", NULL, &e);
+	PGresult *r = pg_exec(PGC(c), PQ_PING, "SELECT pg_is_in_recovery()", NULL, &e);
+	*standby = r && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	pg_release(c);
 	return r ? 0 : -(int)e.code;
 }
 
+int pg_ping(struct store *sst)
+{
+	int standby;
+	return ping(sst, &standby);
+}
+
 int pg_health(struct store *sst, struct err *e)
 {
 	struct pg_store *st = PG(sst);
-	if (pg_ping(sst) != 0)
+	int standby = 0;
+	if (ping(sst, &standby) != 0)
 		return err_set(e, ERR_UNAVAILABLE, "the database is not answering");
+	if (standby)
+		return err_set(e, ERR_UNAVAILABLE,
+		               "the database is a read-only standby (in recovery): writes fail");
 	if (!__atomic_load_n(&st->fault, __ATOMIC_RELAXED))
 		return 0;
 	/* A write failed: one write a second finds out whether they work

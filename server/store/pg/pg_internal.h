@@ -20,6 +20,8 @@ enum pg_stmt_id {
 	PQ_LOCK_STUDY,
 	PQ_LOCK_OWNER,
 	PQ_MIGRATION_LOCK,
+	PQ_PLAN_LOCK,
+	PQ_PLAN_UNLOCK,
 	PQ_OWNER_INSERT,
 	PQ_OWNER_EXISTS,
 	PQ_OWNER_GET,
@@ -87,10 +89,11 @@ struct pg_conn {
 	const struct store_ops *ops; /* first: store_backend.h */
 	struct pg_store *st;
 	PGconn *pc;
-	int writer;           /* in a write transaction */
-	int broken;           /* lost or unusable: closed on release */
-	int sync_off;         /* synchronous_commit off is set on this session */
-	struct pg_conn *next; /* idle list */
+	int writer;             /* in a write transaction */
+	int broken;             /* lost or unusable: closed on release */
+	const char *pending[2]; /* the BEGIN statements not sent yet (pg.c) */
+	int commit_sent;        /* a read's COMMIT sent, its result not read (pg.c) */
+	struct pg_conn *next;   /* idle list */
 	unsigned char prepared[PQ_COUNT];
 	/* The writer's audit entry for its commit (store_write_audit):
 	 * strings borrowed; audit_id NULL when none. */
@@ -129,13 +132,22 @@ void pg_arg_f64(struct pg_args *a, double x);
 void pg_arg_text(struct pg_args *a, const char *s); /* NULL: SQL NULL */
 void pg_arg_bin(struct pg_args *a, const void *p, size_t n);
 
+/* pg_exec, then the transaction's COMMIT, in one round trip: the result
+ * of the statement when both went well. */
+PGresult *pg_exec_commit(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
+                         struct err *e);
 /* Runs statement id (prepared from sql on first use on this connection)
  * with args a (may be NULL). The result (rows or none) or NULL with e set:
  * UNAVAILABLE when the database cannot be reached (the connection is then
  * closed on release and a new one opened at the next checkout). */
 PGresult *pg_exec(struct pg_conn *c, enum pg_stmt_id id, const char *sql, struct pg_args *a,
                   struct err *e);
-/* Runs sql as is (no parameters; several statements allowed). */
+/* Sends the transaction's BEGIN now when it is still pending (pg_exec
+ * sends it with the first statement; what talks to c->pc directly calls
+ * this first). */
+int pg_begin_now(struct pg_conn *c, struct err *e);
+/* Runs sql as is (no parameters; several statements allowed), after the
+ * pending BEGIN if any. */
 int pg_simple(struct pg_conn *c, const char *sql, struct err *e);
 /* The caller's error for a failed result (r may be NULL): what a client can
  * act on; the server's text goes to the log. */
@@ -159,9 +171,13 @@ void *pg_grow(void *arr, size_t *cap, size_t n, size_t elem);
  * refuses a database newer than this binary. c is outside a transaction. */
 int pg_migrate(struct pg_conn *c, struct err *e);
 
-/* The audit entry handed to w's commit (store_write_audit): inserts it on
- * w when there is one; *id gets its row id. */
-int pg_audit_write_pending(struct pg_conn *w, int64_t *id, struct err *e);
+/* The audit entry handed to w's commit (store_write_audit), inserted
+ * with the COMMIT in one round trip (pg_exec_commit); *id its row id.
+ * After the commit, pg_audit_after_commit prunes the owner's oldest
+ * entries in a transaction of its own when their count is due a check
+ * (every AUDIT_PRUNE_BATCH-th id). */
+int pg_audit_commit(struct pg_conn *w, int64_t *id, struct err *e);
+void pg_audit_after_commit(struct pg_conn *c, const struct store_audit *a, int64_t id);
 
 #include "pg_ops.h"
 

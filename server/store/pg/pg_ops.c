@@ -12,6 +12,7 @@ const struct store_ops pg_store_ops = {
     .write_rollback = pg_write_rollback,
     .lock_study = pg_lock_study,
     .lock_owner = pg_lock_owner,
+    .plan_lock = pg_plan_lock,
     .ping = pg_ping,
     .health = pg_health,
     .set_wal_target = pg_set_wal_target,

@@ -15,6 +15,7 @@ int pg_write_commit(struct store_conn *w, struct err *e);
 void pg_write_rollback(struct store_conn *w);
 int pg_lock_study(struct store_conn *w, int64_t study_rowid, struct err *e);
 int pg_lock_owner(struct store_conn *w, const char *owner, struct err *e);
+int pg_plan_lock(struct store *st, int64_t study_rowid, struct store_section **out, struct err *e);
 int pg_ping(struct store *st);
 int pg_health(struct store *st, struct err *e);
 int pg_set_wal_target(struct store *st, int64_t bytes, struct err *e);

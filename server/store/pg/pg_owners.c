@@ -382,31 +382,28 @@ int pg_audit_prune(struct store_conn *w, const char *owner, int64_t keep, struct
 	           &a, NULL, e);
 }
 
-/* Inserts a; *id gets its row id. */
-static int audit_insert(struct pg_conn *w, const struct store_audit *x, int64_t *id, struct err *e)
+#define AUDIT_INSERT                                                                          \
+	"INSERT INTO audit_log(time, keyid, owner, method, path, status, error) VALUES ($1, " \
+	"$2, $3, $4, $5, $6, $7) RETURNING id"
+
+static void audit_args(const struct store_audit *x, struct pg_args *a)
 {
-	const char *owner = x->owner ? x->owner : "";
-	struct pg_args a = {0};
-	pg_arg_i64(&a, x->time);
-	pg_arg_text(&a, x->keyid ? x->keyid : "");
-	pg_arg_text(&a, owner);
-	pg_arg_text(&a, x->method ? x->method : "");
-	pg_arg_text(&a, x->path ? x->path : "");
-	pg_arg_i64(&a, x->status);
-	pg_arg_text(&a, x->error ? x->error : "");
-	PGresult *r = pg_exec(w, PQ_AUDIT_INSERT,
-	                      "INSERT INTO audit_log(time, keyid, owner, method, path, status, "
-	                      "error) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-	                      &a, e);
-	if (!r)
-		return -(int)e->code;
-	*id = pg_i64(r, 0, 0);
-	PQclear(r);
-	if (*id % AUDIT_PRUNE_BATCH != 0)
-		return 0;
+	pg_arg_i64(a, x->time);
+	pg_arg_text(a, x->keyid ? x->keyid : "");
+	pg_arg_text(a, x->owner ? x->owner : "");
+	pg_arg_text(a, x->method ? x->method : "");
+	pg_arg_text(a, x->path ? x->path : "");
+	pg_arg_i64(a, x->status);
+	pg_arg_text(a, x->error ? x->error : "");
+}
+
+/* Prunes owner's oldest entries when it has too many (in w's transaction). */
+static int audit_prune_due(struct pg_conn *w, const char *owner, struct err *e)
+{
 	struct pg_args b = {0};
 	pg_arg_text(&b, owner);
-	r = pg_exec(w, PQ_AUDIT_COUNT, "SELECT count(*) FROM audit_log WHERE owner = $1", &b, e);
+	PGresult *r =
+	    pg_exec(w, PQ_AUDIT_COUNT, "SELECT count(*) FROM audit_log WHERE owner = $1", &b, e);
 	if (!r)
 		return -(int)e->code;
 	int64_t n = pg_i64(r, 0, 0);
@@ -416,17 +413,52 @@ static int audit_insert(struct pg_conn *w, const struct store_audit *x, int64_t 
 	return 0;
 }
 
+/* Inserts x in w's transaction; *id gets its row id. */
+static int audit_insert(struct pg_conn *w, const struct store_audit *x, int64_t *id, struct err *e)
+{
+	struct pg_args a = {0};
+	audit_args(x, &a);
+	PGresult *r = pg_exec(w, PQ_AUDIT_INSERT, AUDIT_INSERT, &a, e);
+	if (!r)
+		return -(int)e->code;
+	*id = pg_i64(r, 0, 0);
+	PQclear(r);
+	if (*id % AUDIT_PRUNE_BATCH != 0)
+		return 0;
+	return audit_prune_due(w, x->owner ? x->owner : "", e);
+}
+
 int pg_audit_insert(struct store_conn *w, const struct store_audit *a, struct err *e)
 {
 	int64_t id;
 	return audit_insert(PGC(w), a, &id, e);
 }
 
-int pg_audit_write_pending(struct pg_conn *w, int64_t *id, struct err *e)
+int pg_audit_commit(struct pg_conn *w, int64_t *id, struct err *e)
 {
-	if (!w->audit_id)
-		return 0;
-	return audit_insert(w, &w->audit, id, e);
+	struct pg_args a = {0};
+	audit_args(&w->audit, &a);
+	PGresult *r = pg_exec_commit(w, PQ_AUDIT_INSERT, AUDIT_INSERT, &a, e);
+	if (!r)
+		return -(int)e->code;
+	*id = pg_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+void pg_audit_after_commit(struct pg_conn *c, const struct store_audit *a, int64_t id)
+{
+	if (id % AUDIT_PRUNE_BATCH != 0)
+		return;
+	/* Its own transaction: the entry is committed already; a failure
+	 * here only leaves the pruning to a later check. */
+	struct err e;
+	if (pg_simple(c, "BEGIN", &e) != 0)
+		return;
+	if (audit_prune_due(c, a->owner ? a->owner : "", &e) == 0)
+		pg_simple(c, "COMMIT", &e);
+	else if (!c->broken)
+		pg_simple(c, "ROLLBACK", NULL);
 }
 
 int pg_audit_add_count(struct store *st, int64_t id, int64_t n, int64_t last, struct err *e)
