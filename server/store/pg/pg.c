@@ -837,3 +837,20 @@ int pg_health(struct store *sst, struct err *e)
 		return err_set(e, ERR_UNAVAILABLE, "writes to the database failed; retry later");
 	return 0;
 }
+
+int pg_rows(PGresult *r, size_t size, int (*read)(const PGresult *r, int i, void *elem), void **out,
+            size_t *n, struct err *e)
+{
+	int rows = PQntuples(r), rc = 0;
+	*out = NULL;
+	*n = 0;
+	if (rows > 0 && !(*out = calloc((size_t)rows, size)))
+		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+	for (int i = 0; rc == 0 && i < rows; i++) {
+		(*n)++;
+		if (read(r, i, (char *)*out + (size_t)i * size))
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+	}
+	PQclear(r);
+	return rc;
+}

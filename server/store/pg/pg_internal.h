@@ -157,6 +157,12 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
  * copy of a text column (NULL for SQL NULL; *oom set when it fails). */
 int64_t pg_i64(const PGresult *r, int row, int col);
 double pg_f64(const PGresult *r, int row, int col);
+/* Reads every row of r into a new calloc'd array of elements of size
+ * bytes, row i by read(r, i, &element i) (non-zero: out of memory), and
+ * clears r. On failure *out still holds the *n elements read so far, for
+ * the caller's typed free. */
+int pg_rows(PGresult *r, size_t size, int (*read)(const PGresult *r, int i, void *elem), void **out,
+            size_t *n, struct err *e);
 char *pg_dup(const PGresult *r, int row, int col, int *oom);
 /* Rows an UPDATE or DELETE changed. */
 int64_t pg_changes(const PGresult *r);

@@ -79,8 +79,9 @@ int pg_owner_insert(struct store_conn *w, const char *owner, const char *display
 	return rc;
 }
 
-static int read_owner(const PGresult *r, int i, struct store_owner *o)
+static int read_owner(const PGresult *r, int i, void *elem)
 {
+	struct store_owner *o = elem;
 	int oom = 0;
 	o->id = pg_dup(r, i, 0, &oom);
 	o->display_name = pg_dup(r, i, 1, &oom);
@@ -122,15 +123,9 @@ int pg_owner_list(struct store_conn *c, const char *after, int limit, struct sto
 	                      &a, e);
 	if (!r)
 		return -(int)e->code;
-	int rows = PQntuples(r), rc = 0;
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out))))
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	for (int i = 0; rc == 0 && i < rows; i++) {
-		(*n)++;
-		if (read_owner(r, i, &(*out)[i]))
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	PQclear(r);
+	void *rows = NULL;
+	int rc = pg_rows(r, sizeof(**out), read_owner, &rows, n, e);
+	*out = rows;
 	if (rc != 0) {
 		store_owners_free(*out, *n);
 		*out = NULL;
@@ -279,8 +274,9 @@ static void bytea_col(const PGresult *r, int i, int col, unsigned char *out, siz
 	PQfreemem(v);
 }
 
-static int read_key(const PGresult *r, int i, struct store_key *k)
+static int read_key(const PGresult *r, int i, void *elem)
 {
+	struct store_key *k = elem;
 	int oom = 0;
 	memset(k, 0, sizeof(*k));
 	snprintf(k->keyid, sizeof(k->keyid), "%s", PQgetvalue(r, i, 0));
@@ -334,15 +330,9 @@ int pg_key_list(struct store_conn *c, const char *owner, int64_t after, int limi
 	                      &a, e);
 	if (!r)
 		return -(int)e->code;
-	int rows = PQntuples(r), rc = 0;
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out))))
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	for (int i = 0; rc == 0 && i < rows; i++) {
-		(*n)++;
-		if (read_key(r, i, &(*out)[i]))
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	PQclear(r);
+	void *rows = NULL;
+	int rc = pg_rows(r, sizeof(**out), read_key, &rows, n, e);
+	*out = rows;
 	if (rc != 0) {
 		store_keys_free(*out, *n);
 		*out = NULL;
@@ -511,6 +501,23 @@ int pg_audit_record(struct store *st, int64_t id, const struct store_audit *x, i
 	return rc;
 }
 
+static int read_audit(const PGresult *r, int i, void *elem)
+{
+	struct store_audit *x = elem;
+	int oom = 0;
+	x->id = pg_i64(r, i, 0);
+	x->time = pg_i64(r, i, 1);
+	x->keyid = pg_dup(r, i, 2, &oom);
+	x->owner = pg_dup(r, i, 3, &oom);
+	x->method = pg_dup(r, i, 4, &oom);
+	x->path = pg_dup(r, i, 5, &oom);
+	x->status = (int)pg_i64(r, i, 6);
+	x->error = pg_dup(r, i, 7, &oom);
+	x->count = pg_i64(r, i, 8);
+	x->last_time = pg_i64(r, i, 9);
+	return oom;
+}
+
 int pg_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
                   struct store_audit **out, size_t *n, struct err *e)
 {
@@ -533,26 +540,9 @@ int pg_audit_list(struct store_conn *c, const char *owner, int64_t before, int l
 	                    &a, e);
 	if (!r)
 		return -(int)e->code;
-	int rows = PQntuples(r), rc = 0;
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out))))
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	for (int i = 0; rc == 0 && i < rows; i++) {
-		struct store_audit *x = &(*out)[(*n)++];
-		int oom = 0;
-		x->id = pg_i64(r, i, 0);
-		x->time = pg_i64(r, i, 1);
-		x->keyid = pg_dup(r, i, 2, &oom);
-		x->owner = pg_dup(r, i, 3, &oom);
-		x->method = pg_dup(r, i, 4, &oom);
-		x->path = pg_dup(r, i, 5, &oom);
-		x->status = (int)pg_i64(r, i, 6);
-		x->error = pg_dup(r, i, 7, &oom);
-		x->count = pg_i64(r, i, 8);
-		x->last_time = pg_i64(r, i, 9);
-		if (oom)
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	PQclear(r);
+	void *rows = NULL;
+	int rc = pg_rows(r, sizeof(**out), read_audit, &rows, n, e);
+	*out = rows;
 	if (rc != 0) {
 		store_audits_free(*out, *n);
 		*out = NULL;

@@ -12,8 +12,9 @@
 	"id, owner, study_id, spec_json, state, inactive_reason, create_time, " \
 	"last_progress_time, metadata_json"
 
-static int read_study(const PGresult *r, int i, struct store_study *out)
+static int read_study(const PGresult *r, int i, void *elem)
 {
+	struct store_study *out = elem;
 	int oom = 0;
 	out->rowid = pg_i64(r, i, 0);
 	out->owner = pg_dup(r, i, 1, &oom);
@@ -151,15 +152,9 @@ int pg_study_list(struct store_conn *c, const char *owner, int64_t after, int li
 	                      &a, e);
 	if (!r)
 		return -(int)e->code;
-	int rows = PQntuples(r), rc = 0;
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out))))
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	for (int i = 0; rc == 0 && i < rows; i++) {
-		(*n)++;
-		if (read_study(r, i, &(*out)[i]))
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	PQclear(r);
+	void *rows = NULL;
+	int rc = pg_rows(r, sizeof(**out), read_study, &rows, n, e);
+	*out = rows;
 	if (rc != 0) {
 		store_studies_free(*out, *n);
 		*out = NULL;

@@ -12,8 +12,9 @@
 	"info_json, complete_json, start_time, end_time, lease_expiry, n_measurements, "  \
 	"metadata_json"
 
-static int read_trial(const PGresult *r, int i, struct store_trial *t)
+static int read_trial(const PGresult *r, int i, void *elem)
 {
+	struct store_trial *t = elem;
 	int oom = 0;
 	t->study_rowid = pg_i64(r, i, 0);
 	t->id = pg_i64(r, i, 1);
@@ -206,17 +207,9 @@ int pg_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
 /* Every row of r into a malloc'd array. Clears r. */
 static int collect(PGresult *r, struct store_trial **out, size_t *n, struct err *e)
 {
-	int rows = PQntuples(r), rc = 0;
-	*out = NULL;
-	*n = 0;
-	if (rows > 0 && !(*out = calloc((size_t)rows, sizeof(**out))))
-		rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	for (int i = 0; rc == 0 && i < rows; i++) {
-		(*n)++;
-		if (read_trial(r, i, &(*out)[i]))
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-	}
-	PQclear(r);
+	void *rows = NULL;
+	int rc = pg_rows(r, sizeof(**out), read_trial, &rows, n, e);
+	*out = rows;
 	if (rc != 0) {
 		store_trials_free(*out, *n);
 		*out = NULL;
