@@ -453,6 +453,27 @@ static int take_active(int64_t *room, const struct store_quota *q, struct err *e
 	return 0;
 }
 
+/* The start of the reason of a study completed by its maxNumTrials budget. */
+#define BUDGET_SPENT "studyStoppingConfig.maxNumTrials ("
+
+/* The caller's own ACTIVE trials (up to count, with a fresh lease) into x;
+ * *got counts them. *own holds the list for the caller to free. */
+static int hand_out_own(struct store_conn *w, int64_t rowid, const char *client_id, int64_t count,
+                        int64_t lease, struct svc_suggestion *x, struct store_trial **own,
+                        size_t *n_own, int64_t *got, struct err *e)
+{
+	int rc = store_trial_list_by_client(w, rowid, client_id, own, n_own, e);
+	for (size_t i = 0; rc == 0 && i < *n_own && *got < count; i++) {
+		struct store_trial *t = &(*own)[i];
+		if (t->state != TRIAL_ACTIVE)
+			continue;
+		t->lease_expiry = lease;
+		if ((rc = store_trial_update(w, t, e)) == 0 && (rc = take_trial(w, t, x, e)) == 0)
+			(*got)++;
+	}
+	return rc;
+}
+
 /* One caller's hand-out on the open write transaction w (the leader's, for
  * the whole batch), with the study s and its spec sp as loaded on w (kept
  * current by stop_study, the only write of a hand-out to the study row):
@@ -471,32 +492,45 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 	memset(x, 0, sizeof(*x));
 	int64_t now = ju_now_ms();
 	int rc = 0;
-	if (s->state != STUDY_ACTIVE) {
-		rc = err_set(e, ERR_FAILED_PRECONDITION, "study owners/%s/studies/%s is %s%s%s",
-		             owner, study, tj_study_state(s->state),
-		             s->inactive_reason && *s->inactive_reason ? ": " : "",
-		             s->inactive_reason ? s->inactive_reason : "");
-		goto out;
-	}
-	if (pl->stop_reason[0]) {
-		rc = stop_study(w, s, pl->stop_reason, e);
-		goto out;
+	int64_t lease = sp->stale_timeout_ns > 0 ? now + sp->stale_timeout_ns / 1000000 : 0;
+	int64_t got = 0;
+	if (s->state != STUDY_ACTIVE || pl->stop_reason[0]) {
+		/* A stopped study hands out nothing new. But when its budget
+		 * completed it, the caller's own ACTIVE trials (within that
+		 * budget) still come back: a suggest retried after its answer was
+		 * lost must not leave them ACTIVE for good. A study stopped by
+		 * another rule or by hand tells every worker to stop. */
+		if (s->state == STUDY_ACTIVE)
+			rc = stop_study(w, s, pl->stop_reason, e);
+		else
+			rc = err_set(e, ERR_FAILED_PRECONDITION,
+			             "study owners/%s/studies/%s is %s%s%s", owner, study,
+			             tj_study_state(s->state),
+			             s->inactive_reason && *s->inactive_reason ? ": " : "",
+			             s->inactive_reason ? s->inactive_reason : "");
+		if (e->code != ERR_FAILED_PRECONDITION || s->state != STUDY_COMPLETED ||
+		    !s->inactive_reason ||
+		    strncmp(s->inactive_reason, BUDGET_SPENT, strlen(BUDGET_SPENT)) != 0)
+			goto out;
+		struct err own_e = {0};
+		int own_rc = hand_out_own(w, s->rowid, client_id, count, lease, x, &own, &n_own,
+		                          &got, &own_e);
+		if (own_rc) {
+			*e = own_e;
+			rc = own_rc;
+			goto out;
+		}
+		if (got == 0)
+			goto out;
+		rc = 0;
+		*e = (struct err){0};
+		goto operation;
 	}
 	if (sp->stale_timeout_ns > 0 && (rc = expire_leases(w, sp, s->rowid, now, e)))
 		goto out;
-	int64_t lease = sp->stale_timeout_ns > 0 ? now + sp->stale_timeout_ns / 1000000 : 0;
-	int64_t got = 0;
 	/* 1. the caller's own ACTIVE trials */
-	if ((rc = store_trial_list_by_client(w, s->rowid, client_id, &own, &n_own, e)))
+	if ((rc = hand_out_own(w, s->rowid, client_id, count, lease, x, &own, &n_own, &got, e)))
 		goto out;
-	for (size_t i = 0; i < n_own && got < count; i++) {
-		if (own[i].state != TRIAL_ACTIVE)
-			continue;
-		own[i].lease_expiry = lease;
-		if ((rc = store_trial_update(w, &own[i], e)) || (rc = take_trial(w, &own[i], x, e)))
-			goto out;
-		got++;
-	}
 	/* Under the owner's quotas (maxActiveTrials here, maxTrialsPerStudy for
 	 * new trials below) a call asks for up to count trials: it gets what
 	 * fits. With no room at all, the first trial it would make ACTIVE (or
@@ -591,8 +625,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		char why[200];
 		if (budget <= 0 && sp->max_num_trials) {
 			snprintf(why, sizeof(why),
-			         "studyStoppingConfig.maxNumTrials (%" PRId64
-			         ") trials were suggested",
+			         BUDGET_SPENT "%" PRId64 ") trials were suggested",
 			         sp->max_num_trials);
 		} else if (pl->grid_exhausted) {
 			snprintf(why, sizeof(why),
@@ -606,6 +639,7 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		rc = stop_study(w, s, why, e);
 		goto out;
 	}
+operation:
 	/* The Operation is stored without its name: the name holds the id the
 	 * insert assigns, and the api adds it (oj_name), here and when serving
 	 * it again. */

@@ -104,6 +104,20 @@ static void test_budget(struct daemon *d)
 	json_decref(s);
 	REJECT(d, "POST", "/v1/owners/t/studies/bud/trials:suggest", "{\"clientId\":\"D\"}", 400,
 	       "FAILED_PRECONDITION", "is COMPLETED");
+	/* A worker whose suggest answer was lost retries it after the study
+	 * completed: it gets its own ACTIVE trials back (else they stay
+	 * ACTIVE for good), and nothing new. */
+	op = suggest(d, "bud", 3, "A", 200);
+	ASSERT_EQ_INT(json_array_size(op_trials(op)), 2);
+	ASSERT_EQ_STR(tid(op, 0), "1");
+	ASSERT_EQ_STR(tid(op, 1), "2");
+	json_decref(op);
+	s = CALL(d, "GET", "/v1/owners/t/studies/bud", NULL, 200);
+	ASSERT_EQ_STR(jstr(s, "state"), "COMPLETED");
+	json_decref(s);
+	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/bud/trials", NULL, 200);
+	ASSERT_EQ_INT(json_array_size(json_object_get(l, "trials")), 3);
+	json_decref(l);
 	/* the running trials can still be finished */
 	json_decref(complete(d, "bud", "3", "acc", 0.5, 200));
 }
