@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Parent tables first. The owners' quotas come last (an upsert of the
  * owners again), so that a quota lowered below what an owner already has
@@ -135,6 +136,13 @@ int store_copy(const char *from, const char *to, char *report, size_t len, struc
 	if (!from || !to || strcmp(from, to) == 0)
 		return err_set(e, ERR_INVALID_ARGUMENT,
 		               "store: --copy-db wants two different databases");
+	/* Opening a SQLite path creates it: a mistyped source would be copied
+	 * as an empty database, and leave a stray file. */
+	if (!store_is_pg_url(from) && access(from, F_OK) != 0)
+		return err_set(e, ERR_NOT_FOUND,
+		               "store: %s does not exist (the source of --copy-db must be a "
+		               "database that exists)",
+		               from);
 	struct store *src = store_open(from, e);
 	if (!src)
 		return -(int)e->code;

@@ -220,6 +220,17 @@ int main(void)
 	EXPECT_IN(out, "back up a PostgreSQL database with pg_dump");
 	ASSERT_TRUE(access(bk, F_OK) != 0);
 
+	/* A source file that does not exist (a mistyped path) is refused: no
+	 * empty copy, and neither the source nor the destination is created. */
+	char missing[160], dest[160];
+	snprintf(missing, sizeof(missing), "%s/misspelt.db", dir);
+	snprintf(dest, sizeof(dest), "%s/dest.db", dir);
+	const char *from_missing[] = {"--copy-db", missing, dest, NULL};
+	ASSERT_TRUE(run_sibyld(from_missing, out, sizeof(out)) == 1);
+	EXPECT_IN(out, "misspelt.db does not exist");
+	ASSERT_TRUE(access(missing, F_OK) != 0);
+	ASSERT_TRUE(access(dest, F_OK) != 0);
+
 	const char *bad[] = {"--copy-db", src, NULL};
 	ASSERT_TRUE(run_sibyld(bad, out, sizeof(out)) != 0);
 	EXPECT_IN(out, "--copy-db: want FROM and TO");
