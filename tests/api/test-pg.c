@@ -4,8 +4,9 @@
  *   migration once (one of them does, under the advisory lock);
  * - a database whose schema is newer than the binary is refused with a
  *   clear message;
+ * - a role that does not own the database is told so at start-up;
  * - the URI's password never reaches the log;
- * - a daemon opens at most --db-pool connections (twice that while
+ * - a daemon opens at most --db-pool connections (three times that while
  *   suggests hold planning sections), however many requests on however
  *   many studies run at once;
  * - a database that refuses writes (a standby; here read-only by default)
@@ -346,6 +347,30 @@ static void test_newer_refused(void)
 	ASSERT_TRUE(strcmp(before, after) == 0);
 }
 
+/* A role that does not own the database: sibyld says so at start-up
+ * (not only "internal error") and creates nothing. */
+static void test_not_owner(void)
+{
+	char url[512], guest[600], err[8192], n[32] = "";
+	ASSERT_EQ_INT(harness_pg_fresh(url, sizeof(url)), 0);
+	harness_pg_exec(url, "CREATE ROLE guest LOGIN", NULL, 0); /* once per cluster */
+	const char *u = strstr(url, "user=sibyl");
+	ASSERT_TRUE(u != NULL);
+	if (!u)
+		return;
+	snprintf(guest, sizeof(guest), "%.*suser=guest%s", (int)(u - url), url,
+	         u + strlen("user=sibyl"));
+	int rc = run_sibyld(guest, err, sizeof(err));
+	ASSERT_TRUE(rc > 0);
+	EXPECT_IN(err, "the database refused sibyld's role: ERROR:  permission denied");
+	EXPECT_IN(err, "must own the database");
+	ASSERT_EQ_INT(harness_pg_exec(url,
+	                              "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+	                              n, sizeof(n)),
+	              0);
+	ASSERT_EQ_STR(n, "0");
+}
+
 /* ---- PostgreSQL stopped and started while a daemon serves ---- */
 
 #define ACKS_WANTED 60
@@ -478,6 +503,7 @@ int main(void)
 	}
 	test_migrations_once();
 	test_newer_refused();
+	test_not_owner();
 	test_password_hidden();
 	test_pool_bound();
 	test_read_only();

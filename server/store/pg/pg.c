@@ -169,6 +169,15 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct err *
 	}
 	if (state && strcmp(state, "23505") == 0)
 		return err_set(e, ERR_ABORTED, "a concurrent change conflicted; try again");
+	if (state && strcmp(state, "42501") == 0) {
+		/* Typically at the first start: PostgreSQL 15 lets only the
+		 * owner of a database create tables in its schema public. */
+		int len = msg ? (int)strcspn(msg, "\n") : 0;
+		return err_set(e, ERR_INTERNAL,
+		               "the database refused sibyld's role: %.*s (the role in --db must "
+		               "own the database: docs/storage.md)",
+		               len > 200 ? 200 : len, msg ? msg : "");
+	}
 	return err_set(e, ERR_INTERNAL, "internal error in the store (see the server log)");
 }
 
