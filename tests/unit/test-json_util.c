@@ -185,7 +185,7 @@ static void slow_shortest(double d, char *out, size_t cap)
 	if (strstr(t, "e+") && fabs(d) < 1e16)
 		snprintf(t, sizeof t, "%.0f", d);
 	if (!strpbrk(t, ".eEni"))
-		strcat(t, ".0");
+		memcpy(t + strlen(t), ".0", 3);
 	if (strlen(t) + 2 <= strlen(j))
 		snprintf(out, cap, "[%s]", t);
 	else
