@@ -141,11 +141,15 @@ static int create_state(const json_t *x, int *state, struct err *e)
 	return 0;
 }
 
-/* A part of the body as JSON text (*text malloc'd; NULL when absent). */
+/* A part of the body as JSON text (*text malloc'd; NULL when absent). The
+ * service parses it again and makes the canonical text itself, so this is
+ * jansson's exact text (17 digits), not ju_dump's shortest reals: the
+ * shortening cost a third of the api's own work per addTrialMeasurement
+ * (docs/benchmarks.md, instructions per request). */
 static int part_text(const json_t *v, char **text, struct err *e)
 {
 	*text = NULL;
-	if (v && !(*text = ju_dump(v, 0)))
+	if (v && !(*text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)))
 		return err_set(e, ERR_INTERNAL, "out of memory");
 	return 0;
 }

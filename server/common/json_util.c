@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -394,6 +395,34 @@ void ju_path(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The "%g" text of d at the lowest precision that reads back as d. Any
+ * decimal of up to DBL_DIG (15) significant digits survives a trip through
+ * a normal double, so when one reads back as d, "%.15g" (trailing zeros
+ * dropped) is that text, as short as at its own precision: 15, else 16,
+ * else 17 (which always reads back). One or two conversions instead of a
+ * bisection of five: this runs for every real of every answer and
+ * canonical body. A subnormal has fewer digits of its own (5e-324):
+ * bisected, as a precision that reads back does so at every higher one. */
+static void shortest_g(double d, char *t, size_t cap)
+{
+	int lo = DBL_DIG, hi = 17;
+	if (fpclassify(d) == FP_SUBNORMAL)
+		for (lo = 1; lo < hi;) {
+			int mid = (lo + hi) / 2;
+			snprintf(t, cap, "%.*g", mid, d);
+			if (strtod(t, NULL) == d)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+	for (int p = lo; p < 17; p++) {
+		snprintf(t, cap, "%.*g", p, d);
+		if (strtod(t, NULL) == d)
+			return;
+	}
+	snprintf(t, cap, "%.17g", d);
+}
+
 /* jansson prints reals with 17 digits (0.95 -> 0.94999999999999996); a
  * person reading an answer wants the shortest text that reads back as the
  * same double, and a round number as written (100.0, not "%.1g"'s 1e+02).
@@ -437,22 +466,9 @@ static char *shorten_reals(char *in)
 		tok[len] = '\0';
 		double d = strtod(tok, NULL);
 		memcpy(best, tok, len + 1);
-		/* A precision that round-trips stays so at every higher one:
-		 * bisect for the lowest (4 tries, not up to 17; this ran for
-		 * every real of every answer). 17 always round-trips. */
-		int lo = 1, hi = 17;
-		while (lo < hi) {
-			char t[40];
-			int mid = (lo + hi) / 2;
-			snprintf(t, sizeof(t), "%.*g", mid, d);
-			if (strtod(t, NULL) == d)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
 		if (isfinite(d)) {
 			char t[40];
-			snprintf(t, sizeof(t), "%.*g", lo, d);
+			shortest_g(d, t, sizeof(t));
 			if (strstr(t, "e+") && fabs(d) < 1e16) /* 100, not 1e+02 */
 				snprintf(t, sizeof(t), "%.0f", d);
 			size_t tl = strlen(t);

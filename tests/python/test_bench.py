@@ -41,6 +41,15 @@ class TestBenchScripts(unittest.TestCase):
         self.assertEqual([row.split("|")[1].strip() for row in rows[1:]], ["10", "30"])
         self.assertIn("start-up", r.stdout)
 
+    def test_instr_script(self):
+        # the driver of bench/instr.py on the plain (ASan) sibyld: the
+        # calls succeed and are counted (valgrind cannot run ASan builds)
+        r = run([sys.executable, "bench/instr.py", "--sibyld", os.environ["SIBYLD"],
+                 "--measure", "150", "--complete", "20", "--no-valgrind"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("addTrialMeasurement     150 requests", r.stdout)
+        self.assertIn("complete                 20 requests", r.stdout)
+
 
 class TestLoadGenerator(unittest.TestCase):
     """sibyl-load's workers mode is also a small concurrency check: 8

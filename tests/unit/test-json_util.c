@@ -2,7 +2,10 @@
  * corpus found), timestamps, ids, int64 inputs, shortest reals. */
 #include "json_util.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test.h"
 
@@ -164,6 +167,70 @@ static void test_round_reals(void)
 	}
 }
 
+/* The text ju_dump gives a real, found the slow way: the lowest "%g"
+ * precision that reads back, a round number as written, never longer than
+ * jansson's own text. */
+static void slow_shortest(double d, char *out, size_t cap)
+{
+	json_t *a = json_pack("[f]", d);
+	char *j = json_dumps(a, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	char t[64];
+	int p = 1;
+	for (; p < 17; p++) {
+		snprintf(t, sizeof t, "%.*g", p, d);
+		if (strtod(t, NULL) == d)
+			break;
+	}
+	snprintf(t, sizeof t, "%.*g", p, d);
+	if (strstr(t, "e+") && fabs(d) < 1e16)
+		snprintf(t, sizeof t, "%.0f", d);
+	if (!strpbrk(t, ".eEni"))
+		memcpy(t + strlen(t), ".0", 3);
+	if (strlen(t) + 2 <= strlen(j))
+		snprintf(out, cap, "[%s]", t);
+	else
+		snprintf(out, cap, "%s", j);
+	free(j);
+	json_decref(a);
+}
+
+/* ju_dump's quick search (15 digits first) gives the same text as trying
+ * every precision, on decimals of 1 to 17 digits at every exponent, on
+ * random bit patterns and on subnormals (fewer digits of their own). */
+static void test_shortest_as_slow(void)
+{
+	uint64_t x = 88172645463325252u;
+	int bad = 0;
+	for (int i = 0; i < 20000 && bad < 5; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		double d;
+		if (i % 3 == 0) {
+			memcpy(&d, &x, sizeof d);
+			if (!isfinite(d))
+				continue;
+		} else if (i % 3 == 1) {
+			char txt[64];
+			int digits = 1 + (int)(x % 17), ex = (int)((x >> 8) % 630) - 330;
+			snprintf(txt, sizeof txt, "%.*e", digits - 1,
+			         (double)(x >> 11) / 9007199254740992.0);
+			snprintf(strchr(txt, 'e'), 16, "e%d", ex);
+			d = strtod(txt, NULL); /* 1e-330 reads as 0, 9e299 stays finite */
+		} else {
+			d = (double)(x % 100000) * 4.9406564584124654e-324 * (double)(1 + i % 7);
+		}
+		json_t *a = json_pack("[f]", d);
+		char *s = ju_dump(a, 0), want[80];
+		slow_shortest(d, want, sizeof want);
+		if (strcmp(s, want) != 0) {
+			fprintf(stderr, "%.17g: ju_dump %s, slow search %s\n", d, s, want);
+			bad++;
+		}
+		free(s);
+		json_decref(a);
+	}
+	ASSERT_TRUE(bad == 0);
+}
+
 /* A complete or measurement stored by an older sibyld (1e+02) is the same
  * as its retry canonicalized now (100.0); other differences are not. */
 static void test_same_canonical(void)
@@ -185,6 +252,7 @@ int main(void)
 	test_scalars();
 	test_shortest_reals();
 	test_round_reals();
+	test_shortest_as_slow();
 	test_same_canonical();
 	return test_done("unit-json_util");
 }
