@@ -221,17 +221,6 @@ void join_workers(struct run *r, pthread_t *th)
 		pthread_join(th[i], NULL);
 }
 
-static int cmp_ack(const void *a, const void *b)
-{
-	const struct ack *x = a, *y = b;
-	return x->trial < y->trial ? -1 : x->trial > y->trial;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The checks after a run: no errors, exactly `budget` trials, all
  * SUCCEEDED with the value their 200 acknowledged, each acknowledged once,
  * no two with the same parameters, the study COMPLETED and suggest refused. */
@@ -243,7 +232,7 @@ void check_run(struct daemon *d, struct run *r, int budget)
 		fprintf(stderr, "first error: %s\n", r->first_error);
 	ASSERT_EQ_INT(atomic_load(&r->done), r->workers);
 	ASSERT_EQ_INT(r->n_acks, budget);
-	qsort(r->acks, r->n_acks, sizeof(r->acks[0]), cmp_ack);
+	qsort(r->acks, r->n_acks, sizeof(r->acks[0]), ack_cmp);
 	for (size_t i = 1; i < r->n_acks; i++) {
 		if (r->acks[i].trial == r->acks[i - 1].trial)
 			TEST_FAIL("trial %lld was completed twice with a 200",
@@ -254,34 +243,12 @@ void check_run(struct daemon *d, struct run *r, int budget)
 	json_t *trials = json_object_get(list, "trials");
 	ASSERT_EQ_INT(json_array_size(trials), budget);
 	ASSERT_TRUE(json_object_get(list, "nextPageToken") == NULL);
-	size_t n = json_array_size(trials);
-	char **params = calloc(n + 1, sizeof(char *));
-	size_t bad_state = 0, bad_value = 0, unacked = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_t *t = json_array_get(trials, i);
-		params[i] = json_dumps(json_object_get(t, "parameters"), JSON_SORT_KEYS);
-		if (strcmp(jstr(t, "state"), "SUCCEEDED") != 0)
-			bad_state++;
-		struct ack key = {strtoll(jstr(t, "id"), NULL, 10), 0};
-		struct ack *a = bsearch(&key, r->acks, r->n_acks, sizeof(key), cmp_ack);
-		json_t *m = json_array_get(
-		    json_object_get(json_object_get(t, "finalMeasurement"), "metrics"), 0);
-		if (!a)
-			unacked++;
-		else if (json_number_value(json_object_get(m, "value")) != a->value)
-			bad_value++;
-	}
-	ASSERT_EQ_INT(bad_state, 0);
-	ASSERT_EQ_INT(bad_value, 0);
-	ASSERT_EQ_INT(unacked, 0);
-	qsort(params, n, sizeof(char *), cmp_str);
-	size_t dups = 0;
-	for (size_t i = 1; i < n; i++)
-		dups += params[i] && params[i - 1] && strcmp(params[i], params[i - 1]) == 0;
-	ASSERT_EQ_INT(dups, 0);
-	for (size_t i = 0; i < n; i++)
-		free(params[i]);
-	free(params);
+	struct trial_check c;
+	ASSERT_EQ_INT(trial_check(trials, r->acks, r->n_acks, &c), 0);
+	ASSERT_EQ_INT(c.bad_state, 0);
+	ASSERT_EQ_INT(c.bad_value, 0);
+	ASSERT_EQ_INT(c.unacked, 0);
+	ASSERT_EQ_INT(c.dups, 0);
 	json_decref(list);
 
 	snprintf(path, sizeof(path), "/v1/owners/t/studies/%s", r->study);

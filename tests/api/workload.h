@@ -13,13 +13,9 @@
 #include <stdint.h>
 
 #include "apitest.h"
+#include "trialcheck.h"
 
 #define MAX_ACKS 4096
-
-struct ack {
-	int64_t trial;
-	double value;
-};
 
 struct run {
 	const char *study;

@@ -34,13 +34,9 @@
 #include "backend.h"
 #include "harness.h"
 #include "test.h"
+#include "trialcheck.h"
 
 enum { DAEMONS = 3, WORKERS = 64, BUDGET = 500, MAX_ERRORS = 20 };
-
-struct ack {
-	long long trial;
-	double value;
-};
 
 struct run {
 	const char *study; /* "owners/t/studies/S" */
@@ -175,51 +171,19 @@ static size_t acks_now(struct run *r)
 
 /* ------------------------------------------------------------ checks */
 
-static int cmp_ack(const void *a, const void *b)
-{
-	const struct ack *x = a, *y = b;
-	return x->trial < y->trial ? -1 : x->trial > y->trial;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every trial the server lists: SUCCEEDED with its acknowledged value, no
  * two with the same parameters. */
 static void check_trials(struct daemon *d, struct run *r, json_t *trials)
 {
-	size_t n = json_array_size(trials), bad_state = 0, bad_value = 0, unacked = 0, dups = 0;
-	char **params = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; i < n; i++) {
-		json_t *t = json_array_get(trials, i);
-		const char *state = json_string_value(json_object_get(t, "state"));
-		const char *id = json_string_value(json_object_get(t, "id"));
-		params[i] = json_dumps(json_object_get(t, "parameters"), JSON_SORT_KEYS);
-		bad_state += !state || strcmp(state, "SUCCEEDED") != 0;
-		struct ack key = {id ? strtoll(id, NULL, 10) : -1, 0};
-		struct ack *a = bsearch(&key, r->acks, r->n_acks, sizeof(key), cmp_ack);
-		json_t *m = json_array_get(
-		    json_object_get(json_object_get(t, "finalMeasurement"), "metrics"), 0);
-		if (!a)
-			unacked++;
-		else if (json_number_value(json_object_get(m, "value")) != a->value)
-			bad_value++;
-	}
-	ASSERT_EQ_INT(bad_state, 0);
-	ASSERT_EQ_INT(bad_value, 0);
-	ASSERT_EQ_INT(unacked, 0);
-	qsort(params, n, sizeof(char *), cmp_str);
-	for (size_t i = 1; i < n; i++)
-		dups += params[i] && params[i - 1] && strcmp(params[i], params[i - 1]) == 0;
-	if (dups)
+	struct trial_check c;
+	ASSERT_EQ_INT(trial_check(trials, r->acks, r->n_acks, &c), 0);
+	ASSERT_EQ_INT(c.bad_state, 0);
+	ASSERT_EQ_INT(c.bad_value, 0);
+	ASSERT_EQ_INT(c.unacked, 0);
+	if (c.dups)
 		fprintf(stderr, "%zu of %zu trials repeat another's parameters (read from %s)\n",
-		        dups, n, d->url);
-	ASSERT_EQ_INT(dups, 0);
-	for (size_t i = 0; i < n; i++)
-		free(params[i]);
-	free(params);
+		        c.dups, json_array_size(trials), d->url);
+	ASSERT_EQ_INT(c.dups, 0);
 }
 
 /* What daemon d says of the study after the run. */
@@ -264,10 +228,11 @@ static void check_run(struct daemon **ds, const int *alive, struct run *r)
 	ASSERT_EQ_INT(atomic_load(&r->errors), 0);
 	ASSERT_EQ_INT(atomic_load(&r->done), WORKERS);
 	ASSERT_EQ_INT(r->n_acks, BUDGET);
-	qsort(r->acks, r->n_acks, sizeof(r->acks[0]), cmp_ack);
+	qsort(r->acks, r->n_acks, sizeof(r->acks[0]), ack_cmp);
 	for (size_t i = 1; i < r->n_acks; i++)
 		if (r->acks[i].trial == r->acks[i - 1].trial)
-			TEST_FAIL("trial %lld was completed twice with a 200", r->acks[i].trial);
+			TEST_FAIL("trial %lld was completed twice with a 200",
+			          (long long)r->acks[i].trial);
 	for (int k = 0; k < DAEMONS; k++)
 		if (alive[k])
 			check_daemon(ds[k], r);

@@ -84,7 +84,7 @@ static int migrate_locked(struct pg_conn *c, struct err *e)
 	              "applied_at BIGINT NOT NULL); RESET client_min_messages",
 	              e) != 0)
 		return -(int)e->code;
-	int64_t applied;
+	int64_t applied = 0;
 	int rc = applied_version(c, &applied, e);
 	if (rc != 0)
 		return rc;
