@@ -115,17 +115,34 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v)
 	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
 }
 
-void *store_grow(void *arr, size_t *cap, size_t n, size_t elem)
+int store_rows(struct store_conn *c, sqlite3_stmt *s, size_t size,
+               int (*read)(sqlite3_stmt *s, void *elem), void **out, size_t *n, struct err *e)
 {
-	if (n < *cap)
-		return arr;
-	size_t nc = *cap ? *cap * 2 : 16;
-	if (nc > SIZE_MAX / elem)
-		return NULL;
-	void *a = realloc(arr, nc * elem);
-	if (a)
-		*cap = nc;
-	return a;
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			void *a = nc <= SIZE_MAX / size ? realloc(*out, nc * size) : NULL;
+			if (!a) {
+				rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+				break;
+			}
+			*out = a;
+			cap = nc;
+		}
+		void *elem = (char *)*out + *n * size;
+		memset(elem, 0, size);
+		(*n)++;
+		if (read(s, elem)) {
+			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
+			break;
+		}
+	}
+	store_done(s);
+	return rc < 0 ? rc : 0;
 }
 
 char *store_col_dup(sqlite3_stmt *s, int col, int *oom)

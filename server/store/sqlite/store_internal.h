@@ -204,7 +204,12 @@ int store_bind_text(sqlite3_stmt *s, int i, const char *v);
  * twice *cap elements of size elem (16 at first) when n has reached *cap,
  * updating *cap. NULL on out-of-memory, and arr is then untouched: the
  * caller still owns and frees it. */
-void *store_grow(void *arr, size_t *cap, size_t n, size_t elem);
+/* Steps s to its end, reading row after row into a new malloc'd array of
+ * elements of size bytes (each zeroed, then filled by read, non-zero: out
+ * of memory), and resets s. On failure *out still holds the *n elements
+ * read so far, for the caller's typed free. */
+int store_rows(struct store_conn *c, sqlite3_stmt *s, size_t size,
+               int (*read)(sqlite3_stmt *s, void *elem), void **out, size_t *n, struct err *e);
 /* malloc'd copy of a text column, NULL for SQL NULL; *oom set on failure. */
 char *store_col_dup(sqlite3_stmt *s, int col, int *oom);
 /* Writes "owners/O/studies/S" for a study rowid (or "study #N" when absent). */

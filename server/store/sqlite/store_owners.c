@@ -55,8 +55,9 @@ int sqlite_owner_insert(struct store_conn *w, const char *owner, const char *dis
 	return insert(w, owner, display_name, now, e);
 }
 
-static int read_owner(sqlite3_stmt *s, struct store_owner *o)
+static int read_owner(sqlite3_stmt *s, void *elem)
 {
+	struct store_owner *o = elem;
 	int oom = 0;
 	o->id = store_col_dup(s, 0, &oom);
 	o->display_name = store_col_dup(s, 1, &oom);
@@ -96,22 +97,9 @@ int sqlite_owner_list(struct store_conn *c, const char *after, int limit, struct
 		return -ERR_INTERNAL;
 	sqlite3_bind_text(s, 1, after ? after : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
-	size_t cap = 0;
-	int rc;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		struct store_owner *a = store_grow(*out, &cap, *n, sizeof(*a));
-		if (!a) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-		*out = a;
-		struct store_owner *o = &(*out)[(*n)++];
-		if (read_owner(s, o)) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-	}
-	store_done(s);
+	void *rows = NULL;
+	int rc = store_rows(c, s, sizeof(**out), read_owner, &rows, n, e);
+	*out = rows;
 	if (rc < 0) {
 		store_owners_free(*out, *n);
 		*out = NULL;

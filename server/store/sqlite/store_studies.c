@@ -9,8 +9,9 @@
 	"last_progress_time, metadata_json"
 
 /* Fills out from a row of STUDY_COLS; nonzero on out of memory. */
-static int read_study(sqlite3_stmt *s, struct store_study *out)
+static int read_study(sqlite3_stmt *s, void *elem)
 {
+	struct store_study *out = elem;
 	int oom = 0;
 	out->rowid = sqlite3_column_int64(s, 0);
 	out->owner = store_col_dup(s, 1, &oom);
@@ -156,23 +157,9 @@ int sqlite_study_list(struct store_conn *c, const char *owner, int64_t after, in
 	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, after);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	size_t cap = 0;
-	int rc;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		struct store_study *a = store_grow(*out, &cap, *n, sizeof(*a));
-		if (!a) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-		*out = a;
-		struct store_study *st = &(*out)[(*n)++];
-		*st = (struct store_study){0};
-		if (read_study(s, st)) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-	}
-	store_done(s);
+	void *rows = NULL;
+	int rc = store_rows(c, s, sizeof(**out), read_study, &rows, n, e);
+	*out = rows;
 	if (rc < 0) {
 		store_studies_free(*out, *n);
 		*out = NULL;

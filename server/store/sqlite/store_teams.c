@@ -131,8 +131,9 @@ int sqlite_key_insert(struct store_conn *w, const struct store_key *k, struct er
 	return 0;
 }
 
-static int read_key(sqlite3_stmt *s, struct store_key *k)
+static int read_key(sqlite3_stmt *s, void *elem)
 {
+	struct store_key *k = elem;
 	int oom = 0;
 	const unsigned char *id = sqlite3_column_text(s, 0);
 	size_t n = id ? strlen((const char *)id) : 0;
@@ -200,21 +201,9 @@ int sqlite_key_list(struct store_conn *c, const char *owner, int64_t after, int 
 	sqlite3_bind_text(s, 1, owner, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, after);
 	sqlite3_bind_int(s, 3, limit > 0 ? limit : -1);
-	size_t cap = 0;
-	int rc;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		struct store_key *grown = store_grow(*out, &cap, *n, sizeof(*grown));
-		if (!grown) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-		*out = grown;
-		if (read_key(s, &(*out)[(*n)++])) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-	}
-	store_done(s);
+	void *rows = NULL;
+	int rc = store_rows(c, s, sizeof(**out), read_key, &rows, n, e);
+	*out = rows;
 	if (rc < 0) {
 		store_keys_free(*out, *n);
 		*out = NULL;
@@ -374,6 +363,23 @@ int sqlite_audit_record(struct store *st, int64_t id, const struct store_audit *
 	return rc;
 }
 
+static int read_audit(sqlite3_stmt *s, void *elem)
+{
+	struct store_audit *a = elem;
+	int oom = 0;
+	a->id = sqlite3_column_int64(s, 0);
+	a->time = sqlite3_column_int64(s, 1);
+	a->keyid = store_col_dup(s, 2, &oom);
+	a->owner = store_col_dup(s, 3, &oom);
+	a->method = store_col_dup(s, 4, &oom);
+	a->path = store_col_dup(s, 5, &oom);
+	a->status = sqlite3_column_int(s, 6);
+	a->error = store_col_dup(s, 7, &oom);
+	a->count = sqlite3_column_int64(s, 8);
+	a->last_time = sqlite3_column_int64(s, 9);
+	return oom;
+}
+
 int sqlite_audit_list(struct store_conn *c, const char *owner, int64_t before, int limit,
                       struct store_audit **out, size_t *n, struct err *e)
 {
@@ -397,33 +403,9 @@ int sqlite_audit_list(struct store_conn *c, const char *owner, int64_t before, i
 	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
 	if (owner)
 		sqlite3_bind_text(s, 3, owner, -1, SQLITE_TRANSIENT);
-	size_t cap = 0;
-	int rc;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		struct store_audit *grown = store_grow(*out, &cap, *n, sizeof(*grown));
-		if (!grown) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-		*out = grown;
-		struct store_audit *a = &(*out)[(*n)++];
-		int oom = 0;
-		a->id = sqlite3_column_int64(s, 0);
-		a->time = sqlite3_column_int64(s, 1);
-		a->keyid = store_col_dup(s, 2, &oom);
-		a->owner = store_col_dup(s, 3, &oom);
-		a->method = store_col_dup(s, 4, &oom);
-		a->path = store_col_dup(s, 5, &oom);
-		a->status = sqlite3_column_int(s, 6);
-		a->error = store_col_dup(s, 7, &oom);
-		a->count = sqlite3_column_int64(s, 8);
-		a->last_time = sqlite3_column_int64(s, 9);
-		if (oom) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-	}
-	store_done(s);
+	void *rows = NULL;
+	int rc = store_rows(c, s, sizeof(**out), read_audit, &rows, n, e);
+	*out = rows;
 	if (rc < 0) {
 		store_audits_free(*out, *n);
 		*out = NULL;

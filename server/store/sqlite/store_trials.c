@@ -10,8 +10,9 @@
 	"info_json, complete_json, start_time, end_time, lease_expiry, n_measurements, "  \
 	"metadata_json"
 
-static int read_trial(sqlite3_stmt *s, struct store_trial *t)
+static int read_trial(sqlite3_stmt *s, void *elem)
 {
+	struct store_trial *t = elem;
 	int oom = 0;
 	t->study_rowid = sqlite3_column_int64(s, 0);
 	t->id = sqlite3_column_int64(s, 1);
@@ -210,13 +211,7 @@ int sqlite_trial_delete(struct store_conn *w, int64_t study_rowid, int64_t id, s
 		return -ERR_INTERNAL;
 	sqlite3_bind_int64(s, 1, study_rowid);
 	sqlite3_bind_int64(s, 2, id);
-	int rc = store_step(w, s, e);
-	store_done(s);
-	if (rc < 0)
-		return rc;
-	if (sqlite3_changes(w->db) == 0)
-		return trial_not_found(w, study_rowid, id, e);
-	return 0;
+	return update_one(w, s, study_rowid, id, e);
 }
 
 int sqlite_trial_set_metadata(struct store_conn *w, int64_t study_rowid, int64_t id,
@@ -245,25 +240,9 @@ static void bind_states(sqlite3_stmt *s, int first, unsigned mask)
 static int collect(struct store_conn *c, sqlite3_stmt *s, struct store_trial **out, size_t *n,
                    struct err *e)
 {
-	size_t cap = 0;
-	int rc;
-	*out = NULL;
-	*n = 0;
-	while ((rc = store_step(c, s, e)) == SQLITE_ROW) {
-		struct store_trial *a = store_grow(*out, &cap, *n, sizeof(*a));
-		if (!a) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-		*out = a;
-		struct store_trial *t = &(*out)[(*n)++];
-		*t = (struct store_trial){0};
-		if (read_trial(s, t)) {
-			rc = err_set(e, ERR_INTERNAL, "store: out of memory");
-			break;
-		}
-	}
-	store_done(s);
+	void *rows = NULL;
+	int rc = store_rows(c, s, sizeof(**out), read_trial, &rows, n, e);
+	*out = rows;
 	if (rc < 0) {
 		store_trials_free(*out, *n);
 		*out = NULL;
