@@ -358,9 +358,6 @@ static int take_active(int64_t *room, const struct store_quota *q, struct err *e
 	return 0;
 }
 
-/* The start of the reason of a study completed by its maxNumTrials budget. */
-#define BUDGET_SPENT "studyStoppingConfig.maxNumTrials ("
-
 /* The caller's own ACTIVE trials (up to count, with a fresh lease) into x;
  * *got counts them. *own holds the list for the caller to free. */
 static int hand_out_own(struct store_conn *w, int64_t rowid, const char *client_id, int64_t count,
@@ -400,11 +397,12 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 	int64_t lease = sp->stale_timeout_ns > 0 ? now + sp->stale_timeout_ns / 1000000 : 0;
 	int64_t got = 0;
 	if (s->state != STUDY_ACTIVE || pl->stop_reason[0]) {
-		/* A stopped study hands out nothing new. But when its budget
-		 * completed it, the caller's own ACTIVE trials (within that
-		 * budget) still come back: a suggest retried after its answer was
-		 * lost must not leave them ACTIVE for good. A study stopped by
-		 * another rule or by hand tells every worker to stop. */
+		/* A stopped study hands out nothing new. But when it is COMPLETED
+		 * with its maxNumTrials budget spent, the caller's own ACTIVE
+		 * trials (within that budget) still come back: a suggest retried
+		 * after its answer was lost must not leave them ACTIVE for good.
+		 * A study stopped by another rule or by hand tells every worker
+		 * to stop. */
 		if (s->state == STUDY_ACTIVE)
 			rc = stop_study(w, s, pl->stop_reason, e);
 		else
@@ -414,12 +412,16 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 			             s->inactive_reason && *s->inactive_reason ? ": " : "",
 			             s->inactive_reason ? s->inactive_reason : "");
 		if (e->code != ERR_FAILED_PRECONDITION || s->state != STUDY_COMPLETED ||
-		    !s->inactive_reason ||
-		    strncmp(s->inactive_reason, BUDGET_SPENT, strlen(BUDGET_SPENT)) != 0)
+		    !sp->max_num_trials)
 			goto out;
 		struct err own_e = {0};
-		int own_rc = hand_out_own(w, s->rowid, client_id, count, lease, x, &own, &n_own,
-		                          &got, &own_e);
+		int64_t total = 0;
+		int own_rc = count_budgeted(w, s->rowid, &total, &own_e);
+		if (own_rc == 0 && total < sp->max_num_trials)
+			goto out; /* completed by another rule, not by its budget */
+		if (own_rc == 0)
+			own_rc = hand_out_own(w, s->rowid, client_id, count, lease, x, &own, &n_own,
+			                      &got, &own_e);
 		if (own_rc) {
 			*e = own_e;
 			rc = own_rc;
@@ -530,7 +532,8 @@ static int hand_out(struct store_conn *w, struct store_study *s, const struct sp
 		char why[200];
 		if (budget <= 0 && sp->max_num_trials) {
 			snprintf(why, sizeof(why),
-			         BUDGET_SPENT "%" PRId64 ") trials were suggested",
+			         "studyStoppingConfig.maxNumTrials (%" PRId64
+			         ") trials were suggested",
 			         sp->max_num_trials);
 		} else if (pl->grid_exhausted) {
 			snprintf(why, sizeof(why),
